@@ -1,0 +1,182 @@
+//! Findings as data: what a rule reports, where, how bad, and how to fix it.
+
+use serde::Serialize;
+use std::fmt;
+
+/// How bad a finding is. Ordered: `Note < Warning < Error`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Note,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Note => "note",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where a finding stands in a change review. A single snapshot gives `Existing` everywhere.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Introduced,
+    Existing,
+    Resolved,
+}
+
+/// Which tree a location refers to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Side {
+    Base,
+    Head,
+}
+
+/// The Kubernetes object a finding is about.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct ObjectRef {
+    pub kind: String,
+    pub namespace: String,
+    pub name: String,
+}
+
+impl fmt::Display for ObjectRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}/{}", self.kind, self.namespace, self.name)
+    }
+}
+
+/// A line range in one file (1-based, inclusive).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Location {
+    pub side: Side,
+    pub path: String,
+    pub line: usize,
+    pub end_line: usize,
+}
+
+/// A line-range replacement: the new text of lines `start_line..=end_line` of `path` (lines joined by `\n`, no
+/// trailing newline; an empty string deletes the lines). Exactly what a GitHub suggestion block needs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Fix {
+    pub description: String,
+    pub path: String,
+    pub start_line: usize,
+    pub end_line: usize,
+    pub replacement: String,
+}
+
+/// A changed line range that introduced a finding (change review only).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Anchor {
+    pub side: Side,
+    pub path: String,
+    pub line: usize,
+    pub end_line: usize,
+}
+
+/// One finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub code: &'static str,
+    pub severity: Severity,
+    pub status: Status,
+    pub message: String,
+    pub object: ObjectRef,
+    /// Port, for rules that judge one port.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub port: Option<u32>,
+    pub location: Location,
+    /// Other objects that take part (the PeerAuthentication a DestinationRule rule compares against, ...).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub related: Vec<Related>,
+    pub fix: Option<Fix>,
+    /// Guidance when no line fix can be offered (e.g. the YAML to add to a `.json` file), or other candidates.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub help: Option<String>,
+    /// Changed lines that introduced the finding (change review only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub anchors: Option<Vec<Anchor>>,
+}
+
+/// A related object and where it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Related {
+    pub object: ObjectRef,
+    pub location: Location,
+    pub role: String,
+}
+
+impl Finding {
+    /// The identity used to match findings across base and head: (code, kind, namespace, name, port).
+    pub fn identity(&self) -> (String, String, String, String, Option<u32>) {
+        (
+            self.code.to_string(),
+            self.object.kind.clone(),
+            self.object.namespace.clone(),
+            self.object.name.clone(),
+            self.port,
+        )
+    }
+
+    /// A short stable fingerprint of the identity (hex), used for hidden markers in review comments.
+    pub fn fingerprint(&self) -> String {
+        let id = self.identity();
+        let text = format!("{}|{}|{}|{}|{}", id.0, id.1, id.2, id.3, id.4.map(|p| p.to_string()).unwrap_or_default());
+        // FNV-1a 64: stable across platforms and releases (std's hasher is not).
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in text.bytes() {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        format!("{h:016x}")
+    }
+}
+
+/// A file that could not be read or parsed (or was read with a caveat such as a duplicate key).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct LoadError {
+    pub path: String,
+    pub line: usize,
+    pub message: String,
+    /// `parse`, `encoding`, `limit`, `duplicate_key`, `schema`, `skipped`.
+    pub kind: ErrorKind,
+}
+
+/// What kind of problem a [`LoadError`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// The file is not valid YAML/JSON.
+    Parse,
+    /// The file is not UTF-8.
+    Encoding,
+    /// A hard limit refused the file (size, depth, documents).
+    Limit,
+    /// A mapping repeats a key; the last value is used, as Kubernetes does.
+    DuplicateKey,
+    /// A field the rules read has a value Istio does not accept.
+    Schema,
+    /// The file was skipped on purpose (Git LFS pointer, ...).
+    Skipped,
+}
+
+impl ErrorKind {
+    /// True when the file (or a document in it) could not be read at all.
+    pub fn is_fatal(self) -> bool {
+        matches!(self, ErrorKind::Parse | ErrorKind::Encoding | ErrorKind::Limit)
+    }
+}

@@ -1,0 +1,10 @@
+//! mtls-review: reviews changes to Istio manifests for mTLS misconfigurations.
+//!
+//! Data flows one way: source -> manifest -> mesh -> rules (and posture) -> findings with fixes -> review ->
+//! report / github.
+
+pub mod finding;
+pub mod manifest;
+pub mod mesh;
+pub mod rules;
+pub mod settings;

@@ -1,0 +1,330 @@
+//! Manifests: file bytes to Kubernetes objects that keep the exact lines of their documents and fields.
+//!
+//! Pure: takes a path and bytes, returns objects and errors. Which files exist is the source layer's business.
+
+pub mod yaml;
+
+use crate::finding::{ErrorKind, LoadError};
+use std::sync::Arc;
+use yaml::{Limits, NodeId, YamlDoc};
+
+/// Kinds that some rule or the posture engine reads. Everything else is skipped quietly.
+pub const RELEVANT_KINDS: &[&str] = &[
+    "PeerAuthentication",
+    "DestinationRule",
+    "ConfigMap",
+    "IstioOperator",
+    "Namespace",
+    "Service",
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "ReplicaSet",
+    "Pod",
+    "Job",
+    "CronJob",
+    "Rollout",
+];
+
+/// The text of one file as read, with the facts a fix needs to keep its style.
+#[derive(Debug, Clone)]
+pub struct SourceText {
+    pub path: String,
+    /// Text without a leading BOM.
+    pub text: String,
+    pub crlf: bool,
+    pub bom: bool,
+}
+
+impl SourceText {
+    /// Lines without their line endings.
+    pub fn lines(&self) -> Vec<&str> {
+        self.text.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l)).collect()
+    }
+}
+
+/// A Kubernetes object found in a file: a top-level document or an item of a `kind: List`.
+#[derive(Debug, Clone)]
+pub struct Object {
+    pub path: Arc<str>,
+    pub tree: Arc<YamlDoc>,
+    /// The object's mapping node in `tree`.
+    pub root: NodeId,
+    /// Index of the document in its file (0-based).
+    pub doc_index: usize,
+    /// Index in the enclosing `kind: List`, if any.
+    pub list_index: Option<usize>,
+    pub api_version: String,
+    pub kind: String,
+    pub name: String,
+    /// `metadata.namespace` as written (the mesh layer resolves the effective namespace).
+    pub namespace: Option<String>,
+    pub labels: Vec<(String, String)>,
+    pub annotations: Vec<(String, String)>,
+    /// First and last line of the object (1-based, inclusive).
+    pub line: usize,
+    pub end_line: usize,
+}
+
+impl Object {
+    /// Line span of the node at a path of keys under the object (`["spec", "mtls", "mode"]`).
+    pub fn field_lines(&self, keys: &[&str]) -> Option<(usize, usize)> {
+        let n = self.tree.path(self.root, keys)?;
+        let node = self.tree.node(n);
+        Some((node.line, node.end_line))
+    }
+
+    /// Line of the key of the node at a path (the `mode:` of `mode: STRICT`), falling back to the value's line.
+    pub fn key_line(&self, keys: &[&str]) -> Option<usize> {
+        let (last, parent) = keys.split_last()?;
+        let p = self.tree.path(self.root, parent)?;
+        let k = self.tree.key_node(p, last)?;
+        Some(self.tree.node(k).line)
+    }
+
+    /// Scalar text at a path of keys.
+    pub fn str_at(&self, keys: &[&str]) -> Option<&str> {
+        self.tree.str_at(self.root, keys)
+    }
+
+    /// An annotation's value.
+    pub fn annotation(&self, key: &str) -> Option<&str> {
+        self.annotations.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+    }
+}
+
+/// What one file yields.
+#[derive(Debug, Clone, Default)]
+pub struct LoadedFile {
+    pub source: Option<Arc<SourceText>>,
+    pub objects: Vec<Object>,
+    pub errors: Vec<LoadError>,
+    /// `namespace:` of a `kustomization.yaml`, when this file is one.
+    pub kustomize_namespace: Option<String>,
+}
+
+/// True for the file names kustomize reads as its configuration.
+pub fn is_kustomization(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    matches!(name, "kustomization.yaml" | "kustomization.yml" | "Kustomization")
+}
+
+/// True for files the loader reads (by extension).
+pub fn is_manifest_path(path: &str) -> bool {
+    let lower = path.to_ascii_lowercase();
+    lower.ends_with(".yaml") || lower.ends_with(".yml") || lower.ends_with(".json") || is_kustomization(path)
+}
+
+/// Cheap test on raw bytes: can this file hold anything we read? Used to skip parsing in large trees.
+pub fn may_hold_relevant(bytes: &[u8]) -> bool {
+    // Every relevant kind name contains one of these; JSON and YAML spell kinds the same way.
+    const NEEDLES: &[&[u8]] = &[
+        b"PeerAuthentication",
+        b"DestinationRule",
+        b"ConfigMap",
+        b"IstioOperator",
+        b"Namespace",
+        b"Service",
+        b"Deployment",
+        b"StatefulSet",
+        b"DaemonSet",
+        b"ReplicaSet",
+        b"Pod",
+        b"Job",
+        b"Rollout",
+        b"List",
+    ];
+    NEEDLES.iter().any(|n| memmem(bytes, n))
+}
+
+fn memmem(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Loads one file's bytes. Never panics: a panic inside the parser becomes an error entry.
+pub fn load_file(path: &str, bytes: &[u8], limits: &Limits) -> LoadedFile {
+    match std::panic::catch_unwind(|| load_file_inner(path, bytes, limits)) {
+        Ok(f) => f,
+        Err(_) => LoadedFile {
+            errors: vec![LoadError {
+                path: path.to_string(),
+                line: 1,
+                message: "internal error while parsing this file; it was skipped".to_string(),
+                kind: ErrorKind::Parse,
+            }],
+            ..LoadedFile::default()
+        },
+    }
+}
+
+fn err(path: &str, line: usize, message: impl Into<String>, kind: ErrorKind) -> LoadError {
+    LoadError { path: path.to_string(), line, message: message.into(), kind }
+}
+
+fn load_file_inner(path: &str, bytes: &[u8], limits: &Limits) -> LoadedFile {
+    let mut out = LoadedFile::default();
+    if bytes.len() > limits.max_file_bytes {
+        out.errors.push(err(path, 1, format!("file is larger than {} bytes; refused", limits.max_file_bytes), ErrorKind::Limit));
+        return out;
+    }
+    if bytes.starts_with(b"version https://git-lfs.github.com/spec/") {
+        out.errors.push(err(path, 1, "Git LFS pointer file; skipped (its content is not in the repository)", ErrorKind::Skipped));
+        return out;
+    }
+    let (bom, body) = match bytes.strip_prefix(b"\xEF\xBB\xBF") {
+        Some(rest) => (true, rest),
+        None => (false, bytes),
+    };
+    let text = match std::str::from_utf8(body) {
+        Ok(t) => t,
+        Err(e) => {
+            let line = 1 + body[..e.valid_up_to()].iter().filter(|b| **b == b'\n').count();
+            out.errors.push(err(path, line, "file is not valid UTF-8; skipped", ErrorKind::Encoding));
+            return out;
+        }
+    };
+    if text.contains('\0') {
+        out.errors.push(err(path, 1, "file contains NUL bytes (binary?); skipped", ErrorKind::Encoding));
+        return out;
+    }
+    let source = Arc::new(SourceText { path: path.to_string(), text: text.to_string(), crlf: text.contains("\r\n"), bom });
+    let stream = yaml::parse_stream(text, limits);
+    for e in &stream.errors {
+        let kind = if e.message.contains("refused") || e.message.contains("documents in one file") {
+            ErrorKind::Limit
+        } else {
+            ErrorKind::Parse
+        };
+        out.errors.push(err(path, e.line, e.message.clone(), kind));
+    }
+    let path_arc: Arc<str> = Arc::from(path);
+    let kustomization = is_kustomization(path);
+    for (doc_index, doc) in stream.docs.into_iter().enumerate() {
+        let Some(root) = doc.root else { continue };
+        if kustomization {
+            if let Some(ns) = doc.str_at(root, &["namespace"]) {
+                out.kustomize_namespace = Some(ns.to_string());
+            }
+            continue;
+        }
+        if !doc.is_map(root) {
+            continue;
+        }
+        let kind = doc.str_at(root, &["kind"]).unwrap_or("");
+        let api = doc.str_at(root, &["apiVersion"]).unwrap_or("");
+        let is_list = kind == "List";
+        let relevant = is_list || RELEVANT_KINDS.contains(&kind);
+        if api.is_empty() || !relevant {
+            continue;
+        }
+        for d in &doc.duplicates {
+            out.errors.push(err(
+                path,
+                d.line,
+                format!("duplicate key `{}` (first at line {}); the last value is used, as Kubernetes does", d.key, d.first_line),
+                ErrorKind::DuplicateKey,
+            ));
+        }
+        let tree = Arc::new(doc);
+        if is_list {
+            let items = tree.get(root, "items").map(|n| tree.items(n).to_vec()).unwrap_or_default();
+            for (i, item) in items.into_iter().enumerate() {
+                let item = tree.resolve(item);
+                if let Some(o) = make_object(&path_arc, &tree, item, doc_index, Some(i)) {
+                    out.objects.push(o);
+                }
+            }
+        } else if let Some(o) = make_object(&path_arc, &tree, root, doc_index, None) {
+            out.objects.push(o);
+        }
+    }
+    out.source = Some(source);
+    out
+}
+
+fn make_object(path: &Arc<str>, tree: &Arc<YamlDoc>, root: NodeId, doc_index: usize, list_index: Option<usize>) -> Option<Object> {
+    if !tree.is_map(root) {
+        return None;
+    }
+    let kind = tree.str_at(root, &["kind"])?.to_string();
+    if !RELEVANT_KINDS.contains(&kind.as_str()) {
+        return None;
+    }
+    let api_version = tree.str_at(root, &["apiVersion"]).unwrap_or("").to_string();
+    let meta = tree.get(root, "metadata");
+    let name = meta.and_then(|m| tree.str_at(m, &["name"])).unwrap_or("").to_string();
+    let namespace = meta.and_then(|m| tree.str_at(m, &["namespace"])).map(str::to_string);
+    let labels = meta.and_then(|m| tree.get(m, "labels")).map(|l| tree.string_map(l)).unwrap_or_default();
+    let annotations = meta.and_then(|m| tree.get(m, "annotations")).map(|l| tree.string_map(l)).unwrap_or_default();
+    let (line, end_line) = if list_index.is_some() {
+        let n = tree.node(root);
+        (n.line, n.end_line)
+    } else {
+        (tree.marker_line.map(|l| l + 1).unwrap_or(tree.start_line).min(tree.node(root).line), tree.end_line.max(tree.node(root).end_line))
+    };
+    Some(Object {
+        path: path.clone(),
+        tree: tree.clone(),
+        root,
+        doc_index,
+        list_index,
+        api_version,
+        kind,
+        name,
+        namespace,
+        labels,
+        annotations,
+        line,
+        end_line,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(path: &str, text: &str) -> LoadedFile {
+        load_file(path, text.as_bytes(), &Limits::default())
+    }
+
+    #[test]
+    fn list_items_and_skipped_kinds() {
+        let f = load(
+            "a.yaml",
+            "apiVersion: v1\nkind: List\nitems:\n- apiVersion: security.istio.io/v1\n  kind: PeerAuthentication\n  metadata:\n    name: p\n    namespace: n\n  spec:\n    mtls:\n      mode: STRICT\n- apiVersion: v1\n  kind: Secret\n  metadata: {name: s}\n---\nname: not-k8s\n",
+        );
+        assert!(f.errors.is_empty(), "{:?}", f.errors);
+        assert_eq!(f.objects.len(), 1);
+        let o = &f.objects[0];
+        assert_eq!((o.kind.as_str(), o.name.as_str(), o.namespace.as_deref()), ("PeerAuthentication", "p", Some("n")));
+        assert_eq!((o.line, o.end_line), (4, 11));
+        assert_eq!(o.field_lines(&["spec", "mtls", "mode"]), Some((11, 11)));
+        assert_eq!(o.list_index, Some(0));
+    }
+
+    #[test]
+    fn bom_crlf_json() {
+        let f = load("a.json", "\u{feff}{\r\n \"apiVersion\": \"v1\",\r\n \"kind\": \"Namespace\",\r\n \"metadata\": {\"name\": \"x\"}\r\n}\r\n");
+        assert!(f.errors.is_empty(), "{:?}", f.errors);
+        assert_eq!(f.objects.len(), 1);
+        assert_eq!(f.objects[0].field_lines(&["metadata", "name"]), Some((4, 4)));
+        let s = f.source.unwrap();
+        assert!(s.crlf && s.bom);
+    }
+
+    #[test]
+    fn binary_and_invalid_files_are_errors() {
+        let f = load_file("b.yaml", &[0xff, 0xfe, 0x00, 0x41], &Limits::default());
+        assert_eq!(f.errors.len(), 1);
+        assert_eq!(f.errors[0].kind, ErrorKind::Encoding);
+        let f = load("c.yaml", "a: b\n  c: d\n: : :\n");
+        assert_eq!(f.errors[0].kind, ErrorKind::Parse);
+    }
+
+    #[test]
+    fn kustomization_namespace() {
+        let f = load("apps/kustomization.yaml", "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: payments\nresources: [a.yaml]\n");
+        assert_eq!(f.kustomize_namespace.as_deref(), Some("payments"));
+        assert!(f.objects.is_empty());
+    }
+}

@@ -1,0 +1,398 @@
+//! The mesh model: one indexed snapshot of the typed objects (PeerAuthentications, DestinationRules, ...) with
+//! their effective namespaces and the mesh settings, plus the scope questions every rule asks.
+
+use crate::finding::{ErrorKind, LoadError, ObjectRef};
+use crate::manifest::{LoadedFile, Object};
+use crate::settings::{MeshLayer, MeshSettings, SuggestMode, mesh_layer_from_node};
+use std::collections::{BTreeMap, HashSet};
+
+/// Index of an object in [`Mesh::objects`].
+pub type ObjId = usize;
+
+/// A PeerAuthentication mTLS mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PaMode {
+    Unset,
+    Disable,
+    Permissive,
+    Strict,
+}
+
+impl PaMode {
+    pub fn parse(text: &str) -> Option<PaMode> {
+        match text {
+            "UNSET" => Some(PaMode::Unset),
+            "DISABLE" => Some(PaMode::Disable),
+            "PERMISSIVE" => Some(PaMode::Permissive),
+            "STRICT" => Some(PaMode::Strict),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PaMode::Unset => "UNSET",
+            PaMode::Disable => "DISABLE",
+            PaMode::Permissive => "PERMISSIVE",
+            PaMode::Strict => "STRICT",
+        }
+    }
+
+    /// STRICT or PERMISSIVE: the server accepts mTLS.
+    pub fn enables(self) -> bool {
+        matches!(self, PaMode::Strict | PaMode::Permissive)
+    }
+}
+
+/// A DestinationRule client TLS mode.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum TlsMode {
+    Disable,
+    Simple,
+    Mutual,
+    IstioMutual,
+    /// A value Istio does not know (reported as a schema error).
+    Unknown(String),
+}
+
+impl TlsMode {
+    pub fn parse(text: &str) -> TlsMode {
+        match text {
+            "DISABLE" => TlsMode::Disable,
+            "SIMPLE" => TlsMode::Simple,
+            "MUTUAL" => TlsMode::Mutual,
+            "ISTIO_MUTUAL" => TlsMode::IstioMutual,
+            other => TlsMode::Unknown(other.to_string()),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            TlsMode::Disable => "DISABLE",
+            TlsMode::Simple => "SIMPLE",
+            TlsMode::Mutual => "MUTUAL",
+            TlsMode::IstioMutual => "ISTIO_MUTUAL",
+            TlsMode::Unknown(s) => s,
+        }
+    }
+
+    /// `ISTIO_MUTUAL` or `MUTUAL` (the TIS0502/TIS0503 reading of "enables mTLS").
+    pub fn is_mutual(&self) -> bool {
+        matches!(self, TlsMode::IstioMutual | TlsMode::Mutual)
+    }
+}
+
+/// A PeerAuthentication.
+#[derive(Debug, Clone)]
+pub struct PeerAuthentication {
+    pub obj: ObjId,
+    pub namespace: String,
+    pub name: String,
+    /// Non-empty `selector.matchLabels`; `None` means namespace-wide.
+    pub selector: Option<Vec<(String, String)>>,
+    pub mode: PaMode,
+    /// `portLevelMtls` entries: (port key as text, mode).
+    pub port_level: Vec<(String, PaMode)>,
+}
+
+/// A DestinationRule's `tls` setting at one level.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Tls {
+    /// No `tls` block: no opinion, auto mTLS decides.
+    Absent,
+    /// A `tls` block; `mode_written` is false when the block has no `mode` (which means DISABLE).
+    Set { mode: TlsMode, mode_written: bool },
+}
+
+impl Tls {
+    pub fn mode(&self) -> Option<&TlsMode> {
+        match self {
+            Tls::Absent => None,
+            Tls::Set { mode, .. } => Some(mode),
+        }
+    }
+}
+
+/// A DestinationRule.
+#[derive(Debug, Clone)]
+pub struct DestinationRule {
+    pub obj: ObjId,
+    pub namespace: String,
+    pub name: String,
+    pub host: String,
+    /// `spec.trafficPolicy.tls`.
+    pub tls: Tls,
+    /// `spec.trafficPolicy.portLevelSettings`: (port number, tls).
+    pub port_level: Vec<(u32, Tls)>,
+    /// `spec.exportTo`; empty means exported everywhere.
+    pub export_to: Vec<String>,
+    /// Non-empty `spec.workloadSelector.matchLabels`.
+    pub workload_selector: Option<Vec<(String, String)>>,
+}
+
+/// The indexed snapshot.
+#[derive(Debug, Clone, Default)]
+pub struct Mesh {
+    pub settings: MeshSettings,
+    pub objects: Vec<Object>,
+    /// Effective namespace of each object (same index as `objects`).
+    pub namespaces: Vec<String>,
+    pub peer_authentications: Vec<PeerAuthentication>,
+    pub destination_rules: Vec<DestinationRule>,
+    /// Objects the change adds (change review): younger than everything else when Istio picks the oldest.
+    pub newer: HashSet<ObjectRef>,
+    /// Schema problems found while typing objects.
+    pub schema_errors: Vec<LoadError>,
+    /// The mode fixes give to PeerAuthentications they add or edit.
+    pub suggest_mode: SuggestMode,
+}
+
+/// Finds mesh settings declared in the tree: the `istio` / `istio-<rev>` ConfigMap (`data.mesh`) and
+/// `IstioOperator.spec.meshConfig`. The first one found in path order wins.
+pub fn tree_mesh_layer(files: &[LoadedFile]) -> MeshLayer {
+    let mut layer = MeshLayer::default();
+    for f in files {
+        for o in &f.objects {
+            let found = match o.kind.as_str() {
+                "ConfigMap" if o.name == "istio" || o.name.starts_with("istio-") => {
+                    o.str_at(&["data", "mesh"]).map(|text| crate::settings::parse_mesh_config(&o.path, text).unwrap_or_default())
+                }
+                "IstioOperator" => o.tree.path(o.root, &["spec", "meshConfig"]).map(|n| mesh_layer_from_node(&o.tree, n)),
+                _ => None,
+            };
+            if let Some(l) = found {
+                layer = layer.or(&l);
+            }
+        }
+    }
+    layer
+}
+
+/// Namespace from the nearest enclosing `kustomization.yaml`, by directory.
+fn kustomize_namespaces(files: &[LoadedFile]) -> BTreeMap<String, String> {
+    let mut map = BTreeMap::new();
+    for f in files {
+        if let (Some(ns), Some(src)) = (&f.kustomize_namespace, &f.source) {
+            map.insert(parent_dir(&src.path).to_string(), ns.clone());
+        }
+    }
+    map
+}
+
+fn parent_dir(path: &str) -> &str {
+    path.rfind('/').map(|i| &path[..i]).unwrap_or("")
+}
+
+fn namespace_for(path: &str, kustomize: &BTreeMap<String, String>) -> Option<String> {
+    let mut dir = parent_dir(path);
+    loop {
+        if let Some(ns) = kustomize.get(dir) {
+            return Some(ns.clone());
+        }
+        if dir.is_empty() {
+            return None;
+        }
+        dir = parent_dir(dir);
+    }
+}
+
+impl Mesh {
+    /// Builds the snapshot from loaded files.
+    pub fn build(files: &[LoadedFile], settings: MeshSettings, newer: HashSet<ObjectRef>) -> Mesh {
+        let kustomize = kustomize_namespaces(files);
+        let mut mesh = Mesh { settings, newer, ..Mesh::default() };
+        for f in files {
+            for o in &f.objects {
+                let ns = o
+                    .namespace
+                    .clone()
+                    .or_else(|| namespace_for(&o.path, &kustomize))
+                    .unwrap_or_else(|| "default".to_string());
+                let id = mesh.objects.len();
+                mesh.objects.push(o.clone());
+                mesh.namespaces.push(ns.clone());
+                match o.kind.as_str() {
+                    "PeerAuthentication" if o.api_version.starts_with("security.istio.io/") => {
+                        let pa = mesh.type_pa(id, ns);
+                        mesh.peer_authentications.push(pa);
+                    }
+                    "DestinationRule" if o.api_version.starts_with("networking.istio.io/") => {
+                        let dr = mesh.type_dr(id, ns);
+                        mesh.destination_rules.push(dr);
+                    }
+                    _ => {}
+                }
+            }
+        }
+        mesh
+    }
+
+    fn schema_error(&mut self, obj: ObjId, keys: &[&str], message: String) {
+        let o = &self.objects[obj];
+        let line = o.field_lines(keys).map(|l| l.0).unwrap_or(o.line);
+        self.schema_errors.push(LoadError { path: o.path.to_string(), line, message, kind: ErrorKind::Schema });
+    }
+
+    fn type_pa(&mut self, id: ObjId, namespace: String) -> PeerAuthentication {
+        let o = &self.objects[id];
+        let t = &o.tree;
+        let spec = t.get(o.root, "spec");
+        let selector = spec
+            .and_then(|s| t.path(s, &["selector", "matchLabels"]))
+            .map(|m| t.string_map(m))
+            .filter(|m| !m.is_empty());
+        let raw_mode = spec.and_then(|s| t.str_at(s, &["mtls", "mode"])).map(str::to_string);
+        let mut port_level = Vec::new();
+        if let Some(plm) = spec.and_then(|s| t.get(s, "portLevelMtls")) {
+            for (k, v) in t.entries(plm) {
+                let key = t.key_text(*k).unwrap_or("").to_string();
+                let m = t.str_at(*v, &["mode"]).and_then(PaMode::parse).unwrap_or(PaMode::Unset);
+                port_level.push((key, m));
+            }
+        }
+        let name = o.name.clone();
+        let mode = match raw_mode.as_deref() {
+            None => PaMode::Unset,
+            Some(text) => PaMode::parse(text).unwrap_or_else(|| {
+                self.schema_error(
+                    id,
+                    &["spec", "mtls", "mode"],
+                    format!("PeerAuthentication {namespace}/{name}: unknown mtls.mode `{text}` (read as UNSET)"),
+                );
+                PaMode::Unset
+            }),
+        };
+        PeerAuthentication { obj: id, namespace, name, selector, mode, port_level }
+    }
+
+    fn type_dr(&mut self, id: ObjId, namespace: String) -> DestinationRule {
+        let o = &self.objects[id];
+        let t = &o.tree;
+        let spec = t.get(o.root, "spec");
+        let host = spec.and_then(|s| t.str_at(s, &["host"])).unwrap_or("").to_string();
+        let tp = spec.and_then(|s| t.get(s, "trafficPolicy"));
+        let read_tls = |policy: Option<usize>| -> Tls {
+            match policy.and_then(|p| t.get(p, "tls")) {
+                None => Tls::Absent,
+                Some(n) if t.is_null(n) => Tls::Absent,
+                Some(n) => match t.str_at(n, &["mode"]) {
+                    Some(m) => Tls::Set { mode: TlsMode::parse(m), mode_written: true },
+                    None => Tls::Set { mode: TlsMode::Disable, mode_written: false },
+                },
+            }
+        };
+        let tls = read_tls(tp);
+        let mut port_level = Vec::new();
+        if let Some(pls) = tp.and_then(|p| t.get(p, "portLevelSettings")) {
+            for item in t.items(pls) {
+                if let Some(port) = t.str_at(*item, &["port", "number"]).and_then(|p| p.parse::<u32>().ok()) {
+                    port_level.push((port, read_tls(Some(*item))));
+                }
+            }
+        }
+        let export_to = spec
+            .and_then(|s| t.get(s, "exportTo"))
+            .map(|e| t.items(e).iter().filter_map(|i| t.scalar(*i).map(str::to_string)).collect())
+            .unwrap_or_default();
+        let workload_selector = spec
+            .and_then(|s| t.path(s, &["workloadSelector", "matchLabels"]))
+            .map(|m| t.string_map(m))
+            .filter(|m| !m.is_empty());
+        let name = o.name.clone();
+        if let Tls::Set { mode: TlsMode::Unknown(m), .. } = &tls {
+            let msg = format!("DestinationRule {namespace}/{name}: unknown trafficPolicy.tls.mode `{m}`");
+            self.schema_error(id, &["spec", "trafficPolicy", "tls", "mode"], msg);
+        }
+        DestinationRule { obj: id, namespace, name, host, tls, port_level, export_to, workload_selector }
+    }
+
+    /// The object reference of an object.
+    pub fn object_ref(&self, id: ObjId) -> ObjectRef {
+        let o = &self.objects[id];
+        ObjectRef { kind: o.kind.clone(), namespace: self.namespaces[id].clone(), name: o.name.clone() }
+    }
+
+    /// True when a PA applies to a whole namespace (no selector or empty `matchLabels`).
+    pub fn is_namespace_wide_pa(&self, pa: &PeerAuthentication) -> bool {
+        pa.selector.is_none()
+    }
+
+    /// True when a PA is mesh-wide: namespace-wide in the root namespace.
+    pub fn is_mesh_wide_pa(&self, pa: &PeerAuthentication) -> bool {
+        pa.selector.is_none() && pa.namespace == self.settings.root_namespace
+    }
+
+    /// Picks the PA Istio keeps among several at the same scope: the oldest (present on the base side before
+    /// the change's additions), ties to the smaller name.
+    fn oldest<'a>(&self, mut candidates: Vec<&'a PeerAuthentication>) -> Option<&'a PeerAuthentication> {
+        candidates.sort_by(|a, b| {
+            let na = self.newer.contains(&self.object_ref(a.obj));
+            let nb = self.newer.contains(&self.object_ref(b.obj));
+            (na, &a.name).cmp(&(nb, &b.name))
+        });
+        candidates.first().copied()
+    }
+
+    /// All namespace-wide PAs of a namespace (the root namespace's are the mesh-wide ones).
+    pub fn namespace_wide_pas(&self, namespace: &str) -> Vec<&PeerAuthentication> {
+        self.peer_authentications.iter().filter(|p| p.namespace == namespace && p.selector.is_none()).collect()
+    }
+
+    /// The effective mesh-wide PA (the winner among mesh-wide PAs).
+    pub fn mesh_pa(&self) -> Option<&PeerAuthentication> {
+        self.oldest(self.namespace_wide_pas(&self.settings.root_namespace))
+    }
+
+    /// The effective namespace-wide PA of a namespace (for the root namespace this is the mesh-wide PA).
+    pub fn namespace_pa(&self, namespace: &str) -> Option<&PeerAuthentication> {
+        self.oldest(self.namespace_wide_pas(namespace))
+    }
+
+    /// Namespace-level effective server mode: namespace PA, else mesh PA, else PERMISSIVE (UNSET inherits).
+    pub fn namespace_mode(&self, namespace: &str) -> PaMode {
+        let ns = self.namespace_pa(namespace).map(|p| p.mode).filter(|m| *m != PaMode::Unset);
+        let mesh = self.mesh_pa().map(|p| p.mode).filter(|m| *m != PaMode::Unset);
+        ns.or(mesh).unwrap_or(PaMode::Permissive)
+    }
+
+    /// Mesh-level effective server mode.
+    pub fn mesh_mode(&self) -> PaMode {
+        self.mesh_pa().map(|p| p.mode).filter(|m| *m != PaMode::Unset).unwrap_or(PaMode::Permissive)
+    }
+
+    /// The host of a namespace-wide DR for `namespace`.
+    pub fn namespace_wide_host(&self, namespace: &str) -> String {
+        format!("*.{namespace}.svc.{}", self.settings.cluster_domain)
+    }
+
+    /// True when a DR is namespace-wide for its own namespace (`*.<ns>.svc.<clusterDomain>`).
+    pub fn is_namespace_wide_dr(&self, dr: &DestinationRule) -> bool {
+        dr.host == self.namespace_wide_host(&dr.namespace)
+    }
+
+    /// True when a DR is mesh-wide: `*.local`, `*.<clusterDomain>`, `*.svc.<clusterDomain>` or `*`.
+    pub fn is_mesh_wide_dr(&self, dr: &DestinationRule) -> bool {
+        let cd = &self.settings.cluster_domain;
+        dr.host == "*.local" || dr.host == "*" || dr.host == format!("*.{cd}") || dr.host == format!("*.svc.{cd}")
+    }
+
+    /// Namespace-wide DRs of a namespace.
+    pub fn namespace_wide_drs(&self, namespace: &str) -> impl Iterator<Item = &DestinationRule> {
+        self.destination_rules.iter().filter(move |d| d.namespace == namespace && self.is_namespace_wide_dr(d))
+    }
+
+    /// Mesh-wide DRs (any namespace).
+    pub fn mesh_wide_drs(&self) -> impl Iterator<Item = &DestinationRule> {
+        self.destination_rules.iter().filter(|d| self.is_mesh_wide_dr(d))
+    }
+
+    /// Names already used by objects of `kind` in `namespace`.
+    pub fn names_in(&self, kind: &str, namespace: &str) -> HashSet<&str> {
+        self.objects
+            .iter()
+            .enumerate()
+            .filter(|(i, o)| o.kind == kind && self.namespaces[*i] == namespace)
+            .map(|(_, o)| o.name.as_str())
+            .collect()
+    }
+}

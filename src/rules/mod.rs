@@ -1,0 +1,144 @@
+//! The rule registry: one file per rule, each a pure function of the mesh model.
+
+use crate::finding::Severity;
+use crate::mesh::{Mesh, ObjId};
+
+pub mod tis0205;
+pub mod tis0206;
+pub mod tis0207;
+pub mod tis0208;
+pub mod tis0401;
+pub mod tis0501;
+pub mod tis0502;
+pub mod tis0503;
+
+/// A rule's metadata and check.
+pub struct Rule {
+    pub code: &'static str,
+    /// Short title, as on the rule's docs page.
+    pub title: &'static str,
+    /// The severity the rule reports at most.
+    pub default_severity: Severity,
+    /// One-paragraph help text (SARIF `help`).
+    pub help: &'static str,
+    pub check: fn(&Mesh) -> Vec<RuleFinding>,
+}
+
+/// The registry: every rule, in report order.
+pub const RULES: &[&Rule] = &[
+    &tis0205::RULE,
+    &tis0206::RULE,
+    &tis0207::RULE,
+    &tis0208::RULE,
+    &tis0401::RULE,
+    &tis0501::RULE,
+    &tis0502::RULE,
+    &tis0503::RULE,
+];
+
+/// Looks a rule up by code.
+pub fn rule(code: &str) -> Option<&'static Rule> {
+    RULES.iter().copied().find(|r| r.code == code)
+}
+
+/// What a rule reports: it names the object and field it points at; the engine turns that into lines.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleFinding {
+    pub code: &'static str,
+    pub severity: Severity,
+    pub message: String,
+    /// The object the finding is on.
+    pub subject: ObjId,
+    /// Field path under the subject the finding points at (falls back to the nearest existing parent).
+    pub field: &'static [&'static str],
+    pub port: Option<u32>,
+    /// Objects that take part, with their role ("namespace-wide PeerAuthentication", ...).
+    pub related: Vec<(ObjId, &'static str)>,
+    /// Fix candidates in order of preference; the first that passes re-analysis is offered.
+    pub fixes: Vec<FixPlan>,
+}
+
+/// A fix as a sequence of semantic edits; `fix.rs` turns it into a line-range replacement and verifies it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FixPlan {
+    pub description: String,
+    pub edits: Vec<FixEdit>,
+}
+
+/// One semantic edit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FixEdit {
+    /// Set the scalar at `field` under `object` (inserting the missing keys) to `value`.
+    SetField { object: ObjId, field: &'static [&'static str], value: String },
+    /// Add a new object right after `after` (same file), namespace and name given.
+    AddObject { after: ObjId, object: NewObject },
+}
+
+/// An object a fix adds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NewObject {
+    /// A namespace-wide PeerAuthentication.
+    PeerAuthentication { namespace: String, name_base: &'static str, mode: String },
+    /// A DestinationRule with a top-level `tls.mode`.
+    DestinationRule { namespace: String, name_base: &'static str, host: String, mode: String },
+}
+
+/// Field paths rules point at.
+pub const PA_MODE: &[&str] = &["spec", "mtls", "mode"];
+pub const DR_TLS_MODE: &[&str] = &["spec", "trafficPolicy", "tls", "mode"];
+
+/// Runs every rule.
+pub fn run_all(mesh: &Mesh) -> Vec<RuleFinding> {
+    RULES.iter().flat_map(|r| (r.check)(mesh)).collect()
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    //! Builds meshes from YAML text for rule tests.
+    use crate::manifest::{load_file, yaml::Limits};
+    use crate::mesh::Mesh;
+    use crate::settings::MeshSettings;
+
+    /// A mesh from one multi-document YAML text with default settings.
+    pub fn mesh(yaml: &str) -> Mesh {
+        mesh_with(yaml, MeshSettings::default())
+    }
+
+    pub fn mesh_with(yaml: &str, settings: MeshSettings) -> Mesh {
+        let f = load_file("test.yaml", yaml.as_bytes(), &Limits::default());
+        assert!(f.errors.is_empty(), "{:?}", f.errors);
+        Mesh::build(&[f], settings, Default::default())
+    }
+
+    /// A PeerAuthentication document.
+    pub fn pa(ns: &str, name: &str, mode: Option<&str>, selector: bool) -> String {
+        let mut s = format!("---\napiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata:\n  name: {name}\n  namespace: {ns}\nspec:\n");
+        if selector {
+            s.push_str("  selector:\n    matchLabels:\n      app: x\n");
+        }
+        match mode {
+            Some(m) => s.push_str(&format!("  mtls:\n    mode: {m}\n")),
+            None => s.push_str("  mtls: {}\n"),
+        }
+        s
+    }
+
+    /// A DestinationRule document with a top-level tls mode (`None`: no tls block).
+    pub fn dr(ns: &str, name: &str, host: &str, mode: Option<&str>) -> String {
+        let mut s = format!("---\napiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata:\n  name: {name}\n  namespace: {ns}\nspec:\n  host: \"{host}\"\n");
+        if let Some(m) = mode {
+            s.push_str(&format!("  trafficPolicy:\n    tls:\n      mode: {m}\n"));
+        }
+        s
+    }
+
+    /// (code, subject name, severity) triples, sorted.
+    pub fn summary(mesh: &Mesh, found: &[super::RuleFinding]) -> Vec<(String, String, String)> {
+        let mut v: Vec<_> = found
+            .iter()
+            .map(|f| (f.code.to_string(), mesh.objects[f.subject].name.clone(), f.severity.as_str().to_string()))
+            .collect();
+        v.sort();
+        v
+    }
+}

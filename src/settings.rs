@@ -1,0 +1,243 @@
+//! Settings: mesh settings (root namespace, cluster domain, auto mTLS) and the project config file, resolved key by
+//! key with the precedence command line > `--mesh-config` > `.mtls-review.yaml` > mesh config found in the tree >
+//! default.
+
+use crate::finding::Severity;
+use crate::manifest::yaml::{self, Limits, YamlDoc};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// Default root namespace of an Istio mesh.
+pub const DEFAULT_ROOT_NAMESPACE: &str = "istio-system";
+/// Default cluster domain.
+pub const DEFAULT_CLUSTER_DOMAIN: &str = "cluster.local";
+/// Name of the project config file, looked up at the scanned root.
+pub const PROJECT_CONFIG_FILE: &str = ".mtls-review.yaml";
+/// Annotation that suppresses findings on an object.
+pub const IGNORE_ANNOTATION: &str = "mtls-review.io/ignore";
+
+/// The mode a suggested PeerAuthentication gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum SuggestMode {
+    #[default]
+    #[serde(alias = "PERMISSIVE")]
+    Permissive,
+    #[serde(alias = "STRICT")]
+    Strict,
+}
+
+impl SuggestMode {
+    pub fn as_mode(self) -> &'static str {
+        match self {
+            SuggestMode::Permissive => "PERMISSIVE",
+            SuggestMode::Strict => "STRICT",
+        }
+    }
+}
+
+/// Which findings fail the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum FailOn {
+    #[default]
+    Error,
+    Warning,
+    Note,
+    Never,
+}
+
+impl FailOn {
+    /// Does a finding of this severity fail the run?
+    pub fn fails(self, s: Severity) -> bool {
+        match self {
+            FailOn::Error => s >= Severity::Error,
+            FailOn::Warning => s >= Severity::Warning,
+            FailOn::Note => true,
+            FailOn::Never => false,
+        }
+    }
+}
+
+/// The mesh settings the rules use.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MeshSettings {
+    pub root_namespace: String,
+    pub cluster_domain: String,
+    pub auto_mtls: bool,
+}
+
+impl Default for MeshSettings {
+    fn default() -> Self {
+        MeshSettings {
+            root_namespace: DEFAULT_ROOT_NAMESPACE.to_string(),
+            cluster_domain: DEFAULT_CLUSTER_DOMAIN.to_string(),
+            auto_mtls: true,
+        }
+    }
+}
+
+/// One layer of optional mesh settings (command line, a config file, the tree).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MeshLayer {
+    pub root_namespace: Option<String>,
+    pub cluster_domain: Option<String>,
+    pub auto_mtls: Option<bool>,
+}
+
+impl MeshLayer {
+    /// Fills the keys this layer lacks from `lower`.
+    pub fn or(self, lower: &MeshLayer) -> MeshLayer {
+        MeshLayer {
+            root_namespace: self.root_namespace.or_else(|| lower.root_namespace.clone()),
+            cluster_domain: self.cluster_domain.or_else(|| lower.cluster_domain.clone()),
+            auto_mtls: self.auto_mtls.or(lower.auto_mtls),
+        }
+    }
+
+    pub fn resolve(&self) -> MeshSettings {
+        let d = MeshSettings::default();
+        MeshSettings {
+            root_namespace: self.root_namespace.clone().unwrap_or(d.root_namespace),
+            cluster_domain: self.cluster_domain.clone().unwrap_or(d.cluster_domain),
+            auto_mtls: self.auto_mtls.unwrap_or(d.auto_mtls),
+        }
+    }
+}
+
+/// The project config file `.mtls-review.yaml`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectConfig {
+    pub root_namespace: Option<String>,
+    pub cluster_domain: Option<String>,
+    pub auto_mtls: Option<bool>,
+    pub suggest_mode: Option<SuggestMode>,
+    pub fail_on: Option<FailOn>,
+    #[serde(default)]
+    pub ignore: Vec<String>,
+    #[serde(default)]
+    pub paths: Vec<String>,
+}
+
+impl ProjectConfig {
+    pub fn mesh_layer(&self) -> MeshLayer {
+        MeshLayer {
+            root_namespace: self.root_namespace.clone(),
+            cluster_domain: self.cluster_domain.clone(),
+            auto_mtls: self.auto_mtls,
+        }
+    }
+}
+
+/// A config file that cannot be used.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[error("{path}:{line}: {message}")]
+pub struct ConfigError {
+    pub path: String,
+    pub line: usize,
+    pub message: String,
+}
+
+/// Parses `.mtls-review.yaml`. Unknown keys and wrong types are errors with the file's line.
+pub fn parse_project_config(path: &str, text: &str) -> Result<ProjectConfig, ConfigError> {
+    if text.trim().is_empty() {
+        return Ok(ProjectConfig::default());
+    }
+    serde_yaml_ng::from_str::<Option<ProjectConfig>>(text).map(Option::unwrap_or_default).map_err(|e| ConfigError {
+        path: path.to_string(),
+        line: e.location().map(|l| l.line()).unwrap_or(1),
+        message: e.to_string(),
+    })
+}
+
+/// Reads the keys we use from a meshConfig document (istioctl's `--meshConfigFile` format). `trustDomain` is
+/// deliberately ignored: it names the SPIFFE trust domain, not the DNS cluster domain.
+pub fn parse_mesh_config(path: &str, text: &str) -> Result<MeshLayer, ConfigError> {
+    let stream = yaml::parse_stream(text, &Limits::default());
+    if let Some(e) = stream.errors.first() {
+        return Err(ConfigError { path: path.to_string(), line: e.line, message: e.message.clone() });
+    }
+    Ok(stream
+        .docs
+        .first()
+        .and_then(|d| d.root.map(|r| mesh_layer_from_node(d, r)))
+        .unwrap_or_default())
+}
+
+/// Reads `rootNamespace` and `enableAutoMtls` from a meshConfig mapping node.
+pub fn mesh_layer_from_node(doc: &YamlDoc, node: usize) -> MeshLayer {
+    MeshLayer {
+        root_namespace: doc.str_at(node, &["rootNamespace"]).map(str::to_string),
+        cluster_domain: None,
+        auto_mtls: doc.str_at(node, &["enableAutoMtls"]).and_then(parse_bool),
+    }
+}
+
+/// YAML 1.1 booleans as Kubernetes (go-yaml) reads them.
+pub fn parse_bool(text: &str) -> Option<bool> {
+    match text {
+        "true" | "True" | "TRUE" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "y" | "Y" => Some(true),
+        "false" | "False" | "FALSE" | "no" | "No" | "NO" | "off" | "Off" | "OFF" | "n" | "N" => Some(false),
+        _ => None,
+    }
+}
+
+/// Everything that shapes an analysis besides the manifests.
+#[derive(Debug, Clone, Default)]
+pub struct AnalysisOptions {
+    /// Command-line layer (highest precedence), already merged with `--mesh-config`.
+    pub cli: MeshLayer,
+    /// The project config file, if one was found.
+    pub project: ProjectConfig,
+    /// Command-line `--suggest-mode` (over the config file's).
+    pub suggest_mode: Option<SuggestMode>,
+    /// Extra codes to ignore (command line).
+    pub ignore: Vec<String>,
+    /// Skip fix generation (used when verifying fixes).
+    pub no_fixes: bool,
+}
+
+impl AnalysisOptions {
+    pub fn suggest_mode(&self) -> SuggestMode {
+        self.suggest_mode.or(self.project.suggest_mode).unwrap_or_default()
+    }
+
+    pub fn is_ignored(&self, code: &str) -> bool {
+        self.ignore.iter().chain(self.project.ignore.iter()).any(|c| c == code || c == "*")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_key_has_line() {
+        let e = parse_project_config(".mtls-review.yaml", "root_namespace: x\nfail_on: warning\nbogus: 1\n").unwrap_err();
+        assert_eq!(e.line, 3);
+        assert!(e.message.contains("bogus"));
+    }
+
+    #[test]
+    fn config_keys() {
+        let c = parse_project_config("c", "suggest_mode: strict\nignore: [TIS0206]\npaths: [apps]\nauto_mtls: false\n").unwrap();
+        assert_eq!(c.suggest_mode, Some(SuggestMode::Strict));
+        assert_eq!(c.ignore, vec!["TIS0206".to_string()]);
+        assert_eq!(c.auto_mtls, Some(false));
+    }
+
+    #[test]
+    fn mesh_config_ignores_trust_domain() {
+        let l = parse_mesh_config("m", "rootNamespace: mesh-root\ntrustDomain: corp.example\nenableAutoMtls: false\n").unwrap();
+        assert_eq!(l, MeshLayer { root_namespace: Some("mesh-root".into()), cluster_domain: None, auto_mtls: Some(false) });
+    }
+
+    #[test]
+    fn precedence_key_by_key() {
+        let cli = MeshLayer { root_namespace: Some("a".into()), ..MeshLayer::default() };
+        let cfg = MeshLayer { root_namespace: Some("b".into()), auto_mtls: Some(false), ..MeshLayer::default() };
+        let s = cli.or(&cfg).resolve();
+        assert_eq!((s.root_namespace.as_str(), s.auto_mtls, s.cluster_domain.as_str()), ("a", false, "cluster.local"));
+    }
+}
