@@ -7,4 +7,5 @@ pub mod finding;
 pub mod manifest;
 pub mod mesh;
 pub mod rules;
+pub mod review;
 pub mod settings;

@@ -1,0 +1,95 @@
+//! Change review: base vs head. Matches findings by identity (introduced / existing / resolved), anchors
+//! introduced findings on the changed lines that caused them, and compares posture before and after.
+
+use crate::finding::{Finding, LoadError, Side};
+use crate::settings::MeshSettings;
+use serde::Serialize;
+
+/// One diff hunk of a file, as a unified diff with 3 lines of context (what GitHub shows on the PR page).
+/// Lines are 1-based; a `*_lines` of 0 means the hunk has no lines on that side.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Hunk {
+    pub base_start: usize,
+    pub base_lines: usize,
+    pub head_start: usize,
+    pub head_lines: usize,
+}
+
+impl Hunk {
+    /// True when `line` on `side` lies inside this hunk (a line GitHub accepts a review comment on).
+    pub fn contains(&self, side: Side, line: usize) -> bool {
+        let (start, len) = match side {
+            Side::Base => (self.base_start, self.base_lines),
+            Side::Head => (self.head_start, self.head_lines),
+        };
+        len > 0 && line >= start && line < start + len
+    }
+}
+
+/// How one file changed between base and head.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FileChange {
+    /// Path on the head side (`None`: deleted).
+    pub head_path: Option<String>,
+    /// Path on the base side (`None`: added).
+    pub base_path: Option<String>,
+    /// Hunks with 3 lines of context.
+    pub hunks: Vec<Hunk>,
+    /// Line ranges (inclusive) added or modified on the head side.
+    pub added: Vec<(usize, usize)>,
+    /// Line ranges (inclusive) deleted from the base side.
+    pub deleted: Vec<(usize, usize)>,
+}
+
+/// The result of reviewing a change.
+#[derive(Debug, Clone, Serialize)]
+pub struct Review {
+    /// Introduced, existing and resolved findings (introduced ones carry `anchors`), in report order.
+    pub findings: Vec<Finding>,
+    /// Files that could not be read or parsed, on the head side; `introduced` when the change added or modified them.
+    pub errors: Vec<ReviewError>,
+    pub settings: MeshSettings,
+    /// The merge base (git) or the base directory.
+    pub base: String,
+    /// The head revision or directory.
+    pub head: String,
+    /// Changed files with their hunks.
+    pub changes: Vec<FileChange>,
+    /// True when `.mtls-review.yaml` differs between base and head (the base side's is used).
+    pub config_changed: bool,
+    /// Posture before and after at namespace granularity.
+    pub posture: PostureChange,
+}
+
+/// A load error with its change status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReviewError {
+    #[serde(flatten)]
+    pub error: LoadError,
+    /// True when the change added or modified the file and it no longer parses (counts as an introduced error).
+    pub introduced: bool,
+}
+
+/// Namespace-granularity posture on both sides.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct PostureChange {
+    pub before: Vec<NamespacePosture>,
+    pub after: Vec<NamespacePosture>,
+    /// Scopes (`mesh` or a namespace) whose server or client mode changed.
+    pub changed: Vec<String>,
+}
+
+/// The effective modes of one scope (`mesh` or a namespace).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NamespacePosture {
+    /// `mesh` for the mesh-wide row, else the namespace.
+    pub scope: String,
+    /// Effective server mode: STRICT, PERMISSIVE, DISABLE.
+    pub server_mode: String,
+    /// What decides it: `mesh PeerAuthentication istio-system/default`, `namespace PeerAuthentication ns/name`,
+    /// or `default`.
+    pub server_decided_by: String,
+    /// The namespace-wide (or for `mesh`, mesh-wide) DestinationRule TLS mode, or `auto` when none sets it.
+    pub client_tls: String,
+    pub client_decided_by: Option<String>,
+}
