@@ -3,9 +3,14 @@
 //! Data flows one way: source -> manifest -> mesh -> rules (and posture) -> findings with fixes -> review ->
 //! report / github.
 
+pub mod analysis;
+pub mod app;
 pub mod finding;
+pub mod fix;
 pub mod manifest;
 pub mod mesh;
-pub mod rules;
+pub mod report;
 pub mod review;
+pub mod rules;
 pub mod settings;
+pub mod source;

@@ -154,10 +154,12 @@ pub fn tree_mesh_layer(files: &[LoadedFile]) -> MeshLayer {
     for f in files {
         for o in &f.objects {
             let found = match o.kind.as_str() {
-                "ConfigMap" if o.name == "istio" || o.name.starts_with("istio-") => {
-                    o.str_at(&["data", "mesh"]).map(|text| crate::settings::parse_mesh_config(&o.path, text).unwrap_or_default())
+                "ConfigMap" if o.name == "istio" || o.name.starts_with("istio-") => o
+                    .str_at(&["data", "mesh"])
+                    .map(|text| crate::settings::parse_mesh_config(&o.path, text).unwrap_or_default()),
+                "IstioOperator" => {
+                    o.tree.path(o.root, &["spec", "meshConfig"]).map(|n| mesh_layer_from_node(&o.tree, n))
                 }
-                "IstioOperator" => o.tree.path(o.root, &["spec", "meshConfig"]).map(|n| mesh_layer_from_node(&o.tree, n)),
                 _ => None,
             };
             if let Some(l) = found {
