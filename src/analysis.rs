@@ -78,25 +78,39 @@ pub fn analyze(files: &[LoadedFile], opts: &AnalysisOptions, side: Side, newer: 
     let mut mesh = Mesh::build(files, settings.clone(), newer);
     mesh.suggest_mode = opts.suggest_mode();
     let raw: Vec<RuleFinding> = rules::run_all(&mesh).into_iter().filter(|f| !is_suppressed(&mesh, f, opts)).collect();
-    let mut findings: Vec<Finding> = raw
-        .iter()
-        .map(|rf| {
-            let mut f = concretize(&mesh, rf, side);
-            if !opts.no_fixes {
-                let (fix, help) = crate::fix::best_fix(files, &mesh, rf, &f, opts);
-                f.fix = fix;
-                f.help = help;
-            }
-            f
-        })
-        .collect();
+    let mut findings: Vec<Finding> = raw.iter().map(|rf| concretize(&mesh, rf, side)).collect();
     sort_findings(&mut findings);
     let mut errors: Vec<LoadError> = files.iter().flat_map(|f| f.errors.iter().cloned()).collect();
     errors.extend(mesh.schema_errors.iter().cloned());
     errors.sort();
     errors.dedup();
     let sources = files.iter().filter_map(|f| f.source.as_ref().map(|s| (s.path.clone(), s.clone()))).collect();
-    Analysis { findings, errors, settings, sources, mesh }
+    let mut analysis = Analysis { findings, errors, settings, sources, mesh };
+    if !opts.no_fixes {
+        attach_fixes(files, &mut analysis, opts, |_| true);
+    }
+    analysis
+}
+
+/// Computes verified fixes for the findings `wanted` selects (re-running the rules on the analysis' mesh to get
+/// their fix plans).
+pub fn attach_fixes(files: &[LoadedFile], analysis: &mut Analysis, opts: &AnalysisOptions, wanted: impl Fn(&Finding) -> bool) {
+    if !analysis.findings.iter().any(&wanted) {
+        return;
+    }
+    let raw = rules::run_all(&analysis.mesh);
+    for f in analysis.findings.iter_mut().filter(|f| wanted(f)) {
+        let id = f.identity();
+        let Some(rf) = raw.iter().find(|rf| {
+            rf.code == f.code && rf.port == f.port && analysis.mesh.object_ref(rf.subject) == f.object
+        }) else {
+            continue;
+        };
+        debug_assert_eq!(id.0, rf.code);
+        let (fix, help) = crate::fix::best_fix(files, &analysis.mesh, rf, f, opts);
+        f.fix = fix;
+        f.help = help;
+    }
 }
 
 /// Deterministic report order: path, line, code, object.

@@ -1,6 +1,12 @@
 //! Change review: base vs head. Matches findings by identity (introduced / existing / resolved), anchors
 //! introduced findings on the changed lines that caused them, and compares posture before and after.
 
+pub mod build;
+pub mod diff;
+pub mod posture;
+
+pub use build::{ReviewInput, TreeFile, review};
+
 use crate::finding::{Finding, LoadError, Side};
 use crate::manifest::SourceText;
 use crate::settings::MeshSettings;

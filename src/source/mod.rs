@@ -31,4 +31,6 @@ pub enum SourceError {
     NotARepository { path: PathBuf, message: String },
     #[error("git: {message}")]
     Git { message: String },
+    #[error("invalid project config (base side): {0}")]
+    Config(#[from] crate::settings::ConfigError),
 }
