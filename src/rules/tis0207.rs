@@ -5,7 +5,7 @@
 
 use super::{DR_TLS_MODE, FixEdit, FixPlan, PA_MODE, Rule, RuleFinding};
 use crate::finding::Severity;
-use crate::mesh::{Mesh, PaMode, TlsMode};
+use crate::mesh::{Mesh, PaMode, Tls, TlsMode};
 
 pub const RULE: Rule = Rule {
     code: "TIS0207",
@@ -31,10 +31,17 @@ fn check(mesh: &Mesh) -> Vec<RuleFinding> {
         else {
             continue;
         };
+        let how = match dr.tls {
+            Tls::Set {
+                mode_written: false,
+                ..
+            } => "a tls block without mode, which means DISABLE",
+            _ => "tls.mode DISABLE",
+        };
         let message = format!(
-            "DestinationRule {}/{} disables mTLS for namespace `{}` (tls.mode DISABLE), so clients send plaintext to \
-             its services, but the namespace-wide PeerAuthentication {}/{} is STRICT: the servers accept only mTLS \
-             and refuse these calls",
+            "DestinationRule {}/{} disables mTLS for namespace `{}` ({how}), so clients send plaintext to its \
+             services, but the namespace-wide PeerAuthentication {}/{} is STRICT: the servers accept only mTLS and \
+             refuse these calls",
             dr.namespace, dr.name, dr.namespace, pa.namespace, pa.name
         );
         let fixes = vec![
@@ -108,6 +115,8 @@ mod tests {
             .to_string()
             + &pa("bookinfo", "p", Some("STRICT"), false);
         assert_eq!(run(&y), vec![t("d")]);
+        let m = mesh(&y);
+        assert!(check(&m)[0].message.contains("a tls block without mode"));
     }
 
     #[test]
