@@ -12,6 +12,9 @@ pub mod tis0501;
 pub mod tis0502;
 pub mod tis0503;
 
+#[cfg(test)]
+mod kiali_conformance_tests;
+
 /// A rule's metadata and check.
 pub struct Rule {
     pub code: &'static str,
