@@ -94,16 +94,22 @@ pub fn analyze(files: &[LoadedFile], opts: &AnalysisOptions, side: Side, newer: 
 
 /// Computes verified fixes for the findings `wanted` selects (re-running the rules on the analysis' mesh to get
 /// their fix plans).
-pub fn attach_fixes(files: &[LoadedFile], analysis: &mut Analysis, opts: &AnalysisOptions, wanted: impl Fn(&Finding) -> bool) {
+pub fn attach_fixes(
+    files: &[LoadedFile],
+    analysis: &mut Analysis,
+    opts: &AnalysisOptions,
+    wanted: impl Fn(&Finding) -> bool,
+) {
     if !analysis.findings.iter().any(&wanted) {
         return;
     }
     let raw = rules::run_all(&analysis.mesh);
     for f in analysis.findings.iter_mut().filter(|f| wanted(f)) {
         let id = f.identity();
-        let Some(rf) = raw.iter().find(|rf| {
-            rf.code == f.code && rf.port == f.port && analysis.mesh.object_ref(rf.subject) == f.object
-        }) else {
+        let Some(rf) = raw
+            .iter()
+            .find(|rf| rf.code == f.code && rf.port == f.port && analysis.mesh.object_ref(rf.subject) == f.object)
+        else {
             continue;
         };
         debug_assert_eq!(id.0, rf.code);

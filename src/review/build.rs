@@ -39,10 +39,12 @@ pub fn review(input: &ReviewInput, opts: &AnalysisOptions) -> Review {
     let head_ids: HashMap<&str, &str> = input.head.iter().map(|f| (f.path.as_str(), f.id.as_str())).collect();
     let renamed_from: HashMap<&str, &str> = input.renames.iter().map(|(b, h)| (h.as_str(), b.as_str())).collect();
     let renamed_to: HashMap<&str, &str> = input.renames.iter().map(|(b, h)| (b.as_str(), h.as_str())).collect();
-    let head_changed =
-        |f: &TreeFile| base_ids.get(renamed_from.get(f.path.as_str()).copied().unwrap_or(&f.path)) != Some(&f.id.as_str());
-    let base_changed =
-        |f: &TreeFile| head_ids.get(renamed_to.get(f.path.as_str()).copied().unwrap_or(&f.path)) != Some(&f.id.as_str());
+    let head_changed = |f: &TreeFile| {
+        base_ids.get(renamed_from.get(f.path.as_str()).copied().unwrap_or(&f.path)) != Some(&f.id.as_str())
+    };
+    let base_changed = |f: &TreeFile| {
+        head_ids.get(renamed_to.get(f.path.as_str()).copied().unwrap_or(&f.path)) != Some(&f.id.as_str())
+    };
 
     // Parse each distinct (path, content) once for both sides. Unchanged files that cannot hold a relevant object
     // are skipped before parsing; changed files are always parsed, so a change that breaks a file is seen.
@@ -131,7 +133,10 @@ pub fn review(input: &ReviewInput, opts: &AnalysisOptions) -> Review {
     let errors = head
         .errors
         .iter()
-        .map(|e| ReviewError { error: e.clone(), introduced: e.kind.is_fatal() && changed_head.contains(e.path.as_str()) })
+        .map(|e| ReviewError {
+            error: e.clone(),
+            introduced: e.kind.is_fatal() && changed_head.contains(e.path.as_str()),
+        })
         .collect();
     Review {
         diff: true,

@@ -18,7 +18,12 @@ pub fn merge_ranges(mut ranges: Vec<(usize, usize)>) -> Vec<(usize, usize)> {
 }
 
 /// Compares two texts (either may be absent: added or deleted file).
-pub fn file_change(base_path: Option<&str>, base: Option<&str>, head_path: Option<&str>, head: Option<&str>) -> FileChange {
+pub fn file_change(
+    base_path: Option<&str>,
+    base: Option<&str>,
+    head_path: Option<&str>,
+    head: Option<&str>,
+) -> FileChange {
     let old = base.unwrap_or("");
     let new = head.unwrap_or("");
     let diff = TextDiff::configure().algorithm(similar::Algorithm::Myers).diff_lines(old, new);

@@ -12,29 +12,19 @@ type Fixture = (&'static str, &'static str);
 
 macro_rules! fixture {
     ($path:literal) => {
-        (
-            $path,
-            include_str!(concat!("../../tests/fixtures/kiali/", $path)),
-        )
+        ($path, include_str!(concat!("../../tests/fixtures/kiali/", $path)))
     };
 }
 
 const EXPECTED_MD: &str = include_str!("../../tests/fixtures/kiali/EXPECTED.md");
 
-const DR_MESHWIDE_1: Fixture =
-    fixture!("tests/data/validations/destinationrules/disabled_meshwide_checker_1.yaml");
-const DR_MESHWIDE_2: Fixture =
-    fixture!("tests/data/validations/destinationrules/disabled_meshwide_checker_2.yaml");
-const DR_MESHWIDE_3: Fixture =
-    fixture!("tests/data/validations/destinationrules/disabled_meshwide_checker_3.yaml");
-const DR_MESHWIDE_4: Fixture =
-    fixture!("tests/data/validations/destinationrules/disabled_meshwide_checker_4.yaml");
-const PA_MESHWIDE_1: Fixture =
-    fixture!("tests/data/validations/peerauthentications/disabled_meshwide_checker_1.yaml");
-const PA_MESHWIDE_2: Fixture =
-    fixture!("tests/data/validations/peerauthentications/disabled_meshwide_checker_2.yaml");
-const PA_MESHWIDE_3: Fixture =
-    fixture!("tests/data/validations/peerauthentications/disabled_meshwide_checker_3.yaml");
+const DR_MESHWIDE_1: Fixture = fixture!("tests/data/validations/destinationrules/disabled_meshwide_checker_1.yaml");
+const DR_MESHWIDE_2: Fixture = fixture!("tests/data/validations/destinationrules/disabled_meshwide_checker_2.yaml");
+const DR_MESHWIDE_3: Fixture = fixture!("tests/data/validations/destinationrules/disabled_meshwide_checker_3.yaml");
+const DR_MESHWIDE_4: Fixture = fixture!("tests/data/validations/destinationrules/disabled_meshwide_checker_4.yaml");
+const PA_MESHWIDE_1: Fixture = fixture!("tests/data/validations/peerauthentications/disabled_meshwide_checker_1.yaml");
+const PA_MESHWIDE_2: Fixture = fixture!("tests/data/validations/peerauthentications/disabled_meshwide_checker_2.yaml");
+const PA_MESHWIDE_3: Fixture = fixture!("tests/data/validations/peerauthentications/disabled_meshwide_checker_3.yaml");
 const PA_NSWIDE_1: Fixture =
     fixture!("tests/data/validations/peerauthentications/disabled_namespacewide_checker_1.yaml");
 const PA_NSWIDE_2: Fixture =
@@ -117,10 +107,7 @@ const DR: &str = "DestinationRule";
 const PA: &str = "PeerAuthentication";
 
 fn auto_mtls_off() -> MeshSettings {
-    MeshSettings {
-        auto_mtls: false,
-        ..MeshSettings::default()
-    }
+    MeshSettings { auto_mtls: false, ..MeshSettings::default() }
 }
 
 /// The (code, severity) findings of every rule on one object of a fixture, sorted.
@@ -149,14 +136,7 @@ fn findings_on(
 
 /// Asserts the findings on one object, with the default mesh settings.
 fn expect(fixture: Fixture, kind: &str, namespace: &str, name: &str, expected: &[(&str, &str)]) {
-    expect_with(
-        fixture,
-        MeshSettings::default(),
-        kind,
-        namespace,
-        name,
-        expected,
-    );
+    expect_with(fixture, MeshSettings::default(), kind, namespace, name, expected);
 }
 
 fn expect_with(
@@ -167,16 +147,8 @@ fn expect_with(
     name: &str,
     expected: &[(&str, &str)],
 ) {
-    let want: Vec<_> = expected
-        .iter()
-        .map(|(c, s)| (c.to_string(), s.to_string()))
-        .collect();
-    assert_eq!(
-        findings_on(fixture, settings, kind, namespace, name),
-        want,
-        "{}: {kind} {namespace}/{name}",
-        fixture.0
-    );
+    let want: Vec<_> = expected.iter().map(|(c, s)| (c.to_string(), s.to_string())).collect();
+    assert_eq!(findings_on(fixture, settings, kind, namespace, name), want, "{}: {kind} {namespace}/{name}", fixture.0);
 }
 
 #[test]
@@ -197,11 +169,7 @@ fn table_rows_are_all_asserted_here() {
 fn table_fixtures_hold_the_objects_kiali_validates() {
     for fixture in TABLE {
         let mesh = testing::mesh(fixture.1);
-        assert!(
-            !mesh.peer_authentications.is_empty() || !mesh.destination_rules.is_empty(),
-            "{}",
-            fixture.0
-        );
+        assert!(!mesh.peer_authentications.is_empty() || !mesh.destination_rules.is_empty(), "{}", fixture.0);
     }
 }
 
@@ -209,12 +177,7 @@ fn table_fixtures_hold_the_objects_kiali_validates() {
 fn every_fixture_loads_without_errors() {
     for fixture in TABLE.iter().chain(OTHERS) {
         let mesh = testing::mesh(fixture.1);
-        assert!(
-            mesh.schema_errors.is_empty(),
-            "{}: {:?}",
-            fixture.0,
-            mesh.schema_errors
-        );
+        assert!(mesh.schema_errors.is_empty(), "{}: {:?}", fixture.0, mesh.schema_errors);
         run_all(&mesh);
     }
 }
@@ -230,13 +193,7 @@ fn dr_disabled_meshwide_1_disabling_dr_matches_disabled_mesh() {
 
 #[test]
 fn dr_disabled_meshwide_2_disabling_dr_under_strict_mesh() {
-    expect(
-        DR_MESHWIDE_2,
-        DR,
-        "bookinfo",
-        "disable-mesh-mtls",
-        &[("TIS0208", "error")],
-    );
+    expect(DR_MESHWIDE_2, DR, "bookinfo", "disable-mesh-mtls", &[("TIS0208", "error")]);
 }
 
 #[test]
@@ -258,24 +215,12 @@ fn pa_disabled_meshwide_1_covered_by_disabling_dr() {
 
 #[test]
 fn pa_disabled_meshwide_2_enabling_dr_is_an_error() {
-    expect(
-        PA_MESHWIDE_2,
-        PA,
-        "istio-system",
-        "disable-mesh-mtls",
-        &[("TIS0503", "error")],
-    );
+    expect(PA_MESHWIDE_2, PA, "istio-system", "disable-mesh-mtls", &[("TIS0503", "error")]);
 }
 
 #[test]
 fn pa_disabled_meshwide_3_no_disabling_dr_is_a_warning() {
-    expect(
-        PA_MESHWIDE_3,
-        PA,
-        "istio-system",
-        "disable-mesh-mtls",
-        &[("TIS0503", "warning")],
-    );
+    expect(PA_MESHWIDE_3, PA, "istio-system", "disable-mesh-mtls", &[("TIS0503", "warning")]);
 }
 
 #[test]
@@ -285,20 +230,8 @@ fn pa_disabled_namespacewide_1_disabling_namespace_dr() {
 
 #[test]
 fn pa_disabled_namespacewide_2_enabling_namespace_dr() {
-    expect(
-        PA_NSWIDE_2,
-        PA,
-        "bookinfo",
-        "disable-mtls-bookinfo",
-        &[("TIS0502", "error")],
-    );
-    expect(
-        PA_NSWIDE_2,
-        DR,
-        "bookinfo",
-        "bookinfo-enable-mtls",
-        &[("TIS0206", "error")],
-    );
+    expect(PA_NSWIDE_2, PA, "bookinfo", "disable-mtls-bookinfo", &[("TIS0502", "error")]);
+    expect(PA_NSWIDE_2, DR, "bookinfo", "bookinfo-enable-mtls", &[("TIS0206", "error")]);
 }
 
 #[test]
@@ -308,13 +241,7 @@ fn pa_disabled_namespacewide_3_disabling_mesh_dr() {
 
 #[test]
 fn pa_disabled_namespacewide_4_enabling_mesh_dr() {
-    expect(
-        PA_NSWIDE_4,
-        PA,
-        "bookinfo",
-        "disable-mtls-bookinfo",
-        &[("TIS0502", "error")],
-    );
+    expect(PA_NSWIDE_4, PA, "bookinfo", "disable-mtls-bookinfo", &[("TIS0502", "error")]);
 }
 
 #[test]
@@ -331,99 +258,43 @@ fn pa_disabled_namespacewide_6_namespace_dr_shields_from_mesh_dr() {
 
 #[test]
 fn example_004_kia0205() {
-    expect(
-        EXAMPLE_004,
-        DR,
-        "istio-system",
-        "default",
-        &[("TIS0205", "warning")],
-    );
+    expect(EXAMPLE_004, DR, "istio-system", "default", &[("TIS0205", "warning")]);
 }
 
 #[test]
 fn example_006_kia0206() {
-    expect(
-        EXAMPLE_006,
-        DR,
-        "bookinfo",
-        "enable-mtls",
-        &[("TIS0206", "warning")],
-    );
+    expect(EXAMPLE_006, DR, "bookinfo", "enable-mtls", &[("TIS0206", "warning")]);
 }
 
 #[test]
 fn example_007_kia0207() {
-    expect(
-        EXAMPLE_007,
-        DR,
-        "bookinfo",
-        "disable-mtls",
-        &[("TIS0207", "error")],
-    );
+    expect(EXAMPLE_007, DR, "bookinfo", "disable-mtls", &[("TIS0207", "error")]);
 }
 
 #[test]
 fn example_008_kia0208() {
-    expect(
-        EXAMPLE_008,
-        DR,
-        "bookinfo",
-        "default",
-        &[("TIS0208", "error")],
-    );
+    expect(EXAMPLE_008, DR, "bookinfo", "default", &[("TIS0208", "error")]);
 }
 
 #[test]
 fn example_301_kia0501_only_without_auto_mtls() {
     expect(EXAMPLE_301, PA, "bookinfo", "default", &[]);
-    expect_with(
-        EXAMPLE_301,
-        auto_mtls_off(),
-        PA,
-        "bookinfo",
-        "default",
-        &[("TIS0501", "error")],
-    );
+    expect_with(EXAMPLE_301, auto_mtls_off(), PA, "bookinfo", "default", &[("TIS0501", "error")]);
 }
 
 #[test]
 fn example_305_kia0505() {
-    expect(
-        EXAMPLE_305,
-        PA,
-        "bookinfo",
-        "default",
-        &[("TIS0502", "error")],
-    );
-    expect(
-        EXAMPLE_305,
-        DR,
-        "bookinfo",
-        "enable-mtls",
-        &[("TIS0206", "error")],
-    );
+    expect(EXAMPLE_305, PA, "bookinfo", "default", &[("TIS0502", "error")]);
+    expect(EXAMPLE_305, DR, "bookinfo", "enable-mtls", &[("TIS0206", "error")]);
 }
 
 #[test]
 fn example_306_kia0506() {
-    expect(
-        EXAMPLE_306,
-        PA,
-        "istio-system",
-        "default",
-        &[("TIS0503", "error")],
-    );
+    expect(EXAMPLE_306, PA, "istio-system", "default", &[("TIS0503", "error")]);
 }
 
 #[test]
 fn example_401_kia0401_only_without_auto_mtls() {
     expect(EXAMPLE_401, PA, "istio-system", "default", &[]);
-    expect_with(
-        EXAMPLE_401,
-        auto_mtls_off(),
-        PA,
-        "istio-system",
-        "default",
-        &[("TIS0401", "error")],
-    );
+    expect_with(EXAMPLE_401, auto_mtls_off(), PA, "istio-system", "default", &[("TIS0401", "error")]);
 }

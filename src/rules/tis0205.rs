@@ -44,13 +44,10 @@ fn check(mesh: &Mesh) -> Vec<RuleFinding> {
             ),
             None => {
                 let state = match mesh_pa {
-                    Some(p) => format!(
-                        "the mesh-wide PeerAuthentication {}/{} leaves the mode UNSET",
-                        p.namespace, p.name
-                    ),
-                    None => format!(
-                        "there is no mesh-wide PeerAuthentication in the root namespace `{root}`"
-                    ),
+                    Some(p) => {
+                        format!("the mesh-wide PeerAuthentication {}/{} leaves the mode UNSET", p.namespace, p.name)
+                    }
+                    None => format!("there is no mesh-wide PeerAuthentication in the root namespace `{root}`"),
                 };
                 (
                     Severity::Warning,
@@ -79,11 +76,7 @@ fn check(mesh: &Mesh) -> Vec<RuleFinding> {
                         "set the mesh-wide PeerAuthentication {}/{} to mTLS mode {mode}",
                         p.namespace, p.name
                     ),
-                    edits: vec![FixEdit::SetField {
-                        object: p.obj,
-                        field: PA_MODE,
-                        value: mode,
-                    }],
+                    edits: vec![FixEdit::SetField { object: p.obj, field: PA_MODE, value: mode }],
                 }],
                 None => vec![FixPlan {
                     description: format!(
@@ -91,11 +84,7 @@ fn check(mesh: &Mesh) -> Vec<RuleFinding> {
                     ),
                     edits: vec![FixEdit::AddObject {
                         after: dr.obj,
-                        object: NewObject::PeerAuthentication {
-                            namespace: root.clone(),
-                            name_base: "default",
-                            mode,
-                        },
+                        object: NewObject::PeerAuthentication { namespace: root.clone(), name_base: "default", mode },
                     }],
                 }],
             }
@@ -132,34 +121,30 @@ mod tests {
 
     #[test]
     fn no_mesh_pa_is_a_warning() {
-        assert_eq!(
-            run(&dr("istio-system", "d", "*.local", Some("ISTIO_MUTUAL"))),
-            vec![t("d", "warning")]
-        );
+        assert_eq!(run(&dr("istio-system", "d", "*.local", Some("ISTIO_MUTUAL"))), vec![t("d", "warning")]);
     }
 
     #[test]
     fn unset_mesh_pa_is_a_warning() {
-        let y = dr("istio-system", "d", "*.local", Some("ISTIO_MUTUAL"))
-            + &pa("istio-system", "m", None, false);
+        let y = dr("istio-system", "d", "*.local", Some("ISTIO_MUTUAL")) + &pa("istio-system", "m", None, false);
         assert_eq!(run(&y), vec![t("d", "warning")]);
-        let y = dr("istio-system", "d", "*.local", Some("ISTIO_MUTUAL"))
-            + &pa("istio-system", "m", Some("UNSET"), false);
+        let y =
+            dr("istio-system", "d", "*.local", Some("ISTIO_MUTUAL")) + &pa("istio-system", "m", Some("UNSET"), false);
         assert_eq!(run(&y), vec![t("d", "warning")]);
     }
 
     #[test]
     fn disable_mesh_pa_is_an_error() {
-        let y = dr("istio-system", "d", "*.local", Some("ISTIO_MUTUAL"))
-            + &pa("istio-system", "m", Some("DISABLE"), false);
+        let y =
+            dr("istio-system", "d", "*.local", Some("ISTIO_MUTUAL")) + &pa("istio-system", "m", Some("DISABLE"), false);
         assert_eq!(run(&y), vec![t("d", "error")]);
     }
 
     #[test]
     fn enabling_mesh_pa_satisfies_it() {
         for mode in ["STRICT", "PERMISSIVE"] {
-            let y = dr("istio-system", "d", "*.local", Some("ISTIO_MUTUAL"))
-                + &pa("istio-system", "m", Some(mode), false);
+            let y =
+                dr("istio-system", "d", "*.local", Some("ISTIO_MUTUAL")) + &pa("istio-system", "m", Some(mode), false);
             assert!(run(&y).is_empty(), "{mode}");
         }
     }
@@ -188,11 +173,7 @@ mod tests {
     #[test]
     fn every_mesh_wide_host_in_any_namespace_is_a_subject() {
         for host in ["*.local", "*", "*.cluster.local", "*.svc.cluster.local"] {
-            assert_eq!(
-                run(&dr("bookinfo", "d", host, Some("ISTIO_MUTUAL"))),
-                vec![t("d", "warning")],
-                "{host}"
-            );
+            assert_eq!(run(&dr("bookinfo", "d", host, Some("ISTIO_MUTUAL"))), vec![t("d", "warning")], "{host}");
         }
     }
 
@@ -201,15 +182,7 @@ mod tests {
         assert!(run(&dr("istio-system", "d", "*.local", Some("MUTUAL"))).is_empty());
         assert!(run(&dr("istio-system", "d", "*.local", Some("DISABLE"))).is_empty());
         assert!(run(&dr("istio-system", "d", "*.local", None)).is_empty());
-        assert!(
-            run(&dr(
-                "bookinfo",
-                "d",
-                "*.bookinfo.svc.cluster.local",
-                Some("ISTIO_MUTUAL")
-            ))
-            .is_empty()
-        );
+        assert!(run(&dr("bookinfo", "d", "*.bookinfo.svc.cluster.local", Some("ISTIO_MUTUAL"))).is_empty());
         assert!(run(&dr("bookinfo", "d", "reviews", Some("ISTIO_MUTUAL"))).is_empty());
     }
 
@@ -231,23 +204,14 @@ mod tests {
             }]
         );
 
-        let m = mesh(
-            &(dr("istio-system", "d", "*.local", Some("ISTIO_MUTUAL"))
-                + &pa("istio-system", "m", None, false)),
-        );
+        let m =
+            mesh(&(dr("istio-system", "d", "*.local", Some("ISTIO_MUTUAL")) + &pa("istio-system", "m", None, false)));
         let f = check(&m);
         let pa_obj = m.mesh_pa().map(|p| p.obj);
-        assert_eq!(
-            f[0].related,
-            vec![(pa_obj.unwrap(), "mesh-wide PeerAuthentication")]
-        );
+        assert_eq!(f[0].related, vec![(pa_obj.unwrap(), "mesh-wide PeerAuthentication")]);
         assert_eq!(
             f[0].fixes[0].edits,
-            vec![FixEdit::SetField {
-                object: pa_obj.unwrap(),
-                field: PA_MODE,
-                value: "PERMISSIVE".into()
-            }]
+            vec![FixEdit::SetField { object: pa_obj.unwrap(), field: PA_MODE, value: "PERMISSIVE".into() }]
         );
 
         let m = mesh(

@@ -25,17 +25,11 @@ fn check(mesh: &Mesh) -> Vec<RuleFinding> {
         if !mesh.is_namespace_wide_dr(dr) || dr.tls.mode() != Some(&TlsMode::Disable) {
             continue;
         }
-        let Some(pa) = mesh
-            .namespace_pa(&dr.namespace)
-            .filter(|p| p.mode == PaMode::Strict)
-        else {
+        let Some(pa) = mesh.namespace_pa(&dr.namespace).filter(|p| p.mode == PaMode::Strict) else {
             continue;
         };
         let how = match dr.tls {
-            Tls::Set {
-                mode_written: false,
-                ..
-            } => "a tls block without mode, which means DISABLE",
+            Tls::Set { mode_written: false, .. } => "a tls block without mode, which means DISABLE",
             _ => "tls.mode DISABLE",
         };
         let message = format!(
@@ -62,11 +56,7 @@ fn check(mesh: &Mesh) -> Vec<RuleFinding> {
                      the DestinationRule sends",
                     pa.namespace, pa.name
                 ),
-                edits: vec![FixEdit::SetField {
-                    object: pa.obj,
-                    field: PA_MODE,
-                    value: "PERMISSIVE".to_string(),
-                }],
+                edits: vec![FixEdit::SetField { object: pa.obj, field: PA_MODE, value: "PERMISSIVE".to_string() }],
             },
         ];
         out.push(RuleFinding {
@@ -103,8 +93,7 @@ mod tests {
 
     #[test]
     fn disable_dr_with_strict_namespace_pa_is_an_error() {
-        let y = dr("bookinfo", "d", NS_DR, Some("DISABLE"))
-            + &pa("bookinfo", "p", Some("STRICT"), false);
+        let y = dr("bookinfo", "d", NS_DR, Some("DISABLE")) + &pa("bookinfo", "p", Some("STRICT"), false);
         assert_eq!(run(&y), vec![t("d")]);
     }
 
@@ -131,8 +120,7 @@ mod tests {
     #[test]
     fn mesh_strict_is_not_this_rule() {
         // The mesh-wide case is TIS0208.
-        let y = dr("bookinfo", "d", NS_DR, Some("DISABLE"))
-            + &pa("istio-system", "m", Some("STRICT"), false);
+        let y = dr("bookinfo", "d", NS_DR, Some("DISABLE")) + &pa("istio-system", "m", Some("STRICT"), false);
         assert!(run(&y).is_empty());
     }
 
@@ -160,10 +148,7 @@ mod tests {
     fn only_namespace_wide_disable_drs_are_subjects() {
         let strict = pa("bookinfo", "p", Some("STRICT"), false);
         for mode in [Some("ISTIO_MUTUAL"), Some("MUTUAL"), Some("SIMPLE"), None] {
-            assert!(
-                run(&(dr("bookinfo", "d", NS_DR, mode) + &strict)).is_empty(),
-                "{mode:?}"
-            );
+            assert!(run(&(dr("bookinfo", "d", NS_DR, mode) + &strict)).is_empty(), "{mode:?}");
         }
         assert!(run(&(dr("bookinfo", "d", "reviews", Some("DISABLE")) + &strict)).is_empty());
         assert!(run(&(dr("other", "d", NS_DR, Some("DISABLE")) + &strict)).is_empty());
@@ -171,42 +156,24 @@ mod tests {
 
     #[test]
     fn root_namespace_wide_dr_against_strict_mesh_pa() {
-        let y = dr(
-            "istio-system",
-            "d",
-            "*.istio-system.svc.cluster.local",
-            Some("DISABLE"),
-        ) + &pa("istio-system", "m", Some("STRICT"), false);
+        let y = dr("istio-system", "d", "*.istio-system.svc.cluster.local", Some("DISABLE"))
+            + &pa("istio-system", "m", Some("STRICT"), false);
         assert_eq!(run(&y), vec![t("d")]);
     }
 
     #[test]
     fn fixes_and_related() {
-        let m = mesh(
-            &(dr("bookinfo", "d", NS_DR, Some("DISABLE"))
-                + &pa("bookinfo", "p", Some("STRICT"), false)),
-        );
+        let m = mesh(&(dr("bookinfo", "d", NS_DR, Some("DISABLE")) + &pa("bookinfo", "p", Some("STRICT"), false)));
         let f = check(&m);
         let pa_obj = m.namespace_pa("bookinfo").map(|p| p.obj).unwrap();
-        assert_eq!(
-            f[0].related,
-            vec![(pa_obj, "namespace-wide PeerAuthentication")]
-        );
+        assert_eq!(f[0].related, vec![(pa_obj, "namespace-wide PeerAuthentication")]);
         assert_eq!(f[0].field, DR_TLS_MODE);
         let edits: Vec<_> = f[0].fixes.iter().map(|p| p.edits.clone()).collect();
         assert_eq!(
             edits,
             vec![
-                vec![FixEdit::SetField {
-                    object: f[0].subject,
-                    field: DR_TLS_MODE,
-                    value: "ISTIO_MUTUAL".into()
-                }],
-                vec![FixEdit::SetField {
-                    object: pa_obj,
-                    field: PA_MODE,
-                    value: "PERMISSIVE".into()
-                }],
+                vec![FixEdit::SetField { object: f[0].subject, field: DR_TLS_MODE, value: "ISTIO_MUTUAL".into() }],
+                vec![FixEdit::SetField { object: pa_obj, field: PA_MODE, value: "PERMISSIVE".into() }],
             ]
         );
     }

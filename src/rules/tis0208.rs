@@ -40,10 +40,7 @@ fn check(mesh: &Mesh) -> Vec<RuleFinding> {
             )
         } else if mesh.is_namespace_wide_dr(dr) {
             // A namespace-wide PA that sets a mode decides the namespace instead (STRICT there is TIS0207).
-            if mesh
-                .namespace_pa(&dr.namespace)
-                .is_some_and(|p| p.mode != PaMode::Unset)
-            {
+            if mesh.namespace_pa(&dr.namespace).is_some_and(|p| p.mode != PaMode::Unset) {
                 continue;
             }
             format!(
@@ -56,9 +53,8 @@ fn check(mesh: &Mesh) -> Vec<RuleFinding> {
             continue;
         };
         let mut related = vec![(mesh_pa.obj, "mesh-wide PeerAuthentication")];
-        if let Some(p) = mesh
-            .namespace_pa(&dr.namespace)
-            .filter(|p| p.obj != mesh_pa.obj && mesh.is_namespace_wide_dr(dr))
+        if let Some(p) =
+            mesh.namespace_pa(&dr.namespace).filter(|p| p.obj != mesh_pa.obj && mesh.is_namespace_wide_dr(dr))
         {
             related.push((p.obj, "namespace-wide PeerAuthentication"));
         }
@@ -101,18 +97,13 @@ mod tests {
 
     #[test]
     fn namespace_wide_disable_under_strict_mesh_is_an_error() {
-        assert_eq!(
-            run(&(dr("bookinfo", "d", NS_DR, Some("DISABLE")) + &strict_mesh())),
-            vec![t("d")]
-        );
+        assert_eq!(run(&(dr("bookinfo", "d", NS_DR, Some("DISABLE")) + &strict_mesh())), vec![t("d")]);
     }
 
     #[test]
     fn unset_namespace_pa_inherits_strict() {
         for mode in [Some("UNSET"), None] {
-            let y = dr("bookinfo", "d", NS_DR, Some("DISABLE"))
-                + &strict_mesh()
-                + &pa("bookinfo", "p", mode, false);
+            let y = dr("bookinfo", "d", NS_DR, Some("DISABLE")) + &strict_mesh() + &pa("bookinfo", "p", mode, false);
             assert_eq!(run(&y), vec![t("d")], "{mode:?}");
         }
     }
@@ -120,9 +111,8 @@ mod tests {
     #[test]
     fn namespace_pa_with_a_mode_decides_instead() {
         for mode in ["PERMISSIVE", "DISABLE", "STRICT"] {
-            let y = dr("bookinfo", "d", NS_DR, Some("DISABLE"))
-                + &strict_mesh()
-                + &pa("bookinfo", "p", Some(mode), false);
+            let y =
+                dr("bookinfo", "d", NS_DR, Some("DISABLE")) + &strict_mesh() + &pa("bookinfo", "p", Some(mode), false);
             assert!(run(&y).is_empty(), "{mode}");
         }
     }
@@ -153,11 +143,9 @@ mod tests {
     #[test]
     fn non_strict_or_missing_mesh_pa_does_not_fire() {
         for mode in [Some("PERMISSIVE"), Some("DISABLE"), Some("UNSET"), None] {
-            let y = dr("istio-system", "d", "*.local", Some("DISABLE"))
-                + &pa("istio-system", "m", mode, false);
+            let y = dr("istio-system", "d", "*.local", Some("DISABLE")) + &pa("istio-system", "m", mode, false);
             assert!(run(&y).is_empty(), "{mode:?}");
-            let y =
-                dr("bookinfo", "d", NS_DR, Some("DISABLE")) + &pa("istio-system", "m", mode, false);
+            let y = dr("bookinfo", "d", NS_DR, Some("DISABLE")) + &pa("istio-system", "m", mode, false);
             assert!(run(&y).is_empty(), "{mode:?}");
         }
         assert!(run(&dr("istio-system", "d", "*.local", Some("DISABLE"))).is_empty());
@@ -174,37 +162,23 @@ mod tests {
     #[test]
     fn only_disabling_namespace_or_mesh_wide_drs_are_subjects() {
         for mode in [Some("ISTIO_MUTUAL"), Some("MUTUAL"), Some("SIMPLE"), None] {
-            assert!(
-                run(&(dr("istio-system", "d", "*.local", mode) + &strict_mesh())).is_empty(),
-                "{mode:?}"
-            );
-            assert!(
-                run(&(dr("bookinfo", "d", NS_DR, mode) + &strict_mesh())).is_empty(),
-                "{mode:?}"
-            );
+            assert!(run(&(dr("istio-system", "d", "*.local", mode) + &strict_mesh())).is_empty(), "{mode:?}");
+            assert!(run(&(dr("bookinfo", "d", NS_DR, mode) + &strict_mesh())).is_empty(), "{mode:?}");
         }
-        assert!(
-            run(&(dr("bookinfo", "d", "reviews", Some("DISABLE")) + &strict_mesh())).is_empty()
-        );
+        assert!(run(&(dr("bookinfo", "d", "reviews", Some("DISABLE")) + &strict_mesh())).is_empty());
         assert!(run(&(dr("other", "d", NS_DR, Some("DISABLE")) + &strict_mesh())).is_empty());
     }
 
     #[test]
     fn related_names_the_mesh_pa() {
-        let m = mesh(
-            &(dr("bookinfo", "d", NS_DR, Some("DISABLE"))
-                + &strict_mesh()
-                + &pa("bookinfo", "p", None, false)),
-        );
+        let m =
+            mesh(&(dr("bookinfo", "d", NS_DR, Some("DISABLE")) + &strict_mesh() + &pa("bookinfo", "p", None, false)));
         let f = check(&m);
         let mesh_pa = m.mesh_pa().map(|p| p.obj).unwrap();
         let ns_pa = m.namespace_pa("bookinfo").map(|p| p.obj).unwrap();
         assert_eq!(
             f[0].related,
-            vec![
-                (mesh_pa, "mesh-wide PeerAuthentication"),
-                (ns_pa, "namespace-wide PeerAuthentication")
-            ]
+            vec![(mesh_pa, "mesh-wide PeerAuthentication"), (ns_pa, "namespace-wide PeerAuthentication")]
         );
         assert!(f[0].fixes.is_empty());
     }

@@ -28,10 +28,7 @@ fn check(mesh: &Mesh) -> Vec<RuleFinding> {
     let Some(pa) = mesh.mesh_pa().filter(|p| p.mode == PaMode::Strict) else {
         return Vec::new();
     };
-    if mesh
-        .mesh_wide_drs()
-        .any(|d| d.tls.mode() == Some(&TlsMode::IstioMutual))
-    {
+    if mesh.mesh_wide_drs().any(|d| d.tls.mode() == Some(&TlsMode::IstioMutual)) {
         return Vec::new();
     }
     let message = format!(
@@ -41,10 +38,7 @@ fn check(mesh: &Mesh) -> Vec<RuleFinding> {
         pa.namespace, pa.name
     );
     // Other mesh-wide DestinationRules take part: they decide the clients' TLS, just not with ISTIO_MUTUAL.
-    let related = mesh
-        .mesh_wide_drs()
-        .map(|d| (d.obj, "mesh-wide DestinationRule"))
-        .collect();
+    let related = mesh.mesh_wide_drs().map(|d| (d.obj, "mesh-wide DestinationRule")).collect();
     vec![RuleFinding {
         code: RULE.code,
         severity: Severity::Error,
@@ -67,13 +61,7 @@ mod tests {
     use crate::settings::MeshSettings;
 
     fn run_auto(yaml: &str, auto_mtls: bool) -> Vec<(String, String, String)> {
-        let m = mesh_with(
-            yaml,
-            MeshSettings {
-                auto_mtls,
-                ..MeshSettings::default()
-            },
-        );
+        let m = mesh_with(yaml, MeshSettings { auto_mtls, ..MeshSettings::default() });
         summary(&m, &check(&m))
     }
 
@@ -101,8 +89,7 @@ mod tests {
     fn a_mesh_wide_istio_mutual_dr_in_any_namespace_satisfies_it() {
         for host in ["*.local", "*", "*.cluster.local", "*.svc.cluster.local"] {
             for ns in ["istio-system", "bookinfo"] {
-                let y = pa("istio-system", "m", Some("STRICT"), false)
-                    + &dr(ns, "d", host, Some("ISTIO_MUTUAL"));
+                let y = pa("istio-system", "m", Some("STRICT"), false) + &dr(ns, "d", host, Some("ISTIO_MUTUAL"));
                 assert!(run(&y).is_empty(), "{ns} {host}");
             }
         }
@@ -112,19 +99,9 @@ mod tests {
     fn other_drs_do_not_satisfy_it() {
         let strict = pa("istio-system", "m", Some("STRICT"), false);
         for mode in [Some("MUTUAL"), Some("DISABLE"), Some("SIMPLE"), None] {
-            assert_eq!(
-                run(&(strict.clone() + &dr("istio-system", "d", "*.local", mode))),
-                vec![t("m")],
-                "{mode:?}"
-            );
+            assert_eq!(run(&(strict.clone() + &dr("istio-system", "d", "*.local", mode))), vec![t("m")], "{mode:?}");
         }
-        let y = strict.clone()
-            + &dr(
-                "bookinfo",
-                "d",
-                "*.bookinfo.svc.cluster.local",
-                Some("ISTIO_MUTUAL"),
-            );
+        let y = strict.clone() + &dr("bookinfo", "d", "*.bookinfo.svc.cluster.local", Some("ISTIO_MUTUAL"));
         assert_eq!(run(&y), vec![t("m")]);
         let y = strict + &dr("bookinfo", "d", "reviews", Some("ISTIO_MUTUAL"));
         assert_eq!(run(&y), vec![t("m")]);
@@ -133,38 +110,23 @@ mod tests {
     #[test]
     fn only_a_winning_strict_mesh_pa_is_a_subject() {
         for mode in [Some("PERMISSIVE"), Some("DISABLE"), Some("UNSET"), None] {
-            assert!(
-                run(&pa("istio-system", "m", mode, false)).is_empty(),
-                "{mode:?}"
-            );
+            assert!(run(&pa("istio-system", "m", mode, false)).is_empty(), "{mode:?}");
         }
         assert!(run(&pa("istio-system", "w", Some("STRICT"), true)).is_empty());
         assert!(run(&pa("bookinfo", "p", Some("STRICT"), false)).is_empty());
-        let y = pa("istio-system", "a", Some("PERMISSIVE"), false)
-            + &pa("istio-system", "b", Some("STRICT"), false);
+        let y = pa("istio-system", "a", Some("PERMISSIVE"), false) + &pa("istio-system", "b", Some("STRICT"), false);
         assert!(run(&y).is_empty());
-        let y = pa("istio-system", "a", Some("STRICT"), false)
-            + &pa("istio-system", "b", Some("STRICT"), false);
+        let y = pa("istio-system", "a", Some("STRICT"), false) + &pa("istio-system", "b", Some("STRICT"), false);
         assert_eq!(run(&y), vec![t("a")]);
     }
 
     #[test]
     fn related_lists_the_mesh_wide_drs() {
-        let y = pa("istio-system", "m", Some("STRICT"), false)
-            + &dr("istio-system", "d", "*.local", Some("DISABLE"));
-        let m = mesh_with(
-            &y,
-            MeshSettings {
-                auto_mtls: false,
-                ..MeshSettings::default()
-            },
-        );
+        let y = pa("istio-system", "m", Some("STRICT"), false) + &dr("istio-system", "d", "*.local", Some("DISABLE"));
+        let m = mesh_with(&y, MeshSettings { auto_mtls: false, ..MeshSettings::default() });
         let f = check(&m);
         assert_eq!(f.len(), 1);
-        assert_eq!(
-            f[0].related,
-            vec![(m.destination_rules[0].obj, "mesh-wide DestinationRule")]
-        );
+        assert_eq!(f[0].related, vec![(m.destination_rules[0].obj, "mesh-wide DestinationRule")]);
         assert!(f[0].fixes.is_empty());
     }
 }

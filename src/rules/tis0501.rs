@@ -57,14 +57,8 @@ fn check(mesh: &Mesh) -> Vec<RuleFinding> {
             pa.name,
             mesh.namespace_wide_host(ns)
         );
-        let mut related: Vec<_> = ns_drs
-            .iter()
-            .map(|d| (d.obj, "namespace-wide DestinationRule"))
-            .collect();
-        related.extend(
-            mesh.mesh_wide_drs()
-                .map(|d| (d.obj, "mesh-wide DestinationRule")),
-        );
+        let mut related: Vec<_> = ns_drs.iter().map(|d| (d.obj, "namespace-wide DestinationRule")).collect();
+        related.extend(mesh.mesh_wide_drs().map(|d| (d.obj, "mesh-wide DestinationRule")));
         // Editing beats adding: a second DestinationRule for the same host does not reliably take effect.
         let fixes = match ns_drs.as_slice() {
             [] => vec![FixPlan {
@@ -83,15 +77,8 @@ fn check(mesh: &Mesh) -> Vec<RuleFinding> {
                 }],
             }],
             [d] => vec![FixPlan {
-                description: format!(
-                    "set DestinationRule {}/{} to tls mode ISTIO_MUTUAL",
-                    d.namespace, d.name
-                ),
-                edits: vec![FixEdit::SetField {
-                    object: d.obj,
-                    field: DR_TLS_MODE,
-                    value: "ISTIO_MUTUAL".to_string(),
-                }],
+                description: format!("set DestinationRule {}/{} to tls mode ISTIO_MUTUAL", d.namespace, d.name),
+                edits: vec![FixEdit::SetField { object: d.obj, field: DR_TLS_MODE, value: "ISTIO_MUTUAL".to_string() }],
             }],
             _ => Vec::new(),
         };
@@ -119,10 +106,7 @@ mod tests {
     const NS_DR: &str = "*.bookinfo.svc.cluster.local";
 
     fn off() -> MeshSettings {
-        MeshSettings {
-            auto_mtls: false,
-            ..MeshSettings::default()
-        }
+        MeshSettings { auto_mtls: false, ..MeshSettings::default() }
     }
 
     fn run(yaml: &str) -> Vec<(String, String, String)> {
@@ -158,10 +142,7 @@ mod tests {
     fn a_mesh_wide_istio_mutual_dr_satisfies_it() {
         for host in ["*.local", "*", "*.cluster.local", "*.svc.cluster.local"] {
             for ns in ["istio-system", "other"] {
-                assert!(
-                    run(&(strict() + &dr(ns, "d", host, Some("ISTIO_MUTUAL")))).is_empty(),
-                    "{ns} {host}"
-                );
+                assert!(run(&(strict() + &dr(ns, "d", host, Some("ISTIO_MUTUAL")))).is_empty(), "{ns} {host}");
             }
         }
     }
@@ -169,44 +150,25 @@ mod tests {
     #[test]
     fn drs_that_do_not_enable_mtls_do_not_satisfy_it() {
         for mode in [Some("MUTUAL"), Some("DISABLE"), Some("SIMPLE"), None] {
-            assert_eq!(
-                run(&(strict() + &dr("bookinfo", "d", NS_DR, mode))),
-                vec![t("p")],
-                "{mode:?}"
-            );
-            assert_eq!(
-                run(&(strict() + &dr("istio-system", "m", "*.local", mode))),
-                vec![t("p")],
-                "{mode:?}"
-            );
+            assert_eq!(run(&(strict() + &dr("bookinfo", "d", NS_DR, mode))), vec![t("p")], "{mode:?}");
+            assert_eq!(run(&(strict() + &dr("istio-system", "m", "*.local", mode))), vec![t("p")], "{mode:?}");
         }
         // A namespace-wide host in another namespace, or a host-specific DR, is not namespace-wide for bookinfo.
-        assert_eq!(
-            run(&(strict() + &dr("other", "d", NS_DR, Some("ISTIO_MUTUAL")))),
-            vec![t("p")]
-        );
-        assert_eq!(
-            run(&(strict() + &dr("bookinfo", "d", "reviews", Some("ISTIO_MUTUAL")))),
-            vec![t("p")]
-        );
+        assert_eq!(run(&(strict() + &dr("other", "d", NS_DR, Some("ISTIO_MUTUAL")))), vec![t("p")]);
+        assert_eq!(run(&(strict() + &dr("bookinfo", "d", "reviews", Some("ISTIO_MUTUAL")))), vec![t("p")]);
     }
 
     #[test]
     fn only_winning_strict_namespace_pas_outside_the_root_are_subjects() {
         for mode in [Some("PERMISSIVE"), Some("DISABLE"), Some("UNSET"), None] {
-            assert!(
-                run(&pa("bookinfo", "p", mode, false)).is_empty(),
-                "{mode:?}"
-            );
+            assert!(run(&pa("bookinfo", "p", mode, false)).is_empty(), "{mode:?}");
         }
         assert!(run(&pa("bookinfo", "w", Some("STRICT"), true)).is_empty());
         // The root namespace's PA is mesh-wide: TIS0401.
         assert!(run(&pa("istio-system", "m", Some("STRICT"), false)).is_empty());
-        let y = pa("bookinfo", "a", Some("PERMISSIVE"), false)
-            + &pa("bookinfo", "b", Some("STRICT"), false);
+        let y = pa("bookinfo", "a", Some("PERMISSIVE"), false) + &pa("bookinfo", "b", Some("STRICT"), false);
         assert!(run(&y).is_empty());
-        let y = pa("bookinfo", "a", Some("STRICT"), false)
-            + &pa("bookinfo", "b", Some("DISABLE"), false);
+        let y = pa("bookinfo", "a", Some("STRICT"), false) + &pa("bookinfo", "b", Some("DISABLE"), false);
         assert_eq!(run(&y), vec![t("a")]);
     }
 
@@ -214,12 +176,7 @@ mod tests {
     fn one_finding_per_namespace() {
         let y = strict()
             + &pa("other", "q", Some("STRICT"), false)
-            + &dr(
-                "other",
-                "d",
-                "*.other.svc.cluster.local",
-                Some("ISTIO_MUTUAL"),
-            );
+            + &dr("other", "d", "*.other.svc.cluster.local", Some("ISTIO_MUTUAL"));
         assert_eq!(run(&y), vec![t("p")]);
         let y = strict() + &pa("other", "q", Some("STRICT"), false);
         assert_eq!(run(&y), vec![t("p"), t("q")]);
@@ -248,16 +205,10 @@ mod tests {
         assert_eq!(f[0].related, vec![(d, "namespace-wide DestinationRule")]);
         assert_eq!(
             f[0].fixes[0].edits,
-            vec![FixEdit::SetField {
-                object: d,
-                field: DR_TLS_MODE,
-                value: "ISTIO_MUTUAL".into()
-            }]
+            vec![FixEdit::SetField { object: d, field: DR_TLS_MODE, value: "ISTIO_MUTUAL".into() }]
         );
 
-        let y = strict()
-            + &dr("bookinfo", "d", NS_DR, None)
-            + &dr("bookinfo", "e", NS_DR, Some("SIMPLE"));
+        let y = strict() + &dr("bookinfo", "d", NS_DR, None) + &dr("bookinfo", "e", NS_DR, Some("SIMPLE"));
         let m = mesh_with(&y, off());
         assert!(check(&m)[0].fixes.is_empty());
     }

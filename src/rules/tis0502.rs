@@ -37,20 +37,14 @@ fn check(mesh: &Mesh) -> Vec<RuleFinding> {
             continue;
         };
         let ns_drs: Vec<_> = mesh.namespace_wide_drs(ns).collect();
-        if ns_drs
-            .iter()
-            .any(|d| d.tls.mode() == Some(&TlsMode::Disable))
-        {
+        if ns_drs.iter().any(|d| d.tls.mode() == Some(&TlsMode::Disable)) {
             continue;
         }
         let enabling: Vec<_> = ns_drs
             .iter()
             .copied()
             .map(|d| (d, "namespace-wide DestinationRule"))
-            .chain(
-                mesh.mesh_wide_drs()
-                    .map(|d| (d, "mesh-wide DestinationRule")),
-            )
+            .chain(mesh.mesh_wide_drs().map(|d| (d, "mesh-wide DestinationRule")))
             .filter(|(d, _)| d.tls.mode().is_some_and(TlsMode::is_mutual))
             .collect();
         let Some((first, _)) = enabling.first() else {
@@ -146,11 +140,7 @@ mod tests {
     #[test]
     fn namespace_wide_enabling_dr_is_an_error() {
         for mode in ["ISTIO_MUTUAL", "MUTUAL"] {
-            assert_eq!(
-                run(&(disable() + &dr("bookinfo", "d", NS_DR, Some(mode)))),
-                vec![t("p")],
-                "{mode}"
-            );
+            assert_eq!(run(&(disable() + &dr("bookinfo", "d", NS_DR, Some(mode)))), vec![t("p")], "{mode}");
         }
     }
 
@@ -190,19 +180,11 @@ mod tests {
     fn no_enabling_dr_does_not_fire() {
         assert!(run(&disable()).is_empty());
         for mode in [Some("DISABLE"), Some("SIMPLE"), None] {
-            assert!(
-                run(&(disable() + &dr("istio-system", "m", "*.local", mode))).is_empty(),
-                "{mode:?}"
-            );
-            assert!(
-                run(&(disable() + &dr("bookinfo", "d", NS_DR, mode))).is_empty(),
-                "{mode:?}"
-            );
+            assert!(run(&(disable() + &dr("istio-system", "m", "*.local", mode))).is_empty(), "{mode:?}");
+            assert!(run(&(disable() + &dr("bookinfo", "d", NS_DR, mode))).is_empty(), "{mode:?}");
         }
         // Host-specific DRs and namespace-wide hosts placed in another namespace are out of scope.
-        assert!(
-            run(&(disable() + &dr("bookinfo", "d", "details", Some("ISTIO_MUTUAL")))).is_empty()
-        );
+        assert!(run(&(disable() + &dr("bookinfo", "d", "details", Some("ISTIO_MUTUAL")))).is_empty());
         assert!(run(&(disable() + &dr("other", "d", NS_DR, Some("ISTIO_MUTUAL")))).is_empty());
     }
 
@@ -210,21 +192,15 @@ mod tests {
     fn only_winning_disable_namespace_pas_outside_the_root_are_subjects() {
         let enabling = dr("istio-system", "m", "*.local", Some("ISTIO_MUTUAL"));
         for mode in [Some("PERMISSIVE"), Some("STRICT"), Some("UNSET"), None] {
-            assert!(
-                run(&(pa("bookinfo", "p", mode, false) + &enabling)).is_empty(),
-                "{mode:?}"
-            );
+            assert!(run(&(pa("bookinfo", "p", mode, false) + &enabling)).is_empty(), "{mode:?}");
         }
         assert!(run(&(pa("bookinfo", "w", Some("DISABLE"), true) + &enabling)).is_empty());
         // The root namespace's PA is mesh-wide: TIS0503.
         assert!(run(&(pa("istio-system", "r", Some("DISABLE"), false) + &enabling)).is_empty());
-        let y = pa("bookinfo", "a", Some("PERMISSIVE"), false)
-            + &pa("bookinfo", "b", Some("DISABLE"), false)
-            + &enabling;
+        let y =
+            pa("bookinfo", "a", Some("PERMISSIVE"), false) + &pa("bookinfo", "b", Some("DISABLE"), false) + &enabling;
         assert!(run(&y).is_empty());
-        let y = pa("bookinfo", "a", Some("DISABLE"), false)
-            + &pa("bookinfo", "b", Some("STRICT"), false)
-            + &enabling;
+        let y = pa("bookinfo", "a", Some("DISABLE"), false) + &pa("bookinfo", "b", Some("STRICT"), false) + &enabling;
         assert_eq!(run(&y), vec![t("a")]);
     }
 
@@ -237,28 +213,14 @@ mod tests {
         );
         let f = check(&m);
         let (d, mw) = (m.destination_rules[0].obj, m.destination_rules[1].obj);
-        assert_eq!(
-            f[0].related,
-            vec![
-                (d, "namespace-wide DestinationRule"),
-                (mw, "mesh-wide DestinationRule")
-            ]
-        );
+        assert_eq!(f[0].related, vec![(d, "namespace-wide DestinationRule"), (mw, "mesh-wide DestinationRule")]);
         assert!(f[0].message.contains("(and 1 more)"));
         let edits: Vec<_> = f[0].fixes.iter().map(|p| p.edits.clone()).collect();
         assert_eq!(
             edits,
             vec![
-                vec![FixEdit::SetField {
-                    object: d,
-                    field: DR_TLS_MODE,
-                    value: "DISABLE".into()
-                }],
-                vec![FixEdit::SetField {
-                    object: f[0].subject,
-                    field: PA_MODE,
-                    value: "PERMISSIVE".into()
-                }],
+                vec![FixEdit::SetField { object: d, field: DR_TLS_MODE, value: "DISABLE".into() }],
+                vec![FixEdit::SetField { object: f[0].subject, field: PA_MODE, value: "PERMISSIVE".into() }],
             ]
         );
     }
@@ -290,27 +252,16 @@ mod tests {
         let d = m.destination_rules[1].obj;
         assert_eq!(
             f[0].fixes[0].edits,
-            vec![FixEdit::SetField {
-                object: d,
-                field: DR_TLS_MODE,
-                value: "DISABLE".into()
-            }]
+            vec![FixEdit::SetField { object: d, field: DR_TLS_MODE, value: "DISABLE".into() }]
         );
         // Several namespace-wide DRs: only the PeerAuthentication candidate is left.
-        let m = mesh(
-            &(disable()
-                + &dr("bookinfo", "d", NS_DR, Some("ISTIO_MUTUAL"))
-                + &dr("bookinfo", "e", NS_DR, None)),
-        );
+        let m =
+            mesh(&(disable() + &dr("bookinfo", "d", NS_DR, Some("ISTIO_MUTUAL")) + &dr("bookinfo", "e", NS_DR, None)));
         let f = check(&m);
         assert_eq!(f[0].fixes.len(), 1);
         assert_eq!(
             f[0].fixes[0].edits,
-            vec![FixEdit::SetField {
-                object: f[0].subject,
-                field: PA_MODE,
-                value: "PERMISSIVE".into()
-            }]
+            vec![FixEdit::SetField { object: f[0].subject, field: PA_MODE, value: "PERMISSIVE".into() }]
         );
     }
 }

@@ -25,24 +25,15 @@ fn check(mesh: &Mesh) -> Vec<RuleFinding> {
     let Some(pa) = mesh.mesh_pa().filter(|p| p.mode == PaMode::Disable) else {
         return Vec::new();
     };
-    let enabling: Vec<_> = mesh
-        .mesh_wide_drs()
-        .filter(|d| d.tls.mode().is_some_and(TlsMode::is_mutual))
-        .collect();
-    let disabling = mesh
-        .mesh_wide_drs()
-        .any(|d| d.tls.mode() == Some(&TlsMode::Disable));
+    let enabling: Vec<_> = mesh.mesh_wide_drs().filter(|d| d.tls.mode().is_some_and(TlsMode::is_mutual)).collect();
+    let disabling = mesh.mesh_wide_drs().any(|d| d.tls.mode() == Some(&TlsMode::Disable));
     let permissive = FixPlan {
         description: format!(
             "set the mesh-wide PeerAuthentication {}/{} to mTLS mode PERMISSIVE so servers accept both mTLS and \
              plaintext",
             pa.namespace, pa.name
         ),
-        edits: vec![FixEdit::SetField {
-            object: pa.obj,
-            field: PA_MODE,
-            value: "PERMISSIVE".to_string(),
-        }],
+        edits: vec![FixEdit::SetField { object: pa.obj, field: PA_MODE, value: "PERMISSIVE".to_string() }],
     };
     let (severity, message, fixes) = if let Some(first) = enabling.first() {
         let more = match enabling.len() {
@@ -76,11 +67,7 @@ fn check(mesh: &Mesh) -> Vec<RuleFinding> {
         (Severity::Error, message, fixes)
     } else if !disabling {
         let cd = &mesh.settings.cluster_domain;
-        let host = if cd.ends_with(".local") {
-            "*.local".to_string()
-        } else {
-            format!("*.{cd}")
-        };
+        let host = if cd.ends_with(".local") { "*.local".to_string() } else { format!("*.{cd}") };
         let message = format!(
             "mesh-wide PeerAuthentication {}/{} disables mTLS, but no mesh-wide DestinationRule sets tls.mode \
              DISABLE: nothing pins clients to plaintext, so they depend on auto mTLS inferring the DISABLE mode, \
@@ -117,10 +104,7 @@ fn check(mesh: &Mesh) -> Vec<RuleFinding> {
         subject: pa.obj,
         field: PA_MODE,
         port: None,
-        related: enabling
-            .iter()
-            .map(|d| (d.obj, "mesh-wide DestinationRule enabling mTLS"))
-            .collect(),
+        related: enabling.iter().map(|d| (d.obj, "mesh-wide DestinationRule enabling mTLS")).collect(),
         fixes,
     }]
 }
@@ -170,18 +154,8 @@ mod tests {
         assert_eq!(run(&disable()), vec![t("warning")]);
         // Namespace-wide and host-specific DRs do not count, nor a mesh-wide DR without a mode opinion.
         let y = disable()
-            + &dr(
-                "istio-system",
-                "g",
-                "grafana.istio-system.svc.cluster.local",
-                Some("DISABLE"),
-            )
-            + &dr(
-                "bookinfo",
-                "n",
-                "*.bookinfo.svc.cluster.local",
-                Some("DISABLE"),
-            )
+            + &dr("istio-system", "g", "grafana.istio-system.svc.cluster.local", Some("DISABLE"))
+            + &dr("bookinfo", "n", "*.bookinfo.svc.cluster.local", Some("DISABLE"))
             + &dr("istio-system", "s", "*.local", Some("SIMPLE"))
             + &dr("istio-system", "x", "*.local", None);
         assert_eq!(run(&y), vec![t("warning")]);
@@ -190,10 +164,7 @@ mod tests {
     #[test]
     fn a_disabling_mesh_wide_dr_in_any_namespace_satisfies_case_b() {
         for ns in ["istio-system", "bookinfo"] {
-            assert!(
-                run(&(disable() + &dr(ns, "d", "*.local", Some("DISABLE")))).is_empty(),
-                "{ns}"
-            );
+            assert!(run(&(disable() + &dr(ns, "d", "*.local", Some("DISABLE")))).is_empty(), "{ns}");
         }
     }
 
@@ -201,10 +172,7 @@ mod tests {
     fn only_a_winning_disable_mesh_pa_is_a_subject() {
         let enabling = dr("istio-system", "d", "*.local", Some("ISTIO_MUTUAL"));
         for mode in [Some("PERMISSIVE"), Some("STRICT"), Some("UNSET"), None] {
-            assert!(
-                run(&(pa("istio-system", "m", mode, false) + &enabling)).is_empty(),
-                "{mode:?}"
-            );
+            assert!(run(&(pa("istio-system", "m", mode, false) + &enabling)).is_empty(), "{mode:?}");
         }
         assert!(run(&(pa("istio-system", "w", Some("DISABLE"), true) + &enabling)).is_empty());
         assert!(run(&(pa("bookinfo", "p", Some("DISABLE"), false) + &enabling)).is_empty());
@@ -221,25 +189,14 @@ mod tests {
         let m = mesh(&(disable() + &dr("bookinfo", "d", "*.local", Some("ISTIO_MUTUAL"))));
         let f = check(&m);
         let d = m.destination_rules[0].obj;
-        assert_eq!(
-            f[0].related,
-            vec![(d, "mesh-wide DestinationRule enabling mTLS")]
-        );
+        assert_eq!(f[0].related, vec![(d, "mesh-wide DestinationRule enabling mTLS")]);
         assert_eq!(f[0].field, PA_MODE);
         let edits: Vec<_> = f[0].fixes.iter().map(|p| p.edits.clone()).collect();
         assert_eq!(
             edits,
             vec![
-                vec![FixEdit::SetField {
-                    object: d,
-                    field: DR_TLS_MODE,
-                    value: "DISABLE".into()
-                }],
-                vec![FixEdit::SetField {
-                    object: f[0].subject,
-                    field: PA_MODE,
-                    value: "PERMISSIVE".into()
-                }],
+                vec![FixEdit::SetField { object: d, field: DR_TLS_MODE, value: "DISABLE".into() }],
+                vec![FixEdit::SetField { object: f[0].subject, field: PA_MODE, value: "PERMISSIVE".into() }],
             ]
         );
     }
@@ -256,11 +213,7 @@ mod tests {
         assert_eq!(f[0].fixes.len(), 1);
         assert_eq!(
             f[0].fixes[0].edits,
-            vec![FixEdit::SetField {
-                object: f[0].subject,
-                field: PA_MODE,
-                value: "PERMISSIVE".into()
-            }]
+            vec![FixEdit::SetField { object: f[0].subject, field: PA_MODE, value: "PERMISSIVE".into() }]
         );
     }
 
@@ -282,26 +235,16 @@ mod tests {
                         mode: "DISABLE".into()
                     },
                 }],
-                vec![FixEdit::SetField {
-                    object: f[0].subject,
-                    field: PA_MODE,
-                    value: "PERMISSIVE".into()
-                }],
+                vec![FixEdit::SetField { object: f[0].subject, field: PA_MODE, value: "PERMISSIVE".into() }],
             ]
         );
     }
 
     #[test]
     fn case_b_fix_follows_root_namespace_and_cluster_domain() {
-        let settings = MeshSettings {
-            root_namespace: "mesh-root".into(),
-            cluster_domain: "example.com".into(),
-            auto_mtls: true,
-        };
-        let m = mesh_with(
-            &pa("mesh-root", "m", Some("DISABLE"), false),
-            settings.clone(),
-        );
+        let settings =
+            MeshSettings { root_namespace: "mesh-root".into(), cluster_domain: "example.com".into(), auto_mtls: true };
+        let m = mesh_with(&pa("mesh-root", "m", Some("DISABLE"), false), settings.clone());
         let f = check(&m);
         assert_eq!(
             f[0].fixes[0].edits,
@@ -316,16 +259,10 @@ mod tests {
             }]
         );
         // A cluster domain ending in `.local` keeps `*.local`.
-        let settings = MeshSettings {
-            cluster_domain: "corp.local".into(),
-            ..settings
-        };
+        let settings = MeshSettings { cluster_domain: "corp.local".into(), ..settings };
         let m = mesh_with(&pa("mesh-root", "m", Some("DISABLE"), false), settings);
         match &check(&m)[0].fixes[0].edits[0] {
-            FixEdit::AddObject {
-                object: NewObject::DestinationRule { host, .. },
-                ..
-            } => assert_eq!(host, "*.local"),
+            FixEdit::AddObject { object: NewObject::DestinationRule { host, .. }, .. } => assert_eq!(host, "*.local"),
             other => panic!("unexpected edit {other:?}"),
         }
     }

@@ -5,7 +5,9 @@ use super::SourceError;
 use crate::manifest::is_manifest_path;
 use crate::review::{Review, ReviewInput, TreeFile};
 use crate::settings::{AnalysisOptions, PROJECT_CONFIG_FILE};
-use git2::{DiffFindOptions, DiffOptions, ErrorClass, ErrorCode, ObjectType, Oid, Repository, TreeWalkMode, TreeWalkResult};
+use git2::{
+    DiffFindOptions, DiffOptions, ErrorClass, ErrorCode, ObjectType, Oid, Repository, TreeWalkMode, TreeWalkResult,
+};
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -49,7 +51,8 @@ pub fn resolve_commit(repo: &Repository, rev: &str) -> Result<Oid, SourceError> 
 /// Files of a tree that the loader reads, under `paths` (repository-relative prefixes; empty: everything).
 /// Submodules and symlinks are skipped.
 fn tree_files(repo: &Repository, tree: &git2::Tree, paths: &[String]) -> Result<Vec<(String, Oid)>, SourceError> {
-    let prefixes: Vec<String> = paths.iter().map(|p| p.trim_matches('/').to_string()).filter(|p| !p.is_empty() && p != ".").collect();
+    let prefixes: Vec<String> =
+        paths.iter().map(|p| p.trim_matches('/').to_string()).filter(|p| !p.is_empty() && p != ".").collect();
     let mut out = Vec::new();
     tree.walk(TreeWalkMode::PreOrder, |dir, entry| {
         if entry.kind() != Some(ObjectType::Blob) || entry.filemode() == 0o120000 {
