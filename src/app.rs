@@ -165,6 +165,68 @@ pub fn fails(review: &Review, fail_on: FailOn) -> bool {
     finding || broken
 }
 
-fn check_diff(_req: &CheckRequest) -> Result<Outcome, AppError> {
-    Err(AppError::Usage("diff mode is not available yet".into()))
+fn check_diff(req: &CheckRequest) -> Result<Outcome, AppError> {
+    use crate::review::{ReviewInput, TreeFile, build::detect_renames};
+    let (input, base_config) = if let Some(base_dir) = &req.base_dir {
+        let head_dir = match req.paths.as_slice() {
+            [one] => one.clone(),
+            _ => return Err(AppError::Usage("--base-dir DIR takes exactly one PATH: the head directory".into())),
+        };
+        let side = |dir: &Path| -> Result<Vec<TreeFile>, AppError> {
+            if !dir.is_dir() {
+                return Err(SourceError::NotFound { path: dir.to_path_buf() }.into());
+            }
+            Ok(dir::read_tree(dir, &[dir.to_path_buf()])?
+                .into_iter()
+                .map(|(path, bytes)| {
+                    let id = git2::Oid::hash_object(git2::ObjectType::Blob, &bytes)
+                        .map(|o| o.to_string())
+                        .unwrap_or_default();
+                    TreeFile { path, id, bytes: bytes.into() }
+                })
+                .collect())
+        };
+        let base = side(base_dir)?;
+        let head = side(&head_dir)?;
+        let read = |d: &Path| std::fs::read_to_string(d.join(PROJECT_CONFIG_FILE)).ok();
+        let (bc, hc) = (read(base_dir), read(&head_dir));
+        let renames = detect_renames(&base, &head);
+        let input = ReviewInput {
+            base,
+            head,
+            renames,
+            base_label: base_dir.display().to_string(),
+            head_label: head_dir.display().to_string(),
+            config_changed: bc != hc,
+        };
+        (input, bc)
+    } else {
+        let base = req.base.clone().unwrap_or_default();
+        let head = req.head.clone().unwrap_or_else(|| "HEAD".to_string());
+        let repo = req.repo.clone().unwrap_or_else(|| PathBuf::from("."));
+        let paths: Vec<String> = req.paths.iter().map(|p| dir::relative(Path::new(""), p)).collect();
+        let change = crate::source::git::read_change(&repo, &base, &head, &paths)?;
+        (change.input, change.base_config)
+    };
+    let project = match (&req.config, base_config) {
+        (Some(c), _) => read_config(c)?,
+        (None, Some(text)) => parse_project_config(PROJECT_CONFIG_FILE, &text)?,
+        (None, None) => ProjectConfig::default(),
+    };
+    let opts = options(req, project)?;
+    let mut input = input;
+    if !opts.project.paths.is_empty() {
+        let keep = |files: Vec<TreeFile>| -> Vec<TreeFile> {
+            let kept: std::collections::HashSet<String> =
+                restrict_to(files.iter().map(|f| (f.path.clone(), Vec::new())).collect(), &opts.project.paths)
+                    .into_iter()
+                    .map(|(p, _)| p)
+                    .collect();
+            files.into_iter().filter(|f| kept.contains(&f.path)).collect()
+        };
+        input.base = keep(input.base);
+        input.head = keep(input.head);
+    }
+    let review = crate::review::review(&input, &opts);
+    Ok(finish(req, &opts, review))
 }

@@ -216,3 +216,43 @@ fn anchors(f: &Finding, base: &Analysis, head: &Analysis, changes: &[FileChange]
     out.dedup();
     out
 }
+
+/// Renames between two directory trees (git mode asks git instead): a file only on the base side pairs with a
+/// file only on the head side of identical content, else of the same file name and at least 50% similar lines.
+pub fn detect_renames(base: &[TreeFile], head: &[TreeFile]) -> Vec<(String, String)> {
+    let base_paths: HashSet<&str> = base.iter().map(|f| f.path.as_str()).collect();
+    let head_paths: HashSet<&str> = head.iter().map(|f| f.path.as_str()).collect();
+    let gone: Vec<&TreeFile> = base.iter().filter(|f| !head_paths.contains(f.path.as_str())).collect();
+    let mut new: Vec<&TreeFile> = head.iter().filter(|f| !base_paths.contains(f.path.as_str())).collect();
+    let mut out = Vec::new();
+    let mut unmatched = Vec::new();
+    for g in gone {
+        if let Some(i) = new.iter().position(|n| n.id == g.id) {
+            out.push((g.path.clone(), new.remove(i).path.clone()));
+        } else {
+            unmatched.push(g);
+        }
+    }
+    // Similarity pass, bounded: moves of edited files are few in a pull request.
+    if unmatched.len() * new.len() <= 10_000 {
+        for g in unmatched {
+            let name = g.path.rsplit('/').next().unwrap_or(&g.path);
+            let best = new
+                .iter()
+                .enumerate()
+                .filter(|(_, n)| n.path.rsplit('/').next() == Some(name))
+                .map(|(i, n)| {
+                    let a = String::from_utf8_lossy(&g.bytes);
+                    let b = String::from_utf8_lossy(&n.bytes);
+                    (i, similar::TextDiff::from_lines(a.as_ref(), b.as_ref()).ratio())
+                })
+                .filter(|(_, r)| *r >= 0.5)
+                .max_by(|a, b| a.1.total_cmp(&b.1));
+            if let Some((i, _)) = best {
+                out.push((g.path.clone(), new.remove(i).path.clone()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
