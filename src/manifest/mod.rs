@@ -200,13 +200,15 @@ fn load_file_inner(path: &str, bytes: &[u8], limits: &Limits) -> LoadedFile {
     let source =
         Arc::new(SourceText { path: path.to_string(), text: text.to_string(), crlf: text.contains("\r\n"), bom });
     let stream = yaml::parse_stream(text, limits);
+    // Errors at end of input point one past the last line; keep them on a line that exists.
+    let last_line = text.trim_end_matches(['\n', '\r']).split('\n').count().max(1);
     for e in &stream.errors {
         let kind = if e.message.contains("refused") || e.message.contains("documents in one file") {
             ErrorKind::Limit
         } else {
             ErrorKind::Parse
         };
-        out.errors.push(err(path, e.line, e.message.clone(), kind));
+        out.errors.push(err(path, e.line.min(last_line), e.message.clone(), kind));
     }
     let path_arc: Arc<str> = Arc::from(path);
     let kustomization = is_kustomization(path);

@@ -14,6 +14,19 @@ fn level(s: Severity) -> &'static str {
     }
 }
 
+/// `Missing PeerAuthentication for mesh-wide mTLS` -> `MissingPeerAuthenticationForMeshWideMTLS` (SARIF rule names
+/// are identifiers).
+fn pascal_case(title: &str) -> String {
+    title
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let mut cs = w.chars();
+            cs.next().map(|c| c.to_ascii_uppercase().to_string() + cs.as_str()).unwrap_or_default()
+        })
+        .collect()
+}
+
 /// Renders the SARIF log. In a diff only introduced and existing findings are results (resolved ones are gone).
 pub fn render(review: &Review, docs_base: &str) -> String {
     let rules: Vec<Value> = RULES
@@ -21,7 +34,7 @@ pub fn render(review: &Review, docs_base: &str) -> String {
         .map(|r| {
             json!({
                 "id": r.code,
-                "name": r.title.replace(' ', ""),
+                "name": pascal_case(r.title),
                 "shortDescription": {"text": r.title},
                 "fullDescription": {"text": r.help},
                 "help": {"text": format!("{}\n{}", r.help, rule_url(docs_base, r.code))},
