@@ -1,4 +1,5 @@
 //! The binary on fixture trees: formats (snapshot-tested), exit codes, and the loader's edge cases.
+#![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
 
 use serde_json::Value;
 use std::path::Path;

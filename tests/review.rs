@@ -1,4 +1,5 @@
 //! Change review end to end, in git mode (real repositories built with the git CLI) and directory mode: the same
+#![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
 //! scenarios, the same expectations.
 
 use serde_json::Value;
