@@ -123,3 +123,8 @@ fn posture_section(review: &Review) -> String {
     }
     out
 }
+
+/// The review summary with the default rule links (the GitHub step summary and review body).
+pub fn render_review(review: &Review) -> String {
+    render(review, super::DEFAULT_DOCS_URL)
+}

@@ -112,3 +112,8 @@ pub fn render(review: &Review, docs_base: &str) -> String {
     s.push('\n');
     s
 }
+
+/// SARIF with the default rule links (the action's `sarif` output).
+pub fn render_review(review: &Review) -> String {
+    render(review, super::DEFAULT_DOCS_URL)
+}
