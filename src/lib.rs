@@ -6,5 +6,6 @@
 pub mod finding;
 pub mod manifest;
 pub mod mesh;
+pub mod posture;
 pub mod rules;
 pub mod settings;
