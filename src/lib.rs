@@ -7,5 +7,6 @@ pub mod finding;
 pub mod manifest;
 pub mod mesh;
 pub mod posture;
+pub mod report;
 pub mod rules;
 pub mod settings;

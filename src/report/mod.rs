@@ -1,0 +1,3 @@
+//! Renderers: one output format per file, each a pure function from results to text.
+
+pub mod posture;
