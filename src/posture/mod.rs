@@ -7,6 +7,7 @@
 
 pub mod client;
 pub mod diff;
+pub mod remedy;
 pub mod server;
 pub mod verdict;
 pub mod workload;
@@ -656,3 +657,5 @@ fn summarize(endpoints: &[Endpoint], text: impl Fn(&Endpoint) -> String) -> Stri
         .join("; ")
 }
 
+#[cfg(test)]
+pub(crate) mod fixtures;
