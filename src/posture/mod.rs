@@ -659,3 +659,5 @@ fn summarize(endpoints: &[Endpoint], text: impl Fn(&Endpoint) -> String) -> Stri
 
 #[cfg(test)]
 pub(crate) mod fixtures;
+#[cfg(test)]
+mod scenarios;
