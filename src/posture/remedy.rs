@@ -102,15 +102,9 @@ pub fn subject(mesh: &Mesh, row: &Row, ep: &Endpoint) -> Option<(ObjId, &'static
         return None;
     }
     Some(match (&row.client.tls, row.client.policy_dr) {
-        (
-            ClientTls::Explicit {
-                port_level: true, ..
-            },
-            Some(d),
-        )
-        | (ClientTls::AutoPortDropsTls { .. }, Some(d)) => (d, DR_PORT_LEVEL),
-        (ClientTls::Explicit { written: true, .. }, Some(d)) => (d, DR_TLS_MODE),
-        (ClientTls::Explicit { written: false, .. }, Some(d)) => (d, DR_TLS),
+        (ClientTls::Explicit { .. } | ClientTls::AutoPortDropsTls { .. }, Some(d)) => {
+            (d, client_field(&row.client.tls))
+        }
         // Auto mTLS chose plaintext: the STRICT PeerAuthentication is what rejects it, and is what changed when the
         // path broke (a namespace-wide DISABLE alone never fails).
         _ if ep.verdict == Verdict::FailPlaintextToStrict => (
@@ -127,6 +121,19 @@ pub fn subject(mesh: &Mesh, row: &Row, ep: &Endpoint) -> Option<(ObjId, &'static
             (w, annotations_field(&mesh.objects[w].kind))
         }
     })
+}
+
+/// The field of the DestinationRule that decides a client TLS setting: the port's `portLevelSettings` item (which
+/// also decides when it drops the top level), a `tls` block without mode, or the top-level `tls.mode`.
+pub fn client_field(tls: &ClientTls) -> &'static [&'static str] {
+    match tls {
+        ClientTls::Explicit {
+            port_level: true, ..
+        }
+        | ClientTls::AutoPortDropsTls { .. } => DR_PORT_LEVEL,
+        ClientTls::Explicit { written: false, .. } => DR_TLS,
+        _ => DR_TLS_MODE,
+    }
 }
 
 /// The objects that take part in a failing path, with their roles.

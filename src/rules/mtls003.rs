@@ -6,7 +6,7 @@
 //! reported once, at the widest scope that explains it (mesh > namespace > workload > port): workloads that only
 //! inherit a lowered namespace mode are covered by the namespace's finding.
 
-use super::{DR_PORT_LEVEL, DR_TLS, DR_TLS_MODE, PA_MODE, PA_PORT_LEVEL, Rule, RuleFinding};
+use super::{PA_MODE, PA_PORT_LEVEL, Rule, RuleFinding};
 use crate::finding::{ObjectRef, Severity, Side};
 use crate::mesh::{Mesh, ObjId, PaMode, TlsMode};
 use crate::posture::client::ClientTls;
@@ -326,17 +326,6 @@ fn sidecar_subject(
     (Side::Head, wa.obj, field)
 }
 
-fn client_field(tls: &ClientTls) -> &'static [&'static str] {
-    match tls {
-        ClientTls::Explicit {
-            port_level: true, ..
-        }
-        | ClientTls::AutoPortDropsTls { .. } => DR_PORT_LEVEL,
-        ClientTls::Explicit { written: false, .. } => DR_TLS,
-        _ => DR_TLS_MODE,
-    }
-}
-
 fn all_mtls(r: &Row) -> bool {
     r.endpoints.iter().all(|e| e.verdict == Verdict::Mtls)
 }
@@ -369,7 +358,7 @@ fn client_downgrades(
         );
         let subject = match (&a.client.tls, a.client.policy_dr) {
             (ClientTls::Explicit { .. } | ClientTls::AutoPortDropsTls { .. }, Some(d)) => {
-                Some((Side::Head, d, client_field(&a.client.tls)))
+                Some((Side::Head, d, remedy::client_field(&a.client.tls)))
             }
             _ => {
                 let reasons: Vec<AutoReason> = a
@@ -389,7 +378,7 @@ fn client_downgrades(
                 match (server_side, b.client.policy_dr) {
                     (false, Some(d)) => {
                         let (side, id) = c.surviving(d);
-                        Some((side, id, client_field(&b.client.tls)))
+                        Some((side, id, remedy::client_field(&b.client.tls)))
                     }
                     _ => None,
                 }

@@ -54,11 +54,13 @@ fn check(mesh: &Mesh) -> Vec<RuleFinding> {
         let mut real: BTreeSet<u32> = BTreeSet::new();
         // (service name, service port, target port) triples for the selected workloads.
         let mut mapped: Vec<(String, u32, u32)> = Vec::new();
+        // Endpoints once per Service, not once per (workload, Service).
+        let endpoints: Vec<Vec<usize>> = services.iter().map(|s| inv.endpoints(s)).collect();
         for &w in &workloads {
             let wl = &inv.workloads[w];
             real.extend(wl.container_ports.iter().map(|(_, n)| *n));
-            for s in &services {
-                if !inv.endpoints(s).contains(&w) {
+            for (s, eps) in services.iter().zip(&endpoints) {
+                if !eps.contains(&w) {
                     continue;
                 }
                 for sp in &s.ports {
