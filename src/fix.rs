@@ -5,7 +5,7 @@
 
 use crate::analysis::analyze;
 use crate::finding::{Finding, Fix, Severity, Side};
-use crate::manifest::yaml::{Limits, Style, Value};
+use crate::manifest::yaml::{Limits, NodeId, Style, Value};
 use crate::manifest::{LoadedFile, Object, SourceText, load_file};
 use crate::mesh::{Mesh, ObjId};
 use crate::rules::{self, FixEdit, FixPlan, NewObject, RuleFinding};
@@ -149,6 +149,21 @@ fn render_edit(files: &[LoadedFile], mesh: &Mesh, edit: &FixEdit) -> Result<Line
             set_field(src, o, field, value).ok_or_else(Vec::new)
         }
         FixEdit::AddObject { after, object } => add_object(files, mesh, *after, object),
+        FixEdit::RemoveField { object, field } => {
+            let o = &mesh.objects[*object];
+            let src = source_of(files, &o.path).ok_or_else(Vec::new)?;
+            remove_field(src, o, field).ok_or_else(Vec::new)
+        }
+        FixEdit::SetPortLevelTlsMode { object, port, mode } => {
+            let o = &mesh.objects[*object];
+            let src = source_of(files, &o.path).ok_or_else(Vec::new)?;
+            set_port_level_tls(src, o, *port, mode).ok_or_else(Vec::new)
+        }
+        FixEdit::RenamePortLevelMtlsKey { object, from, to } => {
+            let o = &mesh.objects[*object];
+            let src = source_of(files, &o.path).ok_or_else(Vec::new)?;
+            rename_port_key(src, o, from, *to).ok_or_else(Vec::new)
+        }
     }
 }
 
@@ -246,19 +261,24 @@ fn scalar_token(line: &str, col: usize, style: Style, text: &str) -> Option<(usi
 }
 
 fn set_field(src: &SourceText, o: &Object, field: &[&str], value: &str) -> Option<LineEdit> {
+    set_field_under(src, o, o.root, field, value)
+}
+
+/// Sets the scalar at `field` (keys under the node `base`) to `value`, inserting missing keys.
+fn set_field_under(src: &SourceText, o: &Object, base: NodeId, field: &[&str], value: &str) -> Option<LineEdit> {
     let t = &o.tree;
     let lines = src.lines();
     let style = file_style(o);
     let path = src.path.clone();
     // The field exists: rewrite its scalar in place, keeping the quoting.
-    if let Some(n) = t.path(o.root, field) {
+    if let Some(n) = t.path(base, field) {
         let n = t.resolve(n);
         let node = t.node(n);
         let Value::Scalar { text, style: sstyle } = &node.value else { return None };
         let (last, parent) = field.split_last()?;
         if t.is_null(n) {
             // `mode:` or `mode: ~`: rewrite from the key.
-            let p = t.path(o.root, parent)?;
+            let p = t.path(base, parent)?;
             let k = t.node(t.key_node(p, last)?);
             let line = lines.get(k.line - 1)?;
             let kstart = line.char_indices().nth(k.col).map(|(i, _)| i)?;
@@ -284,9 +304,9 @@ fn set_field(src: &SourceText, o: &Object, field: &[&str], value: &str) -> Optio
     let mut k = field.len() - 1;
     let parent = loop {
         if k == 0 {
-            break o.root;
+            break base;
         }
-        if let Some(n) = t.path(o.root, &field[..k]) {
+        if let Some(n) = t.path(base, &field[..k]) {
             break t.resolve(n);
         }
         k -= 1;
@@ -294,13 +314,13 @@ fn set_field(src: &SourceText, o: &Object, field: &[&str], value: &str) -> Optio
     let rest = &field[k..];
     if t.is_null(parent) && k > 0 {
         // `mtls:` with no value: keep the key line, add the children under it.
-        let pp = t.path(o.root, &field[..k - 1])?;
+        let pp = t.path(base, &field[..k - 1])?;
         let keynode = t.node(t.key_node(pp, field[k - 1])?);
         let line = lines.get(keynode.line - 1)?;
         let kstart = line.char_indices().nth(keynode.col).map(|(i, _)| i)?;
         let keytext = if style.json { format!("\"{}\":", field[k - 1]) } else { format!("{}:", field[k - 1]) };
         let mut out = vec![format!("{}{keytext}", &line[..kstart])];
-        if style.json || t.is_flow(o.root) {
+        if style.json || t.is_flow(base) {
             out[0] = format!("{} {}", out[0], flow_nest(rest, value, &style));
         } else {
             out.extend(block_nest(rest, value, keynode.col + style.indent, &style));
@@ -416,75 +436,227 @@ pub fn free_name(mesh: &Mesh, kind: &str, namespace: &str, base: &str) -> String
     (2..).map(|i| format!("{stem}-{i}")).find(|n| !taken.contains(n.as_str())).unwrap_or(stem)
 }
 
-/// The fields of a new object: (apiVersion, kind, name, namespace, spec path and leaf values).
-type NewFields = (String, &'static str, String, String, Vec<(Vec<&'static str>, String)>);
+/// A small YAML tree for objects and subtrees that fixes add.
+#[derive(Debug, Clone)]
+enum Y {
+    /// A string, quoted as the file quotes (always quoted when YAML needs it, e.g. `*.local`).
+    Str(String),
+    /// A number, never quoted.
+    Num(u32),
+    Map(Vec<(String, Y)>),
+    List(Vec<Y>),
+}
 
-fn new_object_fields(mesh: &Mesh, object: &NewObject) -> NewFields {
-    match object {
+fn ystr(s: &str) -> Y {
+    Y::Str(s.to_string())
+}
+
+fn ymap(entries: Vec<(&str, Y)>) -> Y {
+    Y::Map(entries.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+}
+
+fn scalar_text(y: &Y, style: &FileStyle) -> String {
+    match y {
+        Y::Str(v) if v.starts_with('*') || v.contains(": ") || v.contains('#') => must_quote(v, style),
+        Y::Str(v) => quoted(v, style.quote),
+        Y::Num(n) => n.to_string(),
+        Y::Map(_) | Y::List(_) => emit_flow(y, style),
+    }
+}
+
+/// Emits a mapping in block style with its keys at column `col`; with `dash`, the first key sits on a `- ` line
+/// (a sequence item whose dash is at `col - 2`).
+fn emit_map(entries: &[(String, Y)], col: usize, dash: bool, style: &FileStyle, out: &mut Vec<String>) {
+    for (i, (k, v)) in entries.iter().enumerate() {
+        let lead = if dash && i == 0 { format!("{}- ", " ".repeat(col.saturating_sub(2))) } else { " ".repeat(col) };
+        let k = key(k, style);
+        match v {
+            Y::Map(children) if !children.is_empty() => {
+                out.push(format!("{lead}{k}:"));
+                emit_map(children, col + style.indent, false, style, out);
+            }
+            Y::List(items) if !items.is_empty() => {
+                out.push(format!("{lead}{k}:"));
+                for item in items {
+                    match item {
+                        Y::Map(c) => emit_map(c, col + style.indent + 2, true, style, out),
+                        other => out.push(format!("{}- {}", " ".repeat(col + style.indent), scalar_text(other, style))),
+                    }
+                }
+            }
+            other => out.push(format!("{lead}{k}: {}", scalar_text(other, style))),
+        }
+    }
+}
+
+fn emit_flow(y: &Y, style: &FileStyle) -> String {
+    match y {
+        Y::Map(entries) => {
+            let parts: Vec<String> =
+                entries.iter().map(|(k, v)| format!("{}: {}", key(k, style), emit_flow(v, style))).collect();
+            format!("{{{}}}", parts.join(", "))
+        }
+        Y::List(items) => format!("[{}]", items.iter().map(|i| emit_flow(i, style)).collect::<Vec<_>>().join(", ")),
+        other => scalar_text(other, style),
+    }
+}
+
+/// A `portLevelSettings` item.
+fn port_item(port: u32, mode: &str) -> Y {
+    ymap(vec![("port", ymap(vec![("number", Y::Num(port))])), ("tls", ymap(vec![("mode", ystr(mode))]))])
+}
+
+/// The whole object a fix adds, in the apiVersion style the repository uses.
+fn new_object_tree(mesh: &Mesh, object: &NewObject) -> Y {
+    let (api, kind, name, ns, spec) = match object {
         NewObject::PeerAuthentication { namespace, name_base, mode } => (
             api_version_for(mesh, "PeerAuthentication", "security.istio.io/v1"),
             "PeerAuthentication",
             free_name(mesh, "PeerAuthentication", namespace, name_base),
-            namespace.clone(),
-            vec![(vec!["mtls", "mode"], mode.clone())],
+            namespace,
+            ymap(vec![("mtls", ymap(vec![("mode", ystr(mode))]))]),
         ),
         NewObject::DestinationRule { namespace, name_base, host, mode } => (
             api_version_for(mesh, "DestinationRule", "networking.istio.io/v1"),
             "DestinationRule",
             free_name(mesh, "DestinationRule", namespace, name_base),
-            namespace.clone(),
-            vec![(vec!["host"], host.clone()), (vec!["trafficPolicy", "tls", "mode"], mode.clone())],
+            namespace,
+            ymap(vec![("host", ystr(host)), ("trafficPolicy", ymap(vec![("tls", ymap(vec![("mode", ystr(mode))]))]))]),
         ),
-    }
+        NewObject::PortDestinationRule { namespace, name_base, host, top_mode, ports } => {
+            let mut policy = Vec::new();
+            if let Some(m) = top_mode {
+                policy.push(("tls", ymap(vec![("mode", ystr(m))])));
+            }
+            if !ports.is_empty() {
+                policy.push(("portLevelSettings", Y::List(ports.iter().map(|(p, m)| port_item(*p, m)).collect())));
+            }
+            (
+                api_version_for(mesh, "DestinationRule", "networking.istio.io/v1"),
+                "DestinationRule",
+                free_name(mesh, "DestinationRule", namespace, name_base),
+                namespace,
+                ymap(vec![("host", ystr(host)), ("trafficPolicy", ymap(policy))]),
+            )
+        }
+    };
+    ymap(vec![
+        ("apiVersion", Y::Str(api)),
+        ("kind", ystr(kind)),
+        ("metadata", ymap(vec![("name", Y::Str(name)), ("namespace", ystr(ns))])),
+        ("spec", spec),
+    ])
 }
 
-/// Renders a new object as block YAML at column 0 with the file's indentation and quoting.
+/// Renders a new object as block YAML at column 0 with the file's indentation and quoting (apiVersion and kind
+/// stay plain, as nearly every manifest writes them).
 fn render_block(mesh: &Mesh, object: &NewObject, style: &FileStyle) -> Vec<String> {
-    let (api, kind, name, ns, spec) = new_object_fields(mesh, object);
-    let i = " ".repeat(style.indent);
-    let q = |v: &str| if v.starts_with('*') { must_quote(v, style) } else { quoted(v, style.quote) };
-    let mut out = vec![
-        format!("apiVersion: {api}"),
-        format!("kind: {kind}"),
-        "metadata:".to_string(),
-        format!("{i}name: {}", q(&name)),
-        format!("{i}namespace: {}", q(&ns)),
-        "spec:".to_string(),
-    ];
-    let mut open: Vec<&str> = Vec::new();
-    for (path, value) in &spec {
-        let (leaf, parents) = path.split_last().unwrap_or((&"", &[]));
-        let common = open.iter().zip(parents.iter()).take_while(|(a, b)| a == b).count();
-        open.truncate(common);
-        for p in &parents[common..] {
-            out.push(format!("{}{p}:", i.repeat(open.len() + 1)));
-            open.push(p);
+    let mut out = Vec::new();
+    if let Y::Map(entries) = new_object_tree(mesh, object) {
+        let (head, rest) = entries.split_at(2.min(entries.len()));
+        for (k, v) in head {
+            if let Y::Str(v) = v {
+                out.push(format!("{}: {v}", key(k, style)));
+            }
         }
-        out.push(format!("{}{leaf}: {}", i.repeat(open.len() + 1), q(value)));
+        emit_map(rest, 0, false, style, &mut out);
     }
     out
 }
 
 /// Renders a new object as one line of flow YAML.
 fn render_flow(mesh: &Mesh, object: &NewObject, style: &FileStyle) -> String {
-    let (api, kind, name, ns, spec) = new_object_fields(mesh, object);
-    let q = |v: &str| if v.starts_with('*') { must_quote(v, style) } else { quoted(v, style.quote) };
-    let spec_parts: Vec<String> = spec
-        .iter()
-        .map(|(path, v)| {
-            let mut s = q(v);
-            for k in path[1..].iter().rev() {
-                s = format!("{{{k}: {s}}}");
-            }
-            format!("{}: {s}", path[0])
-        })
-        .collect();
-    format!(
-        "{{apiVersion: {api}, kind: {kind}, metadata: {{name: {}, namespace: {}}}, spec: {{{}}}}}",
-        q(&name),
-        q(&ns),
-        spec_parts.join(", ")
-    )
+    emit_flow(&new_object_tree(mesh, object), style)
+}
+
+/// Deletes the key at `field` with its value; a parent left empty goes too (never `spec` or above). Block style only.
+fn remove_field(src: &SourceText, o: &Object, field: &[&str]) -> Option<LineEdit> {
+    let t = &o.tree;
+    let mut field = field;
+    loop {
+        let (last, parent_path) = field.split_last()?;
+        let parent = t.resolve(t.path(o.root, parent_path).unwrap_or(o.root));
+        if parent_path.len() >= 2 && t.entries(parent).len() == 1 && !t.is_flow(parent) {
+            field = parent_path;
+            continue;
+        }
+        if t.is_flow(parent) {
+            return None;
+        }
+        let k = t.node(t.key_node(parent, last)?);
+        let v = t.node(t.get(parent, last)?);
+        return Some(LineEdit {
+            path: src.path.clone(),
+            start: k.line,
+            end: v.end_line.max(k.line),
+            lines: Vec::new(),
+        });
+    }
+}
+
+/// Renames a `portLevelMtls` key, keeping its quoting.
+fn rename_port_key(src: &SourceText, o: &Object, from: &str, to: u32) -> Option<LineEdit> {
+    let t = &o.tree;
+    let plm = t.path(o.root, &["spec", "portLevelMtls"])?;
+    let (k, _) = t.entries(plm).iter().find(|(k, _)| t.key_text(*k) == Some(from))?;
+    let node = t.node(*k);
+    let Value::Scalar { text, style } = &node.value else { return None };
+    let lines = src.lines();
+    let line = lines.get(node.line - 1)?;
+    let (a, b) = scalar_token(line, node.col, *style, text)?;
+    let q = match style {
+        Style::DoubleQuoted => Some('"'),
+        Style::SingleQuoted => Some('\''),
+        _ => None,
+    };
+    let new = format!("{}{}{}", &line[..a], quoted(&to.to_string(), q), &line[b..]);
+    Some(LineEdit { path: src.path.clone(), start: node.line, end: node.line, lines: vec![new] })
+}
+
+/// Sets `tls.mode` for one port in `portLevelSettings`, appending the item (and the list) when missing.
+fn set_port_level_tls(src: &SourceText, o: &Object, port: u32, mode: &str) -> Option<LineEdit> {
+    let t = &o.tree;
+    let style = file_style(o);
+    let lines = src.lines();
+    let port_text = port.to_string();
+    if let Some(pls) = t.path(o.root, &["spec", "trafficPolicy", "portLevelSettings"]).map(|n| t.resolve(n)) {
+        let items = t.items(pls);
+        if let Some(item) = items.iter().find(|i| t.str_at(**i, &["port", "number"]) == Some(port_text.as_str())) {
+            return set_field_under(src, o, t.resolve(*item), &["tls", "mode"], mode);
+        }
+        if t.is_flow(pls) || style.json {
+            return None;
+        }
+        let first = t.node(t.resolve(*items.first()?));
+        let end = t.node(pls).end_line;
+        let mut out = vec![lines.get(end - 1)?.to_string()];
+        if let Y::Map(entries) = port_item(port, mode) {
+            emit_map(&entries, first.col, true, &style, &mut out);
+        }
+        return Some(LineEdit { path: src.path.clone(), start: end, end, lines: out });
+    }
+    if style.json {
+        return None;
+    }
+    // No list yet: add `portLevelSettings` under `trafficPolicy` (or `trafficPolicy` under `spec`).
+    let list = Y::List(vec![port_item(port, mode)]);
+    let (parent, value) = match t.path(o.root, &["spec", "trafficPolicy"]) {
+        Some(tp) => (t.resolve(tp), ymap(vec![("portLevelSettings", list)])),
+        None => (
+            t.resolve(t.path(o.root, &["spec"])?),
+            ymap(vec![("trafficPolicy", ymap(vec![("portLevelSettings", list)]))]),
+        ),
+    };
+    if t.is_flow(parent) || !t.is_map(parent) {
+        return None;
+    }
+    let col = t.entries(parent).first().map(|(k, _)| t.node(*k).col)?;
+    let end = t.node(parent).end_line;
+    let mut out = vec![lines.get(end - 1)?.to_string()];
+    if let Y::Map(entries) = value {
+        emit_map(&entries, col, false, &style, &mut out);
+    }
+    Some(LineEdit { path: src.path.clone(), start: end, end, lines: out })
 }
 
 fn add_object(files: &[LoadedFile], mesh: &Mesh, after: ObjId, object: &NewObject) -> Result<LineEdit, Vec<String>> {

@@ -9,6 +9,7 @@ pub mod finding;
 pub mod fix;
 pub mod manifest;
 pub mod mesh;
+pub mod posture;
 pub mod report;
 pub mod review;
 pub mod rules;

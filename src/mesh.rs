@@ -397,6 +397,14 @@ impl Mesh {
             .map(|(_, o)| o.name.as_str())
             .collect()
     }
+
+    /// Creation-order key of an object, for the places where Istio keeps the oldest object (PeerAuthentications,
+    /// merged DestinationRules): objects the change adds are younger than everything else, then name, then
+    /// namespace (a repository has no creation times).
+    pub fn age_key(&self, id: ObjId) -> (bool, &str, &str) {
+        let newer = !self.newer.is_empty() && self.newer.contains(&self.object_ref(id));
+        (newer, self.objects[id].name.as_str(), self.namespaces[id].as_str())
+    }
 }
 
 #[cfg(test)]

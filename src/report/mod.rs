@@ -2,6 +2,7 @@
 
 pub mod json;
 pub mod markdown;
+pub mod posture;
 pub mod sarif;
 pub mod text;
 pub mod workflow;

@@ -3,6 +3,13 @@
 use crate::finding::Severity;
 use crate::mesh::{Mesh, ObjId};
 
+pub mod mtls001;
+pub mod mtls002;
+pub mod mtls003;
+pub mod mtls005;
+pub mod mtls006;
+pub mod mtls007;
+pub mod mtls008;
 pub mod tis0205;
 pub mod tis0206;
 pub mod tis0207;
@@ -37,6 +44,13 @@ pub const RULES: &[&Rule] = &[
     &tis0501::RULE,
     &tis0502::RULE,
     &tis0503::RULE,
+    &mtls001::RULE,
+    &mtls002::RULE,
+    &mtls003::RULE,
+    &mtls005::RULE,
+    &mtls006::RULE,
+    &mtls007::RULE,
+    &mtls008::RULE,
 ];
 
 /// Looks a rule up by code.
@@ -75,6 +89,19 @@ pub enum FixEdit {
     SetField { object: ObjId, field: &'static [&'static str], value: String },
     /// Add a new object right after `after` (same file), namespace and name given.
     AddObject { after: ObjId, object: NewObject },
+    /// Delete the key at `field` under `object` with its whole value (all lines it spans). A parent mapping left
+    /// empty is deleted as well, up to (not including) `spec`. Used to drop `spec.trafficPolicy.tls` so that auto
+    /// mTLS decides.
+    RemoveField { object: ObjId, field: &'static [&'static str] },
+    /// In DestinationRule `object`, set `tls.mode` of the first `spec.trafficPolicy.portLevelSettings` item whose
+    /// `port.number` is `port` (inserting `tls:` / `mode:` under it when missing). When no item has that port,
+    /// append the item `{port: {number: <port>}, tls: {mode: <mode>}}`, creating `trafficPolicy` and
+    /// `portLevelSettings` when missing. (A new item replaces every top-level setting for that port: port-level
+    /// settings do not inherit.)
+    SetPortLevelTlsMode { object: ObjId, port: u32, mode: String },
+    /// In PeerAuthentication `object`, rename the `spec.portLevelMtls` key written `from` (text after unquoting)
+    /// to the number `to`, keeping its value and the key's quoting style.
+    RenamePortLevelMtlsKey { object: ObjId, from: String, to: u32 },
 }
 
 /// An object a fix adds.
@@ -84,11 +111,26 @@ pub enum NewObject {
     PeerAuthentication { namespace: String, name_base: &'static str, mode: String },
     /// A DestinationRule with a top-level `tls.mode`.
     DestinationRule { namespace: String, name_base: &'static str, host: String, mode: String },
+    /// A DestinationRule for one host (written as given, a full service name): `trafficPolicy.tls.mode: <top_mode>`
+    /// when `top_mode` is set, and one `trafficPolicy.portLevelSettings` item `{port: {number: <port>}, tls: {mode:
+    /// <mode>}}` per entry of `ports`, in order. `name_base` is the proposed name; a taken name gets a suffix as for
+    /// the other variants.
+    PortDestinationRule {
+        namespace: String,
+        name_base: String,
+        host: String,
+        top_mode: Option<String>,
+        ports: Vec<(u32, String)>,
+    },
 }
 
 /// Field paths rules point at.
 pub const PA_MODE: &[&str] = &["spec", "mtls", "mode"];
 pub const DR_TLS_MODE: &[&str] = &["spec", "trafficPolicy", "tls", "mode"];
+pub const DR_TLS: &[&str] = &["spec", "trafficPolicy", "tls"];
+pub const DR_PORT_LEVEL: &[&str] = &["spec", "trafficPolicy", "portLevelSettings"];
+pub const PA_PORT_LEVEL: &[&str] = &["spec", "portLevelMtls"];
+pub const PA_SELECTOR: &[&str] = &["spec", "selector"];
 
 /// Runs every rule.
 pub fn run_all(mesh: &Mesh) -> Vec<RuleFinding> {

@@ -1,0 +1,404 @@
+//! Client side: the DestinationRule Istio's lookup (`PushContext.destinationRule`) chooses for a client
+//! namespace and a service host, and the TLS setting that applies on one service port.
+//!
+//! Istio indexes DestinationRules per namespace twice: every rule visible to its own namespace (`namespaceLocal`)
+//! and every rule exported beyond it (`exportedByNamespace`); private rules of the root namespace go to a third
+//! table. A client in namespace C looks in C's local table, then in the service namespace's exported table, then
+//! in the root namespace's exported table, taking in each the most specific host (exact beats wildcard, longer
+//! wildcard beats shorter) and stopping at the first table that answers. Rules never inherit from each other;
+//! same-host rules of one table merge, the oldest `trafficPolicy` winning whole.
+
+use crate::mesh::{Mesh, ObjId, Tls, TlsMode};
+use std::collections::{BTreeSet, HashMap};
+
+/// Where the lookup found the DestinationRule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum LookupStep {
+    /// The client's own namespace (for a client in the root namespace: the root namespace's private rules).
+    ClientNamespace,
+    /// The service's namespace, rules exported to the client.
+    ServiceNamespace,
+    /// The root namespace, rules exported to the client.
+    RootNamespace,
+}
+
+/// Same-host DestinationRules of one table merged into one, as Istio's `mergeDestinationRule` does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// Indices into `Mesh::destination_rules`, oldest first.
+    pub drs: Vec<usize>,
+    /// The rule whose `trafficPolicy` applies: the oldest that has one.
+    pub policy: Option<usize>,
+    /// `exportTo` of the merged rule: the oldest non-empty one.
+    pub export_to: Vec<String>,
+    /// `workloadSelector.matchLabels`, sorted; `None` for rules that apply to every client workload.
+    pub selector: Option<Vec<(String, String)>>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Table {
+    specific: HashMap<String, Vec<Entry>>,
+    wildcard: Vec<(String, Vec<Entry>)>,
+}
+
+impl Table {
+    fn add(
+        &mut self,
+        host: &str,
+        dr: usize,
+        has_policy: bool,
+        export_to: &[String],
+        selector: Option<Vec<(String, String)>>,
+    ) {
+        let list = if host.starts_with('*') {
+            match self.wildcard.iter().position(|(h, _)| h == host) {
+                Some(i) => &mut self.wildcard[i].1,
+                None => {
+                    self.wildcard.push((host.to_string(), Vec::new()));
+                    let last = self.wildcard.len() - 1;
+                    &mut self.wildcard[last].1
+                }
+            }
+        } else {
+            self.specific.entry(host.to_string()).or_default()
+        };
+        let mut append = true;
+        for existing in list.iter_mut() {
+            let both_with = existing.selector.is_some() && selector.is_some();
+            if both_with && existing.selector != selector {
+                continue;
+            }
+            if existing.selector == selector {
+                append = false;
+            }
+            // Istio merges a rule into every compatible entry of the host (subsets, a missing trafficPolicy,
+            // a missing exportTo); an entry keeps its own trafficPolicy when it has one.
+            existing.drs.push(dr);
+            if existing.policy.is_none() && has_policy {
+                existing.policy = Some(dr);
+            }
+            if existing.export_to.is_empty() && !export_to.is_empty() {
+                existing.export_to = export_to.to_vec();
+            }
+        }
+        if append {
+            list.push(Entry {
+                drs: vec![dr],
+                policy: has_policy.then_some(dr),
+                export_to: export_to.to_vec(),
+                selector,
+            });
+        }
+    }
+
+    /// Istio's `MostSpecificHostMatch` for a service host (never a wildcard itself).
+    fn most_specific(&self, host: &str) -> Option<&[Entry]> {
+        if let Some(l) = self.specific.get(host) {
+            return Some(l);
+        }
+        self.wildcard
+            .iter()
+            .filter(|(w, _)| host.ends_with(&w[1..]))
+            .max_by(|a, b| a.0.len().cmp(&b.0.len()).then_with(|| b.0.cmp(&a.0)))
+            .map(|(_, l)| l.as_slice())
+    }
+}
+
+/// The DestinationRule index of a mesh.
+#[derive(Debug, Clone, Default)]
+pub struct DrIndex {
+    local: HashMap<String, Table>,
+    exported: HashMap<String, Table>,
+    root_local: Table,
+    root: String,
+    /// For each host as written in a namespace's local table (exact or wildcard), the namespaces that hold it.
+    local_hosts: HashMap<String, BTreeSet<String>>,
+    /// Namespaces named explicitly in some `exportTo`.
+    export_named: BTreeSet<String>,
+}
+
+/// A DestinationRule's host resolved as Istio's `ResolveShortnameToFQDN` does: a name without dots is
+/// relative to the rule's namespace; anything with a dot is taken as written.
+pub fn resolve_host(host: &str, namespace: &str, cluster_domain: &str) -> String {
+    if host == "*" || host.contains('.') {
+        host.to_string()
+    } else {
+        format!("{host}.{namespace}.svc.{cluster_domain}")
+    }
+}
+
+impl DrIndex {
+    /// Indexes every DestinationRule of the mesh.
+    pub fn build(mesh: &Mesh) -> DrIndex {
+        let root = mesh.settings.root_namespace.clone();
+        let mut idx = DrIndex { root: root.clone(), ..DrIndex::default() };
+        let mut order: Vec<usize> = (0..mesh.destination_rules.len()).collect();
+        // Istio sorts rules with a workload selector first, then by age.
+        order.sort_by(|a, b| {
+            let (da, db) = (&mesh.destination_rules[*a], &mesh.destination_rules[*b]);
+            (da.workload_selector.is_none(), mesh.age_key(da.obj))
+                .cmp(&(db.workload_selector.is_none(), mesh.age_key(db.obj)))
+        });
+        for i in order {
+            let dr = &mesh.destination_rules[i];
+            if dr.host.is_empty() {
+                continue;
+            }
+            let ns = dr.namespace.as_str();
+            let host = resolve_host(&dr.host, ns, &mesh.settings.cluster_domain);
+            let o = &mesh.objects[dr.obj];
+            let has_policy = o.tree.path(o.root, &["spec", "trafficPolicy"]).is_some_and(|n| !o.tree.is_null(n));
+            let selector = dr.workload_selector.clone().map(|mut s| {
+                s.sort();
+                s
+            });
+            // Rules with a workload selector are private to their namespace.
+            let export: Vec<String> = if selector.is_some() {
+                vec![".".to_string()]
+            } else {
+                let mut e = dr.export_to.clone();
+                e.sort();
+                e.dedup();
+                e
+            };
+            idx.export_named.extend(export.iter().filter(|e| !matches!(e.as_str(), "." | "*" | "~")).cloned());
+            let has = |v: &str| export.iter().any(|e| e == v);
+            if export.is_empty() || has("*") || has(".") || has(ns) {
+                idx.local_hosts.entry(host.clone()).or_default().insert(ns.to_string());
+                idx.local.entry(ns.to_string()).or_default().add(&host, i, has_policy, &export, selector.clone());
+            }
+            let private_only = export.len() == 1 && (has(".") || has(ns));
+            if !private_only {
+                idx.exported.entry(ns.to_string()).or_default().add(&host, i, has_policy, &export, selector);
+            } else if ns == root {
+                idx.root_local.add(&host, i, has_policy, &export, selector);
+            }
+        }
+        idx
+    }
+
+    /// The namespaces whose lookup for `host` may differ from that of a namespace without rules: those whose own
+    /// table has a host matching it, those named in an `exportTo`, and the root namespace. Found through the
+    /// host's own suffixes, so the cost does not grow with the number of namespaces.
+    pub fn special_for(&self, host: &str) -> BTreeSet<&str> {
+        let mut out: BTreeSet<&str> = self.export_named.iter().map(String::as_str).collect();
+        out.insert(self.root.as_str());
+        let keys = std::iter::once(host.to_string())
+            .chain(std::iter::once("*".to_string()))
+            .chain(host.match_indices('.').map(|(i, _)| format!("*{}", &host[i..])));
+        for k in keys {
+            if let Some(nss) = self.local_hosts.get(&k) {
+                out.extend(nss.iter().map(String::as_str));
+            }
+        }
+        out
+    }
+
+    /// The entries Istio's lookup returns for a client namespace (`None`: a namespace that holds no rules and
+    /// is named by no `exportTo`) and a service, with the step that found them.
+    pub fn lookup(
+        &self,
+        client: Option<&str>,
+        service_namespace: &str,
+        host: &str,
+    ) -> Option<(LookupStep, Vec<&Entry>)> {
+        let table = match client {
+            Some(c) if c == self.root => Some(&self.root_local),
+            Some(c) => self.local.get(c),
+            None => None,
+        };
+        if let Some(found) = table.and_then(|t| t.most_specific(host)) {
+            return Some((LookupStep::ClientNamespace, found.iter().collect()));
+        }
+        let client_ns = client.unwrap_or("");
+        let exported = |ns: &str| -> Option<Vec<&Entry>> {
+            let found = self.exported.get(ns)?.most_specific(host)?;
+            let visible: Vec<&Entry> = found
+                .iter()
+                .filter(|e| {
+                    e.export_to.is_empty()
+                        || e.export_to.iter().any(|x| x == "*" || (!client_ns.is_empty() && x == client_ns))
+                })
+                .collect();
+            (!visible.is_empty()).then_some(visible)
+        };
+        if let Some(v) = exported(service_namespace) {
+            return Some((LookupStep::ServiceNamespace, v));
+        }
+        exported(&self.root).map(|v| (LookupStep::RootNamespace, v))
+    }
+}
+
+/// The TLS setting a client applies on one service port.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum ClientTls {
+    /// No `tls` anywhere that applies: auto mTLS decides per endpoint.
+    #[default]
+    Auto,
+    /// A `portLevelSettings` entry for the port has no `tls`, so it drops the rule's top-level `tls` (port-level
+    /// settings do not inherit) and auto mTLS decides.
+    AutoPortDropsTls { top: TlsMode },
+    /// A `tls` block decides; `written` is false for a block without `mode` (which means DISABLE).
+    Explicit { mode: TlsMode, written: bool, port_level: bool },
+}
+
+/// What decides the client side of one (client, service, port).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClientPolicy {
+    pub step: Option<LookupStep>,
+    /// The merged rules (object ids), the one whose `trafficPolicy` applies first.
+    pub drs: Vec<ObjId>,
+    /// The rule whose `trafficPolicy` applies.
+    pub policy_dr: Option<ObjId>,
+    pub tls: ClientTls,
+    /// `loadBalancer.simple: PASSTHROUGH` applies: auto mTLS then looks at every endpoint.
+    pub passthrough: bool,
+}
+
+/// The client policy of an entry on one service port (Istio's `GetPortLevelTrafficPolicy`).
+pub fn client_policy(mesh: &Mesh, found: Option<(LookupStep, &Entry)>, port: u32) -> ClientPolicy {
+    let Some((step, entry)) = found else {
+        return ClientPolicy::default();
+    };
+    let mut drs: Vec<ObjId> = Vec::with_capacity(entry.drs.len());
+    if let Some(p) = entry.policy {
+        drs.push(mesh.destination_rules[p].obj);
+    }
+    drs.extend(entry.drs.iter().filter(|d| Some(**d) != entry.policy).map(|d| mesh.destination_rules[*d].obj));
+    let mut out = ClientPolicy { step: Some(step), drs, ..ClientPolicy::default() };
+    let Some(p) = entry.policy else { return out };
+    let dr = &mesh.destination_rules[p];
+    out.policy_dr = Some(dr.obj);
+    let o = &mesh.objects[dr.obj];
+    let t = &o.tree;
+    let tp = t.path(o.root, &["spec", "trafficPolicy"]);
+    // The first portLevelSettings item for the port replaces the top level entirely.
+    let port_item = tp.and_then(|tp| t.get(tp, "portLevelSettings")).and_then(|pls| {
+        t.items(pls)
+            .iter()
+            .copied()
+            .find(|i| t.str_at(*i, &["port", "number"]).and_then(|n| n.parse::<u32>().ok()) == Some(port))
+    });
+    let level = port_item.or(tp);
+    out.passthrough = level.and_then(|l| t.str_at(l, &["loadBalancer", "simple"])) == Some("PASSTHROUGH");
+    let port_tls = dr.port_level.iter().find(|(n, _)| *n == port).map(|(_, tls)| tls);
+    out.tls = match (port_item.is_some(), port_tls, &dr.tls) {
+        (true, Some(Tls::Set { mode, mode_written }), _) => {
+            ClientTls::Explicit { mode: mode.clone(), written: *mode_written, port_level: true }
+        }
+        (true, _, Tls::Set { mode, .. }) => ClientTls::AutoPortDropsTls { top: mode.clone() },
+        (true, _, Tls::Absent) => ClientTls::Auto,
+        (false, _, Tls::Set { mode, mode_written }) => {
+            ClientTls::Explicit { mode: mode.clone(), written: *mode_written, port_level: false }
+        }
+        (false, _, Tls::Absent) => ClientTls::Auto,
+    };
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::testing::{dr, mesh};
+
+    const HOST: &str = "reviews.bookinfo.svc.cluster.local";
+
+    fn names(m: &Mesh, found: Option<(LookupStep, Vec<&Entry>)>) -> (Option<LookupStep>, Vec<String>) {
+        match found {
+            None => (None, vec![]),
+            Some((s, entries)) => (
+                Some(s),
+                entries.iter().flat_map(|e| e.drs.iter().map(|d| m.destination_rules[*d].name.clone())).collect(),
+            ),
+        }
+    }
+
+    #[test]
+    fn client_namespace_wildcard_shadows_service_namespace_exact() {
+        let y = dr("frontend", "wild", "*.local", Some("DISABLE"))
+            + &dr("bookinfo", "exact", "reviews", Some("ISTIO_MUTUAL"));
+        let m = mesh(&y);
+        let idx = DrIndex::build(&m);
+        assert_eq!(
+            names(&m, idx.lookup(Some("frontend"), "bookinfo", HOST)),
+            (Some(LookupStep::ClientNamespace), vec!["wild".into()])
+        );
+        assert_eq!(
+            names(&m, idx.lookup(None, "bookinfo", HOST)),
+            (Some(LookupStep::ServiceNamespace), vec!["exact".into()])
+        );
+        assert_eq!(
+            names(&m, idx.lookup(Some("bookinfo"), "bookinfo", HOST)),
+            (Some(LookupStep::ClientNamespace), vec!["exact".into()])
+        );
+    }
+
+    #[test]
+    fn most_specific_wildcard_and_root_fallback() {
+        let y = dr("bookinfo", "short", "*.local", Some("DISABLE"))
+            + &dr("bookinfo", "long", "*.bookinfo.svc.cluster.local", Some("ISTIO_MUTUAL"))
+            + &dr("istio-system", "mesh", "*.local", Some("ISTIO_MUTUAL"));
+        let m = mesh(&y);
+        let idx = DrIndex::build(&m);
+        assert_eq!(names(&m, idx.lookup(None, "bookinfo", HOST)).1, vec!["long".to_string()]);
+        assert_eq!(names(&m, idx.lookup(None, "other", "x.other.svc.cluster.local")).1, vec!["mesh".to_string()]);
+    }
+
+    #[test]
+    fn export_to_limits_visibility() {
+        let y = "---\napiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: private, namespace: bookinfo}\n\
+                 spec:\n  host: reviews\n  exportTo: [\".\"]\n  trafficPolicy: {tls: {mode: DISABLE}}\n"
+            .to_string()
+            + "---\napiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: to-frontend, namespace: istio-system}\n\
+               spec:\n  host: \"*.local\"\n  exportTo: [frontend]\n  trafficPolicy: {tls: {mode: ISTIO_MUTUAL}}\n";
+        let m = mesh(&y);
+        let idx = DrIndex::build(&m);
+        assert_eq!(names(&m, idx.lookup(Some("bookinfo"), "bookinfo", HOST)).1, vec!["private".to_string()]);
+        assert_eq!(names(&m, idx.lookup(Some("frontend"), "bookinfo", HOST)).1, vec!["to-frontend".to_string()]);
+        assert_eq!(names(&m, idx.lookup(None, "bookinfo", HOST)), (None, vec![]));
+        assert!(idx.special_for(HOST).contains("frontend"));
+        assert!(idx.special_for(HOST).contains("bookinfo"));
+        assert!(!idx.special_for("x.other.svc.cluster.local").contains("bookinfo"));
+    }
+
+    #[test]
+    fn same_host_rules_merge_oldest_policy_first() {
+        // `a` is older than `b` by name; `a` has no trafficPolicy, so `b`'s applies.
+        let y = dr("bookinfo", "a", "reviews", None) + &dr("bookinfo", "b", "reviews", Some("ISTIO_MUTUAL"));
+        let m = mesh(&y);
+        let idx = DrIndex::build(&m);
+        let (step, entries) = idx.lookup(None, "bookinfo", HOST).unwrap_or((LookupStep::RootNamespace, vec![]));
+        assert_eq!(step, LookupStep::ServiceNamespace);
+        assert_eq!(entries.len(), 1);
+        let p = client_policy(&m, Some((step, entries[0])), 9080);
+        assert_eq!(p.tls, ClientTls::Explicit { mode: TlsMode::IstioMutual, written: true, port_level: false });
+        assert_eq!(m.objects[p.drs[0]].name, "b");
+    }
+
+    #[test]
+    fn port_level_settings_replace_the_top_level() {
+        let y = "---\napiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: d, namespace: bookinfo}\n\
+                 spec:\n  host: reviews\n  trafficPolicy:\n    tls: {mode: ISTIO_MUTUAL}\n    portLevelSettings:\n\
+                 \x20   - port: {number: 9080}\n      connectionPool: {tcp: {maxConnections: 10}}\n\
+                 \x20   - port: {number: 9443}\n      tls: {}\n";
+        let m = mesh(y);
+        let idx = DrIndex::build(&m);
+        let (step, entries) = idx.lookup(None, "bookinfo", HOST).unwrap_or((LookupStep::RootNamespace, vec![]));
+        let at = |port| client_policy(&m, Some((step, entries[0])), port).tls;
+        assert_eq!(at(9080), ClientTls::AutoPortDropsTls { top: TlsMode::IstioMutual });
+        assert_eq!(at(9443), ClientTls::Explicit { mode: TlsMode::Disable, written: false, port_level: true });
+        assert_eq!(at(80), ClientTls::Explicit { mode: TlsMode::IstioMutual, written: true, port_level: false });
+    }
+
+    #[test]
+    fn selector_rules_stay_in_their_namespace() {
+        let y = "---\napiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: sel, namespace: frontend}\n\
+                 spec:\n  host: reviews.bookinfo.svc.cluster.local\n  workloadSelector: {matchLabels: {app: web}}\n  trafficPolicy: {tls: {mode: DISABLE}}\n";
+        let m = mesh(y);
+        let idx = DrIndex::build(&m);
+        let (_, entries) =
+            idx.lookup(Some("frontend"), "bookinfo", HOST).unwrap_or((LookupStep::RootNamespace, vec![]));
+        assert!(entries[0].selector.is_some());
+        assert_eq!(idx.lookup(Some("other"), "bookinfo", HOST), None);
+    }
+}

@@ -1,0 +1,562 @@
+//! Posture: Istio-accurate server modes per workload port, client TLS per (client namespace, service port), and
+//! the connectivity verdict of every client path the tree says something about.
+//!
+//! Pure functions of a [`Mesh`]: no I/O, no printing. Rows are computed per service: client namespaces whose
+//! DestinationRule lookup is the same share one row (`*`), so the work is services x (the few namespaces that hold
+//! DestinationRules or are named in an `exportTo`), never namespaces x namespaces x services.
+
+pub mod client;
+pub mod diff;
+pub mod remedy;
+pub mod server;
+pub mod verdict;
+pub mod workload;
+
+pub use diff::{RowChange, diff};
+pub use verdict::{Sends, Verdict};
+pub use workload::Sidecar;
+
+use crate::finding::ObjectRef;
+use crate::mesh::{Mesh, ObjId, PaMode};
+use client::{ClientPolicy, ClientTls, DrIndex, Entry, LookupStep};
+use serde::{Serialize, Serializer};
+use server::WorkloadPolicy;
+use std::cell::OnceCell;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+use verdict::{AutoFacts, AutoReason};
+use workload::{Inventory, Service, ServicePort};
+
+/// The client-namespace column of the row that stands for every client namespace not listed on its own.
+pub const OTHER_NAMESPACES: &str = "*";
+
+fn ser_mode<S: Serializer>(m: &PaMode, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(m.as_str())
+}
+
+/// An object reference shared by every row that names the object (rows are many; objects are few).
+pub type SharedRef = Arc<ObjectRef>;
+
+fn ser_ref<S: Serializer>(r: &SharedRef, s: S) -> Result<S::Ok, S::Error> {
+    r.as_ref().serialize(s)
+}
+
+fn ser_opt_ref<S: Serializer>(r: &Option<SharedRef>, s: S) -> Result<S::Ok, S::Error> {
+    r.as_deref().serialize(s)
+}
+
+fn ser_refs<S: Serializer>(r: &[SharedRef], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(r.iter().map(|x| x.as_ref()))
+}
+
+/// The server end of one client path: one workload (or, when no workload of the service is in the tree, the
+/// namespace-level mode) on one target port.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Endpoint {
+    /// `None`: no workload of the service is in the tree; the namespace/mesh mode stands in.
+    #[serde(serialize_with = "ser_opt_ref")]
+    pub workload: Option<SharedRef>,
+    pub target_port: Option<u32>,
+    pub sidecar: Sidecar,
+    /// False when the sidecar does not capture the port (`excludeInboundPorts` / `includeInboundPorts`).
+    pub captured: bool,
+    /// The PeerAuthentication mode of the port.
+    #[serde(serialize_with = "ser_mode")]
+    pub mode: PaMode,
+    /// The PeerAuthentication that decided `mode` (`None`: the PERMISSIVE default).
+    #[serde(serialize_with = "ser_opt_ref")]
+    pub peer_authentication: Option<SharedRef>,
+    /// True when a `portLevelMtls` entry decided `mode`.
+    pub port_level: bool,
+    pub sends: Sends,
+    pub verdict: Verdict,
+    #[serde(skip)]
+    pub workload_id: Option<ObjId>,
+    #[serde(skip)]
+    pub pa_id: Option<ObjId>,
+    /// Set when auto mTLS decided `sends`.
+    #[serde(skip)]
+    pub auto: Option<AutoReason>,
+}
+
+impl Endpoint {
+    /// The SERVER MODE text of this endpoint.
+    pub fn server_text(&self) -> String {
+        let mode = self.mode.as_str();
+        match (&self.workload, self.sidecar, self.captured) {
+            (None, _, _) => format!("{mode} (no workload in tree)"),
+            (_, Sidecar::No, _) => "no sidecar".to_string(),
+            (_, _, false) => format!("no sidecar (port {} not captured)", self.target_port.unwrap_or_default()),
+            (_, Sidecar::Unknown, true) => format!("{mode} (sidecar unknown)"),
+            (_, Sidecar::Yes, true) => mode.to_string(),
+        }
+    }
+}
+
+/// One client path: (service port, client namespace) with both sides and the verdict.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Row {
+    #[serde(serialize_with = "ser_ref")]
+    pub service: SharedRef,
+    pub host: String,
+    pub port: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub port_name: Option<String>,
+    /// A namespace, or [`OTHER_NAMESPACES`] for every client namespace not listed on its own.
+    pub client_namespace: String,
+    /// For client workloads chosen by a DestinationRule `workloadSelector`: the selector as `k=v,...`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_selector: Option<String>,
+    /// How many client namespaces of the tree the `*` row stands for.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub other_namespaces: usize,
+    pub server_mode: String,
+    pub client_tls: String,
+    pub verdict: Verdict,
+    /// The PeerAuthentications that decided the server side.
+    #[serde(serialize_with = "ser_refs")]
+    pub peer_authentications: Vec<SharedRef>,
+    /// The DestinationRules the lookup chose (the one whose `trafficPolicy` applies first).
+    #[serde(serialize_with = "ser_refs")]
+    pub destination_rules: Vec<SharedRef>,
+    pub endpoints: Vec<Endpoint>,
+    #[serde(skip)]
+    pub service_id: ObjId,
+    #[serde(skip)]
+    pub client: ClientPolicy,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+impl Row {
+    /// The identity of a row across base and head.
+    pub fn key(&self) -> RowKey {
+        let (namespace, name, port, client, selector) = self.key_ref();
+        RowKey {
+            namespace: namespace.to_string(),
+            name: name.to_string(),
+            port,
+            client_namespace: client.to_string(),
+            client_selector: selector.map(str::to_string),
+        }
+    }
+
+    /// The identity of a row, borrowed.
+    pub fn key_ref(&self) -> KeyRef<'_> {
+        (
+            self.service.namespace.as_str(),
+            self.service.name.as_str(),
+            self.port,
+            self.client_namespace.as_str(),
+            self.client_selector.as_deref(),
+        )
+    }
+
+    /// The endpoints whose verdict is a failure.
+    pub fn failing(&self) -> impl Iterator<Item = &Endpoint> {
+        self.endpoints.iter().filter(|e| e.verdict.is_failure())
+    }
+}
+
+/// A borrowed [`RowKey`]: (service namespace, service name, port, client namespace, client selector).
+pub type KeyRef<'a> = (&'a str, &'a str, u32, &'a str, Option<&'a str>);
+
+/// Identity of a row: (service namespace, service name, port, client namespace, client selector).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct RowKey {
+    pub namespace: String,
+    pub name: String,
+    pub port: u32,
+    pub client_namespace: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_selector: Option<String>,
+}
+
+/// Server posture of one port of a workload.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PortPosture {
+    pub port: u32,
+    #[serde(serialize_with = "ser_mode")]
+    pub mode: PaMode,
+    pub captured: bool,
+}
+
+/// Server posture of one workload.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WorkloadPosture {
+    pub workload: ObjectRef,
+    pub sidecar: Sidecar,
+    pub sidecar_reason: String,
+    /// Workload-level mode (before `portLevelMtls`).
+    #[serde(serialize_with = "ser_mode")]
+    pub mode: PaMode,
+    /// Ports that matter: container ports, Service target ports and `portLevelMtls` keys.
+    pub ports: Vec<PortPosture>,
+    #[serde(skip)]
+    pub obj: ObjId,
+    #[serde(skip)]
+    pub policy: WorkloadPolicy,
+}
+
+/// The posture of a mesh snapshot.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Posture {
+    pub rows: Vec<Row>,
+    /// Namespaces that hold workloads: the client namespaces considered.
+    pub client_namespaces: Vec<String>,
+    pub workloads: Vec<WorkloadPosture>,
+    /// The row an unlisted client namespace gets, for the service ports that have no `*` row (there it is the
+    /// `*` row); used by [`diff`] when a namespace is listed on one side only.
+    #[serde(skip)]
+    defaults: Vec<Row>,
+}
+
+/// Row lookups by key for one [`Posture`].
+#[derive(Debug, Default)]
+pub struct PostureIndex<'a> {
+    rows: HashMap<KeyRef<'a>, usize>,
+    /// Per service port, the row of unlisted namespaces: the `*` row (`true`, index into `rows`) or a default
+    /// row (`false`, index into `defaults`).
+    defaults: HashMap<(&'a str, &'a str, u32), (bool, usize)>,
+}
+
+impl Posture {
+    /// Indexes the rows by key, for [`Posture::resolve_in`].
+    pub fn index(&self) -> PostureIndex<'_> {
+        fn short(r: &Row) -> (&str, &str, u32) {
+            (r.service.namespace.as_str(), r.service.name.as_str(), r.port)
+        }
+        let stars = self
+            .rows
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.client_namespace == OTHER_NAMESPACES)
+            .map(|(i, r)| (short(r), (true, i)));
+        PostureIndex {
+            rows: self.rows.iter().enumerate().map(|(i, r)| (r.key_ref(), i)).collect(),
+            defaults: self.defaults.iter().enumerate().map(|(i, r)| (short(r), (false, i))).chain(stars).collect(),
+        }
+    }
+
+    /// The row of a key, or the row the key's client namespace falls under (its namespace row, else the row of
+    /// unlisted namespaces; then the returned row's client columns are not the key's).
+    pub fn resolve_in<'a>(&'a self, index: &PostureIndex<'a>, key: KeyRef<'_>) -> Option<&'a Row> {
+        if let Some(i) = index.rows.get(&key) {
+            return Some(&self.rows[*i]);
+        }
+        if key.4.is_some() {
+            return self.resolve_in(index, (key.0, key.1, key.2, key.3, None));
+        }
+        index.defaults.get(&(key.0, key.1, key.2)).map(
+            |(in_rows, i)| {
+                if *in_rows { &self.rows[*i] } else { &self.defaults[*i] }
+            },
+        )
+    }
+
+    /// [`Posture::resolve_in`] for one key, as an owned row carrying the key's client columns.
+    pub fn resolve(&self, key: &RowKey) -> Option<Row> {
+        let k = (
+            key.namespace.as_str(),
+            key.name.as_str(),
+            key.port,
+            key.client_namespace.as_str(),
+            key.client_selector.as_deref(),
+        );
+        self.resolve_in(&self.index(), k).map(|r| Row {
+            client_namespace: key.client_namespace.clone(),
+            client_selector: key.client_selector.clone(),
+            ..r.clone()
+        })
+    }
+}
+
+/// Everything computed once per mesh that rows read.
+struct Context<'m> {
+    mesh: &'m Mesh,
+    /// Shared references, made on first use.
+    refs: Vec<OnceCell<SharedRef>>,
+    inv: Inventory,
+    drs: DrIndex,
+    pas: server::PaIndex<'m>,
+    policies: Vec<WorkloadPolicy>,
+}
+
+impl Context<'_> {
+    /// The shared reference of an object.
+    fn r(&self, id: ObjId) -> SharedRef {
+        self.refs[id].get_or_init(|| Arc::new(self.mesh.object_ref(id))).clone()
+    }
+}
+
+/// One client class of a service: the namespace (or `*`), a selector, and what the lookup found.
+struct ClientClass<'a> {
+    namespace: String,
+    selector: Option<String>,
+    found: Option<(LookupStep, &'a Entry)>,
+    others: usize,
+}
+
+/// Computes the posture of a mesh.
+pub fn compute(mesh: &Mesh) -> Posture {
+    let inv = Inventory::build(mesh);
+    let drs = DrIndex::build(mesh);
+    let pas = server::PaIndex::build(mesh);
+    let policies = inv.workloads.iter().map(|w| pas.workload_policy(&w.namespace, &w.labels)).collect();
+    let cx = Context { mesh, refs: vec![OnceCell::new(); mesh.objects.len()], inv, drs, pas, policies };
+    let client_namespaces = cx.inv.workload_namespaces();
+    let mut services: Vec<&Service> = cx.inv.services.iter().collect();
+    services.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+    let mut rows = Vec::new();
+    let mut defaults = Vec::new();
+    let mut target_ports: Vec<BTreeSet<u32>> = vec![BTreeSet::new(); cx.inv.workloads.len()];
+    for svc in services {
+        let eps = cx.inv.endpoints(svc);
+        for p in &svc.ports {
+            for &w in &eps {
+                if let Some(t) = p.target_on(&cx.inv.workloads[w]) {
+                    target_ports[w].insert(t);
+                }
+            }
+        }
+        let default = cx.drs.lookup(None, &svc.namespace, &svc.host).and_then(|(s, e)| catch_all(s, &e));
+        let classes = client_classes(&cx, svc, default, &client_namespaces);
+        let has_star = classes.iter().any(|c| c.namespace == OTHER_NAMESPACES);
+        for p in &svc.ports {
+            if !has_star && let Some(d) = build_row(&cx, svc, p, &eps, OTHER_NAMESPACES, None, default, 0) {
+                defaults.push(d);
+            }
+            for c in &classes {
+                if let Some(r) = build_row(&cx, svc, p, &eps, &c.namespace, c.selector.clone(), c.found, c.others) {
+                    rows.push(r);
+                }
+            }
+        }
+    }
+    let workloads = cx
+        .inv
+        .workloads
+        .iter()
+        .zip(&cx.policies)
+        .zip(target_ports)
+        .map(|((w, pol), mut ports)| {
+            ports.extend(w.container_ports.iter().map(|(_, p)| *p));
+            ports.extend(pol.port_level.iter().map(|(p, _)| *p));
+            WorkloadPosture {
+                workload: cx.r(w.obj).as_ref().clone(),
+                sidecar: w.sidecar,
+                sidecar_reason: w.sidecar_reason.clone(),
+                mode: pol.mode,
+                ports: ports
+                    .into_iter()
+                    .map(|port| PortPosture { port, mode: pol.port_mode(port).0, captured: w.capture.captures(port) })
+                    .collect(),
+                obj: w.obj,
+                policy: pol.clone(),
+            }
+        })
+        .collect();
+    Posture { rows, client_namespaces: client_namespaces.into_iter().collect(), workloads, defaults }
+}
+
+/// The entry that applies to client workloads no `workloadSelector` picks. When the most specific host of the
+/// table the lookup stopped at only has selector rules, that is none at all: Istio does not look further.
+fn catch_all<'a>(step: LookupStep, entries: &[&'a Entry]) -> Option<(LookupStep, &'a Entry)> {
+    entries.iter().rev().find(|e| e.selector.is_none()).map(|e| (step, *e))
+}
+
+fn selector_text(selector: &[(String, String)]) -> String {
+    selector.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",")
+}
+
+/// The client classes of a service: its own namespace, every client namespace whose lookup differs from the
+/// default (only namespaces [`DrIndex::special_for`] names can), selector classes, and `*` for the rest.
+fn client_classes<'a>(
+    cx: &'a Context,
+    svc: &Service,
+    default: Option<(LookupStep, &'a Entry)>,
+    client_namespaces: &BTreeSet<String>,
+) -> Vec<ClientClass<'a>> {
+    let mut out = Vec::new();
+    let mut listed = 0usize;
+    let special = cx.drs.special_for(&svc.host);
+    let candidates = std::iter::once(svc.namespace.as_str())
+        .chain(special.into_iter().filter(|n| *n != svc.namespace && client_namespaces.contains(*n)));
+    for ns in candidates {
+        let found = cx.drs.lookup(Some(ns), &svc.namespace, &svc.host);
+        let plain = found.as_ref().and_then(|(s, e)| catch_all(*s, e));
+        let differs = plain.map(|(_, e)| &e.drs) != default.map(|(_, e)| &e.drs);
+        let mut selector_classes = Vec::new();
+        if let Some((step, entries)) = &found {
+            for e in entries {
+                let Some(sel) = &e.selector else { continue };
+                if cx.inv.workloads_in(ns).iter().any(|w| cx.inv.workloads[*w].matches(sel)) {
+                    selector_classes.push(ClientClass {
+                        namespace: ns.to_string(),
+                        selector: Some(selector_text(sel)),
+                        found: Some((*step, *e)),
+                        others: 0,
+                    });
+                }
+            }
+        }
+        if ns == svc.namespace || differs || !selector_classes.is_empty() {
+            if client_namespaces.contains(ns) {
+                listed += 1;
+            }
+            out.push(ClientClass { namespace: ns.to_string(), selector: None, found: plain, others: 0 });
+            out.extend(selector_classes);
+        }
+    }
+    out.sort_by(|a, b| (&a.namespace, &a.selector).cmp(&(&b.namespace, &b.selector)));
+    let others = client_namespaces.len().saturating_sub(listed);
+    if others > 0 {
+        out.push(ClientClass { namespace: OTHER_NAMESPACES.to_string(), selector: None, found: default, others });
+    }
+    out
+}
+
+/// Builds the row of one (service port, client class), or `None` when neither side is known from the tree
+/// (no workload of the service here and no DestinationRule chosen).
+#[allow(clippy::too_many_arguments)]
+fn build_row(
+    cx: &Context,
+    svc: &Service,
+    port: &ServicePort,
+    eps: &[usize],
+    client_namespace: &str,
+    client_selector: Option<String>,
+    found: Option<(LookupStep, &Entry)>,
+    others: usize,
+) -> Option<Row> {
+    let mesh = cx.mesh;
+    let client = client::client_policy(mesh, found, port.port);
+    let mut endpoints: Vec<Endpoint> = Vec::new();
+    for &i in eps {
+        let w = &cx.inv.workloads[i];
+        let Some(target) = port.target_on(w) else {
+            continue;
+        };
+        let (mode, pa, port_level) = cx.policies[i].port_mode(target);
+        endpoints.push(Endpoint {
+            workload: Some(cx.r(w.obj)),
+            target_port: Some(target),
+            sidecar: w.sidecar,
+            captured: w.sidecar == Sidecar::No || w.capture.captures(target),
+            mode,
+            peer_authentication: pa.map(|p| cx.r(p)),
+            port_level,
+            sends: Sends::Plaintext,
+            verdict: Verdict::Plaintext,
+            workload_id: Some(w.obj),
+            pa_id: pa,
+            auto: None,
+        });
+    }
+    if endpoints.is_empty() && client.drs.is_empty() {
+        return None;
+    }
+    let (ns_mode, ns_pa) = cx.pas.namespace_mode(&svc.namespace);
+    if endpoints.is_empty() {
+        let target = match &port.target {
+            workload::TargetPort::Number(n) => Some(*n),
+            workload::TargetPort::Name(_) => None,
+        };
+        endpoints.push(Endpoint {
+            workload: None,
+            target_port: target,
+            sidecar: Sidecar::Unknown,
+            captured: true,
+            mode: ns_mode,
+            peer_authentication: ns_pa.map(|p| cx.r(p)),
+            port_level: false,
+            sends: Sends::Plaintext,
+            verdict: Verdict::Plaintext,
+            workload_id: None,
+            pa_id: ns_pa,
+            auto: None,
+        });
+    }
+    // Istio's passthrough inference: one endpoint without sidecar disables auto mTLS for all of them.
+    let passthrough_without_sidecar =
+        (svc.headless || client.passthrough) && endpoints.iter().any(|e| e.sidecar == Sidecar::No);
+    for e in &mut endpoints {
+        let (sends, auto) = match &client.tls {
+            ClientTls::Explicit { mode, .. } => (verdict::sends_for(mode), None),
+            ClientTls::Auto | ClientTls::AutoPortDropsTls { .. } => {
+                let (s, r) = verdict::auto_sends(AutoFacts {
+                    enabled: mesh.settings.auto_mtls,
+                    namespace_disable: ns_mode == PaMode::Disable,
+                    passthrough_without_sidecar,
+                    sidecar: e.sidecar,
+                    port_mode: e.mode,
+                });
+                (s, Some(r))
+            }
+        };
+        e.sends = sends;
+        e.auto = auto;
+        e.verdict = verdict::judge(sends, e.sidecar, e.captured, e.mode);
+    }
+    let verdict = endpoints.iter().map(|e| e.verdict).max().unwrap_or(Verdict::Plaintext);
+    let server_mode = summarize(&endpoints, Endpoint::server_text);
+    let client_tls = summarize(&endpoints, |e| client_text(&client.tls, e));
+    // A PeerAuthentication decides nothing where no sidecar enforces it.
+    let mut pas: Vec<ObjId> =
+        endpoints.iter().filter(|e| e.sidecar != Sidecar::No && e.captured).filter_map(|e| e.pa_id).collect();
+    pas.sort();
+    pas.dedup();
+    Some(Row {
+        service: cx.r(svc.obj),
+        host: svc.host.clone(),
+        port: port.port,
+        port_name: port.name.clone(),
+        client_namespace: client_namespace.to_string(),
+        client_selector,
+        other_namespaces: others,
+        server_mode,
+        client_tls,
+        verdict,
+        peer_authentications: pas.into_iter().map(|p| cx.r(p)).collect(),
+        destination_rules: client.drs.iter().map(|d| cx.r(*d)).collect(),
+        endpoints,
+        service_id: svc.obj,
+        client,
+    })
+}
+
+/// The CLIENT TLS text for one endpoint.
+fn client_text(tls: &ClientTls, e: &Endpoint) -> String {
+    match tls {
+        ClientTls::Explicit { mode, written: false, .. } => format!("{} (tls without mode)", mode.as_str()),
+        ClientTls::Explicit { mode, .. } => mode.as_str().to_string(),
+        ClientTls::Auto | ClientTls::AutoPortDropsTls { .. } => match e.sends {
+            Sends::Mtls => "auto: mTLS".to_string(),
+            _ => "auto: plaintext".to_string(),
+        },
+    }
+}
+
+/// One text when every endpoint agrees, else `workload: text` for each endpoint.
+fn summarize(endpoints: &[Endpoint], text: impl Fn(&Endpoint) -> String) -> String {
+    if let [one] = endpoints {
+        return text(one);
+    }
+    let texts: Vec<String> = endpoints.iter().map(&text).collect();
+    if texts.windows(2).all(|w| w[0] == w[1]) {
+        return texts.into_iter().next().unwrap_or_default();
+    }
+    endpoints
+        .iter()
+        .zip(texts)
+        .map(|(e, t)| format!("{}: {t}", e.workload.as_ref().map(|w| w.name.as_str()).unwrap_or("?")))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+#[cfg(test)]
+pub(crate) mod fixtures;
+#[cfg(test)]
+mod scenarios;
