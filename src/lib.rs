@@ -4,6 +4,7 @@
 //! report / github.
 
 pub mod finding;
+pub mod github;
 pub mod manifest;
 pub mod mesh;
 pub mod rules;
