@@ -46,10 +46,14 @@ pub fn run() -> i32 {
         )
         .try_init();
     let mut stdout = std::io::stdout();
-    let env = match ActionEnv::from_process() {
-        Ok(e) => e,
-        Err(e) => return setup_failure(&mut stdout, &e.to_string(), None),
-    };
+    match ActionEnv::from_process() {
+        Ok(env) => run_with(env, ClientOptions::default(), &mut stdout),
+        Err(e) => setup_failure(&mut stdout, &e.to_string(), None),
+    }
+}
+
+/// [`run`] with the environment, client options and stdout given (for tests and embedding).
+pub fn run_with(env: ActionEnv, client: ClientOptions, stdout: &mut dyn Write) -> i32 {
     let token = env.token.clone();
     let Some(kind) = EventKind::from_name(&env.event_name) else {
         tracing::info!(
@@ -59,26 +63,22 @@ pub fn run() -> i32 {
         return 0;
     };
     let Some(event_path) = env.event_path.clone() else {
-        return setup_failure(
-            &mut stdout,
-            "GITHUB_EVENT_PATH is not set",
-            token.as_deref(),
-        );
+        return setup_failure(stdout, "GITHUB_EVENT_PATH is not set", token.as_deref());
     };
     let pr = match event::read(&event_path) {
         Ok(pr) => pr,
-        Err(e) => return setup_failure(&mut stdout, &e.to_string(), token.as_deref()),
+        Err(e) => return setup_failure(stdout, &e.to_string(), token.as_deref()),
     };
     history::trust_workspace_owner();
     let git = Git::new(&env.workspace, token.as_deref());
     let merge_base =
         match history::ensure_history(&git, &pr.base_sha, &pr.head_sha, pr.number, &pr.base_ref) {
             Ok(mb) => mb,
-            Err(e) => return setup_failure(&mut stdout, &e.to_string(), token.as_deref()),
+            Err(e) => return setup_failure(stdout, &e.to_string(), token.as_deref()),
         };
     let options = match analysis_options(&env, &git, &merge_base) {
         Ok(o) => o,
-        Err(message) => return setup_failure(&mut stdout, &message, token.as_deref()),
+        Err(message) => return setup_failure(stdout, &message, token.as_deref()),
     };
     let review = match engine::review_revisions(
         &env.workspace,
@@ -91,22 +91,16 @@ pub fn run() -> i32 {
         Err(e) if e.wants_history() => {
             let message =
                 format!("{e}. Check out the full history: give actions/checkout `fetch-depth: 0`");
-            return setup_failure(&mut stdout, &message, token.as_deref());
+            return setup_failure(stdout, &message, token.as_deref());
         }
-        Err(e) => {
-            return setup_failure(
-                &mut stdout,
-                &format!("cannot review: {e}"),
-                token.as_deref(),
-            );
-        }
+        Err(e) => return setup_failure(stdout, &format!("cannot review: {e}"), token.as_deref()),
     };
     let head_files = fix_files(&review, &git, &pr.head_sha);
     let publish_input = Publish {
         env: &env,
         pr: &pr,
         kind,
-        client: ClientOptions::default(),
+        client,
         nonce: nonce(&env),
         head_files,
         summary: engine::render_summary(&review),
@@ -119,14 +113,14 @@ pub fn run() -> i32 {
         Ok(rt) => rt,
         Err(e) => {
             return setup_failure(
-                &mut stdout,
+                stdout,
                 &format!("cannot start the async runtime: {e}"),
                 None,
             );
         }
     };
     runtime
-        .block_on(publish(&publish_input, &review, &mut stdout))
+        .block_on(publish(&publish_input, &review, stdout))
         .exit_code
 }
 
