@@ -3,10 +3,15 @@
 //! Data flows one way: source -> manifest -> mesh -> rules (and posture) -> findings with fixes -> review ->
 //! report / github.
 
+pub mod analysis;
+pub mod app;
 pub mod finding;
+pub mod fix;
 pub mod github;
 pub mod manifest;
 pub mod mesh;
-pub mod rules;
+pub mod report;
 pub mod review;
+pub mod rules;
 pub mod settings;
+pub mod source;

@@ -154,10 +154,12 @@ pub fn tree_mesh_layer(files: &[LoadedFile]) -> MeshLayer {
     for f in files {
         for o in &f.objects {
             let found = match o.kind.as_str() {
-                "ConfigMap" if o.name == "istio" || o.name.starts_with("istio-") => {
-                    o.str_at(&["data", "mesh"]).map(|text| crate::settings::parse_mesh_config(&o.path, text).unwrap_or_default())
+                "ConfigMap" if o.name == "istio" || o.name.starts_with("istio-") => o
+                    .str_at(&["data", "mesh"])
+                    .map(|text| crate::settings::parse_mesh_config(&o.path, text).unwrap_or_default()),
+                "IstioOperator" => {
+                    o.tree.path(o.root, &["spec", "meshConfig"]).map(|n| mesh_layer_from_node(&o.tree, n))
                 }
-                "IstioOperator" => o.tree.path(o.root, &["spec", "meshConfig"]).map(|n| mesh_layer_from_node(&o.tree, n)),
                 _ => None,
             };
             if let Some(l) = found {
@@ -394,5 +396,42 @@ impl Mesh {
             .filter(|(i, o)| o.kind == kind && self.namespaces[*i] == namespace)
             .map(|(_, o)| o.name.as_str())
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::{load_file, yaml::Limits};
+
+    fn layer(yaml: &str) -> MeshLayer {
+        tree_mesh_layer(&[load_file("t.yaml", yaml.as_bytes(), &Limits::default())])
+    }
+
+    #[test]
+    fn mesh_config_from_istio_operator_and_revisioned_configmap() {
+        let op = "apiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\nmetadata: {name: x, namespace: istio-system}\nspec:\n  meshConfig:\n    rootNamespace: mesh-root\n    enableAutoMtls: false\n    trustDomain: corp\n";
+        assert_eq!(
+            layer(op),
+            MeshLayer { root_namespace: Some("mesh-root".into()), cluster_domain: None, auto_mtls: Some(false) }
+        );
+        let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: istio-1-22, namespace: istio-system}\ndata:\n  mesh: |\n    enableAutoMtls: true\n";
+        assert_eq!(layer(cm).auto_mtls, Some(true));
+        let other =
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: istio-ca-root-cert}\ndata:\n  root-cert.pem: x\n";
+        assert_eq!(layer(other), MeshLayer::default());
+    }
+
+    #[test]
+    fn oldest_pa_wins_base_side_first_then_name() {
+        let y = "apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata: {name: b, namespace: n}\nspec: {mtls: {mode: STRICT}}\n---\napiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata: {name: a, namespace: n}\nspec: {mtls: {mode: DISABLE}}\n";
+        let f = load_file("t.yaml", y.as_bytes(), &Limits::default());
+        let m = Mesh::build(std::slice::from_ref(&f), MeshSettings::default(), HashSet::new());
+        assert_eq!(m.namespace_pa("n").map(|p| p.name.as_str()), Some("a"));
+        let newer =
+            HashSet::from([ObjectRef { kind: "PeerAuthentication".into(), namespace: "n".into(), name: "a".into() }]);
+        let m = Mesh::build(&[f], MeshSettings::default(), newer);
+        assert_eq!(m.namespace_pa("n").map(|p| p.name.as_str()), Some("b"));
+        assert_eq!(m.namespace_mode("n"), PaMode::Strict);
     }
 }

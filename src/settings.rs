@@ -158,11 +158,7 @@ pub fn parse_mesh_config(path: &str, text: &str) -> Result<MeshLayer, ConfigErro
     if let Some(e) = stream.errors.first() {
         return Err(ConfigError { path: path.to_string(), line: e.line, message: e.message.clone() });
     }
-    Ok(stream
-        .docs
-        .first()
-        .and_then(|d| d.root.map(|r| mesh_layer_from_node(d, r)))
-        .unwrap_or_default())
+    Ok(stream.docs.first().and_then(|d| d.root.map(|r| mesh_layer_from_node(d, r))).unwrap_or_default())
 }
 
 /// Reads `rootNamespace` and `enableAutoMtls` from a meshConfig mapping node.
@@ -214,14 +210,16 @@ mod tests {
 
     #[test]
     fn unknown_key_has_line() {
-        let e = parse_project_config(".mtls-review.yaml", "root_namespace: x\nfail_on: warning\nbogus: 1\n").unwrap_err();
+        let e =
+            parse_project_config(".mtls-review.yaml", "root_namespace: x\nfail_on: warning\nbogus: 1\n").unwrap_err();
         assert_eq!(e.line, 3);
         assert!(e.message.contains("bogus"));
     }
 
     #[test]
     fn config_keys() {
-        let c = parse_project_config("c", "suggest_mode: strict\nignore: [TIS0206]\npaths: [apps]\nauto_mtls: false\n").unwrap();
+        let c = parse_project_config("c", "suggest_mode: strict\nignore: [TIS0206]\npaths: [apps]\nauto_mtls: false\n")
+            .unwrap();
         assert_eq!(c.suggest_mode, Some(SuggestMode::Strict));
         assert_eq!(c.ignore, vec!["TIS0206".to_string()]);
         assert_eq!(c.auto_mtls, Some(false));
@@ -229,8 +227,12 @@ mod tests {
 
     #[test]
     fn mesh_config_ignores_trust_domain() {
-        let l = parse_mesh_config("m", "rootNamespace: mesh-root\ntrustDomain: corp.example\nenableAutoMtls: false\n").unwrap();
-        assert_eq!(l, MeshLayer { root_namespace: Some("mesh-root".into()), cluster_domain: None, auto_mtls: Some(false) });
+        let l = parse_mesh_config("m", "rootNamespace: mesh-root\ntrustDomain: corp.example\nenableAutoMtls: false\n")
+            .unwrap();
+        assert_eq!(
+            l,
+            MeshLayer { root_namespace: Some("mesh-root".into()), cluster_domain: None, auto_mtls: Some(false) }
+        );
     }
 
     #[test]

@@ -42,21 +42,10 @@ pub struct Gate {
 
 /// Applies `fail-on` to the introduced findings and unreadable files.
 pub fn gate(review: &Review, fail_on: FailOn) -> Gate {
-    let introduced: Vec<&Finding> = review
-        .findings
-        .iter()
-        .filter(|f| f.status == Status::Introduced)
-        .collect();
-    let resolved = review
-        .findings
-        .iter()
-        .filter(|f| f.status == Status::Resolved)
-        .count();
+    let introduced: Vec<&Finding> = review.findings.iter().filter(|f| f.status == Status::Introduced).collect();
+    let resolved = review.findings.iter().filter(|f| f.status == Status::Resolved).count();
     let errors = review.errors.iter().filter(|e| e.introduced).count();
-    let severities = introduced
-        .iter()
-        .map(|f| f.severity)
-        .chain(std::iter::repeat_n(Severity::Error, errors));
+    let severities = introduced.iter().map(|f| f.severity).chain(std::iter::repeat_n(Severity::Error, errors));
     let (mut failing, mut any) = (false, false);
     for s in severities {
         any = true;
@@ -69,41 +58,25 @@ pub fn gate(review: &Review, fail_on: FailOn) -> Gate {
     };
     let count = |s: Severity| introduced.iter().filter(|f| f.severity == s).count();
     let mut parts = Vec::new();
-    for (n, word) in [
-        (count(Severity::Error), "error"),
-        (count(Severity::Warning), "warning"),
-        (count(Severity::Note), "note"),
-    ] {
+    for (n, word) in
+        [(count(Severity::Error), "error"), (count(Severity::Warning), "warning"), (count(Severity::Note), "note")]
+    {
         if n > 0 {
             parts.push(format!("{n} {word}{}", if n == 1 { "" } else { "s" }));
         }
     }
     if errors > 0 {
-        parts.push(format!(
-            "{errors} unreadable file{}",
-            if errors == 1 { "" } else { "s" }
-        ));
+        parts.push(format!("{errors} unreadable file{}", if errors == 1 { "" } else { "s" }));
     }
     let mut title = if parts.is_empty() {
         "no mTLS findings introduced".to_string()
     } else {
-        format!(
-            "{} introduced ({})",
-            introduced.len() + errors,
-            parts.join(", ")
-        )
+        format!("{} introduced ({})", introduced.len() + errors, parts.join(", "))
     };
     if resolved > 0 {
         title.push_str(&format!(", {resolved} resolved"));
     }
-    Gate {
-        exit_code: i32::from(failing),
-        conclusion,
-        introduced: introduced.len() + errors,
-        resolved,
-        errors,
-        title,
-    }
+    Gate { exit_code: i32::from(failing), conclusion, introduced: introduced.len() + errors, resolved, errors, title }
 }
 
 /// One check-run annotation.
@@ -126,11 +99,9 @@ pub fn head_location(f: &Finding) -> Option<(&str, usize, usize)> {
     let anchor = f.anchors.iter().flatten().find(|a| a.side == Side::Head);
     match anchor {
         Some(a) => Some((a.path.as_str(), a.line, a.end_line.max(a.line))),
-        None if f.location.side == Side::Head => Some((
-            f.location.path.as_str(),
-            f.location.line,
-            f.location.end_line.max(f.location.line),
-        )),
+        None if f.location.side == Side::Head => {
+            Some((f.location.path.as_str(), f.location.line, f.location.end_line.max(f.location.line)))
+        }
         None => None,
     }
 }
@@ -138,11 +109,7 @@ pub fn head_location(f: &Finding) -> Option<(&str, usize, usize)> {
 /// Annotations for the introduced findings and unreadable files on the head commit.
 pub fn annotations(review: &Review) -> Vec<Annotation> {
     let mut out = Vec::new();
-    for f in review
-        .findings
-        .iter()
-        .filter(|f| f.status == Status::Introduced)
-    {
+    for f in review.findings.iter().filter(|f| f.status == Status::Introduced) {
         let Some((path, start, end)) = head_location(f) else {
             continue;
         };
@@ -232,20 +199,10 @@ pub fn plan_check_run(
     external_id: Option<String>,
 ) -> CheckRunPlan {
     let summary = cut(summary, MAX_OUTPUT_CHARS);
-    let mut batches: Vec<Vec<Annotation>> = annotations
-        .chunks(ANNOTATIONS_PER_REQUEST)
-        .map(<[Annotation]>::to_vec)
-        .collect();
-    let first = if batches.is_empty() {
-        Vec::new()
-    } else {
-        batches.remove(0)
-    };
-    let output = |annotations| CheckOutput {
-        title: gate.title.clone(),
-        summary: summary.clone(),
-        annotations,
-    };
+    let mut batches: Vec<Vec<Annotation>> =
+        annotations.chunks(ANNOTATIONS_PER_REQUEST).map(<[Annotation]>::to_vec).collect();
+    let first = if batches.is_empty() { Vec::new() } else { batches.remove(0) };
+    let output = |annotations| CheckOutput { title: gate.title.clone(), summary: summary.clone(), annotations };
     CheckRunPlan {
         create: CreateCheckRun {
             name: name.to_string(),
@@ -256,10 +213,7 @@ pub fn plan_check_run(
             external_id,
             output: output(first),
         },
-        updates: batches
-            .into_iter()
-            .map(|b| UpdateCheckRun { output: output(b) })
-            .collect(),
+        updates: batches.into_iter().map(|b| UpdateCheckRun { output: output(b) }).collect(),
     }
 }
 
@@ -277,11 +231,7 @@ pub struct CreateStatus {
 /// The commit status that stands in for the check run.
 pub fn plan_status(name: &str, gate: &Gate, target_url: Option<String>) -> CreateStatus {
     CreateStatus {
-        state: if gate.conclusion == Conclusion::Failure {
-            "failure"
-        } else {
-            "success"
-        },
+        state: if gate.conclusion == Conclusion::Failure { "failure" } else { "success" },
         context: name.to_string(),
         description: cut(&gate.title, MAX_STATUS_DESCRIPTION),
         target_url,
@@ -299,7 +249,6 @@ fn cut(text: &str, max: usize) -> String {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::finding::{Location, ObjectRef};
@@ -312,18 +261,9 @@ mod tests {
             severity,
             status,
             message: "m".into(),
-            object: ObjectRef {
-                kind: "DestinationRule".into(),
-                namespace: "n".into(),
-                name: "d".into(),
-            },
+            object: ObjectRef { kind: "DestinationRule".into(), namespace: "n".into(), name: "d".into() },
             port: None,
-            location: Location {
-                side: Side::Head,
-                path: "a.yaml".into(),
-                line: 3,
-                end_line: 5,
-            },
+            location: Location { side: Side::Head, path: "a.yaml".into(), line: 3, end_line: 5 },
             related: Vec::new(),
             fix: None,
             help: None,
@@ -341,27 +281,21 @@ mod tests {
             changes: Vec::new(),
             config_changed: false,
             posture: PostureChange::default(),
+            diff: true,
+            ..Review::default()
         }
     }
 
     #[test]
     fn gate_follows_fail_on() {
-        let r = review(vec![
-            finding(Severity::Warning, Status::Introduced),
-            finding(Severity::Error, Status::Resolved),
-        ]);
+        let r =
+            review(vec![finding(Severity::Warning, Status::Introduced), finding(Severity::Error, Status::Resolved)]);
         let g = gate(&r, FailOn::Error);
         assert_eq!((g.exit_code, g.conclusion), (0, Conclusion::Neutral));
         assert_eq!(g.title, "1 introduced (1 warning), 1 resolved");
         assert_eq!(gate(&r, FailOn::Warning).conclusion, Conclusion::Failure);
-        let clean = gate(
-            &review(vec![finding(Severity::Error, Status::Existing)]),
-            FailOn::Error,
-        );
-        assert_eq!(
-            (clean.exit_code, clean.conclusion, clean.introduced),
-            (0, Conclusion::Success, 0)
-        );
+        let clean = gate(&review(vec![finding(Severity::Error, Status::Existing)]), FailOn::Error);
+        assert_eq!((clean.exit_code, clean.conclusion, clean.introduced), (0, Conclusion::Success, 0));
     }
 
     #[test]
@@ -377,29 +311,18 @@ mod tests {
             introduced: true,
         });
         let g = gate(&r, FailOn::Error);
-        assert_eq!(
-            (g.exit_code, g.errors, g.conclusion),
-            (1, 1, Conclusion::Failure)
-        );
+        assert_eq!((g.exit_code, g.errors, g.conclusion), (1, 1, Conclusion::Failure));
         assert_eq!(gate(&r, FailOn::Never).conclusion, Conclusion::Neutral);
         assert_eq!(annotations(&r)[0].annotation_level, "failure");
     }
 
     #[test]
     fn annotations_are_batched_by_fifty() {
-        let r = review(
-            (0..120)
-                .map(|_| finding(Severity::Error, Status::Introduced))
-                .collect(),
-        );
+        let r = review((0..120).map(|_| finding(Severity::Error, Status::Introduced)).collect());
         let g = gate(&r, FailOn::Error);
         let plan = plan_check_run("mtls-review", "abc", &g, "s", annotations(&r), None, None);
         assert_eq!(plan.create.output.annotations.len(), 50);
-        let sizes: Vec<usize> = plan
-            .updates
-            .iter()
-            .map(|u| u.output.annotations.len())
-            .collect();
+        let sizes: Vec<usize> = plan.updates.iter().map(|u| u.output.annotations.len()).collect();
         assert_eq!(sizes, vec![50, 20]);
     }
 

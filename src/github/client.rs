@@ -67,10 +67,8 @@ pub struct ApiResponse {
 impl ApiResponse {
     /// The body as JSON.
     pub fn json<T: serde::de::DeserializeOwned>(&self, what: &str) -> Result<T, ApiError> {
-        serde_json::from_str(&self.body).map_err(|e| ApiError::Decode {
-            what: what.to_string(),
-            message: e.to_string(),
-        })
+        serde_json::from_str(&self.body)
+            .map_err(|e| ApiError::Decode { what: what.to_string(), message: e.to_string() })
     }
 }
 
@@ -79,20 +77,10 @@ impl ApiResponse {
 pub enum ApiError {
     /// GitHub answered with an error status (after any retries).
     #[error("{method} {path}: HTTP {status}: {message}")]
-    Status {
-        method: String,
-        path: String,
-        status: u16,
-        message: String,
-        rate_limited: bool,
-    },
+    Status { method: String, path: String, status: u16, message: String, rate_limited: bool },
     /// No answer: timeout or connection failure (after any retries). GitHub may have acted on the request.
     #[error("{method} {path}: {message}")]
-    Transport {
-        method: String,
-        path: String,
-        message: String,
-    },
+    Transport { method: String, path: String, message: String },
     /// The answer was not the JSON we expected.
     #[error("unexpected answer for {what}: {message}")]
     Decode { what: String, message: String },
@@ -113,24 +101,13 @@ impl ApiError {
     /// A 403 that is not a rate limit: the token may not write here (a fork's read-only token, missing
     /// `permissions:`).
     pub fn is_forbidden(&self) -> bool {
-        matches!(
-            self,
-            ApiError::Status {
-                status: 403,
-                rate_limited: false,
-                ..
-            }
-        )
+        matches!(self, ApiError::Status { status: 403, rate_limited: false, .. })
     }
 
     /// True when GitHub may have acted on the request although we got no success answer (5xx, timeout).
     pub fn may_have_landed(&self) -> bool {
         match self {
-            ApiError::Status {
-                status,
-                rate_limited,
-                ..
-            } => *status >= 500 && !rate_limited,
+            ApiError::Status { status, rate_limited, .. } => *status >= 500 && !rate_limited,
             ApiError::Transport { .. } => true,
             ApiError::Decode { .. } => true,
             ApiError::Setup(_) => false,
@@ -160,9 +137,7 @@ pub struct GitHub {
 
 impl std::fmt::Debug for GitHub {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GitHub")
-            .field("base", &self.base)
-            .finish_non_exhaustive()
+        f.debug_struct("GitHub").field("base", &self.base).finish_non_exhaustive()
     }
 }
 
@@ -180,18 +155,10 @@ impl GitHub {
             .set_connect_timeout(Some(options.request_timeout))
             .set_read_timeout(Some(options.request_timeout))
             .set_write_timeout(Some(options.request_timeout))
-            .add_header(
-                http::header::ACCEPT,
-                "application/vnd.github+json".to_string(),
-            )
+            .add_header(http::header::ACCEPT, "application/vnd.github+json".to_string())
             .build()
             .map_err(redact_setup)?;
-        Ok(GitHub {
-            octo,
-            base,
-            token: token.to_string(),
-            options,
-        })
+        Ok(GitHub { octo, base, token: token.to_string(), options })
     }
 
     /// The options in force.
@@ -206,8 +173,7 @@ impl GitHub {
 
     /// GET a path (relative to the API base).
     pub async fn get(&self, path: &str) -> Result<ApiResponse, ApiError> {
-        self.send(Method::GET, path, None::<&()>, Retry::Idempotent)
-            .await
+        self.send(Method::GET, path, None::<&()>, Retry::Idempotent).await
     }
 
     /// POST a JSON body.
@@ -221,31 +187,18 @@ impl GitHub {
     }
 
     /// PATCH a JSON body (idempotent: the same fields set again).
-    pub async fn patch<B: Serialize + ?Sized>(
-        &self,
-        path: &str,
-        body: &B,
-    ) -> Result<ApiResponse, ApiError> {
-        self.send(Method::PATCH, path, Some(body), Retry::Idempotent)
-            .await
+    pub async fn patch<B: Serialize + ?Sized>(&self, path: &str, body: &B) -> Result<ApiResponse, ApiError> {
+        self.send(Method::PATCH, path, Some(body), Retry::Idempotent).await
     }
 
     /// PUT a JSON body.
-    pub async fn put<B: Serialize + ?Sized>(
-        &self,
-        path: &str,
-        body: &B,
-    ) -> Result<ApiResponse, ApiError> {
-        self.send(Method::PUT, path, Some(body), Retry::Idempotent)
-            .await
+    pub async fn put<B: Serialize + ?Sized>(&self, path: &str, body: &B) -> Result<ApiResponse, ApiError> {
+        self.send(Method::PUT, path, Some(body), Retry::Idempotent).await
     }
 
     /// DELETE a path. A 404 counts as done (already deleted, e.g. by a previous attempt whose answer was lost).
     pub async fn delete(&self, path: &str) -> Result<(), ApiError> {
-        match self
-            .send(Method::DELETE, path, None::<&()>, Retry::Idempotent)
-            .await
-        {
+        match self.send(Method::DELETE, path, None::<&()>, Retry::Idempotent).await {
             Ok(_) => Ok(()),
             Err(e) if e.status() == Some(404) => Ok(()),
             Err(e) => Err(e),
@@ -293,20 +246,17 @@ impl GitHub {
         retry: Retry,
     ) -> Result<ApiResponse, ApiError> {
         let body = match body {
-            Some(b) => Some(serde_json::to_value(b).map_err(|e| ApiError::Decode {
-                what: format!("{method} {path}"),
-                message: e.to_string(),
-            })?),
+            Some(b) => Some(
+                serde_json::to_value(b)
+                    .map_err(|e| ApiError::Decode { what: format!("{method} {path}"), message: e.to_string() })?,
+            ),
             None => None,
         };
         let display_path = path.split('?').next().unwrap_or(path).to_string();
         let mut attempt = 0;
         loop {
-            let result = tokio::time::timeout(
-                self.options.request_timeout,
-                self.attempt(&method, path, body.as_ref()),
-            )
-            .await;
+            let result =
+                tokio::time::timeout(self.options.request_timeout, self.attempt(&method, path, body.as_ref())).await;
             let (err, wait) = match result {
                 Err(_) => {
                     let e = ApiError::Transport {
@@ -326,8 +276,7 @@ impl GitHub {
                 }
                 Ok(Ok(resp)) if resp.status.is_success() => return Ok(resp),
                 Ok(Ok(resp)) => {
-                    let rate_wait =
-                        rate_limit_wait(resp.status, &resp.headers, &resp.body, SystemTime::now());
+                    let rate_wait = rate_limit_wait(resp.status, &resp.headers, &resp.body, SystemTime::now());
                     let e = ApiError::Status {
                         method: method.to_string(),
                         path: display_path.clone(),
@@ -341,9 +290,7 @@ impl GitHub {
             let retryable = match (&err, wait) {
                 // Rate-limited requests were not processed: repeating them is always safe.
                 (_, Some(_)) => true,
-                (ApiError::Status { status, .. }, None) => {
-                    *status >= 500 && retry == Retry::Idempotent
-                }
+                (ApiError::Status { status, .. }, None) => *status >= 500 && retry == Retry::Idempotent,
                 (ApiError::Transport { .. }, None) => retry == Retry::Idempotent,
                 _ => false,
             };
@@ -382,24 +329,13 @@ impl GitHub {
         .map_err(|e| error_chain(&e))?;
         let status = resp.status();
         let headers = resp.headers().clone();
-        let body = self
-            .octo
-            .body_to_string(resp)
-            .await
-            .map_err(|e| error_chain(&e))?;
-        Ok(ApiResponse {
-            status,
-            headers,
-            body,
-        })
+        let body = self.octo.body_to_string(resp).await.map_err(|e| error_chain(&e))?;
+        Ok(ApiResponse { status, headers, body })
     }
 
     fn backoff(&self, attempt: u32) -> Duration {
         let factor = 2u32.saturating_pow(attempt);
-        self.options
-            .initial_backoff
-            .saturating_mul(factor)
-            .min(self.options.max_backoff)
+        self.options.initial_backoff.saturating_mul(factor).min(self.options.max_backoff)
     }
 }
 
@@ -413,34 +349,19 @@ enum RateWait {
 
 /// Classifies a 403/429 as a rate limit and reads how long to wait: `retry-after` (secondary limits) first, then
 /// `x-ratelimit-reset` when `x-ratelimit-remaining` is 0 (primary limit).
-fn rate_limit_wait(
-    status: StatusCode,
-    headers: &HeaderMap,
-    body: &str,
-    now: SystemTime,
-) -> Option<RateWait> {
+fn rate_limit_wait(status: StatusCode, headers: &HeaderMap, body: &str, now: SystemTime) -> Option<RateWait> {
     if status != StatusCode::FORBIDDEN && status != StatusCode::TOO_MANY_REQUESTS {
         return None;
     }
-    let header = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::trim)
-    };
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
     if let Some(secs) = header("retry-after").and_then(|v| v.parse::<u64>().ok()) {
         return Some(RateWait::For(Duration::from_secs(secs)));
     }
     if header("x-ratelimit-remaining") == Some("0") {
         if let Some(reset) = header("x-ratelimit-reset").and_then(|v| v.parse::<u64>().ok()) {
-            let now = now
-                .duration_since(UNIX_EPOCH)
-                .map(|d| d.as_secs())
-                .unwrap_or(0);
+            let now = now.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
             // One second of slack: the reset time is rounded down.
-            return Some(RateWait::For(Duration::from_secs(
-                reset.saturating_sub(now) + 1,
-            )));
+            return Some(RateWait::For(Duration::from_secs(reset.saturating_sub(now) + 1)));
         }
         return Some(RateWait::Unknown);
     }
@@ -459,12 +380,7 @@ fn next_link(headers: &HeaderMap) -> Option<String> {
         params
             .split(';')
             .any(|p| p.trim() == "rel=\"next\"")
-            .then(|| {
-                url.trim()
-                    .trim_start_matches('<')
-                    .trim_end_matches('>')
-                    .to_string()
-            })
+            .then(|| url.trim().trim_start_matches('<').trim_end_matches('>').to_string())
     })
 }
 
@@ -474,11 +390,7 @@ fn error_message(body: &str) -> String {
     let Some(v) = parsed else {
         return body.chars().take(300).collect();
     };
-    let mut text = v
-        .get("message")
-        .and_then(|m| m.as_str())
-        .unwrap_or("")
-        .to_string();
+    let mut text = v.get("message").and_then(|m| m.as_str()).unwrap_or("").to_string();
     if let Some(errors) = v.get("errors").and_then(|e| e.as_array()) {
         let parts: Vec<String> = errors
             .iter()
@@ -495,11 +407,7 @@ fn error_message(body: &str) -> String {
             text = format!("{text} ({})", parts.join("; "));
         }
     }
-    if text.is_empty() {
-        body.chars().take(300).collect()
-    } else {
-        text
-    }
+    if text.is_empty() { body.chars().take(300).collect() } else { text }
 }
 
 /// An error with its sources, on one line.
@@ -524,7 +432,6 @@ pub fn redact(text: &str, token: &str) -> String {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use http::HeaderValue;
@@ -547,12 +454,7 @@ mod tests {
         );
         // Without a header a secondary limit is still recognised by its message.
         assert_eq!(
-            rate_limit_wait(
-                StatusCode::FORBIDDEN,
-                &HeaderMap::new(),
-                body,
-                SystemTime::now()
-            ),
+            rate_limit_wait(StatusCode::FORBIDDEN, &HeaderMap::new(), body, SystemTime::now()),
             Some(RateWait::Unknown)
         );
     }
@@ -560,24 +462,15 @@ mod tests {
     #[test]
     fn primary_rate_limit_waits_until_reset() {
         let now = UNIX_EPOCH + Duration::from_secs(1_000);
-        let h = headers(&[
-            ("x-ratelimit-remaining", "0"),
-            ("x-ratelimit-reset", "1010"),
-        ]);
-        assert_eq!(
-            rate_limit_wait(StatusCode::FORBIDDEN, &h, "{}", now),
-            Some(RateWait::For(Duration::from_secs(11)))
-        );
+        let h = headers(&[("x-ratelimit-remaining", "0"), ("x-ratelimit-reset", "1010")]);
+        assert_eq!(rate_limit_wait(StatusCode::FORBIDDEN, &h, "{}", now), Some(RateWait::For(Duration::from_secs(11))));
     }
 
     #[test]
     fn a_permission_403_is_not_a_rate_limit() {
         let body = r#"{"message":"Resource not accessible by integration"}"#;
         let h = headers(&[("x-ratelimit-remaining", "4999")]);
-        assert_eq!(
-            rate_limit_wait(StatusCode::FORBIDDEN, &h, body, SystemTime::now()),
-            None
-        );
+        assert_eq!(rate_limit_wait(StatusCode::FORBIDDEN, &h, body, SystemTime::now()), None);
     }
 
     #[test]
@@ -586,14 +479,8 @@ mod tests {
             "link",
             r#"<https://api.github.com/repositories/1/pulls/1/comments?page=2>; rel="next", <https://api.github.com/repositories/1/pulls/1/comments?page=3>; rel="last""#,
         )]);
-        assert_eq!(
-            next_link(&h).as_deref(),
-            Some("https://api.github.com/repositories/1/pulls/1/comments?page=2")
-        );
-        assert_eq!(
-            next_link(&headers(&[("link", r#"<https://x/?page=1>; rel="prev""#)])),
-            None
-        );
+        assert_eq!(next_link(&h).as_deref(), Some("https://api.github.com/repositories/1/pulls/1/comments?page=2"));
+        assert_eq!(next_link(&headers(&[("link", r#"<https://x/?page=1>; rel="prev""#)])), None);
     }
 
     #[test]
@@ -603,17 +490,11 @@ mod tests {
             error_message(body),
             "Unprocessable Entity (Pull request review thread line must be part of the diff)"
         );
-        assert_eq!(
-            error_message("<html>bad gateway</html>"),
-            "<html>bad gateway</html>"
-        );
+        assert_eq!(error_message("<html>bad gateway</html>"), "<html>bad gateway</html>");
     }
 
     #[test]
     fn redaction() {
-        assert_eq!(
-            redact("token ghs_abcdef in text ghs_abcdef", "ghs_abcdef"),
-            "token *** in text ***"
-        );
+        assert_eq!(redact("token ghs_abcdef in text ghs_abcdef", "ghs_abcdef"), "token *** in text ***");
     }
 }

@@ -85,10 +85,8 @@ pub struct ComposeOptions {
     /// The Markdown summary (posture, introduced / resolved / existing, unanchored findings).
     pub summary: String,
     pub max_inline: usize,
-    /// Base URL of the rule docs; a rule's page is `{docs_base}/{code in lower case}.md`.
+    /// Base URL of the rule docs (see [`crate::report::rule_url`]).
     pub docs_base: String,
-    /// Head-side text of the files fixes touch, for diff blocks and for suggestions that keep anchor lines.
-    pub head_files: BTreeMap<String, String>,
     /// Decides whether an earlier "changes requested" review of ours is dismissed.
     pub fail_on: FailOn,
 }
@@ -206,10 +204,7 @@ pub fn parse_marker(body: &str) -> Option<Marker> {
     let end = rest.find("-->")?;
     let mut words = rest[..end].split_whitespace();
     let kind = words.next()?.to_string();
-    let fields = words
-        .filter_map(|w| w.split_once('='))
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
+    let fields = words.filter_map(|w| w.split_once('=')).map(|(k, v)| (k.to_string(), v.to_string())).collect();
     Some(Marker { kind, fields })
 }
 
@@ -233,10 +228,7 @@ impl ReviewDraft {
     pub fn body(&self) -> String {
         let said: Vec<&str> = self.said.iter().map(String::as_str).collect();
         let said = said.join(",");
-        let mut fields = vec![
-            ("run", self.nonce.as_str()),
-            ("head", self.commit_id.as_str()),
-        ];
+        let mut fields = vec![("run", self.nonce.as_str()), ("head", self.commit_id.as_str())];
         if !said.is_empty() {
             fields.push(("said", said.as_str()));
         }
@@ -244,18 +236,10 @@ impl ReviewDraft {
         body.push('\n');
         body.push_str(self.summary.trim_end());
         body.push('\n');
-        let capped: Vec<&PlannedComment> = self
-            .in_body
-            .iter()
-            .filter(|(_, r)| *r == MovedReason::Cap)
-            .map(|(c, _)| c)
-            .collect();
-        let refused: Vec<&PlannedComment> = self
-            .in_body
-            .iter()
-            .filter(|(_, r)| *r == MovedReason::Refused)
-            .map(|(c, _)| c)
-            .collect();
+        let capped: Vec<&PlannedComment> =
+            self.in_body.iter().filter(|(_, r)| *r == MovedReason::Cap).map(|(c, _)| c).collect();
+        let refused: Vec<&PlannedComment> =
+            self.in_body.iter().filter(|(_, r)| *r == MovedReason::Refused).map(|(c, _)| c).collect();
         if !capped.is_empty() {
             body.push_str(&format!(
                 "\n### More findings on changed lines\n\nA review carries at most {} inline comments; these are the rest.\n",
@@ -267,7 +251,9 @@ impl ReviewDraft {
             }
         }
         if !refused.is_empty() {
-            body.push_str("\n### Findings GitHub would not place on the diff\n\nGitHub refused a comment on these lines.\n");
+            body.push_str(
+                "\n### Findings GitHub would not place on the diff\n\nGitHub refused a comment on these lines.\n",
+            );
             for c in refused {
                 body.push('\n');
                 body.push_str(&c.body_section);
@@ -337,11 +323,7 @@ pub fn compose(review: &Review, existing: &Existing, opts: &ComposeOptions) -> P
     let mut plan = Plan::default();
 
     // Findings in order of importance, so that the cap keeps the errors inline.
-    let mut introduced: Vec<&Finding> = review
-        .findings
-        .iter()
-        .filter(|f| f.status == Status::Introduced)
-        .collect();
+    let mut introduced: Vec<&Finding> = review.findings.iter().filter(|f| f.status == Status::Introduced).collect();
     introduced.sort_by_key(|f| std::cmp::Reverse(f.severity));
 
     let mut kept: BTreeSet<u64> = BTreeSet::new();
@@ -353,11 +335,8 @@ pub fn compose(review: &Review, existing: &Existing, opts: &ComposeOptions) -> P
         if !seen.insert(fp.clone()) {
             continue;
         }
-        let active: Vec<&OurComment> = ours
-            .iter()
-            .filter(|c| c.fingerprint == fp && !c.resolved_reply)
-            .collect();
-        match place(f, review, opts) {
+        let active: Vec<&OurComment> = ours.iter().filter(|c| c.fingerprint == fp && !c.resolved_reply).collect();
+        match place(f, review) {
             Some(p) => {
                 if let Some(same) = active.iter().find(|c| at_place(c.comment, &p)) {
                     kept.insert(same.comment.id);
@@ -365,7 +344,7 @@ pub fn compose(review: &Review, existing: &Existing, opts: &ComposeOptions) -> P
                 } else if said_before.contains(&fp) {
                     // Already in an earlier review body (beyond the cap, or refused by GitHub): not repeated.
                 } else {
-                    new_comments.push(planned_comment(f, &fp, &p, opts));
+                    new_comments.push(planned_comment(f, &fp, &p, review, opts));
                 }
             }
             None => {
@@ -386,25 +365,16 @@ pub fn compose(review: &Review, existing: &Existing, opts: &ComposeOptions) -> P
     }
 
     // Old comments of ours: keep, delete, or answer.
-    let introduced_fps: BTreeSet<String> = review
-        .findings
-        .iter()
-        .filter(|f| f.status == Status::Introduced)
-        .map(Finding::fingerprint)
-        .collect();
-    let planned_fps: BTreeSet<&str> = new_comments
-        .iter()
-        .map(|c| c.fingerprint.as_str())
-        .collect();
+    let introduced_fps: BTreeSet<String> =
+        review.findings.iter().filter(|f| f.status == Status::Introduced).map(Finding::fingerprint).collect();
+    let planned_fps: BTreeSet<&str> = new_comments.iter().map(|c| c.fingerprint.as_str()).collect();
     for c in &ours {
         if kept.contains(&c.comment.id) {
             continue;
         }
         if introduced_fps.contains(&c.fingerprint) {
             let superseded = planned_fps.contains(c.fingerprint.as_str())
-                || ours
-                    .iter()
-                    .any(|o| o.fingerprint == c.fingerprint && kept.contains(&o.comment.id));
+                || ours.iter().any(|o| o.fingerprint == c.fingerprint && kept.contains(&o.comment.id));
             if superseded && !c.human_reply && !c.resolved_reply {
                 plan.deletions.push(c.comment.id);
             }
@@ -414,10 +384,8 @@ pub fn compose(review: &Review, existing: &Existing, opts: &ComposeOptions) -> P
             continue;
         }
         if c.human_reply {
-            let still = review
-                .findings
-                .iter()
-                .any(|f| f.status == Status::Existing && f.fingerprint() == c.fingerprint);
+            let still =
+                review.findings.iter().any(|f| f.status == Status::Existing && f.fingerprint() == c.fingerprint);
             plan.replies.push(PlannedReply {
                 comment_id: c.comment.id,
                 body: resolved_reply(&c.fingerprint, &opts.head_sha, still),
@@ -428,32 +396,21 @@ pub fn compose(review: &Review, existing: &Existing, opts: &ComposeOptions) -> P
     }
 
     // Earlier "changes requested" reviews of ours no longer stand when nothing failing is introduced.
-    let failing = review
-        .findings
-        .iter()
-        .any(|f| f.status == Status::Introduced && opts.fail_on.fails(f.severity))
+    let failing = review.findings.iter().any(|f| f.status == Status::Introduced && opts.fail_on.fails(f.severity))
         || (review.errors.iter().any(|e| e.introduced) && opts.fail_on.fails(Severity::Error));
     if !failing {
         plan.dismissals = existing
             .reviews
             .iter()
             .filter(|r| r.state == "CHANGES_REQUESTED")
-            .filter(|r| {
-                r.body
-                    .as_deref()
-                    .and_then(parse_marker)
-                    .is_some_and(|m| m.kind == "review")
-            })
+            .filter(|r| r.body.as_deref().and_then(parse_marker).is_some_and(|m| m.kind == "review"))
             .map(|r| r.id)
             .collect();
     }
 
     let cap = opts.max_inline;
-    let in_body: Vec<(PlannedComment, MovedReason)> = new_comments
-        .split_off(cap.min(new_comments.len()))
-        .into_iter()
-        .map(|c| (c, MovedReason::Cap))
-        .collect();
+    let in_body: Vec<(PlannedComment, MovedReason)> =
+        new_comments.split_off(cap.min(new_comments.len())).into_iter().map(|c| (c, MovedReason::Cap)).collect();
     for (c, _) in &in_body {
         said.insert(c.fingerprint.clone());
     }
@@ -509,10 +466,7 @@ fn said_in_reviews(reviews: &[ExistingReview]) -> BTreeSet<String> {
         .iter()
         .filter_map(|r| r.body.as_deref().and_then(parse_marker))
         .filter(|m| m.kind == "review")
-        .filter_map(|m| {
-            m.get("said")
-                .map(|s| s.split(',').map(str::to_string).collect::<Vec<_>>())
-        })
+        .filter_map(|m| m.get("said").map(|s| s.split(',').map(str::to_string).collect::<Vec<_>>()))
         .flatten()
         .collect()
 }
@@ -539,9 +493,7 @@ pub fn error_fingerprint(path: &str, fatal: bool) -> String {
 
 fn resolved_reply(fp: &str, sha: &str, still_on_base: bool) -> String {
     let text = if still_on_base {
-        format!(
-            "No longer introduced by this pull request as of {sha}: the base branch has the same finding."
-        )
+        format!("No longer introduced by this pull request as of {sha}: the base branch has the same finding.")
     } else {
         format!("Resolved in {sha}.")
     };
@@ -555,15 +507,7 @@ fn file_change<'a>(review: &'a Review, side: Side, path: &str) -> Option<(&'a Fi
             Side::Head => fc.head_path.as_deref(),
             Side::Base => fc.base_path.as_deref(),
         }?;
-        (p == path).then(|| {
-            (
-                fc,
-                fc.head_path
-                    .clone()
-                    .or_else(|| fc.base_path.clone())
-                    .unwrap_or_default(),
-            )
-        })
+        (p == path).then(|| (fc, fc.head_path.clone().or_else(|| fc.base_path.clone()).unwrap_or_default()))
     })
 }
 
@@ -578,38 +522,23 @@ fn hunk_range(h: &Hunk, side: Side) -> Option<(usize, usize)> {
 
 /// Where to comment on a finding: on an anchor inside a diff hunk, preferring one whose hunk also holds the fix
 /// (then the comment carries a one-click suggestion).
-fn place(f: &Finding, review: &Review, opts: &ComposeOptions) -> Option<Placement> {
+fn place(f: &Finding, review: &Review) -> Option<Placement> {
     let mut first: Option<Placement> = None;
     for a in f.anchors.iter().flatten() {
         let Some((fc, pr_path)) = file_change(review, a.side, &a.path) else {
             continue;
         };
         let (lo, hi) = (a.line.min(a.end_line), a.line.max(a.end_line));
-        let Some((hs, he)) = fc
-            .hunks
-            .iter()
-            .filter_map(|h| hunk_range(h, a.side))
-            .find(|(s, e)| *s <= hi && lo <= *e)
+        let Some((hs, he)) = fc.hunks.iter().filter_map(|h| hunk_range(h, a.side)).find(|(s, e)| *s <= hi && lo <= *e)
         else {
             continue;
         };
         let (start, end) = (lo.max(hs), hi.min(he));
-        let mut p = Placement {
-            path: pr_path,
-            side: a.side.into(),
-            start,
-            end,
-            suggestion: None,
-        };
-        if let Some(fix) = f
-            .fix
-            .as_ref()
-            .filter(|fix| a.side == Side::Head && fix.path == a.path)
-        {
-            let fix_inside =
-                fix.start_line <= fix.end_line && hs <= fix.start_line && fix.end_line <= he;
+        let mut p = Placement { path: pr_path, side: a.side.into(), start, end, suggestion: None };
+        if let Some(fix) = f.fix.as_ref().filter(|fix| a.side == Side::Head && fix.path == a.path) {
+            let fix_inside = fix.start_line <= fix.end_line && hs <= fix.start_line && fix.end_line <= he;
             if fix_inside {
-                let head_lines = opts.head_files.get(&fix.path).map(|t| split_lines(t));
+                let head_lines = review.head_sources.get(&fix.path).map(|t| t.lines());
                 match head_lines {
                     // Span the anchor and the fix, keeping the anchor lines the fix does not replace.
                     Some(lines) if fix.end_line <= lines.len() => {
@@ -640,11 +569,6 @@ fn place(f: &Finding, review: &Review, opts: &ComposeOptions) -> Option<Placemen
     first
 }
 
-/// Lines of a text without their terminators.
-fn split_lines(text: &str) -> Vec<&str> {
-    text.lines().collect()
-}
-
 /// The shortest backtick fence longer than any backtick run in `text` (at least three).
 pub fn fence(text: &str) -> String {
     let mut longest = 0;
@@ -660,8 +584,8 @@ pub fn fence(text: &str) -> String {
     "`".repeat((longest + 1).max(3))
 }
 
-fn planned_comment(f: &Finding, fp: &str, p: &Placement, opts: &ComposeOptions) -> PlannedComment {
-    let body = comment_body(f, fp, p, opts);
+fn planned_comment(f: &Finding, fp: &str, p: &Placement, review: &Review, opts: &ComposeOptions) -> PlannedComment {
+    let body = comment_body(f, fp, p, review, opts);
     let multi = p.start < p.end;
     PlannedComment {
         fingerprint: fp.to_string(),
@@ -675,7 +599,7 @@ fn planned_comment(f: &Finding, fp: &str, p: &Placement, opts: &ComposeOptions) 
             start_line: multi.then_some(p.start),
             start_side: multi.then_some(p.side),
         },
-        body_section: body_section(f, p, opts),
+        body_section: body_section(f, p, review, opts),
     }
 }
 
@@ -688,15 +612,10 @@ fn heading(f: &Finding) -> String {
 }
 
 fn docs_link(f: &Finding, opts: &ComposeOptions) -> String {
-    format!(
-        "[{} documentation]({}/{}.md)",
-        f.code,
-        opts.docs_base.trim_end_matches('/'),
-        f.code.to_ascii_lowercase()
-    )
+    format!("[{} documentation]({})", f.code, crate::report::rule_url(&opts.docs_base, f.code))
 }
 
-fn comment_body(f: &Finding, fp: &str, p: &Placement, opts: &ComposeOptions) -> String {
+fn comment_body(f: &Finding, fp: &str, p: &Placement, review: &Review, opts: &ComposeOptions) -> String {
     let mut s = marker("finding", &[("fp", fp), ("run", &opts.nonce)]);
     s.push('\n');
     s.push_str(&heading(f));
@@ -711,10 +630,7 @@ fn comment_body(f: &Finding, fp: &str, p: &Placement, opts: &ComposeOptions) -> 
     match (&p.suggestion, &f.fix) {
         (Some(text), Some(fix)) => {
             let fence = fence(text);
-            s.push_str(&format!(
-                "\n**Fix:** {}\n{fence}suggestion\n",
-                fix.description
-            ));
+            s.push_str(&format!("\n**Fix:** {}\n{fence}suggestion\n", fix.description));
             if !text.is_empty() {
                 s.push_str(text);
                 s.push('\n');
@@ -722,7 +638,7 @@ fn comment_body(f: &Finding, fp: &str, p: &Placement, opts: &ComposeOptions) -> 
             s.push_str(&fence);
             s.push('\n');
         }
-        (_, Some(_)) => s.push_str(&fix_as_diff(f, opts)),
+        (_, Some(_)) => s.push_str(&fix_as_diff(f, review)),
         _ => {}
     }
     s.push('\n');
@@ -732,28 +648,18 @@ fn comment_body(f: &Finding, fp: &str, p: &Placement, opts: &ComposeOptions) -> 
 }
 
 /// The fix as a unified diff with where to put it (when a suggestion is not possible).
-fn fix_as_diff(f: &Finding, opts: &ComposeOptions) -> String {
+fn fix_as_diff(f: &Finding, review: &Review) -> String {
     let Some(fix) = &f.fix else {
         return String::new();
     };
-    let new: Vec<&str> = if fix.replacement.is_empty() {
-        Vec::new()
-    } else {
-        fix.replacement.split('\n').collect()
-    };
-    let old: Option<Vec<&str>> = opts
-        .head_files
-        .get(&fix.path)
-        .map(|t| split_lines(t))
-        .and_then(|lines| {
-            if fix.start_line > fix.end_line {
-                Some(Vec::new())
-            } else {
-                lines
-                    .get(fix.start_line.saturating_sub(1)..fix.end_line)
-                    .map(<[&str]>::to_vec)
-            }
-        });
+    let new: Vec<&str> = if fix.replacement.is_empty() { Vec::new() } else { fix.replacement.split('\n').collect() };
+    let old: Option<Vec<&str>> = review.head_sources.get(&fix.path).map(|t| t.lines()).and_then(|lines| {
+        if fix.start_line > fix.end_line {
+            Some(Vec::new())
+        } else {
+            lines.get(fix.start_line.saturating_sub(1)..fix.end_line).map(<[&str]>::to_vec)
+        }
+    });
     let lines = if fix.start_line == fix.end_line {
         format!("line {}", fix.start_line)
     } else {
@@ -762,13 +668,7 @@ fn fix_as_diff(f: &Finding, opts: &ComposeOptions) -> String {
     let mut patch = String::new();
     if let Some(old) = &old {
         patch.push_str(&format!("--- a/{p}\n+++ b/{p}\n", p = fix.path));
-        patch.push_str(&format!(
-            "@@ -{},{} +{},{} @@\n",
-            fix.start_line,
-            old.len(),
-            fix.start_line,
-            new.len()
-        ));
+        patch.push_str(&format!("@@ -{},{} +{},{} @@\n", fix.start_line, old.len(), fix.start_line, new.len()));
         for l in old {
             patch.push('-');
             patch.push_str(l);
@@ -783,38 +683,19 @@ fn fix_as_diff(f: &Finding, opts: &ComposeOptions) -> String {
     let where_ = if old.is_some() {
         format!("in `{}`, {lines} of the head commit", fix.path)
     } else {
-        format!(
-            "replace {lines} of `{}` (head commit) with the `+` lines",
-            fix.path
-        )
+        format!("replace {lines} of `{}` (head commit) with the `+` lines", fix.path)
     };
     let fence = fence(&patch);
-    format!(
-        "\n**Fix:** {}: {where_}\n{fence}diff\n{patch}{fence}\n",
-        fix.description
-    )
+    format!("\n**Fix:** {}: {where_}\n{fence}diff\n{patch}{fence}\n", fix.description)
 }
 
 /// The review-body section for a finding that could not be inline.
-fn body_section(f: &Finding, p: &Placement, opts: &ComposeOptions) -> String {
-    let lines = if p.start < p.end {
-        format!("lines {}-{}", p.start, p.end)
-    } else {
-        format!("line {}", p.end)
-    };
-    let side = if p.side == ApiSide::Left {
-        " (deleted)"
-    } else {
-        ""
-    };
-    let mut s = format!(
-        "#### {} `{}` {lines}{side}\n\n{}\n",
-        heading(f),
-        p.path,
-        f.message.trim()
-    );
+fn body_section(f: &Finding, p: &Placement, review: &Review, opts: &ComposeOptions) -> String {
+    let lines = if p.start < p.end { format!("lines {}-{}", p.start, p.end) } else { format!("line {}", p.end) };
+    let side = if p.side == ApiSide::Left { " (deleted)" } else { "" };
+    let mut s = format!("#### {} `{}` {lines}{side}\n\n{}\n", heading(f), p.path, f.message.trim());
     if f.fix.is_some() {
-        s.push_str(&fix_as_diff(f, opts));
+        s.push_str(&fix_as_diff(f, review));
     }
     s.push('\n');
     s.push_str(&docs_link(f, opts));
@@ -823,40 +704,25 @@ fn body_section(f: &Finding, p: &Placement, opts: &ComposeOptions) -> String {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::finding::{Anchor, Fix, Location, ObjectRef};
+    use crate::manifest::SourceText;
     use crate::review::{FileChange, Hunk, PostureChange, ReviewError};
     use crate::settings::MeshSettings;
+    use std::sync::Arc;
 
     const HEAD: &str = "ec26c3e57ca3a959ca5aad62de7213c562f8c821";
 
-    fn finding(
-        code: &'static str,
-        name: &str,
-        severity: Severity,
-        anchor: Option<Anchor>,
-    ) -> Finding {
+    fn finding(code: &'static str, name: &str, severity: Severity, anchor: Option<Anchor>) -> Finding {
         Finding {
             code,
             severity,
             status: Status::Introduced,
-            message: format!(
-                "{code} on {name}: clients send ISTIO_MUTUAL but the servers accept only plaintext"
-            ),
-            object: ObjectRef {
-                kind: "DestinationRule".into(),
-                namespace: "shop".into(),
-                name: name.into(),
-            },
+            message: format!("{code} on {name}: clients send ISTIO_MUTUAL but the servers accept only plaintext"),
+            object: ObjectRef { kind: "DestinationRule".into(), namespace: "shop".into(), name: name.into() },
             port: None,
-            location: Location {
-                side: Side::Head,
-                path: "shop/dr.yaml".into(),
-                line: 1,
-                end_line: 9,
-            },
+            location: Location { side: Side::Head, path: "shop/dr.yaml".into(), line: 1, end_line: 9 },
             related: Vec::new(),
             fix: None,
             help: None,
@@ -865,12 +731,7 @@ mod tests {
     }
 
     fn head_anchor(path: &str, line: usize, end_line: usize) -> Anchor {
-        Anchor {
-            side: Side::Head,
-            path: path.into(),
-            line,
-            end_line,
-        }
+        Anchor { side: Side::Head, path: path.into(), line, end_line }
     }
 
     fn review(findings: Vec<Finding>) -> Review {
@@ -884,35 +745,32 @@ mod tests {
                 FileChange {
                     head_path: Some("shop/dr.yaml".into()),
                     base_path: Some("shop/dr.yaml".into()),
-                    hunks: vec![Hunk {
-                        base_start: 5,
-                        base_lines: 7,
-                        head_start: 5,
-                        head_lines: 8,
-                    }],
+                    hunks: vec![Hunk { base_start: 5, base_lines: 7, head_start: 5, head_lines: 8 }],
                     added: vec![(8, 9)],
                     deleted: vec![(8, 8)],
                 },
                 FileChange {
                     head_path: None,
                     base_path: Some("shop/pa.yaml".into()),
-                    hunks: vec![Hunk {
-                        base_start: 1,
-                        base_lines: 8,
-                        head_start: 0,
-                        head_lines: 0,
-                    }],
+                    hunks: vec![Hunk { base_start: 1, base_lines: 8, head_start: 0, head_lines: 0 }],
                     added: Vec::new(),
                     deleted: vec![(1, 8)],
                 },
             ],
             config_changed: false,
             posture: PostureChange::default(),
+            diff: true,
+            head_sources: BTreeMap::from([(
+                "shop/dr.yaml".to_string(),
+                Arc::new(SourceText { path: "shop/dr.yaml".into(), text: DR.into(), crlf: false, bom: false }),
+            )]),
+            base_sources: BTreeMap::new(),
         }
     }
 
+    const DR: &str = "apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata:\n  name: d\n  namespace: shop\nspec:\n  host: \"*.shop.svc.cluster.local\"\n  trafficPolicy:\n    tls:\n      mode: ISTIO_MUTUAL\n";
+
     fn opts() -> ComposeOptions {
-        let dr = "apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata:\n  name: d\n  namespace: shop\nspec:\n  host: \"*.shop.svc.cluster.local\"\n  trafficPolicy:\n    tls:\n      mode: ISTIO_MUTUAL\n";
         ComposeOptions {
             head_sha: HEAD.into(),
             event: ReviewEvent::Comment,
@@ -920,7 +778,6 @@ mod tests {
             summary: "## mtls-review\n\nsummary".into(),
             max_inline: DEFAULT_MAX_INLINE,
             docs_base: "https://example.test/docs/rules".into(),
-            head_files: BTreeMap::from([("shop/dr.yaml".to_string(), dr.to_string())]),
             fail_on: FailOn::Error,
         }
     }
@@ -930,10 +787,7 @@ mod tests {
         let m = marker("finding", &[("fp", "00ff"), ("run", "r-1")]);
         assert_eq!(m, "<!-- mtls-review:finding fp=00ff run=r-1 -->");
         let p = parse_marker(&format!("text\n{m}\nmore")).unwrap();
-        assert_eq!(
-            (p.kind.as_str(), p.get("fp"), p.get("run")),
-            ("finding", Some("00ff"), Some("r-1"))
-        );
+        assert_eq!((p.kind.as_str(), p.get("fp"), p.get("run")), ("finding", Some("00ff"), Some("r-1")));
         assert_eq!(parse_marker("<!-- other -->"), None);
     }
 
@@ -945,12 +799,7 @@ mod tests {
 
     #[test]
     fn right_side_anchor_with_fix_in_hunk_gets_a_suggestion_spanning_anchor_and_fix() {
-        let mut f = finding(
-            "TIS0206",
-            "d",
-            Severity::Error,
-            Some(head_anchor("shop/dr.yaml", 7, 7)),
-        );
+        let mut f = finding("TIS0206", "d", Severity::Error, Some(head_anchor("shop/dr.yaml", 7, 7)));
         f.fix = Some(Fix {
             description: "set the mode to DISABLE".into(),
             path: "shop/dr.yaml".into(),
@@ -962,10 +811,7 @@ mod tests {
         let plan = compose(&r, &Existing::default(), &opts());
         let draft = plan.review.unwrap();
         let c = &draft.inline[0].comment;
-        assert_eq!(
-            (c.line, c.start_line, c.side, c.start_side),
-            (10, Some(7), ApiSide::Right, Some(ApiSide::Right))
-        );
+        assert_eq!((c.line, c.start_line, c.side, c.start_side), (10, Some(7), ApiSide::Right, Some(ApiSide::Right)));
         insta::assert_snapshot!(c.body, @r#"
         <!-- mtls-review:finding fp=a58037439a8d69ed run=run1 -->
         **TIS0206** (error): Missing PeerAuthentication for namespace-wide mTLS
@@ -980,18 +826,13 @@ mod tests {
               mode: DISABLE
         ```
 
-        [TIS0206 documentation](https://example.test/docs/rules/tis0206.md)
+        [TIS0206 documentation](https://example.test/docs/rules/TIS0206.md)
         "#);
     }
 
     #[test]
     fn fix_outside_the_hunk_becomes_a_diff_block_with_its_place() {
-        let mut f = finding(
-            "TIS0206",
-            "d",
-            Severity::Warning,
-            Some(head_anchor("shop/dr.yaml", 8, 9)),
-        );
+        let mut f = finding("TIS0206", "d", Severity::Warning, Some(head_anchor("shop/dr.yaml", 8, 9)));
         f.fix = Some(Fix {
             description: "add a namespace-wide PeerAuthentication".into(),
             path: "shop/dr.yaml".into(),
@@ -1025,7 +866,7 @@ mod tests {
         +kind: PeerAuthentication
         ```
 
-        [TIS0206 documentation](https://example.test/docs/rules/tis0206.md)
+        [TIS0206 documentation](https://example.test/docs/rules/TIS0206.md)
         ");
     }
 
@@ -1035,67 +876,36 @@ mod tests {
             "TIS0503",
             "default",
             Severity::Error,
-            Some(Anchor {
-                side: Side::Base,
-                path: "shop/pa.yaml".into(),
-                line: 1,
-                end_line: 8,
-            }),
+            Some(Anchor { side: Side::Base, path: "shop/pa.yaml".into(), line: 1, end_line: 8 }),
         );
-        let draft = compose(&review(vec![f]), &Existing::default(), &opts())
-            .review
-            .unwrap();
+        let draft = compose(&review(vec![f]), &Existing::default(), &opts()).review.unwrap();
         let c = &draft.inline[0].comment;
         assert_eq!(
             (c.path.as_str(), c.line, c.side, c.start_line, c.start_side),
-            (
-                "shop/pa.yaml",
-                8,
-                ApiSide::Left,
-                Some(1),
-                Some(ApiSide::Left)
-            )
+            ("shop/pa.yaml", 8, ApiSide::Left, Some(1), Some(ApiSide::Left))
         );
         assert!(!c.body.contains("suggestion"));
     }
 
     #[test]
     fn anchor_outside_hunks_goes_to_the_summary_only() {
-        let f = finding(
-            "TIS0206",
-            "far",
-            Severity::Error,
-            Some(head_anchor("shop/dr.yaml", 40, 40)),
-        );
+        let f = finding("TIS0206", "far", Severity::Error, Some(head_anchor("shop/dr.yaml", 40, 40)));
         let fp = f.fingerprint();
         let plan = compose(&review(vec![f]), &Existing::default(), &opts());
         let draft = plan.review.unwrap();
         assert!(draft.inline.is_empty());
         assert!(draft.said.contains(&fp));
-        assert!(draft.body().starts_with(&format!(
-            "<!-- mtls-review:review run=run1 head={HEAD} said={fp} -->\n"
-        )));
+        assert!(draft.body().starts_with(&format!("<!-- mtls-review:review run=run1 head={HEAD} said={fp} -->\n")));
     }
 
     #[test]
     fn cap_moves_the_rest_to_the_body_and_keeps_errors_inline() {
         let mut fs = Vec::new();
         for i in 0..35 {
-            let sev = if i < 5 {
-                Severity::Warning
-            } else {
-                Severity::Error
-            };
-            fs.push(finding(
-                "TIS0206",
-                &format!("d{i}"),
-                sev,
-                Some(head_anchor("shop/dr.yaml", 8, 8)),
-            ));
+            let sev = if i < 5 { Severity::Warning } else { Severity::Error };
+            fs.push(finding("TIS0206", &format!("d{i}"), sev, Some(head_anchor("shop/dr.yaml", 8, 8))));
         }
-        let draft = compose(&review(fs), &Existing::default(), &opts())
-            .review
-            .unwrap();
+        let draft = compose(&review(fs), &Existing::default(), &opts()).review.unwrap();
         assert_eq!(draft.inline.len(), 30);
         assert!(draft.inline.iter().all(|c| c.severity == Severity::Error));
         assert_eq!(draft.in_body.len(), 5);
@@ -1107,12 +917,7 @@ mod tests {
 
     #[test]
     fn rerun_is_quiet_and_resolved_comments_are_deleted_or_answered() {
-        let kept = finding(
-            "TIS0206",
-            "d",
-            Severity::Error,
-            Some(head_anchor("shop/dr.yaml", 8, 9)),
-        );
+        let kept = finding("TIS0206", "d", Severity::Error, Some(head_anchor("shop/dr.yaml", 8, 9)));
         let gone = finding("TIS0206", "gone", Severity::Error, None);
         let replied = finding("TIS0206", "replied", Severity::Error, None);
         let ours = |id, f: &Finding, line| ExistingComment {
@@ -1122,10 +927,7 @@ mod tests {
             start_line: Some(8),
             side: Some(ApiSide::Right),
             in_reply_to_id: None,
-            body: format!(
-                "{}\nold",
-                marker("finding", &[("fp", &f.fingerprint()), ("run", "run0")])
-            ),
+            body: format!("{}\nold", marker("finding", &[("fp", &f.fingerprint()), ("run", "run0")])),
         };
         let existing = Existing {
             comments: vec![
@@ -1150,11 +952,7 @@ mod tests {
         assert_eq!(plan.deletions, vec![2]);
         assert_eq!(plan.replies.len(), 1);
         assert_eq!(plan.replies[0].comment_id, 3);
-        assert!(
-            plan.replies[0]
-                .body
-                .ends_with(&format!("Resolved in {HEAD}.\n"))
-        );
+        assert!(plan.replies[0].body.ends_with(&format!("Resolved in {HEAD}.\n")));
 
         // Answered once: the next run leaves the thread alone.
         let mut existing = existing;
@@ -1166,12 +964,7 @@ mod tests {
         });
         existing.comments.remove(1);
         let again = compose(
-            &review(vec![finding(
-                "TIS0206",
-                "d",
-                Severity::Error,
-                Some(head_anchor("shop/dr.yaml", 8, 9)),
-            )]),
+            &review(vec![finding("TIS0206", "d", Severity::Error, Some(head_anchor("shop/dr.yaml", 8, 9)))]),
             &existing,
             &opts(),
         );
@@ -1180,12 +973,7 @@ mod tests {
 
     #[test]
     fn moved_comment_is_reposted_and_the_old_one_deleted() {
-        let f = finding(
-            "TIS0206",
-            "d",
-            Severity::Error,
-            Some(head_anchor("shop/dr.yaml", 8, 9)),
-        );
+        let f = finding("TIS0206", "d", Severity::Error, Some(head_anchor("shop/dr.yaml", 8, 9)));
         let old = ExistingComment {
             id: 7,
             path: "shop/dr.yaml".into(),
@@ -1195,14 +983,7 @@ mod tests {
             in_reply_to_id: None,
             body: marker("finding", &[("fp", &f.fingerprint())]),
         };
-        let plan = compose(
-            &review(vec![f]),
-            &Existing {
-                comments: vec![old],
-                reviews: Vec::new(),
-            },
-            &opts(),
-        );
+        let plan = compose(&review(vec![f]), &Existing { comments: vec![old], reviews: Vec::new() }, &opts());
         assert_eq!(plan.review.unwrap().inline.len(), 1);
         assert_eq!(plan.deletions, vec![7]);
     }
@@ -1222,19 +1003,8 @@ mod tests {
         });
         let first = compose(&r, &Existing::default(), &opts()).review.unwrap();
         assert_eq!(first.said.len(), 2);
-        let earlier = ExistingReview {
-            id: 1,
-            body: Some(first.body()),
-            state: "COMMENTED".into(),
-        };
-        let plan = compose(
-            &r,
-            &Existing {
-                comments: Vec::new(),
-                reviews: vec![earlier],
-            },
-            &opts(),
-        );
+        let earlier = ExistingReview { id: 1, body: Some(first.body()), state: "COMMENTED".into() };
+        let plan = compose(&r, &Existing { comments: Vec::new(), reviews: vec![earlier] }, &opts());
         assert_eq!(plan.review, None);
     }
 
@@ -1245,51 +1015,22 @@ mod tests {
             body: Some(marker("review", &[("run", "r0"), ("head", "abc")])),
             state: "CHANGES_REQUESTED".into(),
         };
-        let theirs = ExistingReview {
-            id: 81,
-            body: Some("please fix".into()),
-            state: "CHANGES_REQUESTED".into(),
-        };
-        let existing = Existing {
-            comments: Vec::new(),
-            reviews: vec![ours, theirs],
-        };
-        assert_eq!(
-            compose(&review(Vec::new()), &existing, &opts()).dismissals,
-            vec![80]
-        );
+        let theirs = ExistingReview { id: 81, body: Some("please fix".into()), state: "CHANGES_REQUESTED".into() };
+        let existing = Existing { comments: Vec::new(), reviews: vec![ours, theirs] };
+        assert_eq!(compose(&review(Vec::new()), &existing, &opts()).dismissals, vec![80]);
         let failing = finding("TIS0206", "d", Severity::Error, None);
-        assert!(
-            compose(&review(vec![failing]), &existing, &opts())
-                .dismissals
-                .is_empty()
-        );
+        assert!(compose(&review(vec![failing]), &existing, &opts()).dismissals.is_empty());
     }
 
     #[test]
     fn refused_comments_move_to_the_body() {
-        let a = finding(
-            "TIS0206",
-            "a",
-            Severity::Error,
-            Some(head_anchor("shop/dr.yaml", 8, 8)),
-        );
-        let b = finding(
-            "TIS0206",
-            "b",
-            Severity::Error,
-            Some(head_anchor("shop/dr.yaml", 9, 9)),
-        );
-        let mut draft = compose(&review(vec![a, b]), &Existing::default(), &opts())
-            .review
-            .unwrap();
+        let a = finding("TIS0206", "a", Severity::Error, Some(head_anchor("shop/dr.yaml", 8, 8)));
+        let b = finding("TIS0206", "b", Severity::Error, Some(head_anchor("shop/dr.yaml", 9, 9)));
+        let mut draft = compose(&review(vec![a, b]), &Existing::default(), &opts()).review.unwrap();
         draft.move_to_body(&BTreeSet::from([1]));
         let req = draft.request();
         assert_eq!(req.comments.len(), 1);
-        assert!(
-            req.body
-                .contains("### Findings GitHub would not place on the diff")
-        );
+        assert!(req.body.contains("### Findings GitHub would not place on the diff"));
         assert!(req.body.contains("`shop/dr.yaml` line 9"));
     }
 
@@ -1298,10 +1039,7 @@ mod tests {
         let mut o = opts();
         o.summary = "x".repeat(MAX_BODY_CHARS + 10);
         let f = finding("TIS0206", "far", Severity::Error, None);
-        let body = compose(&review(vec![f]), &Existing::default(), &o)
-            .review
-            .unwrap()
-            .body();
+        let body = compose(&review(vec![f]), &Existing::default(), &o).review.unwrap().body();
         assert_eq!(body.chars().count(), MAX_BODY_CHARS);
         assert!(body.starts_with(MARKER_OPEN));
     }

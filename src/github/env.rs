@@ -95,16 +95,10 @@ impl std::fmt::Debug for ActionEnv {
 /// An environment the action cannot work with.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum EnvError {
-    #[error(
-        "{name} is not set: run this command as a GitHub Actions step (`uses: <owner>/mtls-review@<version>`)"
-    )]
+    #[error("{name} is not set: run this command as a GitHub Actions step (`uses: <owner>/mtls-review@<version>`)")]
     Missing { name: &'static str },
     #[error("input `{input}` has the value `{value}`; expected one of: {expected}")]
-    BadInput {
-        input: &'static str,
-        value: String,
-        expected: &'static str,
-    },
+    BadInput { input: &'static str, value: String, expected: &'static str },
     #[error("GITHUB_REPOSITORY `{0}` is not of the form owner/name")]
     BadRepository(String),
 }
@@ -119,9 +113,7 @@ impl ActionEnv {
     pub fn from_lookup(var: impl Fn(&str) -> Option<String>) -> Result<ActionEnv, EnvError> {
         let get = |k: &str| var(k).filter(|v| !v.trim().is_empty());
         let input = |name: &str| get(&format!("INPUT_{}", name.to_uppercase().replace(' ', "_")));
-        let event_name = get("GITHUB_EVENT_NAME").ok_or(EnvError::Missing {
-            name: "GITHUB_EVENT_NAME",
-        })?;
+        let event_name = get("GITHUB_EVENT_NAME").ok_or(EnvError::Missing { name: "GITHUB_EVENT_NAME" })?;
         let repository = get("GITHUB_REPOSITORY").unwrap_or_default();
         let fail_on = match input("fail-on") {
             None => FailOn::default(),
@@ -133,11 +125,7 @@ impl ActionEnv {
                 "PERMISSIVE" => SuggestMode::Permissive,
                 "STRICT" => SuggestMode::Strict,
                 _ => {
-                    return Err(EnvError::BadInput {
-                        input: "suggest-mode",
-                        value: v,
-                        expected: "PERMISSIVE, STRICT",
-                    });
+                    return Err(EnvError::BadInput { input: "suggest-mode", value: v, expected: "PERMISSIVE, STRICT" });
                 }
             }),
         };
@@ -161,11 +149,7 @@ impl ActionEnv {
                 "true" | "yes" | "1" | "on" => true,
                 "false" | "no" | "0" | "off" => false,
                 _ => {
-                    return Err(EnvError::BadInput {
-                        input: "sticky-summary",
-                        value: v,
-                        expected: "true, false",
-                    });
+                    return Err(EnvError::BadInput { input: "sticky-summary", value: v, expected: "true, false" });
                 }
             },
         };
@@ -178,9 +162,7 @@ impl ActionEnv {
             fail_on,
             suggest_mode,
             review_event,
-            check_name: input("check-name")
-                .map(|v| v.trim().to_string())
-                .unwrap_or_else(|| DEFAULT_CHECK_NAME.into()),
+            check_name: input("check-name").map(|v| v.trim().to_string()).unwrap_or_else(|| DEFAULT_CHECK_NAME.into()),
             sticky_summary,
         };
         Ok(ActionEnv {
@@ -191,19 +173,14 @@ impl ActionEnv {
                 .unwrap_or_else(|| "https://api.github.com".into())
                 .trim_end_matches('/')
                 .to_string(),
-            graphql_url: get("GITHUB_GRAPHQL_URL")
-                .unwrap_or_else(|| "https://api.github.com/graphql".into()),
+            graphql_url: get("GITHUB_GRAPHQL_URL").unwrap_or_else(|| "https://api.github.com/graphql".into()),
             server_url: get("GITHUB_SERVER_URL").unwrap_or_else(|| "https://github.com".into()),
             run_id: get("GITHUB_RUN_ID"),
-            workspace: get("GITHUB_WORKSPACE")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| PathBuf::from(".")),
+            workspace: get("GITHUB_WORKSPACE").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(".")),
             step_summary: get("GITHUB_STEP_SUMMARY").map(PathBuf::from),
             output: get("GITHUB_OUTPUT").map(PathBuf::from),
             runner_temp: get("RUNNER_TEMP").map(PathBuf::from),
-            token: input("github-token")
-                .or_else(|| get("GITHUB_TOKEN"))
-                .map(|t| t.trim().to_string()),
+            token: input("github-token").or_else(|| get("GITHUB_TOKEN")).map(|t| t.trim().to_string()),
             inputs,
         })
     }
@@ -218,9 +195,7 @@ impl ActionEnv {
 
     /// The link to this workflow run, when the runner said which run it is.
     pub fn run_url(&self) -> Option<String> {
-        self.run_id
-            .as_ref()
-            .map(|id| format!("{}/{}/actions/runs/{id}", self.server_url, self.repository))
+        self.run_id.as_ref().map(|id| format!("{}/{}/actions/runs/{id}", self.server_url, self.repository))
     }
 }
 
@@ -230,34 +205,24 @@ fn parse_fail_on(v: &str) -> Result<FailOn, EnvError> {
         "warning" => Ok(FailOn::Warning),
         "note" => Ok(FailOn::Note),
         "never" | "none" => Ok(FailOn::Never),
-        _ => Err(EnvError::BadInput {
-            input: "fail-on",
-            value: v.to_string(),
-            expected: "error, warning, note, never",
-        }),
+        _ => {
+            Err(EnvError::BadInput { input: "fail-on", value: v.to_string(), expected: "error, warning, note, never" })
+        }
     }
 }
 
 /// Splits a list input: one item a line or comma-separated, blanks dropped.
 fn split_list(v: &str) -> Vec<String> {
-    v.split(['\n', ','])
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect()
+    v.split(['\n', ',']).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use std::collections::BTreeMap;
 
     fn env(pairs: &[(&str, &str)]) -> Result<ActionEnv, EnvError> {
-        let map: BTreeMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let map: BTreeMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         ActionEnv::from_lookup(|k| map.get(k).cloned())
     }
 
@@ -271,12 +236,8 @@ mod tests {
         .unwrap();
         assert_eq!(e.token.as_deref(), Some("ghs_input"));
         assert!(!format!("{e:?}").contains("ghs_input"));
-        let e = env(&[
-            ("GITHUB_EVENT_NAME", "pull_request"),
-            ("INPUT_GITHUB-TOKEN", ""),
-            ("GITHUB_TOKEN", "ghs_env"),
-        ])
-        .unwrap();
+        let e = env(&[("GITHUB_EVENT_NAME", "pull_request"), ("INPUT_GITHUB-TOKEN", ""), ("GITHUB_TOKEN", "ghs_env")])
+            .unwrap();
         assert_eq!(e.token.as_deref(), Some("ghs_env"));
     }
 
@@ -295,10 +256,7 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(e.api_url, "https://ghe.example/api/v3");
-        assert_eq!(
-            e.inputs.paths,
-            vec!["clusters/prod".to_string(), "apps".to_string()]
-        );
+        assert_eq!(e.inputs.paths, vec!["clusters/prod".to_string(), "apps".to_string()]);
         assert_eq!(e.inputs.fail_on, FailOn::Warning);
         assert_eq!(e.inputs.suggest_mode, Some(SuggestMode::Strict));
         assert_eq!(e.inputs.review_event, ReviewEvent::RequestChanges);
@@ -309,27 +267,14 @@ mod tests {
 
     #[test]
     fn bad_inputs_are_named() {
-        let err = env(&[
-            ("GITHUB_EVENT_NAME", "pull_request"),
-            ("INPUT_FAIL-ON", "sometimes"),
-        ])
-        .unwrap_err();
+        let err = env(&[("GITHUB_EVENT_NAME", "pull_request"), ("INPUT_FAIL-ON", "sometimes")]).unwrap_err();
         assert!(err.to_string().contains("fail-on"), "{err}");
-        assert!(matches!(
-            env(&[]),
-            Err(EnvError::Missing {
-                name: "GITHUB_EVENT_NAME"
-            })
-        ));
+        assert!(matches!(env(&[]), Err(EnvError::Missing { name: "GITHUB_EVENT_NAME" })));
     }
 
     #[test]
     fn owner_repo_is_checked() {
-        let mut e = env(&[
-            ("GITHUB_EVENT_NAME", "push"),
-            ("GITHUB_REPOSITORY", "octo/hello"),
-        ])
-        .unwrap();
+        let mut e = env(&[("GITHUB_EVENT_NAME", "push"), ("GITHUB_REPOSITORY", "octo/hello")]).unwrap();
         assert_eq!(e.owner_repo().unwrap(), ("octo", "hello"));
         e.repository = "nope".into();
         assert!(e.owner_repo().is_err());

@@ -62,10 +62,7 @@ impl PullRequest {
 #[derive(Debug, Error)]
 pub enum EventError {
     #[error("cannot read the event payload {path}: {source}")]
-    Read {
-        path: String,
-        source: std::io::Error,
-    },
+    Read { path: String, source: std::io::Error },
     #[error("the event payload {path} is not a pull_request payload: {message}")]
     Parse { path: String, message: String },
 }
@@ -101,22 +98,10 @@ struct RawRepo {
 
 /// Parses a `pull_request` / `pull_request_target` payload.
 pub fn parse(path_label: &str, json: &str) -> Result<PullRequest, EventError> {
-    let bad = |message: String| EventError::Parse {
-        path: path_label.to_string(),
-        message,
-    };
+    let bad = |message: String| EventError::Parse { path: path_label.to_string(), message };
     let p: Payload = serde_json::from_str(json).map_err(|e| bad(e.to_string()))?;
-    let number = p
-        .pull_request
-        .number
-        .or(p.number)
-        .ok_or_else(|| bad("no pull request number".into()))?;
-    let base_repo = p
-        .pull_request
-        .base
-        .repo
-        .map(|r| r.full_name)
-        .ok_or_else(|| bad("no base repository".into()))?;
+    let number = p.pull_request.number.or(p.number).ok_or_else(|| bad("no pull request number".into()))?;
+    let base_repo = p.pull_request.base.repo.map(|r| r.full_name).ok_or_else(|| bad("no base repository".into()))?;
     for sha in [&p.pull_request.base.sha, &p.pull_request.head.sha] {
         if sha.len() < 7 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(bad(format!("`{sha}` is not a commit SHA")));
@@ -136,15 +121,11 @@ pub fn parse(path_label: &str, json: &str) -> Result<PullRequest, EventError> {
 /// Reads and parses the payload file.
 pub fn read(path: &Path) -> Result<PullRequest, EventError> {
     let label = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| EventError::Read {
-        path: label.clone(),
-        source,
-    })?;
+    let text = std::fs::read_to_string(path).map_err(|source| EventError::Read { path: label.clone(), source })?;
     parse(&label, &text)
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -155,10 +136,7 @@ mod tests {
         let pr = parse("e.json", same).unwrap();
         assert_eq!((pr.number, pr.head_sha.as_str()), (3, "ec26c3e5"));
         assert!(!pr.has_read_only_token(EventKind::PullRequest));
-        let fork = same.replace(
-            r#""ref":"feature","repo":{"full_name":"o/r"}"#,
-            r#""ref":"feature","repo":null"#,
-        );
+        let fork = same.replace(r#""ref":"feature","repo":{"full_name":"o/r"}"#, r#""ref":"feature","repo":null"#);
         let pr = parse("e.json", &fork).unwrap();
         assert!(pr.has_read_only_token(EventKind::PullRequest));
         assert!(!pr.has_read_only_token(EventKind::PullRequestTarget));

@@ -36,10 +36,7 @@ pub struct Git {
 impl Git {
     /// A repository at `dir`; `token` is only used to redact output.
     pub fn new(dir: &Path, token: Option<&str>) -> Git {
-        Git {
-            dir: dir.to_path_buf(),
-            token: token.map(str::to_string),
-        }
+        Git { dir: dir.to_path_buf(), token: token.map(str::to_string) }
     }
 
     /// Runs git; `Ok(stdout)` on success, else `Err(stderr)` (redacted).
@@ -62,29 +59,21 @@ impl Git {
                 None => text,
             }
         };
-        if out.status.success() {
-            Ok(redact(&out.stdout))
-        } else {
-            Err(redact(&out.stderr))
-        }
+        if out.status.success() { Ok(redact(&out.stdout)) } else { Err(redact(&out.stderr)) }
     }
 
     /// True when the commit object is present.
     pub fn has_commit(&self, sha: &str) -> bool {
-        self.run(&["cat-file", "-e", &format!("{sha}^{{commit}}")])
-            .is_ok()
+        self.run(&["cat-file", "-e", &format!("{sha}^{{commit}}")]).is_ok()
     }
 
     /// The merge base, when the history holds one.
     pub fn merge_base(&self, a: &str, b: &str) -> Option<String> {
-        self.run(&["merge-base", a, b])
-            .ok()
-            .filter(|s| !s.is_empty())
+        self.run(&["merge-base", a, b]).ok().filter(|s| !s.is_empty())
     }
 
     fn is_shallow(&self) -> bool {
-        self.run(&["rev-parse", "--is-shallow-repository"])
-            .is_ok_and(|s| s == "true")
+        self.run(&["rev-parse", "--is-shallow-repository"]).is_ok_and(|s| s == "true")
     }
 
     /// The text of `path` at `rev`, when it exists there.
@@ -112,40 +101,26 @@ pub fn ensure_history(
     base_ref: &str,
 ) -> Result<String, HistoryError> {
     if git.run(&["rev-parse", "--git-dir"]).is_err() {
-        let detail = git
-            .run(&["rev-parse", "--git-dir"])
-            .err()
-            .unwrap_or_default();
+        let detail = git.run(&["rev-parse", "--git-dir"]).err().unwrap_or_default();
         if detail.starts_with("cannot run git") {
             return Err(HistoryError::NoGit(detail));
         }
-        return Err(HistoryError::Missing {
-            what: "a git repository".into(),
-            detail,
-        });
+        return Err(HistoryError::Missing { what: "a git repository".into(), detail });
     }
     if let Some(mb) = complete(git, base, head) {
         return Ok(mb);
     }
     let mut last_error = String::new();
-    let shallow_depth = if git.is_shallow() {
-        vec!["--depth=50"]
-    } else {
-        Vec::new()
-    };
+    let shallow_depth = if git.is_shallow() { vec!["--depth=50"] } else { Vec::new() };
     if !(git.has_commit(base) && git.has_commit(head)) {
         tracing::info!("fetching the base and head commits");
         let by_sha = git.fetch(&shallow_depth, &[base.to_string(), head.to_string()]);
         if let Err(e) = by_sha {
             last_error = e;
             // Servers that refuse fetching by SHA still serve the pull request's ref and the base branch.
-            let mut refspecs = vec![format!(
-                "+refs/pull/{pr_number}/head:refs/remotes/origin/pr/{pr_number}"
-            )];
+            let mut refspecs = vec![format!("+refs/pull/{pr_number}/head:refs/remotes/origin/pr/{pr_number}")];
             if !base_ref.is_empty() {
-                refspecs.push(format!(
-                    "+refs/heads/{base_ref}:refs/remotes/origin/{base_ref}"
-                ));
+                refspecs.push(format!("+refs/heads/{base_ref}:refs/remotes/origin/{base_ref}"));
             }
             if let Err(e) = git.fetch(&shallow_depth, &refspecs) {
                 last_error = e;
@@ -181,21 +156,13 @@ pub fn ensure_history(
         (true, false) => format!("the head commit {head}"),
         (true, true) => format!("the merge base of {base} and {head}"),
     };
-    let detail = if last_error.is_empty() {
-        "fetching did not bring it".to_string()
-    } else {
-        last_error
-    };
+    let detail = if last_error.is_empty() { "fetching did not bring it".to_string() } else { last_error };
     Err(HistoryError::Missing { what, detail })
 }
 
 /// The merge base when both commits and it are present.
 fn complete(git: &Git, base: &str, head: &str) -> Option<String> {
-    if git.has_commit(base) && git.has_commit(head) {
-        git.merge_base(base, head)
-    } else {
-        None
-    }
+    if git.has_commit(base) && git.has_commit(head) { git.merge_base(base, head) } else { None }
 }
 
 /// Turns off libgit2's repository owner check for this process, so the engine can open a workspace owned by
@@ -211,30 +178,18 @@ pub fn trust_workspace_owner() {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
     fn git(dir: &Path, args: &[&str]) -> String {
         let out = Command::new("git")
-            .args([
-                "-c",
-                "user.name=t",
-                "-c",
-                "user.email=t@example.test",
-                "-c",
-                "init.defaultBranch=main",
-            ])
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.test", "-c", "init.defaultBranch=main"])
             .arg("-C")
             .arg(dir)
             .args(args)
             .output()
             .unwrap();
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
         String::from_utf8_lossy(&out.stdout).trim().to_string()
     }
 
@@ -294,9 +249,6 @@ mod tests {
         let missing = "0123456789012345678901234567890123456789";
         let err = ensure_history(&g, &base, missing, 99, "").unwrap_err();
         let text = err.to_string();
-        assert!(
-            text.contains("fetch-depth: 0") && text.contains(missing),
-            "{text}"
-        );
+        assert!(text.contains("fetch-depth: 0") && text.contains(missing), "{text}");
     }
 }

@@ -7,21 +7,18 @@
 pub mod checks;
 pub mod client;
 pub mod compose;
-pub mod engine;
 pub mod env;
 pub mod event;
 pub mod history;
 pub mod workflow;
 
-use crate::finding::Status;
 use crate::review::{Hunk, Review};
 use crate::settings::{AnalysisOptions, MeshLayer, parse_mesh_config, parse_project_config};
+use crate::source::SourceError;
+use crate::source::git::review_revisions;
 use checks::{Gate, annotations, gate, plan_check_run, plan_status};
 use client::{ApiError, ClientOptions, GitHub, Retry};
-use compose::{
-    ApiSide, ComposeOptions, Existing, ExistingComment, ExistingReview, ReviewDraft, compose,
-    parse_marker,
-};
+use compose::{ApiSide, ComposeOptions, Existing, ExistingComment, ExistingReview, ReviewDraft, compose, parse_marker};
 use env::{ActionEnv, ReviewEvent};
 use event::{EventKind, PullRequest};
 use history::Git;
@@ -71,57 +68,38 @@ pub fn run_with(env: ActionEnv, client: ClientOptions, stdout: &mut dyn Write) -
     };
     history::trust_workspace_owner();
     let git = Git::new(&env.workspace, token.as_deref());
-    let merge_base =
-        match history::ensure_history(&git, &pr.base_sha, &pr.head_sha, pr.number, &pr.base_ref) {
-            Ok(mb) => mb,
-            Err(e) => return setup_failure(stdout, &e.to_string(), token.as_deref()),
-        };
+    let merge_base = match history::ensure_history(&git, &pr.base_sha, &pr.head_sha, pr.number, &pr.base_ref) {
+        Ok(mb) => mb,
+        Err(e) => return setup_failure(stdout, &e.to_string(), token.as_deref()),
+    };
     let options = match analysis_options(&env, &git, &merge_base) {
         Ok(o) => o,
         Err(message) => return setup_failure(stdout, &message, token.as_deref()),
     };
-    let review = match engine::review_revisions(
-        &env.workspace,
-        &pr.base_sha,
-        &pr.head_sha,
-        &env.inputs.paths,
-        &options,
-    ) {
+    let review = match review_revisions(&env.workspace, &pr.base_sha, &pr.head_sha, &env.inputs.paths, &options) {
         Ok(r) => r,
-        Err(e) if e.wants_history() => {
-            let message =
-                format!("{e}. Check out the full history: give actions/checkout `fetch-depth: 0`");
-            return setup_failure(stdout, &message, token.as_deref());
+        // Its message names `fetch-depth: 0`.
+        Err(e @ (SourceError::MissingCommit { .. } | SourceError::NoMergeBase { .. })) => {
+            return setup_failure(stdout, &e.to_string(), token.as_deref());
         }
         Err(e) => return setup_failure(stdout, &format!("cannot review: {e}"), token.as_deref()),
     };
-    let head_files = fix_files(&review, &git, &pr.head_sha);
     let publish_input = Publish {
         env: &env,
         pr: &pr,
         kind,
         client,
         nonce: nonce(&env),
-        head_files,
-        summary: engine::render_summary(&review),
-        sarif: engine::render_sarif(&review),
+        summary: crate::report::markdown::render_review(&review),
+        sarif: crate::report::sarif::render_review(&review),
     };
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
-            return setup_failure(
-                stdout,
-                &format!("cannot start the async runtime: {e}"),
-                None,
-            );
+            return setup_failure(stdout, &format!("cannot start the async runtime: {e}"), None);
         }
     };
-    runtime
-        .block_on(publish(&publish_input, &review, stdout))
-        .exit_code
+    runtime.block_on(publish(&publish_input, &review, stdout)).exit_code
 }
 
 /// Reports a run that could not review: an `::error::` workflow command (visible on the run page) and exit 2.
@@ -131,10 +109,7 @@ fn setup_failure(out: &mut dyn Write, message: &str, token: Option<&str>) -> i32
         None => message.to_string(),
     };
     tracing::error!("{message}");
-    let line = format!(
-        "::error title=mtls-review::{}",
-        workflow::escape_data(&message)
-    );
+    let line = format!("::error title=mtls-review::{}", workflow::escape_data(&message));
     if let Err(e) = workflow::write_commands(out, &[line]) {
         tracing::warn!(error = %e, "cannot write to stdout");
     }
@@ -143,11 +118,7 @@ fn setup_failure(out: &mut dyn Write, message: &str, token: Option<&str>) -> i32
 
 /// Analysis options from the inputs: mesh settings, the meshConfig file (from the workspace) and the project
 /// config file (from the merge base, so that a change cannot silence its own findings).
-fn analysis_options(
-    env: &ActionEnv,
-    git: &Git,
-    merge_base: &str,
-) -> Result<AnalysisOptions, String> {
+fn analysis_options(env: &ActionEnv, git: &Git, merge_base: &str) -> Result<AnalysisOptions, String> {
     let inputs = &env.inputs;
     let mut cli = MeshLayer {
         root_namespace: inputs.root_namespace.clone(),
@@ -156,66 +127,26 @@ fn analysis_options(
     };
     if let Some(path) = &inputs.mesh_config {
         let full = env.workspace.join(path);
-        let text = std::fs::read_to_string(&full)
-            .map_err(|e| format!("cannot read mesh-config {path}: {e}"))?;
+        let text = std::fs::read_to_string(&full).map_err(|e| format!("cannot read mesh-config {path}: {e}"))?;
         cli = cli.or(&parse_mesh_config(path, &text).map_err(|e| format!("mesh-config: {e}"))?);
     }
-    let mut options = AnalysisOptions {
-        cli,
-        suggest_mode: inputs.suggest_mode,
-        ..AnalysisOptions::default()
-    };
+    let mut options = AnalysisOptions { cli, suggest_mode: inputs.suggest_mode, ..AnalysisOptions::default() };
     if let Some(path) = &inputs.config {
         match git.show(merge_base, path) {
-            Some(text) => {
-                options.project =
-                    parse_project_config(path, &text).map_err(|e| format!("config: {e}"))?
-            }
-            None => tracing::warn!(
-                path,
-                "the config file is not on the base side; using defaults"
-            ),
+            Some(text) => options.project = parse_project_config(path, &text).map_err(|e| format!("config: {e}"))?,
+            None => tracing::warn!(path, "the config file is not on the base side; using defaults"),
         }
     }
     Ok(options)
 }
 
-/// The head-side text of every file a fix touches (for suggestions and diff blocks).
-fn fix_files(review: &Review, git: &Git, head: &str) -> BTreeMap<String, String> {
-    let paths: BTreeSet<&str> = review
-        .findings
-        .iter()
-        .filter(|f| f.status == Status::Introduced)
-        .filter_map(|f| f.fix.as_ref().map(|x| x.path.as_str()))
-        .collect();
-    paths
-        .into_iter()
-        .filter_map(|p| git.show(head, p).map(|t| (p.to_string(), t)))
-        .collect()
-}
-
 /// A marker value unique to this run.
 fn nonce(env: &ActionEnv) -> String {
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
     let attempt = std::env::var("GITHUB_RUN_ATTEMPT").unwrap_or_else(|_| "1".into());
-    let run: String = env
-        .run_id
-        .as_deref()
-        .unwrap_or("local")
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .collect();
-    let attempt: String = attempt
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .collect();
-    format!(
-        "{run}-{attempt}-{:x}",
-        nanos ^ u128::from(std::process::id())
-    )
+    let run: String = env.run_id.as_deref().unwrap_or("local").chars().filter(char::is_ascii_alphanumeric).collect();
+    let attempt: String = attempt.chars().filter(char::is_ascii_alphanumeric).collect();
+    format!("{run}-{attempt}-{:x}", nanos ^ u128::from(std::process::id()))
 }
 
 /// What [`publish`] needs besides the review.
@@ -227,8 +158,6 @@ pub struct Publish<'a> {
     pub client: ClientOptions,
     /// Unique per run: recognises our own review if its POST got no answer.
     pub nonce: String,
-    /// Head-side text of the files fixes touch.
-    pub head_files: BTreeMap<String, String>,
     /// The Markdown summary of the review.
     pub summary: String,
     /// The review as SARIF JSON.
@@ -291,19 +220,10 @@ pub async fn publish(p: &Publish<'_>, review: &Review, stdout: &mut dyn Write) -
         }
     };
     let Ok((owner, repo)) = p.env.owner_repo() else {
-        fall_back(
-            &mut out,
-            review,
-            stdout,
-            format!("GITHUB_REPOSITORY `{}` is not owner/name", p.env.repository),
-        );
+        fall_back(&mut out, review, stdout, format!("GITHUB_REPOSITORY `{}` is not owner/name", p.env.repository));
         return out;
     };
-    let api = Api {
-        gh,
-        repo: format!("/repos/{owner}/{repo}"),
-        number: p.pr.number,
-    };
+    let api = Api { gh, repo: format!("/repos/{owner}/{repo}"), number: p.pr.number };
 
     let mut delivered = true;
     let mut forbidden: Option<String> = None;
@@ -320,12 +240,7 @@ pub async fn publish(p: &Publish<'_>, review: &Review, stdout: &mut dyn Write) -
     if let Some(reason) = forbidden {
         fall_back(&mut out, review, stdout, reason);
     } else if !delivered {
-        fall_back(
-            &mut out,
-            review,
-            stdout,
-            "the GitHub API did not take the report".into(),
-        );
+        fall_back(&mut out, review, stdout, "the GitHub API did not take the report".into());
     }
     out
 }
@@ -334,9 +249,7 @@ fn note_failure(out: &mut Outcome, forbidden: &mut Option<String>, what: &str, e
     tracing::warn!(error = %e, "{what} not delivered");
     out.problems.push(format!("{what}: {e}"));
     if e.is_forbidden() && forbidden.is_none() {
-        *forbidden = Some(format!(
-            "the token may not write to this pull request ({e})"
-        ));
+        *forbidden = Some(format!("the token may not write to this pull request ({e})"));
     }
 }
 
@@ -373,14 +286,10 @@ fn write_local_files(p: &Publish<'_>, out: &mut Outcome) {
 
 /// Prints every introduced finding as a workflow command. Never fails the job.
 fn fall_back(out: &mut Outcome, review: &Review, stdout: &mut dyn Write, reason: String) {
-    tracing::warn!(
-        "{reason}: reporting the findings as workflow annotations and in the step summary"
-    );
+    tracing::warn!("{reason}: reporting the findings as workflow annotations and in the step summary");
     let mut lines = vec![format!(
         "::notice title=mtls-review::{}",
-        workflow::escape_data(&format!(
-            "{reason}; findings are shown as annotations and on the run's summary page"
-        ))
+        workflow::escape_data(&format!("{reason}; findings are shown as annotations and on the run's summary page"))
     )];
     lines.extend(workflow::annotation_commands(review));
     if let Err(e) = workflow::write_commands(stdout, &lines) {
@@ -417,23 +326,12 @@ impl Api {
     }
 
     async fn list_reviews(&self) -> Result<Vec<ExistingReview>, ApiError> {
-        Ok(self
-            .gh
-            .get_all(&self.reviews())
-            .await?
-            .into_iter()
-            .filter_map(|v| serde_json::from_value(v).ok())
-            .collect())
+        Ok(self.gh.get_all(&self.reviews()).await?.into_iter().filter_map(|v| serde_json::from_value(v).ok()).collect())
     }
 }
 
 /// Lists what is there, composes, posts the review, then cleans up our old comments.
-async fn review_step(
-    api: &Api,
-    p: &Publish<'_>,
-    review: &Review,
-    out: &mut Outcome,
-) -> Result<(), ApiError> {
+async fn review_step(api: &Api, p: &Publish<'_>, review: &Review, out: &mut Outcome) -> Result<(), ApiError> {
     // Without the existing comments a re-run could repeat itself: no listing, no review.
     let comments = api.list_comments().await?;
     let reviews = match api.list_reviews().await {
@@ -450,8 +348,7 @@ async fn review_step(
         nonce: p.nonce.clone(),
         summary: p.summary.clone(),
         max_inline: compose::DEFAULT_MAX_INLINE,
-        docs_base: engine::RULE_DOCS_BASE.to_string(),
-        head_files: p.head_files.clone(),
+        docs_base: crate::report::DEFAULT_DOCS_URL.to_string(),
         fail_on: p.env.inputs.fail_on,
     };
     let plan = compose(review, &Existing { comments, reviews }, &options);
@@ -470,23 +367,12 @@ async fn review_step(
         tracing::info!("nothing new to say: no review posted");
     }
     for id in &plan.deletions {
-        api.gh
-            .delete(&format!("{}/pulls/comments/{id}", api.repo))
-            .await?;
+        api.gh.delete(&format!("{}/pulls/comments/{id}", api.repo)).await?;
         out.deleted += 1;
     }
     for reply in &plan.replies {
-        let path = format!(
-            "{}/pulls/{}/comments/{}/replies",
-            api.repo, api.number, reply.comment_id
-        );
-        api.gh
-            .post(
-                &path,
-                &serde_json::json!({ "body": reply.body }),
-                Retry::OnlyIfNotProcessed,
-            )
-            .await?;
+        let path = format!("{}/pulls/{}/comments/{}/replies", api.repo, api.number, reply.comment_id);
+        api.gh.post(&path, &serde_json::json!({ "body": reply.body }), Retry::OnlyIfNotProcessed).await?;
         out.replied += 1;
     }
     for id in &plan.dismissals {
@@ -518,25 +404,18 @@ async fn post_review(api: &Api, mut draft: ReviewDraft) -> Result<(Option<u64>, 
     let mut refusals = 0;
     loop {
         let request = draft.request();
-        let result = api
-            .gh
-            .post(&api.reviews(), &request, Retry::OnlyIfNotProcessed)
-            .await;
+        let result = api.gh.post(&api.reviews(), &request, Retry::OnlyIfNotProcessed).await;
         match result {
             Ok(resp) => {
-                let id = resp
-                    .json::<serde_json::Value>("review")
-                    .ok()
-                    .and_then(|v| v.get("id").and_then(|i| i.as_u64()));
+                let id =
+                    resp.json::<serde_json::Value>("review").ok().and_then(|v| v.get("id").and_then(|i| i.as_u64()));
                 tracing::info!(?id, comments = request.comments.len(), "review posted");
                 return Ok((id, request.comments.len()));
             }
             Err(e) if e.status() == Some(422) => {
                 refusals += 1;
                 tracing::warn!(error = %e, "GitHub refused the review");
-                if draft.event == ReviewEvent::RequestChanges
-                    && e.message().contains("own pull request")
-                {
+                if draft.event == ReviewEvent::RequestChanges && e.message().contains("own pull request") {
                     // The token's user wrote the pull request: GitHub allows only comments then.
                     draft.event = ReviewEvent::Comment;
                     continue;
@@ -544,19 +423,12 @@ async fn post_review(api: &Api, mut draft: ReviewDraft) -> Result<(Option<u64>, 
                 if draft.inline.is_empty() || refusals > 2 {
                     return Err(e);
                 }
-                let mut refused = if refusals == 1 {
-                    refused_by_diff(api, &draft).await
-                } else {
-                    BTreeSet::new()
-                };
+                let mut refused = if refusals == 1 { refused_by_diff(api, &draft).await } else { BTreeSet::new() };
                 if refused.is_empty() {
                     // Nothing identifiable: keep the findings, in the body.
                     refused = (0..draft.inline.len()).collect();
                 }
-                tracing::info!(
-                    moved = refused.len(),
-                    "moving refused comments to the review body"
-                );
+                tracing::info!(moved = refused.len(), "moving refused comments to the review body");
                 draft.move_to_body(&refused);
             }
             Err(e) if e.may_have_landed() => {
@@ -567,10 +439,8 @@ async fn post_review(api: &Api, mut draft: ReviewDraft) -> Result<(Option<u64>, 
                         return Ok((Some(id).filter(|i| *i != 0), draft.inline.len()));
                     }
                     Ok(None) if unanswered <= options.max_retries => {
-                        let delay = options
-                            .initial_backoff
-                            .saturating_mul(1 << unanswered.min(16))
-                            .min(options.max_backoff);
+                        let delay =
+                            options.initial_backoff.saturating_mul(1 << unanswered.min(16)).min(options.max_backoff);
                         tracing::warn!(error = %e, ?delay, "the review did not land; posting again");
                         tokio::time::sleep(delay).await;
                     }
@@ -590,25 +460,13 @@ async fn post_review(api: &Api, mut draft: ReviewDraft) -> Result<(Option<u64>, 
 /// Looks for this run's markers: on the review comments when the review has inline comments, else on the
 /// reviews. `Some(id)` when found (id 0 when only a comment shows it).
 async fn landed(api: &Api, draft: &ReviewDraft) -> Result<Option<u64>, ApiError> {
-    let ours =
-        |body: &str| parse_marker(body).is_some_and(|m| m.fields.get("run") == Some(&draft.nonce));
+    let ours = |body: &str| parse_marker(body).is_some_and(|m| m.fields.get("run") == Some(&draft.nonce));
     if draft.inline.is_empty() {
-        Ok(api
-            .list_reviews()
-            .await?
-            .into_iter()
-            .find(|r| r.body.as_deref().is_some_and(ours))
-            .map(|r| r.id))
+        Ok(api.list_reviews().await?.into_iter().find(|r| r.body.as_deref().is_some_and(ours)).map(|r| r.id))
     } else {
         let comments: Vec<serde_json::Value> = api.gh.get_all(&api.review_comments()).await?;
-        let found = comments
-            .iter()
-            .find(|c| c.get("body").and_then(|b| b.as_str()).is_some_and(ours));
-        Ok(found.map(|c| {
-            c.get("pull_request_review_id")
-                .and_then(|i| i.as_u64())
-                .unwrap_or(0)
-        }))
+        let found = comments.iter().find(|c| c.get("body").and_then(|b| b.as_str()).is_some_and(ours));
+        Ok(found.map(|c| c.get("pull_request_review_id").and_then(|i| i.as_u64()).unwrap_or(0)))
     }
 }
 
@@ -622,11 +480,7 @@ struct PrFile {
 
 /// The inline comments whose lines are not in GitHub's own diff of the pull request (its files' patches).
 async fn refused_by_diff(api: &Api, draft: &ReviewDraft) -> BTreeSet<usize> {
-    let files = match api
-        .gh
-        .get_all(&format!("{}/pulls/{}/files", api.repo, api.number))
-        .await
-    {
+    let files = match api.gh.get_all(&format!("{}/pulls/{}/files", api.repo, api.number)).await {
         Ok(f) => f,
         Err(e) => {
             tracing::warn!(error = %e, "cannot list the pull request's files");
@@ -636,12 +490,7 @@ async fn refused_by_diff(api: &Api, draft: &ReviewDraft) -> BTreeSet<usize> {
     let hunks: BTreeMap<String, Vec<Hunk>> = files
         .into_iter()
         .filter_map(|v| serde_json::from_value::<PrFile>(v).ok())
-        .map(|f| {
-            (
-                f.filename,
-                f.patch.as_deref().map(patch_hunks).unwrap_or_default(),
-            )
-        })
+        .map(|f| (f.filename, f.patch.as_deref().map(patch_hunks).unwrap_or_default()))
         .collect();
     draft
         .inline
@@ -654,10 +503,9 @@ async fn refused_by_diff(api: &Api, draft: &ReviewDraft) -> BTreeSet<usize> {
                 ApiSide::Right => crate::finding::Side::Head,
             };
             let start = c.start_line.unwrap_or(c.line);
-            let fits = hunks.get(&c.path).is_some_and(|hs| {
-                hs.iter()
-                    .any(|h| h.contains(side, start) && h.contains(side, c.line))
-            });
+            let fits = hunks
+                .get(&c.path)
+                .is_some_and(|hs| hs.iter().any(|h| h.contains(side, start) && h.contains(side, c.line)));
             !fits
         })
         .map(|(i, _)| i)
@@ -681,12 +529,7 @@ pub fn patch_hunks(patch: &str) -> Vec<Hunk> {
             let (new, _) = rest.split_once(" @@")?;
             let (base_start, base_lines) = range(old)?;
             let (head_start, head_lines) = range(new)?;
-            Some(Hunk {
-                base_start,
-                base_lines,
-                head_start,
-                head_lines,
-            })
+            Some(Hunk { base_start, base_lines, head_start, head_lines })
         })
         .collect()
 }
@@ -695,12 +538,7 @@ pub fn patch_hunks(patch: &str) -> Vec<Hunk> {
 async fn sticky_summary(api: &Api, p: &Publish<'_>) -> Result<(), ApiError> {
     let list = format!("{}/issues/{}/comments", api.repo, api.number);
     let comments = api.gh.get_all(&list).await?;
-    let body = format!(
-        "{}\n{}\n\n_Head: {}_\n",
-        compose::summary_marker(),
-        p.summary.trim_end(),
-        p.pr.head_sha
-    );
+    let body = format!("{}\n{}\n\n_Head: {}_\n", compose::summary_marker(), p.summary.trim_end(), p.pr.head_sha);
     let body: String = body.chars().take(compose::MAX_BODY_CHARS).collect();
     let ours = comments.iter().find_map(|c| {
         let text = c.get("body")?.as_str()?;
@@ -710,34 +548,18 @@ async fn sticky_summary(api: &Api, p: &Publish<'_>) -> Result<(), ApiError> {
     match ours {
         Some((_, text)) if text == body => Ok(()),
         Some((id, _)) => {
-            api.gh
-                .patch(
-                    &format!("{}/issues/comments/{id}", api.repo),
-                    &serde_json::json!({ "body": body }),
-                )
-                .await?;
+            api.gh.patch(&format!("{}/issues/comments/{id}", api.repo), &serde_json::json!({ "body": body })).await?;
             Ok(())
         }
         None => {
-            api.gh
-                .post(
-                    &list,
-                    &serde_json::json!({ "body": body }),
-                    Retry::OnlyIfNotProcessed,
-                )
-                .await?;
+            api.gh.post(&list, &serde_json::json!({ "body": body }), Retry::OnlyIfNotProcessed).await?;
             Ok(())
         }
     }
 }
 
 /// The check run (annotations 50 per request); a commit status when check runs are refused.
-async fn check_step(
-    api: &Api,
-    p: &Publish<'_>,
-    review: &Review,
-    gate: &Gate,
-) -> Result<(), ApiError> {
+async fn check_step(api: &Api, p: &Publish<'_>, review: &Review, gate: &Gate) -> Result<(), ApiError> {
     let name = &p.env.inputs.check_name;
     let plan = plan_check_run(
         name,
@@ -748,28 +570,15 @@ async fn check_step(
         p.env.run_url(),
         p.env.run_id.clone(),
     );
-    let created = api
-        .gh
-        .post(
-            &format!("{}/check-runs", api.repo),
-            &plan.create,
-            Retry::Idempotent,
-        )
-        .await;
+    let created = api.gh.post(&format!("{}/check-runs", api.repo), &plan.create, Retry::Idempotent).await;
     match created {
         Ok(resp) => {
-            let id = resp
-                .json::<serde_json::Value>("check run")?
-                .get("id")
-                .and_then(|i| i.as_u64())
-                .ok_or_else(|| ApiError::Decode {
-                    what: "check run".into(),
-                    message: "no id in the answer".into(),
+            let id =
+                resp.json::<serde_json::Value>("check run")?.get("id").and_then(|i| i.as_u64()).ok_or_else(|| {
+                    ApiError::Decode { what: "check run".into(), message: "no id in the answer".into() }
                 })?;
             for update in &plan.updates {
-                api.gh
-                    .patch(&format!("{}/check-runs/{id}", api.repo), update)
-                    .await?;
+                api.gh.patch(&format!("{}/check-runs/{id}", api.repo), update).await?;
             }
             tracing::info!(id, conclusion = ?gate.conclusion, "check run created");
             Ok(())
@@ -777,20 +586,13 @@ async fn check_step(
         Err(e) => {
             tracing::warn!(error = %e, "cannot create a check run; setting a commit status instead");
             let status = plan_status(name, gate, p.env.run_url());
-            api.gh
-                .post(
-                    &format!("{}/statuses/{}", api.repo, p.pr.head_sha),
-                    &status,
-                    Retry::Idempotent,
-                )
-                .await?;
+            api.gh.post(&format!("{}/statuses/{}", api.repo, p.pr.head_sha), &status, Retry::Idempotent).await?;
             Ok(())
         }
     }
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -800,18 +602,8 @@ mod tests {
         assert_eq!(
             patch_hunks(patch),
             vec![
-                Hunk {
-                    base_start: 1,
-                    base_lines: 3,
-                    head_start: 1,
-                    head_lines: 4
-                },
-                Hunk {
-                    base_start: 10,
-                    base_lines: 1,
-                    head_start: 11,
-                    head_lines: 0
-                },
+                Hunk { base_start: 1, base_lines: 3, head_start: 1, head_lines: 4 },
+                Hunk { base_start: 10, base_lines: 1, head_start: 11, head_lines: 0 },
             ]
         );
     }

@@ -9,9 +9,7 @@ use std::path::Path;
 
 /// Escapes a workflow command's message (`%`, CR, LF), as the runner's toolkit does.
 pub fn escape_data(s: &str) -> String {
-    s.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
+    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
 }
 
 /// Escapes a workflow command's property value: as data, plus `:` and `,` which delimit properties.
@@ -23,11 +21,7 @@ pub fn escape_property(s: &str) -> String {
 /// Findings only on deleted lines have no head file to point at: they carry the base path in the message.
 pub fn annotation_commands(review: &Review) -> Vec<String> {
     let mut out = Vec::new();
-    for f in review
-        .findings
-        .iter()
-        .filter(|f| f.status == Status::Introduced)
-    {
+    for f in review.findings.iter().filter(|f| f.status == Status::Introduced) {
         let level = match f.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
@@ -45,14 +39,8 @@ pub fn annotation_commands(review: &Review) -> Vec<String> {
                 escape_data(&message)
             )),
             None => {
-                let at = format!(
-                    " (removed from {} line {})",
-                    f.location.path, f.location.line
-                );
-                out.push(format!(
-                    "::{level} title={title}::{}",
-                    escape_data(&(message + &at))
-                ));
+                let at = format!(" (removed from {} line {})", f.location.path, f.location.line);
+                out.push(format!("::{level} title={title}::{}", escape_data(&(message + &at))));
             }
         }
     }
@@ -79,19 +67,13 @@ pub fn write_commands(out: &mut dyn Write, lines: &[String]) -> std::io::Result<
 
 /// Appends Markdown to the step summary file.
 pub fn append_step_summary(path: &Path, markdown: &str) -> std::io::Result<()> {
-    let mut f = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)?;
+    let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
     writeln!(f, "{}", markdown.trim_end())
 }
 
 /// Appends `name=value` step outputs (values are single-line: counts and a path).
 pub fn write_outputs(path: &Path, outputs: &[(&str, String)]) -> std::io::Result<()> {
-    let mut f = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)?;
+    let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
     for (k, v) in outputs {
         // A newline in a value would start a new output: use the delimiter form then.
         if v.contains('\n') {
@@ -104,7 +86,6 @@ pub fn write_outputs(path: &Path, outputs: &[(&str, String)]) -> std::io::Result
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -164,11 +164,21 @@ fn err(path: &str, line: usize, message: impl Into<String>, kind: ErrorKind) -> 
 fn load_file_inner(path: &str, bytes: &[u8], limits: &Limits) -> LoadedFile {
     let mut out = LoadedFile::default();
     if bytes.len() > limits.max_file_bytes {
-        out.errors.push(err(path, 1, format!("file is larger than {} bytes; refused", limits.max_file_bytes), ErrorKind::Limit));
+        out.errors.push(err(
+            path,
+            1,
+            format!("file is larger than {} bytes; refused", limits.max_file_bytes),
+            ErrorKind::Limit,
+        ));
         return out;
     }
     if bytes.starts_with(b"version https://git-lfs.github.com/spec/") {
-        out.errors.push(err(path, 1, "Git LFS pointer file; skipped (its content is not in the repository)", ErrorKind::Skipped));
+        out.errors.push(err(
+            path,
+            1,
+            "Git LFS pointer file; skipped (its content is not in the repository)",
+            ErrorKind::Skipped,
+        ));
         return out;
     }
     let (bom, body) = match bytes.strip_prefix(b"\xEF\xBB\xBF") {
@@ -187,15 +197,18 @@ fn load_file_inner(path: &str, bytes: &[u8], limits: &Limits) -> LoadedFile {
         out.errors.push(err(path, 1, "file contains NUL bytes (binary?); skipped", ErrorKind::Encoding));
         return out;
     }
-    let source = Arc::new(SourceText { path: path.to_string(), text: text.to_string(), crlf: text.contains("\r\n"), bom });
+    let source =
+        Arc::new(SourceText { path: path.to_string(), text: text.to_string(), crlf: text.contains("\r\n"), bom });
     let stream = yaml::parse_stream(text, limits);
+    // Errors at end of input point one past the last line; keep them on a line that exists.
+    let last_line = text.trim_end_matches(['\n', '\r']).split('\n').count().max(1);
     for e in &stream.errors {
         let kind = if e.message.contains("refused") || e.message.contains("documents in one file") {
             ErrorKind::Limit
         } else {
             ErrorKind::Parse
         };
-        out.errors.push(err(path, e.line, e.message.clone(), kind));
+        out.errors.push(err(path, e.line.min(last_line), e.message.clone(), kind));
     }
     let path_arc: Arc<str> = Arc::from(path);
     let kustomization = is_kustomization(path);
@@ -221,7 +234,10 @@ fn load_file_inner(path: &str, bytes: &[u8], limits: &Limits) -> LoadedFile {
             out.errors.push(err(
                 path,
                 d.line,
-                format!("duplicate key `{}` (first at line {}); the last value is used, as Kubernetes does", d.key, d.first_line),
+                format!(
+                    "duplicate key `{}` (first at line {}); the last value is used, as Kubernetes does",
+                    d.key, d.first_line
+                ),
                 ErrorKind::DuplicateKey,
             ));
         }
@@ -242,7 +258,13 @@ fn load_file_inner(path: &str, bytes: &[u8], limits: &Limits) -> LoadedFile {
     out
 }
 
-fn make_object(path: &Arc<str>, tree: &Arc<YamlDoc>, root: NodeId, doc_index: usize, list_index: Option<usize>) -> Option<Object> {
+fn make_object(
+    path: &Arc<str>,
+    tree: &Arc<YamlDoc>,
+    root: NodeId,
+    doc_index: usize,
+    list_index: Option<usize>,
+) -> Option<Object> {
     if !tree.is_map(root) {
         return None;
     }
@@ -260,7 +282,10 @@ fn make_object(path: &Arc<str>, tree: &Arc<YamlDoc>, root: NodeId, doc_index: us
         let n = tree.node(root);
         (n.line, n.end_line)
     } else {
-        (tree.marker_line.map(|l| l + 1).unwrap_or(tree.start_line).min(tree.node(root).line), tree.end_line.max(tree.node(root).end_line))
+        (
+            tree.marker_line.map(|l| l + 1).unwrap_or(tree.start_line).min(tree.node(root).line),
+            tree.end_line.max(tree.node(root).end_line),
+        )
     };
     Some(Object {
         path: path.clone(),
@@ -304,7 +329,10 @@ mod tests {
 
     #[test]
     fn bom_crlf_json() {
-        let f = load("a.json", "\u{feff}{\r\n \"apiVersion\": \"v1\",\r\n \"kind\": \"Namespace\",\r\n \"metadata\": {\"name\": \"x\"}\r\n}\r\n");
+        let f = load(
+            "a.json",
+            "\u{feff}{\r\n \"apiVersion\": \"v1\",\r\n \"kind\": \"Namespace\",\r\n \"metadata\": {\"name\": \"x\"}\r\n}\r\n",
+        );
         assert!(f.errors.is_empty(), "{:?}", f.errors);
         assert_eq!(f.objects.len(), 1);
         assert_eq!(f.objects[0].field_lines(&["metadata", "name"]), Some((4, 4)));
@@ -323,7 +351,10 @@ mod tests {
 
     #[test]
     fn kustomization_namespace() {
-        let f = load("apps/kustomization.yaml", "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: payments\nresources: [a.yaml]\n");
+        let f = load(
+            "apps/kustomization.yaml",
+            "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: payments\nresources: [a.yaml]\n",
+        );
         assert_eq!(f.kustomize_namespace.as_deref(), Some("payments"));
         assert!(f.objects.is_empty());
     }

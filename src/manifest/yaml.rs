@@ -26,12 +26,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits {
-            max_file_bytes: 8 * 1024 * 1024,
-            max_depth: 128,
-            max_documents: 20_000,
-            max_nodes: 2_000_000,
-        }
+        Limits { max_file_bytes: 8 * 1024 * 1024, max_depth: 128, max_documents: 20_000, max_nodes: 2_000_000 }
     }
 }
 
@@ -48,9 +43,18 @@ pub enum Style {
 /// A node's value.
 #[derive(Debug, Clone)]
 pub enum Value {
-    Scalar { text: String, style: Style },
-    Seq { items: Vec<NodeId>, flow: bool },
-    Map { entries: Vec<(NodeId, NodeId)>, flow: bool },
+    Scalar {
+        text: String,
+        style: Style,
+    },
+    Seq {
+        items: Vec<NodeId>,
+        flow: bool,
+    },
+    Map {
+        entries: Vec<(NodeId, NodeId)>,
+        flow: bool,
+    },
     /// An alias: points at the anchored node, which is not copied.
     Alias(NodeId),
 }
@@ -155,10 +159,7 @@ impl YamlDoc {
     }
 
     pub fn is_flow(&self, id: NodeId) -> bool {
-        matches!(
-            self.nodes[self.resolve(id)].value,
-            Value::Map { flow: true, .. } | Value::Seq { flow: true, .. }
-        )
+        matches!(self.nodes[self.resolve(id)].value, Value::Map { flow: true, .. } | Value::Seq { flow: true, .. })
     }
 
     /// Looks a key up in a mapping: the last occurrence wins (as Kubernetes decodes), then `<<` merge keys.
@@ -380,10 +381,9 @@ fn parse_chunk(chunk: &str, first_line: usize, lines: &[&str], limits: &Limits) 
                 }
             }
             Event::Alias(anchor) => {
-                let target = *anchors.get(&anchor).ok_or_else(|| YamlError {
-                    line,
-                    message: "alias to an unknown anchor".to_string(),
-                })?;
+                let target = *anchors
+                    .get(&anchor)
+                    .ok_or_else(|| YamlError { line, message: "alias to an unknown anchor".to_string() })?;
                 new_node = Some((Node { value: Value::Alias(target), line, col, end_line: line }, 0, false));
             }
             Event::Scalar(text, style, anchor, _tag) => {
@@ -395,17 +395,27 @@ fn parse_chunk(chunk: &str, first_line: usize, lines: &[&str], limits: &Limits) 
                     ScalarStyle::Folded => Style::Folded,
                 };
                 let end_line = (span.end.line() + off).max(line);
-                new_node =
-                    Some((Node { value: Value::Scalar { text: text.into_owned(), style }, line, col, end_line }, anchor, false));
+                new_node = Some((
+                    Node { value: Value::Scalar { text: text.into_owned(), style }, line, col, end_line },
+                    anchor,
+                    false,
+                ));
             }
             Event::SequenceStart(anchor, _) => {
                 let flow = char_at(lines, line, col) == Some('[');
-                new_node = Some((Node { value: Value::Seq { items: Vec::new(), flow }, line, col, end_line: line }, anchor, true));
+                new_node = Some((
+                    Node { value: Value::Seq { items: Vec::new(), flow }, line, col, end_line: line },
+                    anchor,
+                    true,
+                ));
             }
             Event::MappingStart(anchor, _) => {
                 let flow = char_at(lines, line, col) == Some('{');
-                new_node =
-                    Some((Node { value: Value::Map { entries: Vec::new(), flow }, line, col, end_line: line }, anchor, true));
+                new_node = Some((
+                    Node { value: Value::Map { entries: Vec::new(), flow }, line, col, end_line: line },
+                    anchor,
+                    true,
+                ));
             }
             Event::SequenceEnd | Event::MappingEnd => {
                 let frame = stack.pop().ok_or_else(|| YamlError { line, message: "unbalanced collection".into() })?;
@@ -418,7 +428,10 @@ fn parse_chunk(chunk: &str, first_line: usize, lines: &[&str], limits: &Limits) 
         }
         if let Some((node, anchor, opens)) = new_node {
             if doc.nodes.len() >= limits.max_nodes {
-                return Err(YamlError { line, message: format!("more than {} nodes in one document; refused", limits.max_nodes) });
+                return Err(YamlError {
+                    line,
+                    message: format!("more than {} nodes in one document; refused", limits.max_nodes),
+                });
             }
             let id = doc.nodes.len();
             doc.nodes.push(node);
@@ -428,7 +441,10 @@ fn parse_chunk(chunk: &str, first_line: usize, lines: &[&str], limits: &Limits) 
             attach(&mut doc, &mut stack, id)?;
             if opens {
                 if stack.len() >= limits.max_depth {
-                    return Err(YamlError { line, message: format!("nesting deeper than {} levels; refused", limits.max_depth) });
+                    return Err(YamlError {
+                        line,
+                        message: format!("nesting deeper than {} levels; refused", limits.max_depth),
+                    });
                 }
                 stack.push(Frame { id, pending_key: None, seen: HashMap::new() });
             }
@@ -440,7 +456,9 @@ fn parse_chunk(chunk: &str, first_line: usize, lines: &[&str], limits: &Limits) 
 fn child_max_end(doc: &YamlDoc, id: NodeId) -> usize {
     match &doc.nodes[id].value {
         Value::Seq { items, .. } => items.iter().map(|c| doc.nodes[*c].end_line).max().unwrap_or(0),
-        Value::Map { entries, .. } => entries.iter().map(|(k, v)| doc.nodes[*k].end_line.max(doc.nodes[*v].end_line)).max().unwrap_or(0),
+        Value::Map { entries, .. } => {
+            entries.iter().map(|(k, v)| doc.nodes[*k].end_line.max(doc.nodes[*v].end_line)).max().unwrap_or(0)
+        }
         _ => 0,
     }
 }
@@ -547,7 +565,9 @@ mod tests {
         let mut t = String::from("a: &a [x, x, x, x, x, x, x, x, x]\n");
         for i in 0..30 {
             let prev = if i == 0 { "a".to_string() } else { format!("a{}", i - 1) };
-            t.push_str(&format!("a{i}: &a{i} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"));
+            t.push_str(&format!(
+                "a{i}: &a{i} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"
+            ));
         }
         let s = parse(&t);
         assert!(s.errors.is_empty());

@@ -1,9 +1,18 @@
 //! Change review: base vs head. Matches findings by identity (introduced / existing / resolved), anchors
 //! introduced findings on the changed lines that caused them, and compares posture before and after.
 
+pub mod build;
+pub mod diff;
+pub mod posture;
+
+pub use build::{ReviewInput, TreeFile, review};
+
 use crate::finding::{Finding, LoadError, Side};
+use crate::manifest::SourceText;
 use crate::settings::MeshSettings;
 use serde::Serialize;
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// One diff hunk of a file, as a unified diff with 3 lines of context (what GitHub shows on the PR page).
 /// Lines are 1-based; a `*_lines` of 0 means the hunk has no lines on that side.
@@ -41,9 +50,18 @@ pub struct FileChange {
     pub deleted: Vec<(usize, usize)>,
 }
 
-/// The result of reviewing a change.
-#[derive(Debug, Clone, Serialize)]
+/// The result of reviewing a change (or, with `diff == false`, of checking one snapshot).
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct Review {
+    /// True for a base-vs-head review; false for a single snapshot (every finding `existing`).
+    #[serde(skip)]
+    pub diff: bool,
+    /// Head-side (or snapshot) source texts by path, for rendering source lines.
+    #[serde(skip)]
+    pub head_sources: BTreeMap<String, Arc<SourceText>>,
+    /// Base-side source texts by path.
+    #[serde(skip)]
+    pub base_sources: BTreeMap<String, Arc<SourceText>>,
     /// Introduced, existing and resolved findings (introduced ones carry `anchors`), in report order.
     pub findings: Vec<Finding>,
     /// Files that could not be read or parsed, on the head side; `introduced` when the change added or modified them.

@@ -12,6 +12,9 @@ pub mod tis0501;
 pub mod tis0502;
 pub mod tis0503;
 
+#[cfg(test)]
+mod kiali_conformance_tests;
+
 /// A rule's metadata and check.
 pub struct Rule {
     pub code: &'static str,
@@ -112,7 +115,9 @@ pub(crate) mod testing {
 
     /// A PeerAuthentication document.
     pub fn pa(ns: &str, name: &str, mode: Option<&str>, selector: bool) -> String {
-        let mut s = format!("---\napiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata:\n  name: {name}\n  namespace: {ns}\nspec:\n");
+        let mut s = format!(
+            "---\napiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata:\n  name: {name}\n  namespace: {ns}\nspec:\n"
+        );
         if selector {
             s.push_str("  selector:\n    matchLabels:\n      app: x\n");
         }
@@ -125,7 +130,9 @@ pub(crate) mod testing {
 
     /// A DestinationRule document with a top-level tls mode (`None`: no tls block).
     pub fn dr(ns: &str, name: &str, host: &str, mode: Option<&str>) -> String {
-        let mut s = format!("---\napiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata:\n  name: {name}\n  namespace: {ns}\nspec:\n  host: \"{host}\"\n");
+        let mut s = format!(
+            "---\napiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata:\n  name: {name}\n  namespace: {ns}\nspec:\n  host: \"{host}\"\n"
+        );
         if let Some(m) = mode {
             s.push_str(&format!("  trafficPolicy:\n    tls:\n      mode: {m}\n"));
         }

@@ -63,10 +63,17 @@ fn check(mesh: &Mesh) -> Vec<RuleFinding> {
                 edits: vec![FixEdit::SetField { object: p.obj, field: PA_MODE, value: mode.clone() }],
             }],
             None => vec![FixPlan {
-                description: format!("add a namespace-wide PeerAuthentication with mTLS mode {mode} to namespace `{}`", dr.namespace),
+                description: format!(
+                    "add a namespace-wide PeerAuthentication with mTLS mode {mode} to namespace `{}`",
+                    dr.namespace
+                ),
                 edits: vec![FixEdit::AddObject {
                     after: dr.obj,
-                    object: NewObject::PeerAuthentication { namespace: dr.namespace.clone(), name_base: "default", mode },
+                    object: NewObject::PeerAuthentication {
+                        namespace: dr.namespace.clone(),
+                        name_base: "default",
+                        mode,
+                    },
                 }],
             }],
         };

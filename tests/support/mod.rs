@@ -6,6 +6,7 @@
 
 use mtls_review::finding::{Anchor, Finding, Fix, Location, ObjectRef, Severity, Side, Status};
 use mtls_review::github::env::ActionEnv;
+use mtls_review::manifest::SourceText;
 use mtls_review::review::{FileChange, Hunk, PostureChange, Review};
 use mtls_review::settings::MeshSettings;
 use serde_json::{Value, json};
@@ -24,9 +25,7 @@ pub const TOKEN: &str = "ghs_TESTtoken0123456789abcdefSECRET";
 
 /// A fixture file's text.
 pub fn fixture(rel: &str) -> String {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/github")
-        .join(rel);
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/github").join(rel);
     std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
@@ -64,22 +63,14 @@ pub fn schema_errors(schema: &Value, value: &Value, at: &str) -> Vec<String> {
             errs.push(format!("{at}: {value} is not one of {allowed:?}"));
         }
     }
-    if let (Some(max), Some(s)) = (
-        schema.get("maxLength").and_then(Value::as_u64),
-        value.as_str(),
-    ) {
+    if let (Some(max), Some(s)) = (schema.get("maxLength").and_then(Value::as_u64), value.as_str()) {
         if s.chars().count() as u64 > max {
             errs.push(format!("{at}: longer than {max}"));
         }
     }
     if let Some(obj) = value.as_object() {
         let props = schema.get("properties").and_then(Value::as_object);
-        for req in schema
-            .get("required")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
+        for req in schema.get("required").and_then(Value::as_array).into_iter().flatten() {
             let name = req.as_str().unwrap();
             if !obj.contains_key(name) {
                 errs.push(format!("{at}: missing required `{name}`"));
@@ -177,10 +168,7 @@ impl State {
 
     /// The requests with this method whose path (without query) ends with `suffix`.
     pub fn count(&self, method: &str, suffix: &str) -> usize {
-        self.seen
-            .iter()
-            .filter(|s| s.method == method && s.path.split('?').next().unwrap().ends_with(suffix))
-            .count()
+        self.seen.iter().filter(|s| s.method == method && s.path.split('?').next().unwrap().ends_with(suffix)).count()
     }
 
     /// Bodies of the requests with this method whose path ends with `suffix`.
@@ -203,16 +191,8 @@ impl FakeGitHub {
     /// Starts a server answering every request with this stand-in.
     pub async fn start(diff: BTreeMap<String, Vec<Hunk>>) -> (MockServer, FakeGitHub) {
         let server = MockServer::start().await;
-        let fake = FakeGitHub {
-            state: Arc::new(Mutex::new(State {
-                diff,
-                ..State::default()
-            })),
-        };
-        Mock::given(wiremock::matchers::any())
-            .respond_with(fake.clone())
-            .mount(&server)
-            .await;
+        let fake = FakeGitHub { state: Arc::new(Mutex::new(State { diff, ..State::default() })) };
+        Mock::given(wiremock::matchers::any()).respond_with(fake.clone()).mount(&server).await;
         (server, fake)
     }
 
@@ -221,13 +201,7 @@ impl FakeGitHub {
     }
 
     /// A comment by someone else, as GitHub lists it.
-    pub fn add_human_comment(
-        &self,
-        in_reply_to: Option<u64>,
-        path: &str,
-        line: usize,
-        body: &str,
-    ) -> u64 {
+    pub fn add_human_comment(&self, in_reply_to: Option<u64>, path: &str, line: usize, body: &str) -> u64 {
         self.with(|s| {
             let id = s.id();
             let mut c = comment_template();
@@ -255,8 +229,9 @@ impl FakeGitHub {
 
 /// The list-review-comments fixture's item, used as the shape of every comment the stand-in stores.
 fn comment_template() -> Value {
-    fixture_json("rest-api-description/pulls-list-review-comments.response-200.pull-request-review-comment-items.json")[0]
-        .clone()
+    fixture_json("rest-api-description/pulls-list-review-comments.response-200.pull-request-review-comment-items.json")
+        [0]
+    .clone()
 }
 
 fn user_bot(v: &mut Value) {
@@ -274,38 +249,18 @@ fn forbidden() -> ResponseTemplate {
 }
 
 fn paginate(req: &Request, items: &[Value]) -> ResponseTemplate {
-    let q: BTreeMap<String, String> = req
-        .url
-        .query_pairs()
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
-    let per_page: usize = q
-        .get("per_page")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(30)
-        .min(100);
-    let page: usize = q
-        .get("page")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1)
-        .max(1);
+    let q: BTreeMap<String, String> = req.url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+    let per_page: usize = q.get("per_page").and_then(|v| v.parse().ok()).unwrap_or(30).min(100);
+    let page: usize = q.get("page").and_then(|v| v.parse().ok()).unwrap_or(1).max(1);
     let last = items.len().div_ceil(per_page).max(1);
-    let chunk: Vec<Value> = items
-        .iter()
-        .skip((page - 1) * per_page)
-        .take(per_page)
-        .cloned()
-        .collect();
+    let chunk: Vec<Value> = items.iter().skip((page - 1) * per_page).take(per_page).cloned().collect();
     let mut t = ResponseTemplate::new(200).set_body_json(chunk);
     if page < last {
         let mut next = req.url.clone();
         next.set_query(Some(&format!("per_page={per_page}&page={}", page + 1)));
         let mut last_url = req.url.clone();
         last_url.set_query(Some(&format!("per_page={per_page}&page={last}")));
-        t = t.insert_header(
-            "link",
-            format!("<{next}>; rel=\"next\", <{last_url}>; rel=\"last\"").as_str(),
-        );
+        t = t.insert_header("link", format!("<{next}>; rel=\"next\", <{last_url}>; rel=\"last\"").as_str());
     }
     t
 }
@@ -316,49 +271,27 @@ impl Respond for FakeGitHub {
         let prefix = format!("/repos/{OWNER_REPO}");
         // GitHub Enterprise Server serves the REST API under `/api/v3`.
         let full_path = req.url.path().trim_start_matches("/api/v3").to_string();
-        let rel = full_path
-            .strip_prefix(&prefix)
-            .unwrap_or(&full_path)
-            .to_string();
+        let rel = full_path.strip_prefix(&prefix).unwrap_or(&full_path).to_string();
         let method = req.method.to_string();
-        let body: Option<Value> = if req.body.is_empty() {
-            None
-        } else {
-            serde_json::from_slice(&req.body).ok()
-        };
-        let headers = req
-            .headers
-            .iter()
-            .map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or("").to_string()))
-            .collect();
+        let body: Option<Value> = if req.body.is_empty() { None } else { serde_json::from_slice(&req.body).ok() };
+        let headers =
+            req.headers.iter().map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or("").to_string())).collect();
         let query = req.url.query().map(|q| format!("?{q}")).unwrap_or_default();
-        s.seen.push(Seen {
-            method: method.clone(),
-            path: format!("{rel}{query}"),
-            body: body.clone(),
-            headers,
-        });
+        s.seen.push(Seen { method: method.clone(), path: format!("{rel}{query}"), body: body.clone(), headers });
 
-        let auth = req
-            .headers
-            .get("authorization")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
+        let auth = req.headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("");
         if auth != format!("Bearer {TOKEN}") && auth != format!("token {TOKEN}") {
             return ResponseTemplate::new(401).set_body_json(json!({"message": "Bad credentials"}));
         }
-        if let Some(i) = s
-            .faults
-            .iter()
-            .position(|f| f.method == method && rel.ends_with(&f.path_suffix) && f.times > 0)
+        if let Some(i) =
+            s.faults.iter().position(|f| f.method == method && rel.ends_with(&f.path_suffix) && f.times > 0)
         {
             let f = s.faults[i].clone();
             s.faults[i].times -= 1;
             if f.land {
                 let _ = route(&mut s, req, &method, &rel, body);
             }
-            let mut t =
-                ResponseTemplate::new(f.status).set_body_string(f.body.replace("{auth}", auth));
+            let mut t = ResponseTemplate::new(f.status).set_body_string(f.body.replace("{auth}", auth));
             for (k, v) in &f.headers {
                 t = t.insert_header(*k, v.as_str());
             }
@@ -375,13 +308,7 @@ impl Respond for FakeGitHub {
 }
 
 /// The API's behaviour.
-fn route(
-    s: &mut State,
-    req: &Request,
-    method: &str,
-    rel: &str,
-    body: Option<Value>,
-) -> ResponseTemplate {
+fn route(s: &mut State, req: &Request, method: &str, rel: &str, body: Option<Value>) -> ResponseTemplate {
     let parts: Vec<&str> = rel.trim_start_matches('/').split('/').collect();
     let n = NUMBER.to_string();
     match (method, parts.as_slice()) {
@@ -389,10 +316,8 @@ fn route(
         ("GET", ["pulls", p, "reviews"]) if *p == n => paginate(req, &s.reviews),
         ("GET", ["issues", p, "comments"]) if *p == n => paginate(req, &s.issue_comments),
         ("GET", ["pulls", p, "files"]) if *p == n => {
-            let template = fixture_json(
-                "rest-api-description/pulls-list-files.response-200.diff-entry-items.json",
-            )[0]
-            .clone();
+            let template =
+                fixture_json("rest-api-description/pulls-list-files.response-200.diff-entry-items.json")[0].clone();
             let files: Vec<Value> = s
                 .diff
                 .iter()
@@ -414,9 +339,7 @@ fn route(
                 .collect();
             paginate(req, &files)
         }
-        ("POST", ["pulls", p, "reviews"]) if *p == n => {
-            create_review(s, body.unwrap_or(Value::Null))
-        }
+        ("POST", ["pulls", p, "reviews"]) if *p == n => create_review(s, body.unwrap_or(Value::Null)),
         ("DELETE", ["pulls", "comments", id]) => {
             let id: u64 = id.parse().unwrap_or(0);
             let before = s.review_comments.len();
@@ -429,12 +352,7 @@ fn route(
         }
         ("POST", ["pulls", p, "comments", parent, "replies"]) if *p == n => {
             let parent: u64 = parent.parse().unwrap_or(0);
-            let Some(top) = s
-                .review_comments
-                .iter()
-                .find(|c| c["id"].as_u64() == Some(parent))
-                .cloned()
-            else {
+            let Some(top) = s.review_comments.iter().find(|c| c["id"].as_u64() == Some(parent)).cloned() else {
                 return ResponseTemplate::new(404).set_body_json(json!({"message": "Not Found"}));
             };
             let mut c = fixture_json(
@@ -445,26 +363,18 @@ fn route(
             c["path"] = top["path"].clone();
             c["line"] = top["line"].clone();
             c["side"] = top["side"].clone();
-            c["body"] = body
-                .as_ref()
-                .map(|b| b["body"].clone())
-                .unwrap_or(Value::Null);
+            c["body"] = body.as_ref().map(|b| b["body"].clone()).unwrap_or(Value::Null);
             user_bot(&mut c);
             s.review_comments.push(c.clone());
             ResponseTemplate::new(201).set_body_json(c)
         }
         ("PUT", ["pulls", p, "reviews", id, "dismissals"]) if *p == n => {
             let id: u64 = id.parse().unwrap_or(0);
-            for r in s
-                .reviews
-                .iter_mut()
-                .filter(|r| r["id"].as_u64() == Some(id))
-            {
+            for r in s.reviews.iter_mut().filter(|r| r["id"].as_u64() == Some(id)) {
                 r["state"] = json!("DISMISSED");
             }
-            let mut r = fixture_json(
-                "rest-api-description/pulls-dismiss-review.response-200.pull-request-review-3.json",
-            );
+            let mut r =
+                fixture_json("rest-api-description/pulls-dismiss-review.response-200.pull-request-review-3.json");
             r["id"] = json!(id);
             ResponseTemplate::new(200).set_body_json(r)
         }
@@ -484,18 +394,14 @@ fn route(
                     "error-responses/octokit-fixtures.errors.422-validation-failed.normalized-fixture.json",
                 ));
             }
-            let mut run = fixture_json(
-                "rest-api-description/checks-create.response-201.example-of-completed-conclusion.json",
-            );
+            let mut run =
+                fixture_json("rest-api-description/checks-create.response-201.example-of-completed-conclusion.json");
             let id = s.id();
             run["id"] = json!(id);
             run["name"] = body["name"].clone();
             run["head_sha"] = body["head_sha"].clone();
             run["conclusion"] = body["conclusion"].clone();
-            let annotations = body["output"]["annotations"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default();
+            let annotations = body["output"]["annotations"].as_array().cloned().unwrap_or_default();
             let mut stored = body.clone();
             stored["id"] = json!(id);
             stored["all_annotations"] = json!(annotations);
@@ -510,51 +416,29 @@ fn route(
             let body = body.unwrap_or(Value::Null);
             // PATCH takes the create schema's `output` (annotations at most 50 per request).
             let schema = request_schema("rest-api-description/checks-create.request-body.json");
-            let errs = schema_errors(
-                &schema["properties"]["output"],
-                &body["output"],
-                "check-run PATCH output",
-            );
+            let errs = schema_errors(&schema["properties"]["output"], &body["output"], "check-run PATCH output");
             if !errs.is_empty() {
                 s.schema_violations.extend(errs);
-                return ResponseTemplate::new(422)
-                    .set_body_json(json!({"message": "Validation Failed"}));
+                return ResponseTemplate::new(422).set_body_json(json!({"message": "Validation Failed"}));
             }
-            let Some(run) = s
-                .check_runs
-                .iter_mut()
-                .find(|r| r["id"].as_u64() == Some(id))
-            else {
+            let Some(run) = s.check_runs.iter_mut().find(|r| r["id"].as_u64() == Some(id)) else {
                 return ResponseTemplate::new(404).set_body_json(json!({"message": "Not Found"}));
             };
-            let mut all = run["all_annotations"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default();
-            all.extend(
-                body["output"]["annotations"]
-                    .as_array()
-                    .cloned()
-                    .unwrap_or_default(),
-            );
+            let mut all = run["all_annotations"].as_array().cloned().unwrap_or_default();
+            all.extend(body["output"]["annotations"].as_array().cloned().unwrap_or_default());
             run["all_annotations"] = json!(all);
-            let mut answer =
-                fixture_json("rest-api-description/checks-get.response-200.check-run.json");
+            let mut answer = fixture_json("rest-api-description/checks-get.response-200.check-run.json");
             answer["id"] = json!(id);
             ResponseTemplate::new(200).set_body_json(answer)
         }
         ("POST", ["statuses", sha]) => {
-            let exchange = fixture_json(
-                "real-responses/octokit-fixtures.create-status.normalized-fixture.json",
-            );
+            let exchange = fixture_json("real-responses/octokit-fixtures.create-status.normalized-fixture.json");
             let mut answer = exchange[0]["response"].clone();
             let body = body.unwrap_or(Value::Null);
             for k in ["state", "context", "description", "target_url"] {
                 answer[k] = body[k].clone();
             }
-            answer["url"] = json!(format!(
-                "https://api.github.com/repos/{OWNER_REPO}/statuses/{sha}"
-            ));
+            answer["url"] = json!(format!("https://api.github.com/repos/{OWNER_REPO}/statuses/{sha}"));
             s.statuses.push(body);
             ResponseTemplate::new(201).set_body_json(answer)
         }
@@ -566,15 +450,8 @@ fn route(
         }
         ("PATCH", ["issues", "comments", id]) => {
             let id: u64 = id.parse().unwrap_or(0);
-            let text = body
-                .as_ref()
-                .map(|b| b["body"].clone())
-                .unwrap_or(Value::Null);
-            match s
-                .issue_comments
-                .iter_mut()
-                .find(|c| c["id"].as_u64() == Some(id))
-            {
+            let text = body.as_ref().map(|b| b["body"].clone()).unwrap_or(Value::Null);
+            match s.issue_comments.iter_mut().find(|c| c["id"].as_u64() == Some(id)) {
                 Some(c) => {
                     c["body"] = text;
                     ResponseTemplate::new(200).set_body_json(c.clone())
@@ -589,11 +466,8 @@ fn route(
 /// `POST /pulls/{n}/reviews`: checks the body against the schema and every comment against the diff, then stores
 /// the review and its comments.
 fn create_review(s: &mut State, body: Value) -> ResponseTemplate {
-    let errs = schema_errors(
-        &request_schema("rest-api-description/pulls-create-review.request-body.json"),
-        &body,
-        "review",
-    );
+    let errs =
+        schema_errors(&request_schema("rest-api-description/pulls-create-review.request-body.json"), &body, "review");
     if !errs.is_empty() {
         s.schema_violations.extend(errs);
         return ResponseTemplate::new(422).set_body_string(fixture(
@@ -602,20 +476,13 @@ fn create_review(s: &mut State, body: Value) -> ResponseTemplate {
     }
     let comments = body["comments"].as_array().cloned().unwrap_or_default();
     for c in &comments {
-        let side = if c["side"] == "LEFT" {
-            Side::Base
-        } else {
-            Side::Head
-        };
+        let side = if c["side"] == "LEFT" { Side::Base } else { Side::Head };
         let line = c["line"].as_u64().unwrap_or(0) as usize;
         let start = c["start_line"].as_u64().map_or(line, |v| v as usize);
         let ok = s
             .diff
             .get(c["path"].as_str().unwrap_or(""))
-            .is_some_and(|hs| {
-                hs.iter()
-                    .any(|h| h.contains(side, line) && h.contains(side, start))
-            });
+            .is_some_and(|hs| hs.iter().any(|h| h.contains(side, line) && h.contains(side, start)));
         if !ok || start > line {
             return ResponseTemplate::new(422).set_body_string(fixture(
                 "error-responses/issue-quote.422.create-review.line-not-in-diff.with-status.json",
@@ -623,9 +490,7 @@ fn create_review(s: &mut State, body: Value) -> ResponseTemplate {
         }
     }
     let id = s.id();
-    let mut review = fixture_json(
-        "rest-api-description/pulls-create-review.response-200.pull-request-review.json",
-    );
+    let mut review = fixture_json("rest-api-description/pulls-create-review.response-200.pull-request-review.json");
     review["id"] = json!(id);
     review["body"] = body["body"].clone();
     review["commit_id"] = body["commit_id"].clone();
@@ -657,22 +522,12 @@ fn create_review(s: &mut State, body: Value) -> ResponseTemplate {
 }
 
 /// The Actions environment of a `pull_request` run against `api_url`, with files in `dir`.
-pub fn action_env(
-    api_url: &str,
-    dir: &Path,
-    event_fixture: &str,
-    extra: &[(&str, &str)],
-) -> ActionEnv {
+pub fn action_env(api_url: &str, dir: &Path, event_fixture: &str, extra: &[(&str, &str)]) -> ActionEnv {
     action_env_with_payload(api_url, dir, &fixture(event_fixture), extra)
 }
 
 /// [`action_env`] with the event payload given as text.
-pub fn action_env_with_payload(
-    api_url: &str,
-    dir: &Path,
-    payload: &str,
-    extra: &[(&str, &str)],
-) -> ActionEnv {
+pub fn action_env_with_payload(api_url: &str, dir: &Path, payload: &str, extra: &[(&str, &str)]) -> ActionEnv {
     let event_path = dir.join("event.json");
     std::fs::write(&event_path, payload).unwrap();
     let mut vars: BTreeMap<String, String> = BTreeMap::from([
@@ -683,14 +538,8 @@ pub fn action_env_with_payload(
         ("GITHUB_SERVER_URL".into(), "https://github.com".into()),
         ("GITHUB_RUN_ID".into(), "4242".into()),
         ("GITHUB_WORKSPACE".into(), dir.display().to_string()),
-        (
-            "GITHUB_STEP_SUMMARY".into(),
-            dir.join("summary.md").display().to_string(),
-        ),
-        (
-            "GITHUB_OUTPUT".into(),
-            dir.join("output.txt").display().to_string(),
-        ),
+        ("GITHUB_STEP_SUMMARY".into(), dir.join("summary.md").display().to_string()),
+        ("GITHUB_OUTPUT".into(), dir.join("output.txt").display().to_string()),
         ("RUNNER_TEMP".into(), dir.display().to_string()),
         ("INPUT_GITHUB-TOKEN".into(), TOKEN.into()),
         ("INPUT_FAIL-ON".into(), "error".into()),
@@ -708,17 +557,8 @@ pub fn file(dir: &Path, name: &str) -> PathBuf {
 }
 
 /// A finding for tests.
-pub fn finding(
-    code: &'static str,
-    name: &str,
-    severity: Severity,
-    status: Status,
-    anchors: Vec<Anchor>,
-) -> Finding {
-    let path = anchors
-        .first()
-        .map(|a| a.path.clone())
-        .unwrap_or_else(|| "mesh/dr.yaml".into());
+pub fn finding(code: &'static str, name: &str, severity: Severity, status: Status, anchors: Vec<Anchor>) -> Finding {
+    let path = anchors.first().map(|a| a.path.clone()).unwrap_or_else(|| "mesh/dr.yaml".into());
     let side = anchors.first().map_or(Side::Head, |a| a.side);
     Finding {
         code,
@@ -728,45 +568,22 @@ pub fn finding(
             "DestinationRule shop/{name} makes clients send ISTIO_MUTUAL, but mTLS is DISABLEd in namespace `shop`: \
              servers accept only plaintext and these calls fail"
         ),
-        object: ObjectRef {
-            kind: "DestinationRule".into(),
-            namespace: "shop".into(),
-            name: name.into(),
-        },
+        object: ObjectRef { kind: "DestinationRule".into(), namespace: "shop".into(), name: name.into() },
         port: None,
-        location: Location {
-            side,
-            path,
-            line: 1,
-            end_line: 12,
-        },
+        location: Location { side, path, line: 1, end_line: 12 },
         related: Vec::new(),
         fix: None,
         help: None,
-        anchors: if anchors.is_empty() {
-            None
-        } else {
-            Some(anchors)
-        },
+        anchors: if anchors.is_empty() { None } else { Some(anchors) },
     }
 }
 
 pub fn head(path: &str, line: usize, end_line: usize) -> Anchor {
-    Anchor {
-        side: Side::Head,
-        path: path.into(),
-        line,
-        end_line,
-    }
+    Anchor { side: Side::Head, path: path.into(), line, end_line }
 }
 
 pub fn base(path: &str, line: usize, end_line: usize) -> Anchor {
-    Anchor {
-        side: Side::Base,
-        path: path.into(),
-        line,
-        end_line,
-    }
+    Anchor { side: Side::Base, path: path.into(), line, end_line }
 }
 
 /// The pull request's diff used throughout: a DestinationRule added (`mesh/dr.yaml`, new file of 12 lines), a
@@ -776,36 +593,21 @@ pub fn changes() -> Vec<FileChange> {
         FileChange {
             head_path: Some("mesh/dr.yaml".into()),
             base_path: None,
-            hunks: vec![Hunk {
-                base_start: 0,
-                base_lines: 0,
-                head_start: 1,
-                head_lines: 12,
-            }],
+            hunks: vec![Hunk { base_start: 0, base_lines: 0, head_start: 1, head_lines: 12 }],
             added: vec![(1, 12)],
             deleted: Vec::new(),
         },
         FileChange {
             head_path: Some("mesh/pa.yaml".into()),
             base_path: Some("mesh/pa.yaml".into()),
-            hunks: vec![Hunk {
-                base_start: 5,
-                base_lines: 7,
-                head_start: 5,
-                head_lines: 7,
-            }],
+            hunks: vec![Hunk { base_start: 5, base_lines: 7, head_start: 5, head_lines: 7 }],
             added: vec![(8, 9)],
             deleted: vec![(8, 9)],
         },
         FileChange {
             head_path: None,
             base_path: Some("mesh/old-pa.yaml".into()),
-            hunks: vec![Hunk {
-                base_start: 1,
-                base_lines: 9,
-                head_start: 0,
-                head_lines: 0,
-            }],
+            hunks: vec![Hunk { base_start: 1, base_lines: 9, head_start: 0, head_lines: 0 }],
             added: Vec::new(),
             deleted: vec![(1, 9)],
         },
@@ -814,15 +616,7 @@ pub fn changes() -> Vec<FileChange> {
 
 /// The diff as the stand-in knows it (path -> hunks), from [`changes`].
 pub fn diff_of(changes: &[FileChange]) -> BTreeMap<String, Vec<Hunk>> {
-    changes
-        .iter()
-        .map(|c| {
-            (
-                c.head_path.clone().or_else(|| c.base_path.clone()).unwrap(),
-                c.hunks.clone(),
-            )
-        })
-        .collect()
+    changes.iter().map(|c| (c.head_path.clone().or_else(|| c.base_path.clone()).unwrap(), c.hunks.clone())).collect()
 }
 
 /// Head text of `mesh/dr.yaml`.
@@ -831,13 +625,8 @@ namespace: shop\nspec:\n  host: \"*.shop.svc.cluster.local\"\n  trafficPolicy:\n
 
 /// A review with findings on added, modified and deleted lines.
 pub fn sample_review() -> Review {
-    let mut added = finding(
-        "TIS0206",
-        "shop-mtls",
-        Severity::Error,
-        Status::Introduced,
-        vec![head("mesh/dr.yaml", 10, 10)],
-    );
+    let mut added =
+        finding("TIS0206", "shop-mtls", Severity::Error, Status::Introduced, vec![head("mesh/dr.yaml", 10, 10)]);
     added.fix = Some(Fix {
         description: "set the DestinationRule's TLS mode to DISABLE".into(),
         path: "mesh/dr.yaml".into(),
@@ -845,27 +634,11 @@ pub fn sample_review() -> Review {
         end_line: 10,
         replacement: "      mode: DISABLE".into(),
     });
-    let modified = finding(
-        "MTLS003",
-        "shop-default",
-        Severity::Warning,
-        Status::Introduced,
-        vec![head("mesh/pa.yaml", 8, 9)],
-    );
-    let deleted = finding(
-        "TIS0503",
-        "mesh-wide",
-        Severity::Error,
-        Status::Introduced,
-        vec![base("mesh/old-pa.yaml", 1, 9)],
-    );
-    let existing = finding(
-        "TIS0206",
-        "legacy",
-        Severity::Error,
-        Status::Existing,
-        Vec::new(),
-    );
+    let modified =
+        finding("MTLS003", "shop-default", Severity::Warning, Status::Introduced, vec![head("mesh/pa.yaml", 8, 9)]);
+    let deleted =
+        finding("TIS0503", "mesh-wide", Severity::Error, Status::Introduced, vec![base("mesh/old-pa.yaml", 1, 9)]);
+    let existing = finding("TIS0206", "legacy", Severity::Error, Status::Existing, Vec::new());
     review_of(vec![added, modified, deleted, existing])
 }
 
@@ -879,6 +652,12 @@ pub fn review_of(findings: Vec<Finding>) -> Review {
         changes: changes(),
         config_changed: false,
         posture: PostureChange::default(),
+        diff: true,
+        head_sources: BTreeMap::from([(
+            "mesh/dr.yaml".to_string(),
+            Arc::new(SourceText { path: "mesh/dr.yaml".into(), text: DR_YAML.into(), crlf: false, bom: false }),
+        )]),
+        base_sources: BTreeMap::new(),
     }
 }
 

@@ -1,0 +1,186 @@
+//! One snapshot analyzed: loaded files -> mesh -> rules -> findings with verified fixes. Pure: no I/O.
+
+use crate::finding::{Finding, LoadError, Location, ObjectRef, Related, Side, Status};
+use crate::manifest::{LoadedFile, SourceText, load_file, yaml::Limits};
+use crate::mesh::{Mesh, ObjId, tree_mesh_layer};
+use crate::rules::{self, RuleFinding};
+use crate::settings::{AnalysisOptions, IGNORE_ANNOTATION, MeshSettings};
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+
+/// The result of analyzing one snapshot.
+#[derive(Debug, Clone)]
+pub struct Analysis {
+    pub findings: Vec<Finding>,
+    pub errors: Vec<LoadError>,
+    pub settings: MeshSettings,
+    /// Source texts by path, for rendering source lines.
+    pub sources: BTreeMap<String, Arc<SourceText>>,
+    pub mesh: Mesh,
+}
+
+/// Loads files (path relative to the scanned root, bytes) in parallel, skipping Helm chart templates.
+pub fn load_files(files: Vec<(String, Vec<u8>)>, limits: &Limits) -> Vec<LoadedFile> {
+    let templates = helm_template_paths(files.iter().map(|(p, _)| p.as_str()));
+    let files: Vec<(String, Vec<u8>)> = files.into_iter().filter(|(p, _)| !templates.contains(p)).collect();
+    parallel_map(&files, |(p, b)| load_file(p, b, limits))
+}
+
+/// Maps over a slice on all cores (2 here), keeping order.
+pub fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(8);
+    if threads <= 1 || items.len() < 64 {
+        return items.iter().map(&f).collect();
+    }
+    let chunk = items.len().div_ceil(threads);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = items.chunks(chunk).map(|c| s.spawn(|| c.iter().map(&f).collect::<Vec<R>>())).collect();
+        let mut out = Vec::with_capacity(items.len());
+        for h in handles {
+            match h.join() {
+                Ok(v) => out.extend(v),
+                // load_file catches its own panics; a worker can only die on a bug elsewhere.
+                Err(e) => std::panic::resume_unwind(e),
+            }
+        }
+        out
+    })
+}
+
+/// Paths under the `templates/` folder of a Helm chart (a folder beside a `Chart.yaml`).
+pub fn helm_template_paths<'a>(paths: impl Iterator<Item = &'a str> + Clone) -> HashSet<String> {
+    let charts: HashSet<&str> = paths
+        .clone()
+        .filter_map(|p| {
+            let (dir, name) = p.rsplit_once('/').unwrap_or(("", p));
+            (name == "Chart.yaml").then_some(dir)
+        })
+        .collect();
+    paths
+        .filter(|p| {
+            charts.iter().any(|c| {
+                let prefix = if c.is_empty() { "templates/".to_string() } else { format!("{c}/templates/") };
+                p.starts_with(&prefix)
+            })
+        })
+        .map(str::to_string)
+        .collect()
+}
+
+/// Resolves the mesh settings for a snapshot: command line > project config > tree > default.
+pub fn resolve_settings(files: &[LoadedFile], opts: &AnalysisOptions) -> MeshSettings {
+    opts.cli.clone().or(&opts.project.mesh_layer()).or(&tree_mesh_layer(files)).resolve()
+}
+
+/// Analyzes one snapshot. `newer` lists objects a change adds (for Istio's oldest-wins tie-breaking).
+pub fn analyze(files: &[LoadedFile], opts: &AnalysisOptions, side: Side, newer: HashSet<ObjectRef>) -> Analysis {
+    let settings = resolve_settings(files, opts);
+    let mut mesh = Mesh::build(files, settings.clone(), newer);
+    mesh.suggest_mode = opts.suggest_mode();
+    let raw: Vec<RuleFinding> = rules::run_all(&mesh).into_iter().filter(|f| !is_suppressed(&mesh, f, opts)).collect();
+    let mut findings: Vec<Finding> = raw.iter().map(|rf| concretize(&mesh, rf, side)).collect();
+    sort_findings(&mut findings);
+    let mut errors: Vec<LoadError> = files.iter().flat_map(|f| f.errors.iter().cloned()).collect();
+    errors.extend(mesh.schema_errors.iter().cloned());
+    errors.sort();
+    errors.dedup();
+    let sources = files.iter().filter_map(|f| f.source.as_ref().map(|s| (s.path.clone(), s.clone()))).collect();
+    let mut analysis = Analysis { findings, errors, settings, sources, mesh };
+    if !opts.no_fixes {
+        attach_fixes(files, &mut analysis, opts, |_| true);
+    }
+    analysis
+}
+
+/// Computes verified fixes for the findings `wanted` selects (re-running the rules on the analysis' mesh to get
+/// their fix plans).
+pub fn attach_fixes(
+    files: &[LoadedFile],
+    analysis: &mut Analysis,
+    opts: &AnalysisOptions,
+    wanted: impl Fn(&Finding) -> bool,
+) {
+    if !analysis.findings.iter().any(&wanted) {
+        return;
+    }
+    let raw = rules::run_all(&analysis.mesh);
+    for f in analysis.findings.iter_mut().filter(|f| wanted(f)) {
+        let id = f.identity();
+        let Some(rf) = raw
+            .iter()
+            .find(|rf| rf.code == f.code && rf.port == f.port && analysis.mesh.object_ref(rf.subject) == f.object)
+        else {
+            continue;
+        };
+        debug_assert_eq!(id.0, rf.code);
+        let (fix, help) = crate::fix::best_fix(files, &analysis.mesh, rf, f, opts);
+        f.fix = fix;
+        f.help = help;
+    }
+}
+
+/// Deterministic report order: path, line, code, object.
+pub fn sort_findings(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| {
+        (&a.location.path, a.location.line, a.code, &a.object, a.port).cmp(&(
+            &b.location.path,
+            b.location.line,
+            b.code,
+            &b.object,
+            b.port,
+        ))
+    });
+}
+
+fn is_suppressed(mesh: &Mesh, f: &RuleFinding, opts: &AnalysisOptions) -> bool {
+    if opts.is_ignored(f.code) {
+        return true;
+    }
+    mesh.objects[f.subject]
+        .annotation(IGNORE_ANNOTATION)
+        .is_some_and(|v| v.split(',').map(str::trim).any(|c| c == "*" || c.eq_ignore_ascii_case(f.code)))
+}
+
+/// The lines of a field under an object: the field's node, else its nearest existing parent, else the object.
+pub fn field_location(mesh: &Mesh, obj: ObjId, field: &[&str], side: Side) -> Location {
+    let o = &mesh.objects[obj];
+    for len in (1..=field.len()).rev() {
+        if let Some((line, end_line)) = o.field_lines(&field[..len]) {
+            let line = if len < field.len() { o.key_line(&field[..len]).unwrap_or(line) } else { line };
+            return Location { side, path: o.path.to_string(), line, end_line: end_line.max(line) };
+        }
+    }
+    Location { side, path: o.path.to_string(), line: o.line, end_line: o.line }
+}
+
+fn concretize(mesh: &Mesh, rf: &RuleFinding, side: Side) -> Finding {
+    let mut location = field_location(mesh, rf.subject, rf.field, side);
+    // A finding points at one line: a multi-line parent (fallback) is narrowed to its key line.
+    if location.end_line > location.line && rf.field.len() > 1 {
+        location.end_line = location.line;
+    }
+    Finding {
+        code: rf.code,
+        severity: rf.severity,
+        status: Status::Existing,
+        message: rf.message.clone(),
+        object: mesh.object_ref(rf.subject),
+        port: rf.port,
+        location,
+        related: rf
+            .related
+            .iter()
+            .map(|(id, role)| {
+                let o = &mesh.objects[*id];
+                Related {
+                    object: mesh.object_ref(*id),
+                    location: Location { side, path: o.path.to_string(), line: o.line, end_line: o.end_line },
+                    role: (*role).to_string(),
+                }
+            })
+            .collect(),
+        fix: None,
+        help: None,
+        anchors: None,
+    }
+}

@@ -1,0 +1,232 @@
+//! The edge between the command line and the core: reads sources, runs the analysis or the review, renders the
+//! chosen format and decides the exit code. The only module besides `source` and `github` that does I/O.
+
+use crate::analysis::{analyze, load_files};
+use crate::finding::Side;
+use crate::manifest::yaml::Limits;
+use crate::report;
+use crate::review::{Review, ReviewError};
+use crate::settings::{
+    AnalysisOptions, ConfigError, FailOn, MeshLayer, PROJECT_CONFIG_FILE, ProjectConfig, SuggestMode,
+    parse_mesh_config, parse_project_config,
+};
+use crate::source::{SourceError, dir};
+use std::path::{Path, PathBuf};
+use thiserror::Error;
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
+    Sarif,
+    Markdown,
+    /// GitHub workflow commands.
+    Github,
+}
+
+/// Everything `check` needs.
+#[derive(Debug, Clone, Default)]
+pub struct CheckRequest {
+    pub paths: Vec<PathBuf>,
+    pub format: Option<Format>,
+    pub fail_on: Option<FailOn>,
+    pub root_namespace: Option<String>,
+    pub cluster_domain: Option<String>,
+    pub auto_mtls: Option<bool>,
+    pub mesh_config: Option<PathBuf>,
+    pub config: Option<PathBuf>,
+    pub suggest_mode: Option<SuggestMode>,
+    pub ignore: Vec<String>,
+    pub docs_url: Option<String>,
+    /// Diff mode against a git revision.
+    pub base: Option<String>,
+    pub head: Option<String>,
+    pub repo: Option<PathBuf>,
+    /// Diff mode against a base directory (the single PATH is the head directory).
+    pub base_dir: Option<PathBuf>,
+}
+
+/// Why a run could not produce a report (exit code 2).
+#[derive(Debug, Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    #[error("invalid config: {0}")]
+    Config(#[from] ConfigError),
+    #[error("{0}")]
+    Usage(String),
+}
+
+/// A rendered report and the exit code it implies.
+#[derive(Debug)]
+pub struct Outcome {
+    pub output: String,
+    pub exit_code: i32,
+    pub review: Review,
+}
+
+fn read_config(path: &Path) -> Result<ProjectConfig, AppError> {
+    let text = std::fs::read_to_string(path).map_err(|source| SourceError::Io { path: path.to_path_buf(), source })?;
+    Ok(parse_project_config(&path.display().to_string(), &text)?)
+}
+
+/// Builds the analysis options from the request and the project config.
+pub fn options(req: &CheckRequest, project: ProjectConfig) -> Result<AnalysisOptions, AppError> {
+    let mut cli = MeshLayer {
+        root_namespace: req.root_namespace.clone(),
+        cluster_domain: req.cluster_domain.clone(),
+        auto_mtls: req.auto_mtls,
+    };
+    if let Some(mc) = &req.mesh_config {
+        let text = std::fs::read_to_string(mc).map_err(|source| SourceError::Io { path: mc.clone(), source })?;
+        cli = cli.or(&parse_mesh_config(&mc.display().to_string(), &text)?);
+    }
+    let ignore =
+        req.ignore.iter().flat_map(|s| s.split(',')).map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+    Ok(AnalysisOptions { cli, project, suggest_mode: req.suggest_mode, ignore, no_fixes: false })
+}
+
+/// Keeps the files under the config's `paths` (kustomization files stay: they give namespaces).
+pub fn restrict_to(files: crate::source::Files, paths: &[String]) -> crate::source::Files {
+    if paths.is_empty() {
+        return files;
+    }
+    let prefixes: Vec<String> = paths.iter().map(|p| p.trim_matches('/').to_string()).collect();
+    files
+        .into_iter()
+        .filter(|(p, _)| {
+            crate::manifest::is_kustomization(p)
+                || prefixes
+                    .iter()
+                    .any(|pre| pre.is_empty() || pre == "." || p == pre || p.starts_with(&format!("{pre}/")))
+        })
+        .collect()
+}
+
+/// Runs `check` on one snapshot (or, with `base`/`base_dir`, on a change).
+pub fn check(req: &CheckRequest) -> Result<Outcome, AppError> {
+    if req.base.is_some() || req.base_dir.is_some() {
+        return check_diff(req);
+    }
+    let paths = if req.paths.is_empty() { vec![PathBuf::from(".")] } else { req.paths.clone() };
+    let root = dir::scanned_root(&paths)?;
+    let project = match &req.config {
+        Some(c) => read_config(c)?,
+        None => {
+            let p = root.join(PROJECT_CONFIG_FILE);
+            if p.is_file() { read_config(&p)? } else { ProjectConfig::default() }
+        }
+    };
+    let opts = options(req, project)?;
+    let files = restrict_to(dir::read_tree(&root, &paths)?, &opts.project.paths);
+    let loaded = load_files(files, &Limits::default());
+    let analysis = analyze(&loaded, &opts, Side::Head, Default::default());
+    let review = Review {
+        diff: false,
+        findings: analysis.findings,
+        errors: analysis.errors.into_iter().map(|error| ReviewError { error, introduced: false }).collect(),
+        settings: analysis.settings,
+        head_sources: analysis.sources,
+        ..Review::default()
+    };
+    Ok(finish(req, &opts, review))
+}
+
+/// Renders and computes the exit code.
+pub fn finish(req: &CheckRequest, opts: &AnalysisOptions, review: Review) -> Outcome {
+    let fail_on = req.fail_on.or(opts.project.fail_on).unwrap_or_default();
+    let exit_code = i32::from(fails(&review, fail_on));
+    let output = render(&review, req.format.unwrap_or(Format::Text), req.docs_url.as_deref());
+    Outcome { output, exit_code, review }
+}
+
+/// Renders a review in a format.
+pub fn render(review: &Review, format: Format, docs_url: Option<&str>) -> String {
+    let docs = docs_url.unwrap_or(report::DEFAULT_DOCS_URL);
+    match format {
+        Format::Text => report::text::render(review, docs),
+        Format::Json => report::json::render(review),
+        Format::Sarif => report::sarif::render(review, docs),
+        Format::Markdown => report::markdown::render(review, docs),
+        Format::Github => report::workflow::render(review),
+    }
+}
+
+/// Does the review fail under `fail_on`? In a diff only introduced findings count, plus files the change added or
+/// modified that no longer parse (as introduced errors). Load errors never fail a single snapshot.
+pub fn fails(review: &Review, fail_on: FailOn) -> bool {
+    use crate::finding::{Severity, Status};
+    let finding =
+        review.findings.iter().any(|f| (!review.diff || f.status == Status::Introduced) && fail_on.fails(f.severity));
+    let broken = review.diff
+        && review.errors.iter().any(|e| e.introduced && e.error.kind.is_fatal())
+        && fail_on.fails(Severity::Error);
+    finding || broken
+}
+
+fn check_diff(req: &CheckRequest) -> Result<Outcome, AppError> {
+    use crate::review::{ReviewInput, TreeFile, build::detect_renames};
+    let (input, base_config) = if let Some(base_dir) = &req.base_dir {
+        let head_dir = match req.paths.as_slice() {
+            [one] => one.clone(),
+            _ => return Err(AppError::Usage("--base-dir DIR takes exactly one PATH: the head directory".into())),
+        };
+        let side = |dir: &Path| -> Result<Vec<TreeFile>, AppError> {
+            if !dir.is_dir() {
+                return Err(SourceError::NotFound { path: dir.to_path_buf() }.into());
+            }
+            Ok(dir::read_tree(dir, &[dir.to_path_buf()])?
+                .into_iter()
+                .map(|(path, bytes)| {
+                    let id = git2::Oid::hash_object(git2::ObjectType::Blob, &bytes)
+                        .map(|o| o.to_string())
+                        .unwrap_or_default();
+                    TreeFile { path, id, bytes: bytes.into() }
+                })
+                .collect())
+        };
+        let base = side(base_dir)?;
+        let head = side(&head_dir)?;
+        let read = |d: &Path| std::fs::read_to_string(d.join(PROJECT_CONFIG_FILE)).ok();
+        let (bc, hc) = (read(base_dir), read(&head_dir));
+        let renames = detect_renames(&base, &head);
+        let input = ReviewInput {
+            base,
+            head,
+            renames,
+            base_label: base_dir.display().to_string(),
+            head_label: head_dir.display().to_string(),
+            config_changed: bc != hc,
+        };
+        (input, bc)
+    } else {
+        let base = req.base.clone().unwrap_or_default();
+        let head = req.head.clone().unwrap_or_else(|| "HEAD".to_string());
+        let repo = req.repo.clone().unwrap_or_else(|| PathBuf::from("."));
+        let paths: Vec<String> = req.paths.iter().map(|p| dir::relative(Path::new(""), p)).collect();
+        let change = crate::source::git::read_change(&repo, &base, &head, &paths)?;
+        (change.input, change.base_config)
+    };
+    let project = match (&req.config, base_config) {
+        (Some(c), _) => read_config(c)?,
+        (None, Some(text)) => parse_project_config(PROJECT_CONFIG_FILE, &text)?,
+        (None, None) => ProjectConfig::default(),
+    };
+    let opts = options(req, project)?;
+    let mut input = input;
+    if !opts.project.paths.is_empty() {
+        let keep = |files: Vec<TreeFile>| -> Vec<TreeFile> {
+            let kept: std::collections::HashSet<String> =
+                restrict_to(files.iter().map(|f| (f.path.clone(), Vec::new())).collect(), &opts.project.paths)
+                    .into_iter()
+                    .map(|(p, _)| p)
+                    .collect();
+            files.into_iter().filter(|f| kept.contains(&f.path)).collect()
+        };
+        input.base = keep(input.base);
+        input.head = keep(input.head);
+    }
+    let review = crate::review::review(&input, &opts);
+    Ok(finish(req, &opts, review))
+}

@@ -1,0 +1,620 @@
+//! Fixes: turns a rule's semantic fix plan into one line-range replacement that keeps the file's style
+//! (indentation, quoting, line endings, flow or block style, apiVersion), then verifies it by applying it to an
+//! in-memory copy and analyzing again. A fix that does not make its finding go away, or that brings a new error,
+//! is not offered.
+
+use crate::analysis::analyze;
+use crate::finding::{Finding, Fix, Severity, Side};
+use crate::manifest::yaml::{Limits, Style, Value};
+use crate::manifest::{LoadedFile, Object, SourceText, load_file};
+use crate::mesh::{Mesh, ObjId};
+use crate::rules::{self, FixEdit, FixPlan, NewObject, RuleFinding};
+use crate::settings::AnalysisOptions;
+use std::collections::HashSet;
+
+/// One edit as lines: replace `start..=end` (1-based) with `lines`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct LineEdit {
+    path: String,
+    start: usize,
+    end: usize,
+    lines: Vec<String>,
+}
+
+/// Picks the first fix candidate that passes verification. Returns the fix and a help text (the other
+/// candidates, or the YAML to add where no line fix is possible).
+pub fn best_fix(
+    files: &[LoadedFile],
+    mesh: &Mesh,
+    rf: &RuleFinding,
+    finding: &Finding,
+    opts: &AnalysisOptions,
+) -> (Option<Fix>, Option<String>) {
+    let mut notes: Vec<String> = Vec::new();
+    let mut chosen: Option<Fix> = None;
+    for plan in &rf.fixes {
+        if chosen.is_some() {
+            notes.push(format!("alternatively: {}", plan.description));
+            continue;
+        }
+        match render_plan(files, mesh, plan) {
+            Ok(fix) => {
+                if verify(files, mesh, &fix, finding, opts) {
+                    chosen = Some(fix);
+                } else {
+                    tracing::debug!(code = finding.code, plan = %plan.description, "fix candidate failed re-analysis");
+                }
+            }
+            Err(help) => notes.extend(help),
+        }
+    }
+    let help = if notes.is_empty() { None } else { Some(notes.join("\n")) };
+    (chosen, help)
+}
+
+/// Applies a fix to a text, keeping its line endings.
+pub fn apply(text: &str, crlf: bool, fix: &Fix) -> String {
+    let nl = if crlf { "\r\n" } else { "\n" };
+    let mut lines: Vec<&str> = text.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l)).collect();
+    let start = fix.start_line.saturating_sub(1).min(lines.len());
+    let end = fix.end_line.min(lines.len()).max(start);
+    let new: Vec<&str> = if fix.replacement.is_empty() { Vec::new() } else { fix.replacement.split('\n').collect() };
+    lines.splice(start..end, new);
+    lines.join(nl)
+}
+
+fn verify(files: &[LoadedFile], mesh: &Mesh, fix: &Fix, finding: &Finding, opts: &AnalysisOptions) -> bool {
+    let Some(idx) = files.iter().position(|f| f.source.as_ref().is_some_and(|s| s.path == fix.path)) else {
+        return false;
+    };
+    let Some(src) = files[idx].source.clone() else { return false };
+    let mut bytes = Vec::new();
+    if src.bom {
+        bytes.extend_from_slice(b"\xEF\xBB\xBF");
+    }
+    bytes.extend_from_slice(apply(&src.text, src.crlf, fix).as_bytes());
+    let reloaded = load_file(&fix.path, &bytes, &Limits::default());
+    let fatal_before = files[idx].errors.iter().filter(|e| e.kind.is_fatal()).count();
+    if reloaded.errors.iter().filter(|e| e.kind.is_fatal()).count() > fatal_before {
+        return false;
+    }
+    let errors_before: HashSet<_> = rules::run_all(mesh)
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .map(|f| (f.code, mesh.object_ref(f.subject), f.port))
+        .collect();
+    let mut copy = files.to_vec();
+    copy[idx] = reloaded;
+    let quiet = AnalysisOptions { no_fixes: true, ..opts.clone() };
+    let after = analyze(&copy, &quiet, Side::Head, mesh.newer.clone());
+    let id = finding.identity();
+    if after.findings.iter().any(|f| f.identity() == id) {
+        return false;
+    }
+    after
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .all(|f| errors_before.contains(&(f.code, f.object.clone(), f.port)))
+}
+
+fn render_plan(files: &[LoadedFile], mesh: &Mesh, plan: &FixPlan) -> Result<Fix, Vec<String>> {
+    let mut edits = Vec::new();
+    for e in &plan.edits {
+        edits.push(render_edit(files, mesh, e)?);
+    }
+    let first = edits.first().ok_or_else(Vec::new)?;
+    let path = first.path.clone();
+    if edits.iter().any(|e| e.path != path) {
+        return Err(vec![format!("{} (edits more than one file; apply by hand)", plan.description)]);
+    }
+    let src = source_of(files, &path).ok_or_else(Vec::new)?;
+    let orig = src.lines();
+    edits.sort_by_key(|e| e.start);
+    for w in edits.windows(2) {
+        if w[1].start <= w[0].end {
+            return Err(Vec::new());
+        }
+    }
+    let start = edits.iter().map(|e| e.start).min().unwrap_or(1);
+    let end = edits.iter().map(|e| e.end).max().unwrap_or(start);
+    let mut out: Vec<String> = Vec::new();
+    let mut line = start;
+    for e in &edits {
+        while line < e.start {
+            out.push(orig.get(line - 1).copied().unwrap_or("").to_string());
+            line += 1;
+        }
+        out.extend(e.lines.iter().cloned());
+        line = e.end + 1;
+    }
+    Ok(Fix {
+        description: plan.description.clone(),
+        path,
+        start_line: start,
+        end_line: end,
+        replacement: out.join("\n"),
+    })
+}
+
+fn source_of<'a>(files: &'a [LoadedFile], path: &str) -> Option<&'a SourceText> {
+    files.iter().filter_map(|f| f.source.as_deref()).find(|s| s.path == path)
+}
+
+fn render_edit(files: &[LoadedFile], mesh: &Mesh, edit: &FixEdit) -> Result<LineEdit, Vec<String>> {
+    match edit {
+        FixEdit::SetField { object, field, value } => {
+            let o = &mesh.objects[*object];
+            let src = source_of(files, &o.path).ok_or_else(Vec::new)?;
+            set_field(src, o, field, value).ok_or_else(Vec::new)
+        }
+        FixEdit::AddObject { after, object } => add_object(files, mesh, *after, object),
+    }
+}
+
+/// How the file writes things.
+struct FileStyle {
+    indent: usize,
+    quote: Option<char>,
+    json: bool,
+}
+
+fn file_style(o: &Object) -> FileStyle {
+    let t = &o.tree;
+    let json = o.path.to_ascii_lowercase().ends_with(".json");
+    let mut indent = 2;
+    if let Some(meta) = t.get(o.root, "metadata")
+        && let Some((k, _)) = t.entries(meta).first()
+        && let Some((rk, _)) = t.entries(o.root).first()
+    {
+        let d = t.node(*k).col.saturating_sub(t.node(*rk).col);
+        if (1..=8).contains(&d) && !t.is_flow(meta) {
+            indent = d;
+        }
+    }
+    let quote = t.path(o.root, &["metadata", "name"]).and_then(|n| match &t.node(t.resolve(n)).value {
+        Value::Scalar { style: Style::DoubleQuoted, .. } => Some('"'),
+        Value::Scalar { style: Style::SingleQuoted, .. } => Some('\''),
+        _ => None,
+    });
+    FileStyle { indent, quote: if json { Some('"') } else { quote }, json }
+}
+
+fn quoted(value: &str, quote: Option<char>) -> String {
+    match quote {
+        Some('\'') => format!("'{}'", value.replace('\'', "''")),
+        Some(_) => format!("\"{}\"", value.replace('\\', "\\\\").replace('"', "\\\"")),
+        None => value.to_string(),
+    }
+}
+
+/// A value that must be quoted in YAML whatever the file's style (hosts start with `*`).
+fn must_quote(value: &str, style: &FileStyle) -> String {
+    if style.quote.is_some() { quoted(value, style.quote) } else { quoted(value, Some('"')) }
+}
+
+fn key(k: &str, style: &FileStyle) -> String {
+    if style.json { format!("\"{k}\"") } else { k.to_string() }
+}
+
+/// Byte range of the scalar token that starts at char column `col` on `line`.
+fn scalar_token(line: &str, col: usize, style: Style, text: &str) -> Option<(usize, usize)> {
+    let start = line.char_indices().nth(col).map(|(i, _)| i)?;
+    let rest = &line[start..];
+    let len = match style {
+        Style::Plain => {
+            if !rest.starts_with(text) {
+                return None;
+            }
+            text.len()
+        }
+        Style::DoubleQuoted => {
+            let mut escaped = false;
+            let mut end = None;
+            for (i, c) in rest.char_indices().skip(1) {
+                match c {
+                    '\\' if !escaped => escaped = true,
+                    '"' if !escaped => {
+                        end = Some(i + 1);
+                        break;
+                    }
+                    _ => escaped = false,
+                }
+            }
+            end?
+        }
+        Style::SingleQuoted => {
+            let b = rest.as_bytes();
+            let mut i = 1;
+            loop {
+                if i >= b.len() {
+                    return None;
+                }
+                if b[i] == b'\'' {
+                    if b.get(i + 1) == Some(&b'\'') {
+                        i += 2;
+                        continue;
+                    }
+                    break i + 1;
+                }
+                i += 1;
+            }
+        }
+        Style::Literal | Style::Folded => return None,
+    };
+    Some((start, start + len))
+}
+
+fn set_field(src: &SourceText, o: &Object, field: &[&str], value: &str) -> Option<LineEdit> {
+    let t = &o.tree;
+    let lines = src.lines();
+    let style = file_style(o);
+    let path = src.path.clone();
+    // The field exists: rewrite its scalar in place, keeping the quoting.
+    if let Some(n) = t.path(o.root, field) {
+        let n = t.resolve(n);
+        let node = t.node(n);
+        let Value::Scalar { text, style: sstyle } = &node.value else { return None };
+        let (last, parent) = field.split_last()?;
+        if t.is_null(n) {
+            // `mode:` or `mode: ~`: rewrite from the key.
+            let p = t.path(o.root, parent)?;
+            let k = t.node(t.key_node(p, last)?);
+            let line = lines.get(k.line - 1)?;
+            let kstart = line.char_indices().nth(k.col).map(|(i, _)| i)?;
+            let sep = if style.json { "\": " } else { ": " };
+            let rest_key = if style.json { format!("\"{last}") } else { last.to_string() };
+            let new = format!("{}{rest_key}{sep}{}", &line[..kstart], quoted(value, style.quote));
+            return Some(LineEdit { path, start: k.line, end: k.line, lines: vec![new] });
+        }
+        if node.line != node.end_line {
+            return None;
+        }
+        let line = lines.get(node.line - 1)?;
+        let (a, b) = scalar_token(line, node.col, *sstyle, text)?;
+        let q = match sstyle {
+            Style::DoubleQuoted => Some('"'),
+            Style::SingleQuoted => Some('\''),
+            _ => None,
+        };
+        let new = format!("{}{}{}", &line[..a], quoted(value, q), &line[b..]);
+        return Some(LineEdit { path, start: node.line, end: node.line, lines: vec![new] });
+    }
+    // The field is missing: find the deepest existing parent and insert the rest beneath it.
+    let mut k = field.len() - 1;
+    let parent = loop {
+        if k == 0 {
+            break o.root;
+        }
+        if let Some(n) = t.path(o.root, &field[..k]) {
+            break t.resolve(n);
+        }
+        k -= 1;
+    };
+    let rest = &field[k..];
+    if t.is_null(parent) && k > 0 {
+        // `mtls:` with no value: keep the key line, add the children under it.
+        let pp = t.path(o.root, &field[..k - 1])?;
+        let keynode = t.node(t.key_node(pp, field[k - 1])?);
+        let line = lines.get(keynode.line - 1)?;
+        let kstart = line.char_indices().nth(keynode.col).map(|(i, _)| i)?;
+        let keytext = if style.json { format!("\"{}\":", field[k - 1]) } else { format!("{}:", field[k - 1]) };
+        let mut out = vec![format!("{}{keytext}", &line[..kstart])];
+        if style.json || t.is_flow(o.root) {
+            out[0] = format!("{} {}", out[0], flow_nest(rest, value, &style));
+        } else {
+            out.extend(block_nest(rest, value, keynode.col + style.indent, &style));
+        }
+        return Some(LineEdit { path, start: keynode.line, end: keynode.line, lines: out });
+    }
+    if !t.is_map(parent) {
+        return None;
+    }
+    let pnode = t.node(parent);
+    if t.is_flow(parent) {
+        let entries = t.entries(parent);
+        if pnode.line == pnode.end_line {
+            let line = lines.get(pnode.line - 1)?;
+            let open = line.char_indices().nth(pnode.col).map(|(i, _)| i)?;
+            let close = matching_close(line, open)?;
+            let inner = line[open + 1..close].trim();
+            let entry = format!("{}: {}", key(rest[0], &style), flow_nest(&rest[1..], value, &style));
+            let new_inner =
+                if inner.is_empty() { entry } else { format!("{}, {entry}", line[open + 1..close].trim_end()) };
+            let new_inner = if inner.is_empty() { new_inner } else { new_inner.trim_start().to_string() };
+            let pad = if line[open + 1..].starts_with(' ') { " " } else { "" };
+            let new = format!("{}{{{pad}{new_inner}{pad}}}{}", &line[..open], &line[close + 1..]);
+            return Some(LineEdit { path, start: pnode.line, end: pnode.line, lines: vec![new] });
+        }
+        // A multi-line flow mapping (pretty JSON): a new first entry on its own line after the `{` line.
+        let (first_key, _) = entries.first()?;
+        let fk = t.node(*first_key);
+        if fk.line == pnode.line {
+            return None;
+        }
+        let open_line = lines.get(pnode.line - 1)?.to_string();
+        let entry =
+            format!("{}{}: {},", " ".repeat(fk.col), key(rest[0], &style), flow_nest(&rest[1..], value, &style));
+        return Some(LineEdit { path, start: pnode.line, end: pnode.line, lines: vec![open_line, entry] });
+    }
+    // A block mapping: add after its last line, at its keys' indentation.
+    let col = t.entries(parent).first().map(|(k, _)| t.node(*k).col)?;
+    let end = pnode.end_line;
+    let last = lines.get(end - 1)?.to_string();
+    let mut out = vec![last];
+    out.extend(block_nest(rest, value, col, &style));
+    Some(LineEdit { path, start: end, end, lines: out })
+}
+
+fn block_nest(keys: &[&str], value: &str, col: usize, style: &FileStyle) -> Vec<String> {
+    let mut out = Vec::new();
+    for (i, k) in keys.iter().enumerate() {
+        let pad = " ".repeat(col + i * style.indent);
+        if i + 1 == keys.len() {
+            out.push(format!("{pad}{k}: {}", quoted(value, style.quote)));
+        } else {
+            out.push(format!("{pad}{k}:"));
+        }
+    }
+    out
+}
+
+fn flow_nest(keys: &[&str], value: &str, style: &FileStyle) -> String {
+    let mut s = quoted(value, style.quote);
+    for k in keys.iter().rev() {
+        s = format!("{{{}: {s}}}", key(k, style));
+    }
+    s
+}
+
+/// Byte index of the bracket that closes the one at `open` on the same line (quotes respected).
+fn matching_close(line: &str, open: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut quote: Option<char> = None;
+    for (i, c) in line[open..].char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'') => quote = Some(c),
+            (None, '{' | '[') => depth += 1,
+            (None, '}' | ']') => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    return Some(open + i);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The apiVersion the repository already uses for a kind (most common), else the default.
+fn api_version_for(mesh: &Mesh, kind: &str, default: &str) -> String {
+    let mut counts: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    for o in mesh.objects.iter().filter(|o| o.kind == kind && !o.api_version.is_empty()) {
+        *counts.entry(o.api_version.as_str()).or_default() += 1;
+    }
+    counts
+        .into_iter()
+        .max_by_key(|(v, c)| (*c, *v == default))
+        .map(|(v, _)| v.to_string())
+        .unwrap_or_else(|| default.to_string())
+}
+
+/// A name not yet taken by `kind` in `namespace`: `base`, then `base-mtls`, `base-mtls-2`, ... (for names
+/// that already end in `-mtls`: `base-2`, `base-3`, ...).
+pub fn free_name(mesh: &Mesh, kind: &str, namespace: &str, base: &str) -> String {
+    let taken = mesh.names_in(kind, namespace);
+    if !taken.contains(base) {
+        return base.to_string();
+    }
+    let stem = if base.ends_with("-mtls") { base.to_string() } else { format!("{base}-mtls") };
+    if !taken.contains(stem.as_str()) {
+        return stem;
+    }
+    (2..).map(|i| format!("{stem}-{i}")).find(|n| !taken.contains(n.as_str())).unwrap_or(stem)
+}
+
+/// The fields of a new object: (apiVersion, kind, name, namespace, spec path and leaf values).
+type NewFields = (String, &'static str, String, String, Vec<(Vec<&'static str>, String)>);
+
+fn new_object_fields(mesh: &Mesh, object: &NewObject) -> NewFields {
+    match object {
+        NewObject::PeerAuthentication { namespace, name_base, mode } => (
+            api_version_for(mesh, "PeerAuthentication", "security.istio.io/v1"),
+            "PeerAuthentication",
+            free_name(mesh, "PeerAuthentication", namespace, name_base),
+            namespace.clone(),
+            vec![(vec!["mtls", "mode"], mode.clone())],
+        ),
+        NewObject::DestinationRule { namespace, name_base, host, mode } => (
+            api_version_for(mesh, "DestinationRule", "networking.istio.io/v1"),
+            "DestinationRule",
+            free_name(mesh, "DestinationRule", namespace, name_base),
+            namespace.clone(),
+            vec![(vec!["host"], host.clone()), (vec!["trafficPolicy", "tls", "mode"], mode.clone())],
+        ),
+    }
+}
+
+/// Renders a new object as block YAML at column 0 with the file's indentation and quoting.
+fn render_block(mesh: &Mesh, object: &NewObject, style: &FileStyle) -> Vec<String> {
+    let (api, kind, name, ns, spec) = new_object_fields(mesh, object);
+    let i = " ".repeat(style.indent);
+    let q = |v: &str| if v.starts_with('*') { must_quote(v, style) } else { quoted(v, style.quote) };
+    let mut out = vec![
+        format!("apiVersion: {api}"),
+        format!("kind: {kind}"),
+        "metadata:".to_string(),
+        format!("{i}name: {}", q(&name)),
+        format!("{i}namespace: {}", q(&ns)),
+        "spec:".to_string(),
+    ];
+    let mut open: Vec<&str> = Vec::new();
+    for (path, value) in &spec {
+        let (leaf, parents) = path.split_last().unwrap_or((&"", &[]));
+        let common = open.iter().zip(parents.iter()).take_while(|(a, b)| a == b).count();
+        open.truncate(common);
+        for p in &parents[common..] {
+            out.push(format!("{}{p}:", i.repeat(open.len() + 1)));
+            open.push(p);
+        }
+        out.push(format!("{}{leaf}: {}", i.repeat(open.len() + 1), q(value)));
+    }
+    out
+}
+
+/// Renders a new object as one line of flow YAML.
+fn render_flow(mesh: &Mesh, object: &NewObject, style: &FileStyle) -> String {
+    let (api, kind, name, ns, spec) = new_object_fields(mesh, object);
+    let q = |v: &str| if v.starts_with('*') { must_quote(v, style) } else { quoted(v, style.quote) };
+    let spec_parts: Vec<String> = spec
+        .iter()
+        .map(|(path, v)| {
+            let mut s = q(v);
+            for k in path[1..].iter().rev() {
+                s = format!("{{{k}: {s}}}");
+            }
+            format!("{}: {s}", path[0])
+        })
+        .collect();
+    format!(
+        "{{apiVersion: {api}, kind: {kind}, metadata: {{name: {}, namespace: {}}}, spec: {{{}}}}}",
+        q(&name),
+        q(&ns),
+        spec_parts.join(", ")
+    )
+}
+
+fn add_object(files: &[LoadedFile], mesh: &Mesh, after: ObjId, object: &NewObject) -> Result<LineEdit, Vec<String>> {
+    let o = &mesh.objects[after];
+    let style = file_style(o);
+    if style.json {
+        let yaml = render_block(mesh, object, &FileStyle { indent: 2, quote: None, json: false }).join("\n");
+        return Err(vec![format!(
+            "`{}` is JSON and cannot take a second document; add this object in a YAML file:\n{yaml}",
+            o.path
+        )]);
+    }
+    let src = source_of(files, &o.path).ok_or_else(Vec::new)?;
+    let lines = src.lines();
+    let end = o.tree.end_line.max(o.end_line);
+    let last = lines.get(end - 1).ok_or_else(Vec::new)?.to_string();
+    let mut out = vec![last, "---".to_string()];
+    if o.tree.is_flow(o.tree.root.unwrap_or(o.root)) {
+        out.push(render_flow(mesh, object, &style));
+    } else {
+        out.extend(render_block(mesh, object, &style));
+    }
+    Ok(LineEdit { path: src.path.clone(), start: end, end, lines: out })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::analysis::analyze;
+    use crate::settings::{AnalysisOptions, SuggestMode};
+
+    fn run(files: &[(&str, &str)], opts: &AnalysisOptions) -> (Vec<LoadedFile>, crate::analysis::Analysis) {
+        let loaded: Vec<LoadedFile> =
+            files.iter().map(|(p, t)| load_file(p, t.as_bytes(), &Limits::default())).collect();
+        let a = analyze(&loaded, opts, Side::Head, Default::default());
+        (loaded, a)
+    }
+
+    /// Applies every offered fix and checks the finding is gone.
+    fn assert_fixes_hold(files: &[(&str, &str)], opts: &AnalysisOptions) -> Vec<Fix> {
+        let (loaded, a) = run(files, opts);
+        let mut fixes = Vec::new();
+        for f in a.findings.iter().filter(|f| f.fix.is_some()) {
+            let fix = f.fix.clone().unwrap();
+            let src = a.sources[&fix.path].clone();
+            let new = apply(&src.text, src.crlf, &fix);
+            let mut copy = loaded.clone();
+            let i = copy.iter().position(|l| l.source.as_ref().unwrap().path == fix.path).unwrap();
+            copy[i] = load_file(&fix.path, new.as_bytes(), &Limits::default());
+            assert!(copy[i].errors.is_empty(), "{:?}\n{new}", copy[i].errors);
+            let after = analyze(&copy, opts, Side::Head, Default::default());
+            assert!(!after.findings.iter().any(|g| g.identity() == f.identity()), "{new}");
+            fixes.push(fix);
+        }
+        fixes
+    }
+
+    const DR: &str = "apiVersion: networking.istio.io/v1beta1\nkind: DestinationRule\nmetadata:\n  name: d\n  namespace: bookinfo\nspec:\n  host: \"*.bookinfo.svc.cluster.local\"\n  trafficPolicy:\n    tls:\n      mode: ISTIO_MUTUAL\n";
+
+    #[test]
+    fn tis0206_adds_a_peer_authentication_after_the_dr() {
+        let fixes = assert_fixes_hold(&[("a.yaml", DR)], &AnalysisOptions::default());
+        assert_eq!(fixes.len(), 1);
+        let f = &fixes[0];
+        assert_eq!((f.start_line, f.end_line), (10, 10));
+        assert_eq!(
+            f.replacement,
+            "      mode: ISTIO_MUTUAL\n---\napiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata:\n  name: default\n  namespace: bookinfo\nspec:\n  mtls:\n    mode: PERMISSIVE"
+        );
+    }
+
+    #[test]
+    fn tis0206_edits_an_existing_namespace_pa_keeping_quotes_and_crlf() {
+        let pa = "apiVersion: security.istio.io/v1beta1\r\nkind: PeerAuthentication\r\nmetadata:\r\n  name: \"default\"\r\n  namespace: bookinfo\r\nspec:\r\n  mtls:\r\n    mode: \"DISABLE\" # off\r\n";
+        let opts = AnalysisOptions { suggest_mode: Some(SuggestMode::Strict), ..Default::default() };
+        let fixes = assert_fixes_hold(&[("a.yaml", DR), ("b.yaml", pa)], &opts);
+        let f = fixes.iter().find(|f| f.path == "b.yaml").unwrap();
+        assert_eq!((f.start_line, f.replacement.as_str()), (8, "    mode: \"STRICT\" # off"));
+    }
+
+    #[test]
+    fn tis0206_inserts_a_missing_mode() {
+        let pa = "apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata:\n    name: default\n    namespace: bookinfo\nspec:\n    selector: {}\n";
+        let fixes = assert_fixes_hold(&[("a.yaml", DR), ("b.yaml", pa)], &AnalysisOptions::default());
+        let f = fixes.iter().find(|f| f.path == "b.yaml").unwrap();
+        assert_eq!(f.replacement, "    selector: {}\n    mtls:\n        mode: PERMISSIVE");
+    }
+
+    #[test]
+    fn flow_document_gets_a_flow_object_and_json_gets_help() {
+        let flow = "{apiVersion: networking.istio.io/v1, kind: DestinationRule, metadata: {name: d, namespace: ns}, spec: {host: '*.ns.svc.cluster.local', trafficPolicy: {tls: {mode: ISTIO_MUTUAL}}}}\n";
+        let fixes = assert_fixes_hold(&[("f.yaml", flow)], &AnalysisOptions::default());
+        assert!(
+            fixes[0].replacement.contains("---\n{apiVersion: security.istio.io/v1, kind: PeerAuthentication"),
+            "{}",
+            fixes[0].replacement
+        );
+        let json = r#"{"apiVersion": "networking.istio.io/v1", "kind": "DestinationRule", "metadata": {"name": "d", "namespace": "ns"}, "spec": {"host": "*.ns.svc.cluster.local", "trafficPolicy": {"tls": {"mode": "ISTIO_MUTUAL"}}}}"#;
+        let (_, a) = run(&[("f.json", json)], &AnalysisOptions::default());
+        assert!(a.findings[0].fix.is_none());
+        assert!(a.findings[0].help.as_deref().unwrap().contains("kind: PeerAuthentication"));
+    }
+
+    #[test]
+    fn list_gets_a_new_document_after_the_list() {
+        let list = "apiVersion: v1\nkind: List\nitems:\n  - apiVersion: networking.istio.io/v1\n    kind: DestinationRule\n    metadata:\n      name: d\n      namespace: ns\n    spec:\n      host: \"*.ns.svc.cluster.local\"\n      trafficPolicy:\n        tls:\n          mode: ISTIO_MUTUAL\n";
+        let fixes = assert_fixes_hold(&[("l.yaml", list)], &AnalysisOptions::default());
+        assert_eq!(fixes[0].start_line, 13);
+        assert!(fixes[0].replacement.contains("\n---\napiVersion: security.istio.io/v1\n"));
+    }
+
+    #[test]
+    fn taken_name_gets_a_suffix() {
+        let pa = "apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata:\n  name: default\n  namespace: bookinfo\nspec:\n  selector:\n    matchLabels: {app: x}\n  mtls:\n    mode: STRICT\n";
+        let fixes = assert_fixes_hold(&[("a.yaml", DR), ("b.yaml", pa)], &AnalysisOptions::default());
+        assert!(fixes[0].replacement.contains("name: default-mtls"), "{}", fixes[0].replacement);
+    }
+
+    #[test]
+    fn apply_keeps_crlf() {
+        let fix = Fix {
+            description: String::new(),
+            path: "x".into(),
+            start_line: 2,
+            end_line: 2,
+            replacement: "b\nc".into(),
+        };
+        assert_eq!(apply("a\r\nB\r\nd\r\n", true, &fix), "a\r\nb\r\nc\r\nd\r\n");
+        let del = Fix { replacement: String::new(), ..fix };
+        assert_eq!(apply("a\nB\nd\n", false, &del), "a\nd\n");
+    }
+}

@@ -1,0 +1,36 @@
+//! Reports: one renderer per file, each a pure function of a [`Review`] to text. The core never prints.
+
+pub mod json;
+pub mod markdown;
+pub mod sarif;
+pub mod text;
+pub mod workflow;
+
+use crate::finding::Severity;
+use crate::review::Review;
+
+/// Default base URL of the rule pages (`<base>/<CODE>.md`).
+pub const DEFAULT_DOCS_URL: &str = "https://github.com/mtls-review/mtls-review/blob/main/docs/rules";
+
+/// The URL of a rule's page.
+pub fn rule_url(docs_base: &str, code: &str) -> String {
+    format!("{}/{code}.md", docs_base.trim_end_matches('/'))
+}
+
+/// Counts of findings by severity among those that count for the report (introduced in a diff, all otherwise).
+pub fn counts(review: &Review) -> (usize, usize, usize) {
+    let mut c = (0, 0, 0);
+    for f in review.findings.iter().filter(|f| !review.diff || f.status == crate::finding::Status::Introduced) {
+        match f.severity {
+            Severity::Error => c.0 += 1,
+            Severity::Warning => c.1 += 1,
+            Severity::Note => c.2 += 1,
+        }
+    }
+    c
+}
+
+/// "1 error", "2 warnings".
+pub fn plural(n: usize, word: &str) -> String {
+    if n == 1 { format!("{n} {word}") } else { format!("{n} {word}s") }
+}

@@ -1,0 +1,258 @@
+//! Builds a [`Review`] from two trees: parses each distinct file once, analyzes both sides, matches findings by
+//! identity, anchors introduced findings on the changed lines that caused them, and compares posture.
+
+use super::diff::{file_change, overlap};
+use super::{FileChange, Review, ReviewError};
+use crate::analysis::{Analysis, analyze, attach_fixes, helm_template_paths, parallel_map, sort_findings};
+use crate::finding::{Anchor, Finding, ObjectRef, Side, Status};
+use crate::manifest::{LoadedFile, is_kustomization, load_file, may_hold_relevant, yaml::Limits};
+use crate::mesh::Mesh;
+use crate::settings::AnalysisOptions;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+/// One file of a tree: path (relative, `/`-separated), content id (git blob id or content hash) and bytes.
+#[derive(Debug, Clone)]
+pub struct TreeFile {
+    pub path: String,
+    pub id: String,
+    pub bytes: Arc<[u8]>,
+}
+
+/// Both sides of a change.
+#[derive(Debug, Clone, Default)]
+pub struct ReviewInput {
+    pub base: Vec<TreeFile>,
+    pub head: Vec<TreeFile>,
+    /// (base path, head path) pairs of renamed or moved files.
+    pub renames: Vec<(String, String)>,
+    pub base_label: String,
+    pub head_label: String,
+    /// True when the project config file differs between the sides.
+    pub config_changed: bool,
+}
+
+/// Reviews a change. `opts` must carry the base side's project config.
+pub fn review(input: &ReviewInput, opts: &AnalysisOptions) -> Review {
+    let limits = Limits::default();
+    let base_ids: HashMap<&str, &str> = input.base.iter().map(|f| (f.path.as_str(), f.id.as_str())).collect();
+    let head_ids: HashMap<&str, &str> = input.head.iter().map(|f| (f.path.as_str(), f.id.as_str())).collect();
+    let renamed_from: HashMap<&str, &str> = input.renames.iter().map(|(b, h)| (h.as_str(), b.as_str())).collect();
+    let renamed_to: HashMap<&str, &str> = input.renames.iter().map(|(b, h)| (b.as_str(), h.as_str())).collect();
+    let head_changed = |f: &TreeFile| {
+        base_ids.get(renamed_from.get(f.path.as_str()).copied().unwrap_or(&f.path)) != Some(&f.id.as_str())
+    };
+    let base_changed = |f: &TreeFile| {
+        head_ids.get(renamed_to.get(f.path.as_str()).copied().unwrap_or(&f.path)) != Some(&f.id.as_str())
+    };
+
+    // Parse each distinct (path, content) once for both sides. Unchanged files that cannot hold a relevant object
+    // are skipped before parsing; changed files are always parsed, so a change that breaks a file is seen.
+    let base_templates = helm_template_paths(input.base.iter().map(|f| f.path.as_str()));
+    let head_templates = helm_template_paths(input.head.iter().map(|f| f.path.as_str()));
+    let wanted = |f: &TreeFile, changed: bool| changed || is_kustomization(&f.path) || may_hold_relevant(&f.bytes);
+    let mut jobs: Vec<&TreeFile> = Vec::new();
+    let mut seen: HashSet<(&str, &str)> = HashSet::new();
+    let base_sel: Vec<&TreeFile> =
+        input.base.iter().filter(|f| !base_templates.contains(&f.path) && wanted(f, base_changed(f))).collect();
+    let head_sel: Vec<&TreeFile> =
+        input.head.iter().filter(|f| !head_templates.contains(&f.path) && wanted(f, head_changed(f))).collect();
+    for f in base_sel.iter().chain(head_sel.iter()) {
+        if seen.insert((f.path.as_str(), f.id.as_str())) {
+            jobs.push(f);
+        }
+    }
+    let parsed: Vec<LoadedFile> = parallel_map(&jobs, |f| load_file(&f.path, &f.bytes, &limits));
+    let cache: HashMap<(&str, &str), &LoadedFile> =
+        jobs.iter().zip(parsed.iter()).map(|(f, l)| ((f.path.as_str(), f.id.as_str()), l)).collect();
+    let side_files = |sel: &[&TreeFile]| -> Vec<LoadedFile> {
+        sel.iter().filter_map(|f| cache.get(&(f.path.as_str(), f.id.as_str())).map(|l| (*l).clone())).collect()
+    };
+    let base_loaded = side_files(&base_sel);
+    let head_loaded = side_files(&head_sel);
+
+    let quiet = AnalysisOptions { no_fixes: true, ..opts.clone() };
+    let base = analyze(&base_loaded, &quiet, Side::Base, HashSet::new());
+    let base_refs: HashSet<ObjectRef> = (0..base.mesh.objects.len()).map(|i| base.mesh.object_ref(i)).collect();
+    let head_refs = object_refs(&head_loaded, &quiet);
+    let newer: HashSet<ObjectRef> = head_refs.difference(&base_refs).cloned().collect();
+    let mut head = analyze(&head_loaded, &quiet, Side::Head, newer);
+
+    // Changed lines of every changed file.
+    let base_text: HashMap<&str, &TreeFile> = input.base.iter().map(|f| (f.path.as_str(), f)).collect();
+    let mut changes: Vec<FileChange> = Vec::new();
+    for f in &input.head {
+        if head_changed(f) {
+            let bp = renamed_from.get(f.path.as_str()).copied().unwrap_or(&f.path);
+            let b = base_text.get(bp);
+            changes.push(file_change(
+                b.map(|b| b.path.as_str()),
+                b.and_then(|b| std::str::from_utf8(&b.bytes).ok()),
+                Some(&f.path),
+                std::str::from_utf8(&f.bytes).ok(),
+            ));
+        }
+    }
+    for f in &input.base {
+        if !head_ids.contains_key(f.path.as_str()) && !renamed_to.contains_key(f.path.as_str()) {
+            changes.push(file_change(Some(&f.path), std::str::from_utf8(&f.bytes).ok(), None, None));
+        }
+    }
+    changes.sort_by(|a, b| (&a.head_path, &a.base_path).cmp(&(&b.head_path, &b.base_path)));
+
+    // Classify.
+    let base_by_id: HashMap<_, &Finding> = base.findings.iter().map(|f| (f.identity(), f)).collect();
+    let head_ids_set: HashSet<_> = head.findings.iter().map(Finding::identity).collect();
+    for f in head.findings.iter_mut() {
+        f.status = match base_by_id.get(&f.identity()) {
+            Some(b) if b.severity >= f.severity => Status::Existing,
+            _ => Status::Introduced,
+        };
+    }
+    let introduced: HashSet<_> =
+        head.findings.iter().filter(|f| f.status == Status::Introduced).map(Finding::identity).collect();
+    attach_fixes(&head_loaded, &mut head, opts, |f| introduced.contains(&f.identity()));
+    let mut findings: Vec<Finding> = Vec::new();
+    for mut f in head.findings.clone() {
+        if f.status == Status::Introduced {
+            f.anchors = Some(anchors(&f, &base, &head, &changes));
+        }
+        findings.push(f);
+    }
+    for f in &base.findings {
+        if !head_ids_set.contains(&f.identity()) {
+            let mut r = f.clone();
+            r.status = Status::Resolved;
+            findings.push(r);
+        }
+    }
+    sort_findings(&mut findings);
+    findings.sort_by_key(|f| f.status);
+
+    let changed_head: HashSet<&str> = changes.iter().filter_map(|c| c.head_path.as_deref()).collect();
+    let errors = head
+        .errors
+        .iter()
+        .map(|e| ReviewError {
+            error: e.clone(),
+            introduced: e.kind.is_fatal() && changed_head.contains(e.path.as_str()),
+        })
+        .collect();
+    Review {
+        diff: true,
+        head_sources: head.sources.clone(),
+        base_sources: base.sources.clone(),
+        findings,
+        errors,
+        settings: head.settings.clone(),
+        base: input.base_label.clone(),
+        head: input.head_label.clone(),
+        changes,
+        config_changed: input.config_changed,
+        posture: super::posture::compare(&base.mesh, &head.mesh),
+    }
+}
+
+fn object_refs(files: &[LoadedFile], opts: &AnalysisOptions) -> HashSet<ObjectRef> {
+    let settings = crate::analysis::resolve_settings(files, opts);
+    let m = Mesh::build(files, settings, HashSet::new());
+    (0..m.objects.len()).map(|i| m.object_ref(i)).collect()
+}
+
+/// The changed lines that introduced a finding: the subject's own changed lines first; otherwise the changed
+/// lines of PeerAuthentications and DestinationRules whose change can have made the rule fire (related objects,
+/// objects in the subject's namespace or the root namespace, mesh-wide DestinationRules), including deleted ones
+/// (base side).
+fn anchors(f: &Finding, base: &Analysis, head: &Analysis, changes: &[FileChange]) -> Vec<Anchor> {
+    let added: HashMap<&str, &[(usize, usize)]> =
+        changes.iter().filter_map(|c| Some((c.head_path.as_deref()?, c.added.as_slice()))).collect();
+    let deleted: HashMap<&str, &[(usize, usize)]> =
+        changes.iter().filter_map(|c| Some((c.base_path.as_deref()?, c.deleted.as_slice()))).collect();
+    let head_mesh = &head.mesh;
+    let object_anchor = |mesh: &Mesh, i: usize, side: Side| -> Vec<Anchor> {
+        let o = &mesh.objects[i];
+        let ranges = match side {
+            Side::Head => added.get(&*o.path),
+            Side::Base => deleted.get(&*o.path),
+        };
+        ranges
+            .map(|r| overlap(r, o.line, o.end_line))
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(a, b)| Anchor { side, path: o.path.to_string(), line: a, end_line: b })
+            .collect()
+    };
+    // 1. The subject's own changed lines.
+    if let Some(i) = (0..head_mesh.objects.len()).find(|i| head_mesh.object_ref(*i) == f.object) {
+        let own = object_anchor(head_mesh, i, Side::Head);
+        if !own.is_empty() {
+            return own;
+        }
+    }
+    // 2. Related objects and the PAs/DRs in scope whose change made the rule fire.
+    let root = &head_mesh.settings.root_namespace;
+    let in_scope = |mesh: &Mesh, i: usize| {
+        let o = &mesh.objects[i];
+        let ns = &mesh.namespaces[i];
+        let istio = o.kind == "PeerAuthentication" || o.kind == "DestinationRule";
+        let related = f.related.iter().any(|r| r.object == mesh.object_ref(i));
+        let mesh_wide_dr = mesh.destination_rules.iter().any(|d| d.obj == i && mesh.is_mesh_wide_dr(d));
+        related || (istio && (ns == &f.object.namespace || ns == root || mesh_wide_dr))
+    };
+    let mut out: Vec<Anchor> = Vec::new();
+    for i in 0..head_mesh.objects.len() {
+        if in_scope(head_mesh, i) {
+            out.extend(object_anchor(head_mesh, i, Side::Head));
+        }
+    }
+    let head_refs: HashSet<ObjectRef> = (0..head_mesh.objects.len()).map(|i| head_mesh.object_ref(i)).collect();
+    for i in 0..base.mesh.objects.len() {
+        // Deleted objects only: an edited one is anchored on its head lines above.
+        if !head_refs.contains(&base.mesh.object_ref(i)) && in_scope(&base.mesh, i) {
+            out.extend(object_anchor(&base.mesh, i, Side::Base));
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Renames between two directory trees (git mode asks git instead): a file only on the base side pairs with a
+/// file only on the head side of identical content, else of the same file name and at least 50% similar lines.
+pub fn detect_renames(base: &[TreeFile], head: &[TreeFile]) -> Vec<(String, String)> {
+    let base_paths: HashSet<&str> = base.iter().map(|f| f.path.as_str()).collect();
+    let head_paths: HashSet<&str> = head.iter().map(|f| f.path.as_str()).collect();
+    let gone: Vec<&TreeFile> = base.iter().filter(|f| !head_paths.contains(f.path.as_str())).collect();
+    let mut new: Vec<&TreeFile> = head.iter().filter(|f| !base_paths.contains(f.path.as_str())).collect();
+    let mut out = Vec::new();
+    let mut unmatched = Vec::new();
+    for g in gone {
+        if let Some(i) = new.iter().position(|n| n.id == g.id) {
+            out.push((g.path.clone(), new.remove(i).path.clone()));
+        } else {
+            unmatched.push(g);
+        }
+    }
+    // Similarity pass, bounded: moves of edited files are few in a pull request.
+    if unmatched.len() * new.len() <= 10_000 {
+        for g in unmatched {
+            let name = g.path.rsplit('/').next().unwrap_or(&g.path);
+            let best = new
+                .iter()
+                .enumerate()
+                .filter(|(_, n)| n.path.rsplit('/').next() == Some(name))
+                .map(|(i, n)| {
+                    let a = String::from_utf8_lossy(&g.bytes);
+                    let b = String::from_utf8_lossy(&n.bytes);
+                    (i, similar::TextDiff::from_lines(a.as_ref(), b.as_ref()).ratio())
+                })
+                .filter(|(_, r)| *r >= 0.5)
+                .max_by(|a, b| a.1.total_cmp(&b.1));
+            if let Some((i, _)) = best {
+                out.push((g.path.clone(), new.remove(i).path.clone()));
+            }
+        }
+    }
+    out.sort();
+    out
+}

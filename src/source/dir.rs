@@ -1,0 +1,86 @@
+//! Reads manifests from files and directories: `*.yaml`, `*.yml`, `*.json` and kustomization files; `.git`
+//! skipped; symlinks not followed.
+
+use super::{Files, SourceError};
+use crate::manifest::is_manifest_path;
+use std::path::{Path, PathBuf};
+
+/// The scanned root for a set of paths: the single directory given, the parent of a single file given, or the
+/// current directory when several paths are given.
+pub fn scanned_root(paths: &[PathBuf]) -> Result<PathBuf, SourceError> {
+    for p in paths {
+        if std::fs::symlink_metadata(p).is_err() {
+            return Err(SourceError::NotFound { path: p.clone() });
+        }
+    }
+    Ok(match paths {
+        [one] if one.is_dir() => one.clone(),
+        [one] => one
+            .parent()
+            .map(Path::to_path_buf)
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or_else(|| PathBuf::from(".")),
+        _ => PathBuf::from("."),
+    })
+}
+
+/// Reads every manifest file under `paths`, with paths relative to `root`, sorted.
+pub fn read_tree(root: &Path, paths: &[PathBuf]) -> Result<Files, SourceError> {
+    let mut out = Vec::new();
+    for p in paths {
+        let meta = std::fs::symlink_metadata(p).map_err(|_| SourceError::NotFound { path: p.clone() })?;
+        if meta.is_dir() {
+            walk(root, p, &mut out)?;
+        } else if meta.is_file() {
+            let bytes = std::fs::read(p).map_err(|source| SourceError::Io { path: p.clone(), source })?;
+            out.push((relative(root, p), bytes));
+        }
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out.dedup_by(|a, b| a.0 == b.0);
+    Ok(out)
+}
+
+fn walk(root: &Path, dir: &Path, out: &mut Files) -> Result<(), SourceError> {
+    let entries = std::fs::read_dir(dir).map_err(|source| SourceError::Io { path: dir.to_path_buf(), source })?;
+    let mut entries: Vec<_> = entries.filter_map(Result::ok).collect();
+    entries.sort_by_key(|e| e.file_name());
+    for e in entries {
+        let path = e.path();
+        let Ok(ft) = e.file_type() else { continue };
+        if ft.is_symlink() {
+            continue;
+        }
+        if ft.is_dir() {
+            if e.file_name() == ".git" {
+                continue;
+            }
+            walk(root, &path, out)?;
+        } else if ft.is_file() {
+            let rel = relative(root, &path);
+            if is_manifest_path(&rel) {
+                let bytes = std::fs::read(&path).map_err(|source| SourceError::Io { path: path.clone(), source })?;
+                out.push((rel, bytes));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `path` relative to `root`, `/`-separated; paths outside `root` keep their own form.
+pub fn relative(root: &Path, path: &Path) -> String {
+    let canonical: Option<PathBuf> = match (root.canonicalize(), path.canonicalize()) {
+        (Ok(r), Ok(c)) => c.strip_prefix(&r).ok().map(Path::to_path_buf),
+        _ => None,
+    };
+    let p: &Path = match path.strip_prefix(root) {
+        Ok(p) => p,
+        Err(_) => canonical.as_deref().unwrap_or(path),
+    };
+    let parts: Vec<String> = p
+        .components()
+        .filter(|c| !matches!(c, std::path::Component::CurDir))
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    parts.join("/")
+}

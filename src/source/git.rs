@@ -1,0 +1,163 @@
+//! Reads the two trees of a change straight from the git object database with git2: no checkout, no work tree.
+//! The head is compared with the merge base of base and head, as the pull request page does.
+
+use super::SourceError;
+use crate::manifest::is_manifest_path;
+use crate::review::{Review, ReviewInput, TreeFile};
+use crate::settings::{AnalysisOptions, PROJECT_CONFIG_FILE};
+use git2::{
+    DiffFindOptions, DiffOptions, ErrorClass, ErrorCode, ObjectType, Oid, Repository, TreeWalkMode, TreeWalkResult,
+};
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+/// Both sides read from a repository, and the project config text of the base and head commits.
+pub struct GitChange {
+    pub input: ReviewInput,
+    /// `.mtls-review.yaml` as of the base commit (the one that applies).
+    pub base_config: Option<String>,
+}
+
+fn git_err(e: git2::Error) -> SourceError {
+    SourceError::Git { message: e.message().to_string() }
+}
+
+/// Opens the repository containing `dir`.
+pub fn open(dir: &Path) -> Result<Repository, SourceError> {
+    Repository::discover(dir)
+        .map_err(|e| SourceError::NotARepository { path: dir.to_path_buf(), message: e.message().to_string() })
+}
+
+/// Resolves a revision to a commit; a missing object is reported as such (shallow clones).
+pub fn resolve_commit(repo: &Repository, rev: &str) -> Result<Oid, SourceError> {
+    let missing = || SourceError::MissingCommit { rev: rev.to_string() };
+    let is_sha = rev.len() == 40 && rev.bytes().all(|b| b.is_ascii_hexdigit());
+    let obj = if is_sha {
+        let oid = Oid::from_str(rev).map_err(|_| missing())?;
+        repo.find_object(oid, None).map_err(|e| match (e.class(), e.code()) {
+            (ErrorClass::Odb, _) | (_, ErrorCode::NotFound) => missing(),
+            _ => git_err(e),
+        })?
+    } else {
+        repo.revparse_single(rev).map_err(|e| match e.code() {
+            ErrorCode::NotFound | ErrorCode::Ambiguous => missing(),
+            _ => git_err(e),
+        })?
+    };
+    obj.peel_to_commit().map(|c| c.id()).map_err(|_| missing())
+}
+
+/// Files of a tree that the loader reads, under `paths` (repository-relative prefixes; empty: everything).
+/// Submodules and symlinks are skipped.
+fn tree_files(repo: &Repository, tree: &git2::Tree, paths: &[String]) -> Result<Vec<(String, Oid)>, SourceError> {
+    let prefixes: Vec<String> =
+        paths.iter().map(|p| p.trim_matches('/').to_string()).filter(|p| !p.is_empty() && p != ".").collect();
+    let mut out = Vec::new();
+    tree.walk(TreeWalkMode::PreOrder, |dir, entry| {
+        if entry.kind() != Some(ObjectType::Blob) || entry.filemode() == 0o120000 {
+            return TreeWalkResult::Ok;
+        }
+        let Ok(name) = entry.name() else { return TreeWalkResult::Ok };
+        let path = format!("{dir}{name}");
+        let under = prefixes.is_empty()
+            || crate::manifest::is_kustomization(&path)
+            || prefixes.iter().any(|p| path == *p || path.starts_with(&format!("{p}/")));
+        if under && is_manifest_path(&path) {
+            out.push((path, entry.id()));
+        }
+        TreeWalkResult::Ok
+    })
+    .map_err(git_err)?;
+    let _ = repo;
+    out.sort();
+    Ok(out)
+}
+
+fn read_blob(repo: &Repository, id: Oid, cache: &mut HashMap<Oid, Arc<[u8]>>) -> Result<Arc<[u8]>, SourceError> {
+    if let Some(b) = cache.get(&id) {
+        return Ok(b.clone());
+    }
+    let blob = repo.find_blob(id).map_err(git_err)?;
+    let bytes: Arc<[u8]> = Arc::from(blob.content());
+    cache.insert(id, bytes.clone());
+    Ok(bytes)
+}
+
+fn config_at(repo: &Repository, commit: Oid) -> Result<Option<String>, SourceError> {
+    let tree = repo.find_commit(commit).and_then(|c| c.tree()).map_err(git_err)?;
+    match tree.get_path(Path::new(PROJECT_CONFIG_FILE)) {
+        Ok(entry) => {
+            let blob = repo.find_blob(entry.id()).map_err(git_err)?;
+            Ok(Some(String::from_utf8_lossy(blob.content()).into_owned()))
+        }
+        Err(_) => Ok(None),
+    }
+}
+
+/// Reads base (the merge base of `base` and `head`) and head trees, with renames.
+pub fn read_change(repo_dir: &Path, base: &str, head: &str, paths: &[String]) -> Result<GitChange, SourceError> {
+    let repo = open(repo_dir)?;
+    let base_id = resolve_commit(&repo, base)?;
+    let head_id = resolve_commit(&repo, head)?;
+    let merge_base = repo.merge_base(base_id, head_id).map_err(|e| match e.code() {
+        ErrorCode::NotFound => SourceError::NoMergeBase { base: base.to_string(), head: head.to_string() },
+        _ => git_err(e),
+    })?;
+    let mb_tree = repo.find_commit(merge_base).and_then(|c| c.tree()).map_err(git_err)?;
+    let head_tree = repo.find_commit(head_id).and_then(|c| c.tree()).map_err(git_err)?;
+    let mut cache = HashMap::new();
+    let mut side = |tree: &git2::Tree| -> Result<Vec<TreeFile>, SourceError> {
+        tree_files(&repo, tree, paths)?
+            .into_iter()
+            .map(|(path, id)| Ok(TreeFile { path, id: id.to_string(), bytes: read_blob(&repo, id, &mut cache)? }))
+            .collect()
+    };
+    let base_files = side(&mb_tree)?;
+    let head_files = side(&head_tree)?;
+    // Renames and moves, as git detects them (content similarity).
+    let mut opts = DiffOptions::new();
+    let mut diff = repo.diff_tree_to_tree(Some(&mb_tree), Some(&head_tree), Some(&mut opts)).map_err(git_err)?;
+    diff.find_similar(Some(DiffFindOptions::new().renames(true))).map_err(git_err)?;
+    let renames = diff
+        .deltas()
+        .filter(|d| d.status() == git2::Delta::Renamed)
+        .filter_map(|d| {
+            let old = d.old_file().path()?.to_str()?.to_string();
+            let new = d.new_file().path()?.to_str()?.to_string();
+            Some((old, new))
+        })
+        .collect();
+    let base_config = config_at(&repo, base_id)?;
+    let head_config = config_at(&repo, head_id)?;
+    Ok(GitChange {
+        input: ReviewInput {
+            base: base_files,
+            head: head_files,
+            renames,
+            base_label: merge_base.to_string(),
+            head_label: head_id.to_string(),
+            config_changed: base_config != head_config,
+        },
+        base_config,
+    })
+}
+
+/// Reviews `head` against the merge base of `base` and `head` in the repository at `repo`. The project config
+/// file comes from the base commit unless `options.project` was set by the caller (non-default).
+pub fn review_revisions(
+    repo: &Path,
+    base: &str,
+    head: &str,
+    paths: &[String],
+    options: &AnalysisOptions,
+) -> Result<Review, SourceError> {
+    let change = read_change(repo, base, head, paths)?;
+    let mut opts = options.clone();
+    if opts.project == Default::default()
+        && let Some(text) = &change.base_config
+    {
+        opts.project = crate::settings::parse_project_config(PROJECT_CONFIG_FILE, text)?;
+    }
+    Ok(crate::review::review(&change.input, &opts))
+}
