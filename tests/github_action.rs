@@ -588,3 +588,26 @@ async fn the_token_never_appears_in_logs_output_or_errors() {
     }
     assert!(out.problems.iter().any(|p| p.contains("Bearer ***")), "{:?}", out.problems);
 }
+
+#[tokio::test]
+async fn a_review_that_cannot_be_posted_leaves_the_check_run_and_a_warning() {
+    let (server, fake) = FakeGitHub::start(diff_of(&changes())).await;
+    fake.with(|s| {
+        let mut f = Fault::new("POST", "/pulls/2/reviews", 500, r#"{"message":"Server Error"}"#);
+        f.times = 100;
+        s.faults.push(f);
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let env = action_env(&server.uri(), dir.path(), SYNC, &[]);
+    let (out, stdout) = publish_run(&env, &sample_review(), "run-1", fast_client()).await;
+    assert_eq!(out.exit_code, 1);
+    assert_eq!(out.fallback, None);
+    assert!(stdout.starts_with("::warning title=mtls-review::the review could not be posted"), "{stdout}");
+    assert_eq!(stdout.lines().count(), 1, "the check run carries the annotations: {stdout}");
+    fake.with(|s| {
+        // First attempt plus `max_retries` re-posts, each after the markers showed it had not landed.
+        assert_eq!(s.count("POST", "/pulls/2/reviews"), 4);
+        assert_eq!(s.reviews.len(), 0);
+        assert_eq!(s.check_runs.len(), 1);
+    });
+}

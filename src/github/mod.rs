@@ -25,7 +25,7 @@ use history::Git;
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Exit code when the run could not review (bad environment, missing history, engine failure).
@@ -225,22 +225,36 @@ pub async fn publish(p: &Publish<'_>, review: &Review, stdout: &mut dyn Write) -
     };
     let api = Api { gh, repo: format!("/repos/{owner}/{repo}"), number: p.pr.number };
 
-    let mut delivered = true;
     let mut forbidden: Option<String> = None;
-    if let Err(e) = review_step(&api, p, review, &mut out).await {
-        delivered = false;
-        note_failure(&mut out, &mut forbidden, "review", &e);
-    }
+    let review_delivered = match review_step(&api, p, review, &mut out).await {
+        Ok(()) => true,
+        Err(e) => {
+            note_failure(&mut out, &mut forbidden, "review", &e);
+            false
+        }
+    };
+    let mut check_delivered = false;
     if forbidden.is_none() {
-        if let Err(e) = check_step(&api, p, review, &out.gate).await {
-            delivered = false;
-            note_failure(&mut out, &mut forbidden, "check", &e);
+        match check_step(&api, p, review, &out.gate).await {
+            Ok(()) => check_delivered = true,
+            Err(e) => note_failure(&mut out, &mut forbidden, "check", &e),
         }
     }
     if let Some(reason) = forbidden {
         fall_back(&mut out, review, stdout, reason);
-    } else if !delivered {
-        fall_back(&mut out, review, stdout, "the GitHub API did not take the report".into());
+    } else if !check_delivered {
+        // The check run carries the annotations: without it, annotate through the runner.
+        fall_back(&mut out, review, stdout, "the GitHub API did not take the check run".into());
+    } else if !review_delivered {
+        let line = format!(
+            "::warning title=mtls-review::{}",
+            workflow::escape_data(
+                "the review could not be posted; the check run and the run's summary have the findings"
+            )
+        );
+        if let Err(e) = workflow::write_commands(stdout, &[line]) {
+            tracing::warn!(error = %e, "cannot write workflow commands");
+        }
     }
     out
 }
@@ -261,8 +275,7 @@ fn write_local_files(p: &Publish<'_>, out: &mut Outcome) {
             tracing::warn!(error = %e, "cannot write the step summary");
         }
     }
-    let dir = env.runner_temp.clone().unwrap_or_else(std::env::temp_dir);
-    let sarif_path = dir.join("mtls-review.sarif");
+    let (sarif_path, sarif_output) = sarif_target(&env.workspace, env.runner_temp.as_deref());
     match std::fs::write(&sarif_path, &p.sarif) {
         Ok(()) => out.sarif_path = Some(sarif_path),
         Err(e) => {
@@ -275,13 +288,27 @@ fn write_local_files(p: &Publish<'_>, out: &mut Outcome) {
             ("resolved", out.gate.resolved.to_string()),
             ("errors", out.gate.errors.to_string()),
         ];
-        if let Some(s) = &out.sarif_path {
-            outputs.push(("sarif", s.display().to_string()));
+        if out.sarif_path.is_some() {
+            outputs.push(("sarif", sarif_output));
         }
         if let Err(e) = workflow::write_outputs(path, &outputs) {
             tracing::warn!(error = %e, "cannot write the step outputs");
         }
     }
+}
+
+/// Where the SARIF file goes, and the path the `sarif` output names. Normally `RUNNER_TEMP/mtls-review.sarif`
+/// with its absolute path. In the Docker action, paths inside the container (`/github/...`) mean nothing to the
+/// steps after it, so the file goes into the workspace and the output is relative to it (as later steps, and
+/// `upload-sarif`, resolve relative paths against the workspace).
+pub fn sarif_target(workspace: &Path, runner_temp: Option<&Path>) -> (PathBuf, String) {
+    const NAME: &str = "mtls-review.sarif";
+    if workspace == Path::new("/github/workspace") {
+        return (workspace.join(NAME), NAME.to_string());
+    }
+    let path = runner_temp.map(Path::to_path_buf).unwrap_or_else(std::env::temp_dir).join(NAME);
+    let shown = path.display().to_string();
+    (path, shown)
 }
 
 /// Prints every introduced finding as a workflow command. Never fails the job.
@@ -595,6 +622,20 @@ async fn check_step(api: &Api, p: &Publish<'_>, review: &Review, gate: &Gate) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sarif_goes_to_runner_temp_or_into_the_workspace_of_a_container_action() {
+        let (p, shown) = sarif_target(Path::new("/home/runner/work/r/r"), Some(Path::new("/home/runner/work/_temp")));
+        assert_eq!(
+            (p.as_path(), shown.as_str()),
+            (Path::new("/home/runner/work/_temp/mtls-review.sarif"), "/home/runner/work/_temp/mtls-review.sarif")
+        );
+        let (p, shown) = sarif_target(Path::new("/github/workspace"), Some(Path::new("/github/runner_temp")));
+        assert_eq!(
+            (p.as_path(), shown.as_str()),
+            (Path::new("/github/workspace/mtls-review.sarif"), "mtls-review.sarif")
+        );
+    }
 
     #[test]
     fn patch_hunks_read_headers() {
