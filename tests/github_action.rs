@@ -611,3 +611,47 @@ async fn a_review_that_cannot_be_posted_leaves_the_check_run_and_a_warning() {
         assert_eq!(s.check_runs.len(), 1);
     });
 }
+
+#[tokio::test]
+async fn request_changes_on_ones_own_pull_request_falls_back_to_a_comment_review() {
+    let (server, fake) = FakeGitHub::start(diff_of(&changes())).await;
+    fake.with(|s| {
+        // Body as GitHub words it for a token of the pull request's author.
+        s.faults.push(Fault::new(
+            "POST",
+            "/pulls/2/reviews",
+            422,
+            r#"{"message":"Unprocessable Entity","errors":["Review Can not request changes on your own pull request"],"documentation_url":"https://docs.github.com/rest/pulls/reviews#create-a-review-for-a-pull-request","status":"422"}"#,
+        ))
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let env = action_env(&server.uri(), dir.path(), SYNC, &[("INPUT_REVIEW-EVENT", "REQUEST_CHANGES")]);
+    publish_run(&env, &sample_review(), "run-1", fast_client()).await;
+    fake.with(|s| {
+        let events: Vec<Value> = s.bodies("POST", "/pulls/2/reviews").iter().map(|b| b["event"].clone()).collect();
+        assert_eq!(events, vec![json!("REQUEST_CHANGES"), json!("COMMENT")]);
+        assert_eq!(s.reviews.len(), 1);
+        assert_eq!(s.review_comments.len(), 3, "the comments stay inline");
+    });
+}
+
+#[tokio::test]
+async fn a_lost_delete_answer_does_not_stop_the_other_clean_up() {
+    let (server, fake) = FakeGitHub::start(diff_of(&changes())).await;
+    let dir = tempfile::tempdir().unwrap();
+    let env = action_env(&server.uri(), dir.path(), SYNC, &[]);
+    publish_run(&env, &sample_review(), "run-1", fast_client()).await;
+    let first = fake.with(|s| s.review_comments[0]["id"].as_u64().unwrap());
+    fake.with(|s| {
+        let mut f = Fault::new("DELETE", &format!("/pulls/comments/{first}"), 500, "{}");
+        f.times = 100;
+        s.faults.push(f);
+    });
+    let mut gone = sample_review();
+    gone.findings.retain(|f| f.status != Status::Introduced);
+    let (out, _) = publish_run(&env, &gone, "run-2", fast_client()).await;
+    assert_eq!(out.deleted, 2);
+    assert_eq!(out.problems.len(), 1, "{:?}", out.problems);
+    assert_eq!(out.fallback, None);
+    fake.with(|s| assert_eq!(s.review_comments.len(), 1));
+}

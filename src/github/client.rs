@@ -47,8 +47,8 @@ impl Default for ClientOptions {
 /// How a request may be retried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Retry {
-    /// Safe to repeat (GET, PATCH of the same fields, DELETE, a status POST keyed by context): retried on every
-    /// transient failure.
+    /// Safe to repeat (GET, PATCH of the same fields, DELETE, a status POST keyed by context, a check run whose
+    /// repeat GitHub shows as the same check): retried on every transient failure.
     Idempotent,
     /// Not safe to repeat blindly (creating a review or a reply): retried only when GitHub certainly did not act
     /// on it (rate limited). Other failures come back with [`ApiError::may_have_landed`] set, and the caller

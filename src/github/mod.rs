@@ -116,8 +116,8 @@ fn setup_failure(out: &mut dyn Write, message: &str, token: Option<&str>) -> i32
     EXIT_SETUP
 }
 
-/// Analysis options from the inputs: mesh settings, the meshConfig file (from the workspace) and the project
-/// config file (from the merge base, so that a change cannot silence its own findings).
+/// Analysis options from the inputs: mesh settings, the meshConfig file and the project config file (both from
+/// the merge base when the repository has them, so that a change cannot silence its own findings).
 fn analysis_options(env: &ActionEnv, git: &Git, merge_base: &str) -> Result<AnalysisOptions, String> {
     let inputs = &env.inputs;
     let mut cli = MeshLayer {
@@ -126,8 +126,13 @@ fn analysis_options(env: &ActionEnv, git: &Git, merge_base: &str) -> Result<Anal
         auto_mtls: None,
     };
     if let Some(path) = &inputs.mesh_config {
-        let full = env.workspace.join(path);
-        let text = std::fs::read_to_string(&full).map_err(|e| format!("cannot read mesh-config {path}: {e}"))?;
+        // From the merge base when the repository has it there (a change cannot alter the settings it is judged
+        // by), else from the workspace (a file the workflow provides).
+        let text = match git.show(merge_base, path) {
+            Some(text) => text,
+            None => std::fs::read_to_string(env.workspace.join(path))
+                .map_err(|e| format!("cannot read mesh-config {path}: {e}"))?,
+        };
         cli = cli.or(&parse_mesh_config(path, &text).map_err(|e| format!("mesh-config: {e}"))?);
     }
     let mut options = AnalysisOptions { cli, suggest_mode: inputs.suggest_mode, ..AnalysisOptions::default() };
@@ -393,14 +398,22 @@ async fn review_step(api: &Api, p: &Publish<'_>, review: &Review, out: &mut Outc
     } else {
         tracing::info!("nothing new to say: no review posted");
     }
+    // Clean-up is best effort: one failed call does not stop the others, but a 403 means the token is read-only.
+    let mut cleanup: Result<(), ApiError> = Ok(());
     for id in &plan.deletions {
-        api.gh.delete(&format!("{}/pulls/comments/{id}", api.repo)).await?;
-        out.deleted += 1;
+        match api.gh.delete(&format!("{}/pulls/comments/{id}", api.repo)).await {
+            Ok(()) => out.deleted += 1,
+            Err(e) => note_cleanup(out, &mut cleanup, "cannot delete a resolved comment", e),
+        }
     }
     for reply in &plan.replies {
         let path = format!("{}/pulls/{}/comments/{}/replies", api.repo, api.number, reply.comment_id);
-        api.gh.post(&path, &serde_json::json!({ "body": reply.body }), Retry::OnlyIfNotProcessed).await?;
-        out.replied += 1;
+        // Not repeated on a lost answer: a second "resolved" reply would be noise, and the next run answers a
+        // thread that still lacks one.
+        match api.gh.post(&path, &serde_json::json!({ "body": reply.body }), Retry::OnlyIfNotProcessed).await {
+            Ok(_) => out.replied += 1,
+            Err(e) => note_cleanup(out, &mut cleanup, "cannot answer a resolved comment", e),
+        }
     }
     for id in &plan.dismissals {
         let path = format!("{}/dismissals", review_path(api, *id));
@@ -413,10 +426,21 @@ async fn review_step(api: &Api, p: &Publish<'_>, review: &Review, out: &mut Outc
             tracing::warn!(error = %e, "cannot dismiss an earlier review");
         }
     }
-    if p.env.inputs.sticky_summary {
-        sticky_summary(api, p).await?;
+    if p.env.inputs.sticky_summary
+        && let Err(e) = sticky_summary(api, p).await
+    {
+        note_cleanup(out, &mut cleanup, "cannot update the sticky summary", e);
     }
-    Ok(())
+    cleanup
+}
+
+/// Records a failed clean-up call; keeps the first 403 to return (it switches to the fallback).
+fn note_cleanup(out: &mut Outcome, first_forbidden: &mut Result<(), ApiError>, what: &str, e: ApiError) {
+    tracing::warn!(error = %e, "{what}");
+    out.problems.push(format!("{what}: {e}"));
+    if e.is_forbidden() && first_forbidden.is_ok() {
+        *first_forbidden = Err(e);
+    }
 }
 
 fn review_path(api: &Api, id: u64) -> String {
