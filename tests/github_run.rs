@@ -269,3 +269,50 @@ fn other_events_exit_0_with_nothing_to_do() {
         run(action_env_with_payload("http://127.0.0.1:9", dir.path(), "{}", &[("GITHUB_EVENT_NAME", "push")]));
     assert_eq!((code, stdout.as_str()), (0, ""));
 }
+
+/// The binary as the image's entrypoint runs it: `mtls-review github` with the Actions environment.
+fn run_binary(env: &[(&str, String)]) -> (i32, String, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mtls-review"));
+    cmd.arg("github").env_clear().env("PATH", std::env::var("PATH").unwrap_or_default());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    (out.status.code().unwrap(), String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
+}
+
+#[test]
+fn the_binary_entrypoint_reviews_a_pull_request() {
+    let up = Upstream::new();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (server, fake) = rt.block_on(FakeGitHub::start(up.diff()));
+    let dir = tempfile::tempdir().unwrap();
+    let ws = up.checkout(dir.path());
+    let event = dir.path().join("event.json");
+    std::fs::write(&event, up.payload()).unwrap();
+    let d = |name: &str| dir.path().join(name).display().to_string();
+    let vars = vec![
+        ("GITHUB_EVENT_NAME", "pull_request".to_string()),
+        ("GITHUB_EVENT_PATH", event.display().to_string()),
+        ("GITHUB_REPOSITORY", OWNER_REPO.to_string()),
+        ("GITHUB_API_URL", server.uri()),
+        ("GITHUB_WORKSPACE", ws.display().to_string()),
+        ("GITHUB_STEP_SUMMARY", d("summary.md")),
+        ("GITHUB_OUTPUT", d("output.txt")),
+        ("RUNNER_TEMP", d("")),
+        ("INPUT_GITHUB-TOKEN", TOKEN.to_string()),
+        ("INPUT_FAIL-ON", "error".to_string()),
+        ("MTLS_REVIEW_LOG", "trace".to_string()),
+    ];
+    let (code, stdout, stderr) = run_binary(&vars);
+    assert_eq!(code, 1, "stdout: {stdout}\nstderr: {stderr}");
+    assert!(!stderr.contains(TOKEN) && !stdout.contains(TOKEN));
+    fake.with(|s| {
+        assert_eq!(s.reviews.len(), 1);
+        assert_eq!(s.check_runs.len(), 1);
+    });
+    assert!(std::fs::read_to_string(dir.path().join("output.txt")).unwrap().contains("sarif="));
+
+    let (code, stdout, _) = run_binary(&[("GITHUB_EVENT_NAME", "push".to_string())]);
+    assert_eq!((code, stdout.as_str()), (0, ""));
+}
