@@ -35,6 +35,7 @@ async fn publish_with_summary(
         pr: &pr,
         kind,
         client,
+        fail_on: env.inputs.fail_on.unwrap_or_default(),
         nonce: nonce.to_string(),
         summary: summary.to_string(),
         sarif: r#"{"version":"2.1.0","runs":[]}"#.into(),

@@ -54,9 +54,15 @@ struct Upstream {
 
 impl Upstream {
     fn new() -> Upstream {
+        Upstream::with_base_files(&[])
+    }
+
+    /// [`Upstream::new`] with more files in the base commit (and so on the merge base).
+    fn with_base_files(extra: &[(&str, &str)]) -> Upstream {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path();
         git(p, &["init", "-q", "-b", "main"]);
+        write(p, extra);
         write(p, &[("shop/pa.yaml", &pa("shop")), ("shop/dr.yaml", &dr("shop")), ("pay/pa.yaml", &pa("pay"))]);
         write(p, &[("pay/dr.yaml", &dr("pay"))]);
         git(p, &["add", "-A"]);
@@ -315,4 +321,23 @@ fn the_binary_entrypoint_reviews_a_pull_request() {
 
     let (code, stdout, _) = run_binary(&[("GITHUB_EVENT_NAME", "push".to_string())]);
     assert_eq!((code, stdout.as_str()), (0, ""));
+}
+
+#[test]
+fn the_base_sides_config_file_sets_fail_on_and_paths() {
+    let up = Upstream::with_base_files(&[(".mtls-review.yaml", "fail_on: never\npaths: [pay]\n")]);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (server, fake) = rt.block_on(FakeGitHub::start(up.diff()));
+    let dir = tempfile::tempdir().unwrap();
+    let ws = up.checkout(dir.path());
+    let (code, _) = run(env(&server.uri(), dir.path(), &ws, &up.payload(), &[]));
+    assert_eq!(code, 0, "fail_on: never");
+    let places = comment_places(&fake);
+    assert_eq!(places.len(), 1, "only pay/ is reviewed: {places:#?}");
+    assert!(places[0].starts_with("LEFT pay/pa.yaml 1-8"));
+    fake.with(|s| assert_eq!(s.check_runs[0]["conclusion"], "neutral"));
+
+    // An explicit input wins over the config file.
+    let (code, _) = run(env(&server.uri(), dir.path(), &ws, &up.payload(), &[("INPUT_FAIL-ON", "warning")]));
+    assert_eq!(code, 1);
 }

@@ -39,7 +39,8 @@ pub struct Inputs {
     pub mesh_config: Option<String>,
     /// The project config file (path in the repository, read from the base commit).
     pub config: Option<String>,
-    pub fail_on: FailOn,
+    /// `None`: the project config's `fail_on`, else `error`.
+    pub fail_on: Option<FailOn>,
     pub suggest_mode: Option<SuggestMode>,
     pub review_event: ReviewEvent,
     pub check_name: String,
@@ -116,8 +117,8 @@ impl ActionEnv {
         let event_name = get("GITHUB_EVENT_NAME").ok_or(EnvError::Missing { name: "GITHUB_EVENT_NAME" })?;
         let repository = get("GITHUB_REPOSITORY").unwrap_or_default();
         let fail_on = match input("fail-on") {
-            None => FailOn::default(),
-            Some(v) => parse_fail_on(&v)?,
+            None => None,
+            Some(v) => Some(parse_fail_on(&v)?),
         };
         let suggest_mode = match input("suggest-mode") {
             None => None,
@@ -257,7 +258,7 @@ mod tests {
         .unwrap();
         assert_eq!(e.api_url, "https://ghe.example/api/v3");
         assert_eq!(e.inputs.paths, vec!["clusters/prod".to_string(), "apps".to_string()]);
-        assert_eq!(e.inputs.fail_on, FailOn::Warning);
+        assert_eq!(e.inputs.fail_on, Some(FailOn::Warning));
         assert_eq!(e.inputs.suggest_mode, Some(SuggestMode::Strict));
         assert_eq!(e.inputs.review_event, ReviewEvent::RequestChanges);
         assert_eq!(e.inputs.check_name, DEFAULT_CHECK_NAME);

@@ -13,7 +13,9 @@ pub mod history;
 pub mod workflow;
 
 use crate::review::{Hunk, Review};
-use crate::settings::{AnalysisOptions, MeshLayer, parse_mesh_config, parse_project_config};
+use crate::settings::{
+    AnalysisOptions, FailOn, MeshLayer, PROJECT_CONFIG_FILE, ProjectConfig, parse_mesh_config, parse_project_config,
+};
 use crate::source::SourceError;
 use crate::source::git::review_revisions;
 use checks::{Gate, annotations, gate, plan_check_run, plan_status};
@@ -72,11 +74,11 @@ pub fn run_with(env: ActionEnv, client: ClientOptions, stdout: &mut dyn Write) -
         Ok(mb) => mb,
         Err(e) => return setup_failure(stdout, &e.to_string(), token.as_deref()),
     };
-    let options = match analysis_options(&env, &git, &merge_base) {
-        Ok(o) => o,
+    let Prepared { options, paths, fail_on } = match prepare(&env, &git, &merge_base) {
+        Ok(p) => p,
         Err(message) => return setup_failure(stdout, &message, token.as_deref()),
     };
-    let review = match review_revisions(&env.workspace, &pr.base_sha, &pr.head_sha, &env.inputs.paths, &options) {
+    let review = match review_revisions(&env.workspace, &pr.base_sha, &pr.head_sha, &paths, &options) {
         Ok(r) => r,
         // Its message names `fetch-depth: 0`.
         Err(e @ (SourceError::MissingCommit { .. } | SourceError::NoMergeBase { .. })) => {
@@ -89,6 +91,7 @@ pub fn run_with(env: ActionEnv, client: ClientOptions, stdout: &mut dyn Write) -
         pr: &pr,
         kind,
         client,
+        fail_on,
         nonce: nonce(&env),
         summary: crate::report::markdown::render_review(&review),
         sarif: crate::report::sarif::render_review(&review),
@@ -116,9 +119,18 @@ fn setup_failure(out: &mut dyn Write, message: &str, token: Option<&str>) -> i32
     EXIT_SETUP
 }
 
-/// Analysis options from the inputs: mesh settings, the meshConfig file and the project config file (both from
-/// the merge base when the repository has them, so that a change cannot silence its own findings).
-fn analysis_options(env: &ActionEnv, git: &Git, merge_base: &str) -> Result<AnalysisOptions, String> {
+/// What the review runs with, from the inputs and the project config.
+struct Prepared {
+    options: AnalysisOptions,
+    /// Subtrees to review: the `paths` input, else the config file's `paths`.
+    paths: Vec<String>,
+    /// The `fail-on` input, else the config file's `fail_on`, else `error`.
+    fail_on: FailOn,
+}
+
+/// Reads the inputs, the meshConfig file and the project config file (both from the merge base when the
+/// repository has them, so that a change cannot alter the settings it is judged by).
+fn prepare(env: &ActionEnv, git: &Git, merge_base: &str) -> Result<Prepared, String> {
     let inputs = &env.inputs;
     let mut cli = MeshLayer {
         root_namespace: inputs.root_namespace.clone(),
@@ -126,8 +138,7 @@ fn analysis_options(env: &ActionEnv, git: &Git, merge_base: &str) -> Result<Anal
         auto_mtls: None,
     };
     if let Some(path) = &inputs.mesh_config {
-        // From the merge base when the repository has it there (a change cannot alter the settings it is judged
-        // by), else from the workspace (a file the workflow provides).
+        // Else from the workspace: a file the workflow provides.
         let text = match git.show(merge_base, path) {
             Some(text) => text,
             None => std::fs::read_to_string(env.workspace.join(path))
@@ -135,14 +146,20 @@ fn analysis_options(env: &ActionEnv, git: &Git, merge_base: &str) -> Result<Anal
         };
         cli = cli.or(&parse_mesh_config(path, &text).map_err(|e| format!("mesh-config: {e}"))?);
     }
-    let mut options = AnalysisOptions { cli, suggest_mode: inputs.suggest_mode, ..AnalysisOptions::default() };
-    if let Some(path) = &inputs.config {
-        match git.show(merge_base, path) {
-            Some(text) => options.project = parse_project_config(path, &text).map_err(|e| format!("config: {e}"))?,
-            None => tracing::warn!(path, "the config file is not on the base side; using defaults"),
+    let config_path = inputs.config.as_deref().unwrap_or(PROJECT_CONFIG_FILE);
+    let project = match git.show(merge_base, config_path) {
+        Some(text) => parse_project_config(config_path, &text).map_err(|e| format!("config: {e}"))?,
+        None => {
+            if inputs.config.is_some() {
+                tracing::warn!(path = config_path, "the config file is not on the base side; using defaults");
+            }
+            ProjectConfig::default()
         }
-    }
-    Ok(options)
+    };
+    let paths = if inputs.paths.is_empty() { project.paths.clone() } else { inputs.paths.clone() };
+    let fail_on = inputs.fail_on.or(project.fail_on).unwrap_or_default();
+    let options = AnalysisOptions { cli, project, suggest_mode: inputs.suggest_mode, ..AnalysisOptions::default() };
+    Ok(Prepared { options, paths, fail_on })
 }
 
 /// A marker value unique to this run.
@@ -161,6 +178,8 @@ pub struct Publish<'a> {
     pub pr: &'a PullRequest,
     pub kind: EventKind,
     pub client: ClientOptions,
+    /// Effective `fail-on` (input, else the project config, else `error`).
+    pub fail_on: FailOn,
     /// Unique per run: recognises our own review if its POST got no answer.
     pub nonce: String,
     /// The Markdown summary of the review.
@@ -191,7 +210,7 @@ pub struct Outcome {
 /// Reports a review on the pull request. Never fails by itself: API problems are logged and fall back to
 /// workflow commands; the exit code follows `fail-on` alone.
 pub async fn publish(p: &Publish<'_>, review: &Review, stdout: &mut dyn Write) -> Outcome {
-    let gate = gate(review, p.env.inputs.fail_on);
+    let gate = gate(review, p.fail_on);
     let mut out = Outcome {
         exit_code: gate.exit_code,
         gate,
@@ -381,7 +400,7 @@ async fn review_step(api: &Api, p: &Publish<'_>, review: &Review, out: &mut Outc
         summary: p.summary.clone(),
         max_inline: compose::DEFAULT_MAX_INLINE,
         docs_base: crate::report::DEFAULT_DOCS_URL.to_string(),
-        fail_on: p.env.inputs.fail_on,
+        fail_on: p.fail_on,
     };
     let plan = compose(review, &Existing { comments, reviews }, &options);
     tracing::info!(
