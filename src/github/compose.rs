@@ -39,7 +39,7 @@ impl From<Side> for ApiSide {
 }
 
 /// A review comment on the pull request, as the list endpoint returns it (only the fields we read).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 pub struct ExistingComment {
     pub id: u64,
     #[serde(default)]
@@ -55,6 +55,27 @@ pub struct ExistingComment {
     pub in_reply_to_id: Option<u64>,
     #[serde(default)]
     pub body: String,
+    /// The commit the comment was made on, and its lines there (used when `line` is absent).
+    #[serde(default)]
+    pub original_commit_id: Option<String>,
+    #[serde(default)]
+    pub original_line: Option<usize>,
+    #[serde(default)]
+    pub original_start_line: Option<usize>,
+}
+
+impl ExistingComment {
+    /// The comment's (start line, line) on `head`: the current ones, or, when the answer lacks them, the original
+    /// ones if the comment was made on `head` itself (so a re-run on the same commit recognises it).
+    fn lines_on(&self, head: &str) -> (Option<usize>, Option<usize>) {
+        if self.line.is_some() {
+            return (self.start_line, self.line);
+        }
+        if self.original_commit_id.as_deref() == Some(head) {
+            return (self.original_start_line, self.original_line);
+        }
+        (None, None)
+    }
 }
 
 /// A review on the pull request (only the fields we read).
@@ -338,7 +359,7 @@ pub fn compose(review: &Review, existing: &Existing, opts: &ComposeOptions) -> P
         let active: Vec<&OurComment> = ours.iter().filter(|c| c.fingerprint == fp && !c.resolved_reply).collect();
         match place(f, review) {
             Some(p) => {
-                if let Some(same) = active.iter().find(|c| at_place(c.comment, &p)) {
+                if let Some(same) = active.iter().find(|c| at_place(c.comment, &p, &opts.head_sha)) {
                     kept.insert(same.comment.id);
                     plan.already_commented += 1;
                 } else if said_before.contains(&fp) {
@@ -471,13 +492,14 @@ fn said_in_reviews(reviews: &[ExistingReview]) -> BTreeSet<String> {
         .collect()
 }
 
-/// True when an existing comment sits where we would put a new one.
-fn at_place(c: &ExistingComment, p: &Placement) -> bool {
+/// True when an existing comment sits where we would put a new one on `head`.
+fn at_place(c: &ExistingComment, p: &Placement, head: &str) -> bool {
     let start = if p.start < p.end { Some(p.start) } else { None };
+    let (c_start, c_line) = c.lines_on(head);
     c.path == p.path
-        && c.line == Some(p.end)
+        && c_line == Some(p.end)
         && c.side.unwrap_or(ApiSide::Right) == p.side
-        && c.start_line.filter(|s| *s != p.end) == start
+        && c_start.filter(|s| *s != p.end) == start
 }
 
 /// A fingerprint for a file that could not be read (kind of failure and path; line numbers move with edits).
@@ -928,6 +950,7 @@ mod tests {
             side: Some(ApiSide::Right),
             in_reply_to_id: None,
             body: format!("{}\nold", marker("finding", &[("fp", &f.fingerprint()), ("run", "run0")])),
+            ..ExistingComment::default()
         };
         let existing = Existing {
             comments: vec![
@@ -942,6 +965,7 @@ mod tests {
                     side: Some(ApiSide::Right),
                     in_reply_to_id: Some(3),
                     body: "Why is this a problem?".into(),
+                    ..ExistingComment::default()
                 },
             ],
             reviews: Vec::new(),
@@ -982,10 +1006,22 @@ mod tests {
             side: Some(ApiSide::Right),
             in_reply_to_id: None,
             body: marker("finding", &[("fp", &f.fingerprint())]),
+            ..ExistingComment::default()
         };
-        let plan = compose(&review(vec![f]), &Existing { comments: vec![old], reviews: Vec::new() }, &opts());
+        let plan =
+            compose(&review(vec![f.clone()]), &Existing { comments: vec![old.clone()], reviews: Vec::new() }, &opts());
         assert_eq!(plan.review.unwrap().inline.len(), 1);
         assert_eq!(plan.deletions, vec![7]);
+
+        // An answer without `line` for a comment made on this very head (a re-run) still counts as in place.
+        let same_head = ExistingComment {
+            original_commit_id: Some(HEAD.into()),
+            original_line: Some(9),
+            original_start_line: Some(8),
+            ..old
+        };
+        let plan = compose(&review(vec![f]), &Existing { comments: vec![same_head], reviews: Vec::new() }, &opts());
+        assert_eq!((plan.review, plan.already_commented, plan.deletions.len()), (None, 1, 0));
     }
 
     #[test]
