@@ -200,19 +200,55 @@ mod tests {
         git(dir, &["rev-parse", "HEAD"])
     }
 
-    /// An upstream with main (10 commits) and a branch off its 5th commit, and a depth-1 clone of main.
-    fn upstream_and_shallow_clone() -> (tempfile::TempDir, String, String, PathBuf) {
+    /// Appends `n` empty commits to the current branch in one `git fast-import` (hundreds of `git commit` runs
+    /// would take seconds).
+    fn empty_commits(dir: &Path, n: usize) {
+        if n == 0 {
+            return;
+        }
+        let branch = git(dir, &["symbolic-ref", "HEAD"]);
+        let parent =
+            Command::new("git").arg("-C").arg(dir).args(["rev-parse", "--verify", "-q", "HEAD"]).output().unwrap();
+        let parent = String::from_utf8_lossy(&parent.stdout).trim().to_string();
+        let mut stream = String::new();
+        for i in 0..n {
+            stream.push_str(&format!(
+                "commit {branch}\ncommitter t <t@example.test> 1700000000 +0000\ndata 2\n{}\n",
+                i % 10
+            ));
+            if i == 0 && !parent.is_empty() {
+                stream.push_str(&format!("from {parent}\n"));
+            }
+            if i == 0 && parent.is_empty() {
+                stream.push_str("M 644 inline main.txt\ndata 2\nr\n");
+            }
+            stream.push('\n');
+        }
+        let mut child = Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(["fast-import", "--quiet"])
+            .stdin(Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::io::Write::write_all(child.stdin.as_mut().unwrap(), stream.as_bytes()).unwrap();
+        assert!(child.wait().unwrap().success());
+        git(dir, &["reset", "-q", "--hard"]);
+    }
+
+    /// An upstream with main (`before_fork` commits, then `after_fork` more) and a branch off the last of the
+    /// first ones, and a depth-1 clone of main.
+    fn upstream_and_shallow_clone(
+        before_fork: usize,
+        after_fork: usize,
+    ) -> (tempfile::TempDir, String, String, PathBuf) {
         let tmp = tempfile::tempdir().unwrap();
         let up = tmp.path().join("up");
         std::fs::create_dir(&up).unwrap();
         git(&up, &["init", "-q"]);
-        let mut fork_point = String::new();
-        for i in 0..10 {
-            let sha = commit(&up, "main.txt", &format!("{i}\n"));
-            if i == 4 {
-                fork_point = sha;
-            }
-        }
+        empty_commits(&up, before_fork);
+        let fork_point = commit(&up, "main.txt", "fork point\n");
+        empty_commits(&up, after_fork);
         let base = git(&up, &["rev-parse", "HEAD"]);
         git(&up, &["checkout", "-q", "-b", "feature", &fork_point]);
         let head = commit(&up, "feature.txt", "f\n");
@@ -227,7 +263,7 @@ mod tests {
 
     #[test]
     fn fetches_missing_commits_and_deepens_to_the_merge_base() {
-        let (_tmp, base, head, clone) = upstream_and_shallow_clone();
+        let (_tmp, base, head, clone) = upstream_and_shallow_clone(4, 5);
         let g = Git::new(&clone, None);
         assert!(!g.has_commit(&head));
         let mb = ensure_history(&g, &base, &head, 7, "main").unwrap();
@@ -236,15 +272,26 @@ mod tests {
     }
 
     #[test]
+    fn deepens_when_the_merge_base_is_beyond_the_first_fetch() {
+        // 80 commits on main since the fork point: fetching 50 from each tip does not reach it, deepening by 100
+        // does (and stops short of the 150 commits before it).
+        let (_tmp, base, head, clone) = upstream_and_shallow_clone(150, 80);
+        let g = Git::new(&clone, None);
+        let mb = ensure_history(&g, &base, &head, 7, "main").unwrap();
+        assert_eq!(g.run(&["rev-parse", &format!("{head}^")]).unwrap(), mb);
+        assert!(g.is_shallow(), "deepened, not unshallowed: the first step sufficed");
+    }
+
+    #[test]
     fn complete_history_needs_no_fetch() {
-        let (tmp, base, head, _clone) = upstream_and_shallow_clone();
+        let (tmp, base, head, _clone) = upstream_and_shallow_clone(4, 5);
         let g = Git::new(&tmp.path().join("up"), None);
         assert!(ensure_history(&g, &base, &head, 7, "main").is_ok());
     }
 
     #[test]
     fn an_unknown_commit_names_fetch_depth_zero() {
-        let (_tmp, base, _head, clone) = upstream_and_shallow_clone();
+        let (_tmp, base, _head, clone) = upstream_and_shallow_clone(4, 5);
         let g = Git::new(&clone, Some("secret-token"));
         let missing = "0123456789012345678901234567890123456789";
         let err = ensure_history(&g, &base, missing, 99, "").unwrap_err();
