@@ -68,8 +68,9 @@ impl Upstream {
         git(p, &["add", "-A"]);
         git(p, &["commit", "-qm", "base"]);
         git(p, &["checkout", "-qb", "feature"]);
-        // Modified: shop's PeerAuthentication goes to DISABLE. Deleted: pay's PeerAuthentication.
-        write(p, &[("shop/pa.yaml", &pa("shop").replace("STRICT", "DISABLE"))]);
+        // Modified: shop's PeerAuthentication goes to DISABLE. Deleted: pay's PeerAuthentication. Added: a
+        // DestinationRule for namespace web, which has no PeerAuthentication.
+        write(p, &[("shop/pa.yaml", &pa("shop").replace("STRICT", "DISABLE")), ("web/dr.yaml", &dr("web"))]);
         git(p, &["rm", "-q", "pay/pa.yaml"]);
         git(p, &["add", "-A"]);
         git(p, &["commit", "-qm", "change mTLS"]);
@@ -189,6 +190,7 @@ fn a_pull_request_end_to_end_with_a_shallow_checkout_reruns_and_a_fix() {
     let places = comment_places(&fake);
     assert!(places.iter().any(|p| p.starts_with("RIGHT shop/pa.yaml 8-8 **TIS0502** (error)")), "{places:#?}");
     assert!(places.iter().any(|p| p.starts_with("LEFT pay/pa.yaml 1-8 **TIS0206**")), "{places:#?}");
+    assert!(places.iter().any(|p| p.starts_with("RIGHT web/dr.yaml 10-10 **TIS0206** (warning)")), "{places:#?}");
     fake.with(|s| {
         assert!(s.schema_violations.is_empty(), "{:?}", s.schema_violations);
         assert_eq!(s.reviews.len(), 1);

@@ -560,7 +560,8 @@ fn place(f: &Finding, review: &Review) -> Option<Placement> {
         if let Some(fix) = f.fix.as_ref().filter(|fix| a.side == Side::Head && fix.path == a.path) {
             let fix_inside = fix.start_line <= fix.end_line && hs <= fix.start_line && fix.end_line <= he;
             if fix_inside {
-                let head_lines = review.head_sources.get(&fix.path).map(|t| t.lines());
+                let within_anchor = start <= fix.start_line && fix.end_line <= end;
+                let head_lines = review.head_sources.get(&fix.path).map(|t| t.lines()).filter(|_| !within_anchor);
                 match head_lines {
                     // Span the anchor and the fix, keeping the anchor lines the fix does not replace.
                     Some(lines) if fix.end_line <= lines.len() => {
@@ -574,7 +575,8 @@ fn place(f: &Finding, review: &Review) -> Option<Placement> {
                         p.end = ue;
                         p.suggestion = Some(text.join("\n"));
                     }
-                    // Without the file's text the comment spans exactly the fix's lines.
+                    // The fix replaces introducing lines (or the file's text is missing): the comment spans
+                    // exactly the fix's lines.
                     _ => {
                         p.start = fix.start_line;
                         p.end = fix.end_line;
@@ -850,6 +852,26 @@ mod tests {
 
         [TIS0206 documentation](https://example.test/docs/rules/TIS0206.md)
         "#);
+    }
+
+    #[test]
+    fn a_fix_within_the_anchor_is_suggested_on_its_own_lines() {
+        let mut f = finding("TIS0206", "d", Severity::Error, Some(head_anchor("shop/dr.yaml", 5, 12)));
+        f.fix = Some(Fix {
+            description: "append a PeerAuthentication".into(),
+            path: "shop/dr.yaml".into(),
+            start_line: 10,
+            end_line: 10,
+            replacement: "      mode: ISTIO_MUTUAL\n---\nkind: PeerAuthentication".into(),
+        });
+        let draft = compose(&review(vec![f]), &Existing::default(), &opts()).review.unwrap();
+        let c = &draft.inline[0].comment;
+        assert_eq!((c.line, c.start_line), (10, None));
+        assert!(
+            c.body.contains("```suggestion\n      mode: ISTIO_MUTUAL\n---\nkind: PeerAuthentication\n```\n"),
+            "{}",
+            c.body
+        );
     }
 
     #[test]
