@@ -296,11 +296,6 @@ impl ReviewDraft {
         }
         self.inline = kept;
     }
-
-    /// Fingerprints of the inline comments.
-    pub fn inline_fingerprints(&self) -> BTreeSet<String> {
-        self.inline.iter().map(|c| c.fingerprint.clone()).collect()
-    }
 }
 
 /// Cuts a body to GitHub's limit on a character boundary, saying so.
