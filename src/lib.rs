@@ -7,6 +7,7 @@ pub mod analysis;
 pub mod app;
 pub mod finding;
 pub mod fix;
+pub mod github;
 pub mod manifest;
 pub mod mesh;
 pub mod posture;

@@ -21,7 +21,10 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Analyze manifests (one snapshot, or a change with --base / --base-dir) and report findings.
-    Check(CheckArgs),
+    Check(Box<CheckArgs>),
+    /// The GitHub Action's entrypoint: reviews the pull request described by the Actions environment
+    /// (GITHUB_EVENT_PATH, INPUT_* ...) and reports it as a review, a check run and step outputs.
+    Github,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -112,7 +115,8 @@ fn main() -> ExitCode {
         }
     };
     match cli.command {
-        Command::Check(a) => run_check(a),
+        Command::Check(a) => run_check(*a),
+        Command::Github => ExitCode::from(u8::try_from(mtls_review::github::run()).unwrap_or(2)),
     }
 }
 

@@ -1,0 +1,1099 @@
+//! The review composer: a pure function of the review, the comments already on the pull request and the options,
+//! returning the API calls to make (one review with inline comments, deletions, replies, dismissals).
+//!
+//! Idempotence rests on hidden markers: every comment we post carries the finding's fingerprint, every review
+//! body the fingerprints it mentioned, every "resolved" reply its fingerprint. Nothing here does I/O.
+
+use super::env::ReviewEvent;
+use crate::finding::{Finding, Severity, Side, Status};
+use crate::review::{FileChange, Hunk, Review};
+use crate::settings::FailOn;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// GitHub's limit on a review body and on a comment body (characters).
+pub const MAX_BODY_CHARS: usize = 65_536;
+/// Inline comments per review; the rest go to the review body.
+pub const DEFAULT_MAX_INLINE: usize = 30;
+/// Opening of every marker we write.
+const MARKER_OPEN: &str = "<!-- mtls-review:";
+
+/// The side of the diff a review comment is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ApiSide {
+    /// The base side: deleted lines.
+    #[serde(rename = "LEFT")]
+    Left,
+    /// The head side: added lines and context.
+    #[serde(rename = "RIGHT")]
+    Right,
+}
+
+impl From<Side> for ApiSide {
+    fn from(s: Side) -> Self {
+        match s {
+            Side::Base => ApiSide::Left,
+            Side::Head => ApiSide::Right,
+        }
+    }
+}
+
+/// A review comment on the pull request, as the list endpoint returns it (only the fields we read).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct ExistingComment {
+    pub id: u64,
+    #[serde(default)]
+    pub path: String,
+    /// The comment's last line in the current diff; `None` once the comment is outdated.
+    #[serde(default)]
+    pub line: Option<usize>,
+    #[serde(default)]
+    pub start_line: Option<usize>,
+    #[serde(default)]
+    pub side: Option<ApiSide>,
+    #[serde(default)]
+    pub in_reply_to_id: Option<u64>,
+    #[serde(default)]
+    pub body: String,
+    /// The commit the comment was made on, and its lines there (used when `line` is absent).
+    #[serde(default)]
+    pub original_commit_id: Option<String>,
+    #[serde(default)]
+    pub original_line: Option<usize>,
+    #[serde(default)]
+    pub original_start_line: Option<usize>,
+}
+
+impl ExistingComment {
+    /// The comment's (start line, line) on `head`: the current ones, or, when the answer lacks them, the original
+    /// ones if the comment was made on `head` itself (so a re-run on the same commit recognises it).
+    fn lines_on(&self, head: &str) -> (Option<usize>, Option<usize>) {
+        if self.line.is_some() {
+            return (self.start_line, self.line);
+        }
+        if self.original_commit_id.as_deref() == Some(head) {
+            return (self.original_start_line, self.original_line);
+        }
+        (None, None)
+    }
+}
+
+/// A review on the pull request (only the fields we read).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ExistingReview {
+    pub id: u64,
+    #[serde(default)]
+    pub body: Option<String>,
+    #[serde(default)]
+    pub state: String,
+}
+
+/// What is already on the pull request.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Existing {
+    pub comments: Vec<ExistingComment>,
+    pub reviews: Vec<ExistingReview>,
+}
+
+/// Options of the composer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ComposeOptions {
+    /// The commit comments refer to (`pull_request.head.sha`).
+    pub head_sha: String,
+    pub event: ReviewEvent,
+    /// Unique per run: written into every marker so that a review whose POST got no answer can be recognised.
+    pub nonce: String,
+    /// The Markdown summary (posture, introduced / resolved / existing, unanchored findings).
+    pub summary: String,
+    pub max_inline: usize,
+    /// Base URL of the rule docs (see [`crate::report::rule_url`]).
+    pub docs_base: String,
+    /// Decides whether an earlier "changes requested" review of ours is dismissed.
+    pub fail_on: FailOn,
+}
+
+/// A comment as the create-review endpoint takes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DraftComment {
+    pub path: String,
+    pub body: String,
+    pub line: usize,
+    pub side: ApiSide,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_line: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_side: Option<ApiSide>,
+}
+
+/// The body of `POST /repos/{o}/{r}/pulls/{n}/reviews`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CreateReview {
+    pub commit_id: String,
+    pub body: String,
+    pub event: &'static str,
+    pub comments: Vec<DraftComment>,
+}
+
+/// A planned inline comment with what the composer knows about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedComment {
+    pub fingerprint: String,
+    pub code: &'static str,
+    pub severity: Severity,
+    pub comment: DraftComment,
+    /// The same content as a section of the review body, used if the comment cannot be inline.
+    pub body_section: String,
+}
+
+/// Why a finding with a place on the diff is in the review body instead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MovedReason {
+    /// More than `max_inline` comments.
+    Cap,
+    /// GitHub refused the line (422).
+    Refused,
+}
+
+/// The review to post.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReviewDraft {
+    pub commit_id: String,
+    pub event: ReviewEvent,
+    pub nonce: String,
+    pub summary: String,
+    pub inline: Vec<PlannedComment>,
+    /// Findings on changed lines that are not inline, with the reason.
+    pub in_body: Vec<(PlannedComment, MovedReason)>,
+    /// Fingerprints this review mentions for the first time outside inline comments.
+    pub said: BTreeSet<String>,
+    /// The cap on inline comments (named in the body when it applied).
+    pub max_inline: usize,
+}
+
+/// A reply to one of our comments whose finding is resolved, when someone else replied to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedReply {
+    pub comment_id: u64,
+    pub body: String,
+}
+
+/// Everything to do on the pull request.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Plan {
+    /// `None` when nothing new is to be said.
+    pub review: Option<ReviewDraft>,
+    /// Our comments to delete (resolved or superseded, nobody replied).
+    pub deletions: Vec<u64>,
+    pub replies: Vec<PlannedReply>,
+    /// Our earlier "changes requested" reviews to dismiss (nothing failing is introduced any more).
+    pub dismissals: Vec<u64>,
+    /// Findings already commented at the same place (not posted again).
+    pub already_commented: usize,
+}
+
+/// A parsed marker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Marker {
+    /// `finding`, `resolved`, `review` or `summary`.
+    pub kind: String,
+    pub fields: BTreeMap<String, String>,
+}
+
+impl Marker {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.fields.get(key).map(String::as_str)
+    }
+}
+
+/// Writes a marker: `<!-- mtls-review:KIND k=v ... -->`.
+pub fn marker(kind: &str, fields: &[(&str, &str)]) -> String {
+    let mut s = format!("{MARKER_OPEN}{kind}");
+    for (k, v) in fields {
+        s.push(' ');
+        s.push_str(k);
+        s.push('=');
+        s.push_str(v);
+    }
+    s.push_str(" -->");
+    s
+}
+
+/// Finds our marker in a body (the first one).
+pub fn parse_marker(body: &str) -> Option<Marker> {
+    let start = body.find(MARKER_OPEN)? + MARKER_OPEN.len();
+    let rest = &body[start..];
+    let end = rest.find("-->")?;
+    let mut words = rest[..end].split_whitespace();
+    let kind = words.next()?.to_string();
+    let fields = words.filter_map(|w| w.split_once('=')).map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    Some(Marker { kind, fields })
+}
+
+/// The marker of the sticky summary comment.
+pub fn summary_marker() -> String {
+    marker("summary", &[])
+}
+
+impl ReviewDraft {
+    /// The request body, with the review body cut to GitHub's limit.
+    pub fn request(&self) -> CreateReview {
+        CreateReview {
+            commit_id: self.commit_id.clone(),
+            body: self.body(),
+            event: self.event.as_api(),
+            comments: self.inline.iter().map(|c| c.comment.clone()).collect(),
+        }
+    }
+
+    /// The review body: marker, summary, then the findings on changed lines that are not inline.
+    pub fn body(&self) -> String {
+        let said: Vec<&str> = self.said.iter().map(String::as_str).collect();
+        let said = said.join(",");
+        let mut fields = vec![("run", self.nonce.as_str()), ("head", self.commit_id.as_str())];
+        if !said.is_empty() {
+            fields.push(("said", said.as_str()));
+        }
+        let mut body = marker("review", &fields);
+        body.push('\n');
+        body.push_str(self.summary.trim_end());
+        body.push('\n');
+        let capped: Vec<&PlannedComment> =
+            self.in_body.iter().filter(|(_, r)| *r == MovedReason::Cap).map(|(c, _)| c).collect();
+        let refused: Vec<&PlannedComment> =
+            self.in_body.iter().filter(|(_, r)| *r == MovedReason::Refused).map(|(c, _)| c).collect();
+        if !capped.is_empty() {
+            body.push_str(&format!(
+                "\n### More findings on changed lines\n\nA review carries at most {} inline comments; these are the rest.\n",
+                self.max_inline
+            ));
+            for c in capped {
+                body.push('\n');
+                body.push_str(&c.body_section);
+            }
+        }
+        if !refused.is_empty() {
+            body.push_str(
+                "\n### Findings GitHub would not place on the diff\n\nGitHub refused a comment on these lines.\n",
+            );
+            for c in refused {
+                body.push('\n');
+                body.push_str(&c.body_section);
+            }
+        }
+        truncate_body(body)
+    }
+
+    /// Moves the inline comments at `indices` into the body (GitHub refused them).
+    pub fn move_to_body(&mut self, indices: &BTreeSet<usize>) {
+        let mut kept = Vec::new();
+        for (i, c) in std::mem::take(&mut self.inline).into_iter().enumerate() {
+            if indices.contains(&i) {
+                self.said.insert(c.fingerprint.clone());
+                self.in_body.push((c, MovedReason::Refused));
+            } else {
+                kept.push(c);
+            }
+        }
+        self.inline = kept;
+    }
+}
+
+/// Cuts a body to GitHub's limit on a character boundary, saying so.
+fn truncate_body(body: String) -> String {
+    if body.chars().count() <= MAX_BODY_CHARS {
+        return body;
+    }
+    let note = "\n\n_(cut to GitHub's size limit: the full summary is on the workflow run's summary page)_\n";
+    let keep = MAX_BODY_CHARS - note.chars().count();
+    let mut out: String = body.chars().take(keep).collect();
+    out.push_str(note);
+    out
+}
+
+/// A place on the diff for one finding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Placement {
+    /// The file's path in the pull request (its head path, or the base path of a deleted file).
+    path: String,
+    side: ApiSide,
+    start: usize,
+    end: usize,
+    /// Text replacing lines `start..=end` on the right side.
+    suggestion: Option<String>,
+}
+
+/// One of our comments already on the pull request, with its thread.
+struct OurComment<'a> {
+    comment: &'a ExistingComment,
+    fingerprint: String,
+    /// Someone other than us replied.
+    human_reply: bool,
+    /// We already answered "resolved".
+    resolved_reply: bool,
+}
+
+/// Composes the plan. See the module doc.
+pub fn compose(review: &Review, existing: &Existing, opts: &ComposeOptions) -> Plan {
+    let ours = our_comments(&existing.comments);
+    let said_before = said_in_reviews(&existing.reviews);
+    let mut plan = Plan::default();
+
+    // Findings in order of importance, so that the cap keeps the errors inline.
+    let mut introduced: Vec<&Finding> = review.findings.iter().filter(|f| f.status == Status::Introduced).collect();
+    introduced.sort_by_key(|f| std::cmp::Reverse(f.severity));
+
+    let mut kept: BTreeSet<u64> = BTreeSet::new();
+    let mut new_comments: Vec<PlannedComment> = Vec::new();
+    let mut said: BTreeSet<String> = BTreeSet::new();
+    let mut seen: BTreeSet<String> = BTreeSet::new();
+    for f in introduced {
+        let fp = f.fingerprint();
+        if !seen.insert(fp.clone()) {
+            continue;
+        }
+        let active: Vec<&OurComment> = ours.iter().filter(|c| c.fingerprint == fp && !c.resolved_reply).collect();
+        match place(f, review) {
+            Some(p) => {
+                if let Some(same) = active.iter().find(|c| at_place(c.comment, &p, &opts.head_sha)) {
+                    kept.insert(same.comment.id);
+                    plan.already_commented += 1;
+                } else if said_before.contains(&fp) {
+                    // Already in an earlier review body (beyond the cap, or refused by GitHub): not repeated.
+                } else {
+                    new_comments.push(planned_comment(f, &fp, &p, review, opts));
+                }
+            }
+            None => {
+                // The summary lists it; it is new to say unless an earlier review or a comment already did.
+                if let Some(c) = active.first() {
+                    kept.insert(c.comment.id);
+                } else if !said_before.contains(&fp) {
+                    said.insert(fp);
+                }
+            }
+        }
+    }
+    for e in review.errors.iter().filter(|e| e.introduced) {
+        let fp = error_fingerprint(&e.error.path, e.error.kind.is_fatal());
+        if !said_before.contains(&fp) {
+            said.insert(fp);
+        }
+    }
+
+    // Old comments of ours: keep, delete, or answer.
+    let introduced_fps: BTreeSet<String> =
+        review.findings.iter().filter(|f| f.status == Status::Introduced).map(Finding::fingerprint).collect();
+    let planned_fps: BTreeSet<&str> = new_comments.iter().map(|c| c.fingerprint.as_str()).collect();
+    for c in &ours {
+        if kept.contains(&c.comment.id) {
+            continue;
+        }
+        if introduced_fps.contains(&c.fingerprint) {
+            let superseded = planned_fps.contains(c.fingerprint.as_str())
+                || ours.iter().any(|o| o.fingerprint == c.fingerprint && kept.contains(&o.comment.id));
+            if superseded && !c.human_reply && !c.resolved_reply {
+                plan.deletions.push(c.comment.id);
+            }
+            continue;
+        }
+        if c.resolved_reply {
+            continue;
+        }
+        if c.human_reply {
+            let still =
+                review.findings.iter().any(|f| f.status == Status::Existing && f.fingerprint() == c.fingerprint);
+            plan.replies.push(PlannedReply {
+                comment_id: c.comment.id,
+                body: resolved_reply(&c.fingerprint, &opts.head_sha, still),
+            });
+        } else {
+            plan.deletions.push(c.comment.id);
+        }
+    }
+
+    // Earlier "changes requested" reviews of ours no longer stand when nothing failing is introduced.
+    let failing = review.findings.iter().any(|f| f.status == Status::Introduced && opts.fail_on.fails(f.severity))
+        || (review.errors.iter().any(|e| e.introduced) && opts.fail_on.fails(Severity::Error));
+    if !failing {
+        plan.dismissals = existing
+            .reviews
+            .iter()
+            .filter(|r| r.state == "CHANGES_REQUESTED")
+            .filter(|r| r.body.as_deref().and_then(parse_marker).is_some_and(|m| m.kind == "review"))
+            .map(|r| r.id)
+            .collect();
+    }
+
+    let cap = opts.max_inline;
+    let in_body: Vec<(PlannedComment, MovedReason)> =
+        new_comments.split_off(cap.min(new_comments.len())).into_iter().map(|c| (c, MovedReason::Cap)).collect();
+    for (c, _) in &in_body {
+        said.insert(c.fingerprint.clone());
+    }
+    if !new_comments.is_empty() || !said.is_empty() {
+        plan.review = Some(ReviewDraft {
+            commit_id: opts.head_sha.clone(),
+            event: opts.event,
+            nonce: opts.nonce.clone(),
+            summary: opts.summary.clone(),
+            inline: new_comments,
+            in_body,
+            said,
+            max_inline: cap,
+        });
+    }
+    plan
+}
+
+/// Our top-level comments with what their threads hold.
+fn our_comments(all: &[ExistingComment]) -> Vec<OurComment<'_>> {
+    let mut out: Vec<OurComment> = all
+        .iter()
+        .filter(|c| c.in_reply_to_id.is_none())
+        .filter_map(|c| {
+            let m = parse_marker(&c.body).filter(|m| m.kind == "finding")?;
+            Some(OurComment {
+                comment: c,
+                fingerprint: m.get("fp")?.to_string(),
+                human_reply: false,
+                resolved_reply: false,
+            })
+        })
+        .collect();
+    for reply in all {
+        let Some(parent) = reply.in_reply_to_id else {
+            continue;
+        };
+        let Some(o) = out.iter_mut().find(|o| o.comment.id == parent) else {
+            continue;
+        };
+        match parse_marker(&reply.body) {
+            Some(m) if m.kind == "resolved" => o.resolved_reply = true,
+            Some(m) if m.kind == "finding" => {}
+            _ => o.human_reply = true,
+        }
+    }
+    out
+}
+
+/// Fingerprints our earlier reviews mentioned in their bodies.
+fn said_in_reviews(reviews: &[ExistingReview]) -> BTreeSet<String> {
+    reviews
+        .iter()
+        .filter_map(|r| r.body.as_deref().and_then(parse_marker))
+        .filter(|m| m.kind == "review")
+        .filter_map(|m| m.get("said").map(|s| s.split(',').map(str::to_string).collect::<Vec<_>>()))
+        .flatten()
+        .collect()
+}
+
+/// True when an existing comment sits where we would put a new one on `head`.
+fn at_place(c: &ExistingComment, p: &Placement, head: &str) -> bool {
+    let start = if p.start < p.end { Some(p.start) } else { None };
+    let (c_start, c_line) = c.lines_on(head);
+    c.path == p.path
+        && c_line == Some(p.end)
+        && c.side.unwrap_or(ApiSide::Right) == p.side
+        && c_start.filter(|s| *s != p.end) == start
+}
+
+/// A fingerprint for a file that could not be read (kind of failure and path; line numbers move with edits).
+pub fn error_fingerprint(path: &str, fatal: bool) -> String {
+    let text = format!("load-error|{path}|{fatal}");
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in text.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("e{h:016x}")
+}
+
+fn resolved_reply(fp: &str, sha: &str, still_on_base: bool) -> String {
+    let text = if still_on_base {
+        format!("No longer introduced by this pull request as of {sha}: the base branch has the same finding.")
+    } else {
+        format!("Resolved in {sha}.")
+    };
+    format!("{}\n{text}\n", marker("resolved", &[("fp", fp)]))
+}
+
+/// The file change that shows `path` on `side`, and the path GitHub knows the file by in this pull request.
+fn file_change<'a>(review: &'a Review, side: Side, path: &str) -> Option<(&'a FileChange, String)> {
+    review.changes.iter().find_map(|fc| {
+        let p = match side {
+            Side::Head => fc.head_path.as_deref(),
+            Side::Base => fc.base_path.as_deref(),
+        }?;
+        (p == path).then(|| (fc, fc.head_path.clone().or_else(|| fc.base_path.clone()).unwrap_or_default()))
+    })
+}
+
+/// A hunk's line range on one side (inclusive), if it has lines there.
+fn hunk_range(h: &Hunk, side: Side) -> Option<(usize, usize)> {
+    let (start, len) = match side {
+        Side::Base => (h.base_start, h.base_lines),
+        Side::Head => (h.head_start, h.head_lines),
+    };
+    (len > 0).then(|| (start, start + len - 1))
+}
+
+/// Where to comment on a finding: on an anchor inside a diff hunk, preferring one whose hunk also holds the fix
+/// (then the comment carries a one-click suggestion).
+fn place(f: &Finding, review: &Review) -> Option<Placement> {
+    let mut first: Option<Placement> = None;
+    for a in f.anchors.iter().flatten() {
+        let Some((fc, pr_path)) = file_change(review, a.side, &a.path) else {
+            continue;
+        };
+        let (lo, hi) = (a.line.min(a.end_line), a.line.max(a.end_line));
+        let Some((hs, he)) = fc.hunks.iter().filter_map(|h| hunk_range(h, a.side)).find(|(s, e)| *s <= hi && lo <= *e)
+        else {
+            continue;
+        };
+        let (start, end) = (lo.max(hs), hi.min(he));
+        let mut p = Placement { path: pr_path, side: a.side.into(), start, end, suggestion: None };
+        if let Some(fix) = f.fix.as_ref().filter(|fix| a.side == Side::Head && fix.path == a.path) {
+            let fix_inside = fix.start_line <= fix.end_line && hs <= fix.start_line && fix.end_line <= he;
+            if fix_inside {
+                let within_anchor = start <= fix.start_line && fix.end_line <= end;
+                let head_lines = review.head_sources.get(&fix.path).map(|t| t.lines()).filter(|_| !within_anchor);
+                match head_lines {
+                    // Span the anchor and the fix, keeping the anchor lines the fix does not replace.
+                    Some(lines) if fix.end_line <= lines.len() => {
+                        let (us, ue) = (start.min(fix.start_line), end.max(fix.end_line));
+                        let mut text: Vec<&str> = lines[us - 1..fix.start_line - 1].to_vec();
+                        if !(fix.replacement.is_empty()) {
+                            text.extend(fix.replacement.split('\n'));
+                        }
+                        text.extend_from_slice(&lines[fix.end_line..ue]);
+                        p.start = us;
+                        p.end = ue;
+                        p.suggestion = Some(text.join("\n"));
+                    }
+                    // The fix replaces introducing lines (or the file's text is missing): the comment spans
+                    // exactly the fix's lines.
+                    _ => {
+                        p.start = fix.start_line;
+                        p.end = fix.end_line;
+                        p.suggestion = Some(fix.replacement.clone());
+                    }
+                }
+                return Some(p);
+            }
+        }
+        if first.is_none() {
+            first = Some(p);
+        }
+    }
+    first
+}
+
+/// The shortest backtick fence longer than any backtick run in `text` (at least three).
+pub fn fence(text: &str) -> String {
+    let mut longest = 0;
+    let mut run = 0;
+    for c in text.chars() {
+        if c == '`' {
+            run += 1;
+            longest = longest.max(run);
+        } else {
+            run = 0;
+        }
+    }
+    "`".repeat((longest + 1).max(3))
+}
+
+fn planned_comment(f: &Finding, fp: &str, p: &Placement, review: &Review, opts: &ComposeOptions) -> PlannedComment {
+    let body = comment_body(f, fp, p, review, opts);
+    let multi = p.start < p.end;
+    PlannedComment {
+        fingerprint: fp.to_string(),
+        code: f.code,
+        severity: f.severity,
+        comment: DraftComment {
+            path: p.path.clone(),
+            body,
+            line: p.end,
+            side: p.side,
+            start_line: multi.then_some(p.start),
+            start_side: multi.then_some(p.side),
+        },
+        body_section: body_section(f, p, review, opts),
+    }
+}
+
+/// The heading line: code, severity, rule title.
+fn heading(f: &Finding) -> String {
+    match crate::rules::rule(f.code) {
+        Some(r) => format!("**{}** ({}): {}", f.code, f.severity, r.title),
+        None => format!("**{}** ({})", f.code, f.severity),
+    }
+}
+
+fn docs_link(f: &Finding, opts: &ComposeOptions) -> String {
+    format!("[{} documentation]({})", f.code, crate::report::rule_url(&opts.docs_base, f.code))
+}
+
+fn comment_body(f: &Finding, fp: &str, p: &Placement, review: &Review, opts: &ComposeOptions) -> String {
+    let mut s = marker("finding", &[("fp", fp), ("run", &opts.nonce)]);
+    s.push('\n');
+    s.push_str(&heading(f));
+    s.push_str("\n\n");
+    s.push_str(f.message.trim());
+    s.push('\n');
+    if let Some(help) = f.help.as_deref().filter(|h| !h.trim().is_empty()) {
+        s.push('\n');
+        s.push_str(help.trim());
+        s.push('\n');
+    }
+    match (&p.suggestion, &f.fix) {
+        (Some(text), Some(fix)) => {
+            let fence = fence(text);
+            s.push_str(&format!("\n**Fix:** {}\n{fence}suggestion\n", fix.description));
+            if !text.is_empty() {
+                s.push_str(text);
+                s.push('\n');
+            }
+            s.push_str(&fence);
+            s.push('\n');
+        }
+        (_, Some(_)) => s.push_str(&fix_as_diff(f, review)),
+        _ => {}
+    }
+    s.push('\n');
+    s.push_str(&docs_link(f, opts));
+    s.push('\n');
+    s
+}
+
+/// The fix as a unified diff with where to put it (when a suggestion is not possible).
+fn fix_as_diff(f: &Finding, review: &Review) -> String {
+    let Some(fix) = &f.fix else {
+        return String::new();
+    };
+    let new: Vec<&str> = if fix.replacement.is_empty() { Vec::new() } else { fix.replacement.split('\n').collect() };
+    let old: Option<Vec<&str>> = review.head_sources.get(&fix.path).map(|t| t.lines()).and_then(|lines| {
+        if fix.start_line > fix.end_line {
+            Some(Vec::new())
+        } else {
+            lines.get(fix.start_line.saturating_sub(1)..fix.end_line).map(<[&str]>::to_vec)
+        }
+    });
+    let lines = if fix.start_line == fix.end_line {
+        format!("line {}", fix.start_line)
+    } else {
+        format!("lines {}-{}", fix.start_line, fix.end_line)
+    };
+    let mut patch = String::new();
+    if let Some(old) = &old {
+        patch.push_str(&format!("--- a/{p}\n+++ b/{p}\n", p = fix.path));
+        patch.push_str(&format!("@@ -{},{} +{},{} @@\n", fix.start_line, old.len(), fix.start_line, new.len()));
+        for l in old {
+            patch.push('-');
+            patch.push_str(l);
+            patch.push('\n');
+        }
+    }
+    for l in &new {
+        patch.push('+');
+        patch.push_str(l);
+        patch.push('\n');
+    }
+    let where_ = if old.is_some() {
+        format!("in `{}`, {lines} of the head commit", fix.path)
+    } else {
+        format!("replace {lines} of `{}` (head commit) with the `+` lines", fix.path)
+    };
+    let fence = fence(&patch);
+    format!("\n**Fix:** {}: {where_}\n{fence}diff\n{patch}{fence}\n", fix.description)
+}
+
+/// The review-body section for a finding that could not be inline.
+fn body_section(f: &Finding, p: &Placement, review: &Review, opts: &ComposeOptions) -> String {
+    let lines = if p.start < p.end { format!("lines {}-{}", p.start, p.end) } else { format!("line {}", p.end) };
+    let side = if p.side == ApiSide::Left { " (deleted)" } else { "" };
+    let mut s = format!("#### {} `{}` {lines}{side}\n\n{}\n", heading(f), p.path, f.message.trim());
+    if f.fix.is_some() {
+        s.push_str(&fix_as_diff(f, review));
+    }
+    s.push('\n');
+    s.push_str(&docs_link(f, opts));
+    s.push('\n');
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::{Anchor, Fix, Location, ObjectRef};
+    use crate::manifest::SourceText;
+    use crate::review::{FileChange, Hunk, PostureChange, ReviewError};
+    use crate::settings::MeshSettings;
+    use std::sync::Arc;
+
+    const HEAD: &str = "ec26c3e57ca3a959ca5aad62de7213c562f8c821";
+
+    fn finding(code: &'static str, name: &str, severity: Severity, anchor: Option<Anchor>) -> Finding {
+        Finding {
+            code,
+            severity,
+            status: Status::Introduced,
+            message: format!("{code} on {name}: clients send ISTIO_MUTUAL but the servers accept only plaintext"),
+            object: ObjectRef { kind: "DestinationRule".into(), namespace: "shop".into(), name: name.into() },
+            port: None,
+            location: Location { side: Side::Head, path: "shop/dr.yaml".into(), line: 1, end_line: 9 },
+            related: Vec::new(),
+            fix: None,
+            help: None,
+            anchors: anchor.map(|a| vec![a]),
+        }
+    }
+
+    fn head_anchor(path: &str, line: usize, end_line: usize) -> Anchor {
+        Anchor { side: Side::Head, path: path.into(), line, end_line }
+    }
+
+    fn review(findings: Vec<Finding>) -> Review {
+        Review {
+            findings,
+            errors: Vec::new(),
+            settings: MeshSettings::default(),
+            base: "base".into(),
+            head: HEAD.into(),
+            changes: vec![
+                FileChange {
+                    head_path: Some("shop/dr.yaml".into()),
+                    base_path: Some("shop/dr.yaml".into()),
+                    hunks: vec![Hunk { base_start: 5, base_lines: 7, head_start: 5, head_lines: 8 }],
+                    added: vec![(8, 9)],
+                    deleted: vec![(8, 8)],
+                },
+                FileChange {
+                    head_path: None,
+                    base_path: Some("shop/pa.yaml".into()),
+                    hunks: vec![Hunk { base_start: 1, base_lines: 8, head_start: 0, head_lines: 0 }],
+                    added: Vec::new(),
+                    deleted: vec![(1, 8)],
+                },
+            ],
+            config_changed: false,
+            posture: PostureChange::default(),
+            diff: true,
+            head_sources: BTreeMap::from([(
+                "shop/dr.yaml".to_string(),
+                Arc::new(SourceText { path: "shop/dr.yaml".into(), text: DR.into(), crlf: false, bom: false }),
+            )]),
+            base_sources: BTreeMap::new(),
+        }
+    }
+
+    const DR: &str = "apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata:\n  name: d\n  namespace: shop\nspec:\n  host: \"*.shop.svc.cluster.local\"\n  trafficPolicy:\n    tls:\n      mode: ISTIO_MUTUAL\n";
+
+    fn opts() -> ComposeOptions {
+        ComposeOptions {
+            head_sha: HEAD.into(),
+            event: ReviewEvent::Comment,
+            nonce: "run1".into(),
+            summary: "## mtls-review\n\nsummary".into(),
+            max_inline: DEFAULT_MAX_INLINE,
+            docs_base: "https://example.test/docs/rules".into(),
+            fail_on: FailOn::Error,
+        }
+    }
+
+    #[test]
+    fn markers_round_trip() {
+        let m = marker("finding", &[("fp", "00ff"), ("run", "r-1")]);
+        assert_eq!(m, "<!-- mtls-review:finding fp=00ff run=r-1 -->");
+        let p = parse_marker(&format!("text\n{m}\nmore")).unwrap();
+        assert_eq!((p.kind.as_str(), p.get("fp"), p.get("run")), ("finding", Some("00ff"), Some("r-1")));
+        assert_eq!(parse_marker("<!-- other -->"), None);
+    }
+
+    #[test]
+    fn fence_is_longer_than_any_backtick_run() {
+        assert_eq!(fence("plain"), "```");
+        assert_eq!(fence("a ```` b ` c"), "`````");
+    }
+
+    #[test]
+    fn right_side_anchor_with_fix_in_hunk_gets_a_suggestion_spanning_anchor_and_fix() {
+        let mut f = finding("TIS0206", "d", Severity::Error, Some(head_anchor("shop/dr.yaml", 7, 7)));
+        f.fix = Some(Fix {
+            description: "set the mode to DISABLE".into(),
+            path: "shop/dr.yaml".into(),
+            start_line: 10,
+            end_line: 10,
+            replacement: "      mode: DISABLE".into(),
+        });
+        let r = review(vec![f.clone()]);
+        let plan = compose(&r, &Existing::default(), &opts());
+        let draft = plan.review.unwrap();
+        let c = &draft.inline[0].comment;
+        assert_eq!((c.line, c.start_line, c.side, c.start_side), (10, Some(7), ApiSide::Right, Some(ApiSide::Right)));
+        insta::assert_snapshot!(c.body, @r#"
+        <!-- mtls-review:finding fp=a58037439a8d69ed run=run1 -->
+        **TIS0206** (error): Missing PeerAuthentication for namespace-wide mTLS
+
+        TIS0206 on d: clients send ISTIO_MUTUAL but the servers accept only plaintext
+
+        **Fix:** set the mode to DISABLE
+        ```suggestion
+          host: "*.shop.svc.cluster.local"
+          trafficPolicy:
+            tls:
+              mode: DISABLE
+        ```
+
+        [TIS0206 documentation](https://example.test/docs/rules/TIS0206.md)
+        "#);
+    }
+
+    #[test]
+    fn a_fix_within_the_anchor_is_suggested_on_its_own_lines() {
+        let mut f = finding("TIS0206", "d", Severity::Error, Some(head_anchor("shop/dr.yaml", 5, 12)));
+        f.fix = Some(Fix {
+            description: "append a PeerAuthentication".into(),
+            path: "shop/dr.yaml".into(),
+            start_line: 10,
+            end_line: 10,
+            replacement: "      mode: ISTIO_MUTUAL\n---\nkind: PeerAuthentication".into(),
+        });
+        let draft = compose(&review(vec![f]), &Existing::default(), &opts()).review.unwrap();
+        let c = &draft.inline[0].comment;
+        assert_eq!((c.line, c.start_line), (10, None));
+        assert!(
+            c.body.contains("```suggestion\n      mode: ISTIO_MUTUAL\n---\nkind: PeerAuthentication\n```\n"),
+            "{}",
+            c.body
+        );
+    }
+
+    #[test]
+    fn fix_outside_the_hunk_becomes_a_diff_block_with_its_place() {
+        let mut f = finding("TIS0206", "d", Severity::Warning, Some(head_anchor("shop/dr.yaml", 8, 9)));
+        f.fix = Some(Fix {
+            description: "add a namespace-wide PeerAuthentication".into(),
+            path: "shop/dr.yaml".into(),
+            start_line: 3,
+            end_line: 4,
+            replacement: "metadata:\n  name: d\n---\nkind: PeerAuthentication".into(),
+        });
+        f.help = Some("Use ``` fences ```` carefully".into());
+        let r = review(vec![f]);
+        let draft = compose(&r, &Existing::default(), &opts()).review.unwrap();
+        let c = &draft.inline[0].comment;
+        assert_eq!((c.line, c.start_line), (9, Some(8)));
+        insta::assert_snapshot!(c.body, @r"
+        <!-- mtls-review:finding fp=a58037439a8d69ed run=run1 -->
+        **TIS0206** (warning): Missing PeerAuthentication for namespace-wide mTLS
+
+        TIS0206 on d: clients send ISTIO_MUTUAL but the servers accept only plaintext
+
+        Use ``` fences ```` carefully
+
+        **Fix:** add a namespace-wide PeerAuthentication: in `shop/dr.yaml`, lines 3-4 of the head commit
+        ```diff
+        --- a/shop/dr.yaml
+        +++ b/shop/dr.yaml
+        @@ -3,2 +3,4 @@
+        -metadata:
+        -  name: d
+        +metadata:
+        +  name: d
+        +---
+        +kind: PeerAuthentication
+        ```
+
+        [TIS0206 documentation](https://example.test/docs/rules/TIS0206.md)
+        ");
+    }
+
+    #[test]
+    fn deleted_object_is_a_left_comment_on_the_files_pr_path() {
+        let f = finding(
+            "TIS0503",
+            "default",
+            Severity::Error,
+            Some(Anchor { side: Side::Base, path: "shop/pa.yaml".into(), line: 1, end_line: 8 }),
+        );
+        let draft = compose(&review(vec![f]), &Existing::default(), &opts()).review.unwrap();
+        let c = &draft.inline[0].comment;
+        assert_eq!(
+            (c.path.as_str(), c.line, c.side, c.start_line, c.start_side),
+            ("shop/pa.yaml", 8, ApiSide::Left, Some(1), Some(ApiSide::Left))
+        );
+        assert!(!c.body.contains("suggestion"));
+    }
+
+    #[test]
+    fn anchor_outside_hunks_goes_to_the_summary_only() {
+        let f = finding("TIS0206", "far", Severity::Error, Some(head_anchor("shop/dr.yaml", 40, 40)));
+        let fp = f.fingerprint();
+        let plan = compose(&review(vec![f]), &Existing::default(), &opts());
+        let draft = plan.review.unwrap();
+        assert!(draft.inline.is_empty());
+        assert!(draft.said.contains(&fp));
+        assert!(draft.body().starts_with(&format!("<!-- mtls-review:review run=run1 head={HEAD} said={fp} -->\n")));
+    }
+
+    #[test]
+    fn cap_moves_the_rest_to_the_body_and_keeps_errors_inline() {
+        let mut fs = Vec::new();
+        for i in 0..35 {
+            let sev = if i < 5 { Severity::Warning } else { Severity::Error };
+            fs.push(finding("TIS0206", &format!("d{i}"), sev, Some(head_anchor("shop/dr.yaml", 8, 8))));
+        }
+        let draft = compose(&review(fs), &Existing::default(), &opts()).review.unwrap();
+        assert_eq!(draft.inline.len(), 30);
+        assert!(draft.inline.iter().all(|c| c.severity == Severity::Error));
+        assert_eq!(draft.in_body.len(), 5);
+        assert_eq!(draft.said.len(), 5);
+        let body = draft.body();
+        assert!(body.contains("### More findings on changed lines"));
+        assert_eq!(body.matches("#### **TIS0206** (warning)").count(), 5);
+    }
+
+    #[test]
+    fn rerun_is_quiet_and_resolved_comments_are_deleted_or_answered() {
+        let kept = finding("TIS0206", "d", Severity::Error, Some(head_anchor("shop/dr.yaml", 8, 9)));
+        let gone = finding("TIS0206", "gone", Severity::Error, None);
+        let replied = finding("TIS0206", "replied", Severity::Error, None);
+        let ours = |id, f: &Finding, line| ExistingComment {
+            id,
+            path: "shop/dr.yaml".into(),
+            line: Some(line),
+            start_line: Some(8),
+            side: Some(ApiSide::Right),
+            in_reply_to_id: None,
+            body: format!("{}\nold", marker("finding", &[("fp", &f.fingerprint()), ("run", "run0")])),
+            ..ExistingComment::default()
+        };
+        let existing = Existing {
+            comments: vec![
+                ours(1, &kept, 9),
+                ours(2, &gone, 9),
+                ours(3, &replied, 9),
+                ExistingComment {
+                    id: 4,
+                    path: "shop/dr.yaml".into(),
+                    line: Some(9),
+                    start_line: None,
+                    side: Some(ApiSide::Right),
+                    in_reply_to_id: Some(3),
+                    body: "Why is this a problem?".into(),
+                    ..ExistingComment::default()
+                },
+            ],
+            reviews: Vec::new(),
+        };
+        let plan = compose(&review(vec![kept]), &existing, &opts());
+        assert_eq!(plan.review, None, "nothing new to say");
+        assert_eq!(plan.already_commented, 1);
+        assert_eq!(plan.deletions, vec![2]);
+        assert_eq!(plan.replies.len(), 1);
+        assert_eq!(plan.replies[0].comment_id, 3);
+        assert!(plan.replies[0].body.ends_with(&format!("Resolved in {HEAD}.\n")));
+
+        // Answered once: the next run leaves the thread alone.
+        let mut existing = existing;
+        existing.comments.push(ExistingComment {
+            id: 5,
+            in_reply_to_id: Some(3),
+            body: plan.replies[0].body.clone(),
+            ..existing.comments[3].clone()
+        });
+        existing.comments.remove(1);
+        let again = compose(
+            &review(vec![finding("TIS0206", "d", Severity::Error, Some(head_anchor("shop/dr.yaml", 8, 9)))]),
+            &existing,
+            &opts(),
+        );
+        assert_eq!((again.deletions.len(), again.replies.len()), (0, 0));
+    }
+
+    #[test]
+    fn moved_comment_is_reposted_and_the_old_one_deleted() {
+        let f = finding("TIS0206", "d", Severity::Error, Some(head_anchor("shop/dr.yaml", 8, 9)));
+        let old = ExistingComment {
+            id: 7,
+            path: "shop/dr.yaml".into(),
+            line: None,
+            start_line: None,
+            side: Some(ApiSide::Right),
+            in_reply_to_id: None,
+            body: marker("finding", &[("fp", &f.fingerprint())]),
+            ..ExistingComment::default()
+        };
+        let plan =
+            compose(&review(vec![f.clone()]), &Existing { comments: vec![old.clone()], reviews: Vec::new() }, &opts());
+        assert_eq!(plan.review.unwrap().inline.len(), 1);
+        assert_eq!(plan.deletions, vec![7]);
+
+        // An answer without `line` for a comment made on this very head (a re-run) still counts as in place.
+        let same_head = ExistingComment {
+            original_commit_id: Some(HEAD.into()),
+            original_line: Some(9),
+            original_start_line: Some(8),
+            ..old
+        };
+        let plan = compose(&review(vec![f]), &Existing { comments: vec![same_head], reviews: Vec::new() }, &opts());
+        assert_eq!((plan.review, plan.already_commented, plan.deletions.len()), (None, 1, 0));
+    }
+
+    #[test]
+    fn body_findings_of_an_earlier_review_are_not_repeated_and_errors_count_once() {
+        let f = finding("TIS0206", "far", Severity::Error, None);
+        let mut r = review(vec![f.clone()]);
+        r.errors.push(ReviewError {
+            error: crate::finding::LoadError {
+                path: "shop/bad.yaml".into(),
+                line: 3,
+                message: "bad".into(),
+                kind: crate::finding::ErrorKind::Parse,
+            },
+            introduced: true,
+        });
+        let first = compose(&r, &Existing::default(), &opts()).review.unwrap();
+        assert_eq!(first.said.len(), 2);
+        let earlier = ExistingReview { id: 1, body: Some(first.body()), state: "COMMENTED".into() };
+        let plan = compose(&r, &Existing { comments: Vec::new(), reviews: vec![earlier] }, &opts());
+        assert_eq!(plan.review, None);
+    }
+
+    #[test]
+    fn changes_requested_reviews_are_dismissed_once_nothing_fails() {
+        let ours = ExistingReview {
+            id: 80,
+            body: Some(marker("review", &[("run", "r0"), ("head", "abc")])),
+            state: "CHANGES_REQUESTED".into(),
+        };
+        let theirs = ExistingReview { id: 81, body: Some("please fix".into()), state: "CHANGES_REQUESTED".into() };
+        let existing = Existing { comments: Vec::new(), reviews: vec![ours, theirs] };
+        assert_eq!(compose(&review(Vec::new()), &existing, &opts()).dismissals, vec![80]);
+        let failing = finding("TIS0206", "d", Severity::Error, None);
+        assert!(compose(&review(vec![failing]), &existing, &opts()).dismissals.is_empty());
+    }
+
+    #[test]
+    fn refused_comments_move_to_the_body() {
+        let a = finding("TIS0206", "a", Severity::Error, Some(head_anchor("shop/dr.yaml", 8, 8)));
+        let b = finding("TIS0206", "b", Severity::Error, Some(head_anchor("shop/dr.yaml", 9, 9)));
+        let mut draft = compose(&review(vec![a, b]), &Existing::default(), &opts()).review.unwrap();
+        draft.move_to_body(&BTreeSet::from([1]));
+        let req = draft.request();
+        assert_eq!(req.comments.len(), 1);
+        assert!(req.body.contains("### Findings GitHub would not place on the diff"));
+        assert!(req.body.contains("`shop/dr.yaml` line 9"));
+    }
+
+    #[test]
+    fn long_bodies_are_cut_to_the_limit() {
+        let mut o = opts();
+        o.summary = "x".repeat(MAX_BODY_CHARS + 10);
+        let f = finding("TIS0206", "far", Severity::Error, None);
+        let body = compose(&review(vec![f]), &Existing::default(), &o).review.unwrap().body();
+        assert_eq!(body.chars().count(), MAX_BODY_CHARS);
+        assert!(body.starts_with(MARKER_OPEN));
+    }
+}
