@@ -66,7 +66,7 @@ fn demo_sarif() {
     let v: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(v["version"], "2.1.0");
     let results = v["runs"][0]["results"].as_array().unwrap();
-    assert_eq!(results.len(), 2);
+    assert_eq!(results.len(), 3);
     for r in results {
         assert!(r["locations"][0]["physicalLocation"]["region"]["startLine"].as_u64().unwrap() > 0);
         assert!(r["fixes"][0]["artifactChanges"][0]["replacements"][0]["insertedContent"]["text"].is_string());

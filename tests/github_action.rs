@@ -297,7 +297,7 @@ async fn a_422_is_recovered_by_moving_the_refused_comment_to_the_body() {
         assert_eq!(paths, vec!["mesh/dr.yaml", "mesh/old-pa.yaml"]);
         let body = second["body"].as_str().unwrap();
         assert!(body.contains("### Findings GitHub would not place on the diff"), "{body}");
-        assert!(body.contains("**MTLS003** (warning) `mesh/pa.yaml` lines 8-9"), "{body}");
+        assert!(body.contains("**MTLS003** (warning): Posture downgrade `mesh/pa.yaml` lines 8-9"), "{body}");
         assert_eq!(s.count("GET", "/pulls/2/files"), 1);
         assert_eq!(s.reviews.len(), 1);
     });
@@ -323,7 +323,11 @@ async fn a_fork_gets_annotations_and_a_summary_and_no_api_writes() {
          mTLS::DestinationRule shop/shop-mtls makes clients send ISTIO_MUTUAL, but mTLS is DISABLEd in namespace \
          `shop`: servers accept only plaintext and these calls fail%0AFix: set the DestinationRule's TLS mode to DISABLE"
     );
-    assert!(lines[2].starts_with("::warning file=mesh/pa.yaml,line=8,endLine=9,title=MTLS003::"), "{}", lines[2]);
+    assert!(
+        lines[2].starts_with("::warning file=mesh/pa.yaml,line=8,endLine=9,title=MTLS003%3A Posture downgrade::"),
+        "{}",
+        lines[2]
+    );
     assert!(lines[3].starts_with("::error title=TIS0503"), "{}", lines[3]);
     assert!(lines[3].ends_with("(removed from mesh/old-pa.yaml line 1)"));
     assert_eq!(lines.len(), 4);
