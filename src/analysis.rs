@@ -132,7 +132,7 @@ pub fn sort_findings(findings: &mut [Finding]) {
     });
 }
 
-fn is_suppressed(mesh: &Mesh, f: &RuleFinding, opts: &AnalysisOptions) -> bool {
+pub(crate) fn is_suppressed(mesh: &Mesh, f: &RuleFinding, opts: &AnalysisOptions) -> bool {
     if opts.is_ignored(f.code) {
         return true;
     }
@@ -153,7 +153,7 @@ pub fn field_location(mesh: &Mesh, obj: ObjId, field: &[&str], side: Side) -> Lo
     Location { side, path: o.path.to_string(), line: o.line, end_line: o.line }
 }
 
-fn concretize(mesh: &Mesh, rf: &RuleFinding, side: Side) -> Finding {
+pub(crate) fn concretize(mesh: &Mesh, rf: &RuleFinding, side: Side) -> Finding {
     let mut location = field_location(mesh, rf.subject, rf.field, side);
     // A finding points at one line: a multi-line parent (fallback) is narrowed to its key line.
     if location.end_line > location.line && rf.field.len() > 1 {

@@ -166,6 +166,12 @@ pub fn fails(review: &Review, fail_on: FailOn) -> bool {
 }
 
 fn check_diff(req: &CheckRequest) -> Result<Outcome, AppError> {
+    let (review, opts) = diff_review(req)?;
+    Ok(finish(req, &opts, review))
+}
+
+/// Reviews a change (git or directories) as `check --base/--base-dir` does.
+pub fn diff_review(req: &CheckRequest) -> Result<(Review, AnalysisOptions), AppError> {
     use crate::review::{ReviewInput, TreeFile, build::detect_renames};
     let (input, base_config) = if let Some(base_dir) = &req.base_dir {
         let head_dir = match req.paths.as_slice() {
@@ -228,5 +234,50 @@ fn check_diff(req: &CheckRequest) -> Result<Outcome, AppError> {
         input.head = keep(input.head);
     }
     let review = crate::review::review(&input, &opts);
-    Ok(finish(req, &opts, review))
+    Ok((review, opts))
+}
+
+/// `mtls-review posture`: the verdict table of one snapshot, or in diff mode the rows whose verdict or modes
+/// change (`before -> after`). Formats: text, json, markdown.
+pub fn posture(req: &CheckRequest) -> Result<String, AppError> {
+    let format = req.format.unwrap_or(Format::Text);
+    if req.base.is_some() || req.base_dir.is_some() {
+        let (review, _) = diff_review(req)?;
+        return Ok(match format {
+            Format::Json => {
+                let v = serde_json::json!({"version": 1, "base": review.base, "head": review.head, "changes": review.connectivity});
+                serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"
+            }
+            Format::Markdown => format!(
+                "## mtls-review: connectivity changes\n\n{}",
+                report::posture::render_diff_markdown(&review.connectivity)
+            ),
+            _ => report::posture::render_diff_text(&review.connectivity),
+        });
+    }
+    let paths = if req.paths.is_empty() { vec![PathBuf::from(".")] } else { req.paths.clone() };
+    let root = dir::scanned_root(&paths)?;
+    let project = match &req.config {
+        Some(c) => read_config(c)?,
+        None => {
+            let p = root.join(PROJECT_CONFIG_FILE);
+            if p.is_file() { read_config(&p)? } else { ProjectConfig::default() }
+        }
+    };
+    let opts = options(req, project)?;
+    let files = restrict_to(dir::read_tree(&root, &paths)?, &opts.project.paths);
+    let loaded = load_files(files, &Limits::default());
+    let settings = crate::analysis::resolve_settings(&loaded, &opts);
+    let mesh = crate::mesh::Mesh::build(&loaded, settings, Default::default());
+    let posture = mesh.posture();
+    Ok(match format {
+        Format::Json => {
+            let v = serde_json::json!({"version": 1, "settings": mesh.settings, "posture": &*posture});
+            serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"
+        }
+        Format::Markdown => {
+            format!("## mtls-review: connectivity\n\n{}", report::posture::render_markdown(&posture.rows))
+        }
+        _ => report::posture::render_text(&posture.rows),
+    })
 }

@@ -22,6 +22,9 @@ struct Cli {
 enum Command {
     /// Analyze manifests (one snapshot, or a change with --base / --base-dir) and report findings.
     Check(Box<CheckArgs>),
+    /// Print the connectivity verdict table (SERVICE:PORT x CLIENT NS); with --base / --base-dir only the client
+    /// paths whose verdict or modes change. Formats: text, json, markdown.
+    Posture(Box<CheckArgs>),
     /// The GitHub Action's entrypoint: reviews the pull request described by the Actions environment
     /// (GITHUB_EVENT_PATH, INPUT_* ...) and reports it as a review, a check run and step outputs.
     Github,
@@ -99,14 +102,6 @@ struct CheckArgs {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("MTLS_REVIEW_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .without_time()
-        .init();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -114,14 +109,45 @@ fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
+    // The action's progress (history fetched, review posted, check created) belongs in the job log.
+    let default_level = if matches!(cli.command, Command::Github) { "info" } else { "warn" };
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("MTLS_REVIEW_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level)),
+        )
+        .without_time()
+        .init();
     match cli.command {
         Command::Check(a) => run_check(*a),
+        Command::Posture(a) => run_posture(*a),
         Command::Github => ExitCode::from(u8::try_from(mtls_review::github::run()).unwrap_or(2)),
     }
 }
 
-fn run_check(a: CheckArgs) -> ExitCode {
-    let req = CheckRequest {
+fn run_posture(a: CheckArgs) -> ExitCode {
+    if !matches!(a.format, FormatArg::Text | FormatArg::Json | FormatArg::Markdown) {
+        let _ = writeln!(std::io::stderr(), "error: posture prints text, json or markdown");
+        return ExitCode::from(2);
+    }
+    match app::posture(&request(a)) {
+        Ok(text) => {
+            let mut out = std::io::stdout().lock();
+            if out.write_all(text.as_bytes()).and_then(|_| out.flush()).is_err() {
+                return ExitCode::from(2);
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            let _ = writeln!(std::io::stderr(), "error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn request(a: CheckArgs) -> CheckRequest {
+    CheckRequest {
         paths: a.paths,
         format: Some(match a.format {
             FormatArg::Text => Format::Text,
@@ -151,7 +177,11 @@ fn run_check(a: CheckArgs) -> ExitCode {
         head: a.head,
         repo: a.repo,
         base_dir: a.base_dir,
-    };
+    }
+}
+
+fn run_check(a: CheckArgs) -> ExitCode {
+    let req = request(a);
     match app::check(&req) {
         Ok(outcome) => {
             let mut out = std::io::stdout().lock();

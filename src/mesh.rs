@@ -145,6 +145,8 @@ pub struct Mesh {
     pub schema_errors: Vec<LoadError>,
     /// The mode fixes give to PeerAuthentications they add or edit.
     pub suggest_mode: SuggestMode,
+    /// The posture of this snapshot, computed once on first use (several rules and the review read it).
+    pub posture_cache: std::sync::OnceLock<std::sync::Arc<crate::posture::Posture>>,
 }
 
 /// Finds mesh settings declared in the tree: the `istio` / `istio-<rev>` ConfigMap (`data.mesh`) and
@@ -306,6 +308,11 @@ impl Mesh {
             self.schema_error(id, &["spec", "trafficPolicy", "tls", "mode"], msg);
         }
         DestinationRule { obj: id, namespace, name, host, tls, port_level, export_to, workload_selector }
+    }
+
+    /// The connectivity posture of this snapshot (computed once).
+    pub fn posture(&self) -> std::sync::Arc<crate::posture::Posture> {
+        self.posture_cache.get_or_init(|| std::sync::Arc::new(crate::posture::compute(self))).clone()
     }
 
     /// The object reference of an object.

@@ -303,3 +303,17 @@ fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+#[test]
+fn posture_table_text_markdown_json() {
+    let text = run(&["posture", "fixtures/demo"]);
+    assert_eq!(text.status.code(), Some(0));
+    insta::assert_snapshot!("posture_text", String::from_utf8(text.stdout).unwrap());
+    let md = run(&["posture", "--format", "markdown", "fixtures/demo"]);
+    insta::assert_snapshot!("posture_markdown", String::from_utf8(md.stdout).unwrap());
+    let v: Value = serde_json::from_slice(&run(&["posture", "--format", "json", "fixtures/demo"]).stdout).unwrap();
+    let row = &v["posture"]["rows"][0];
+    assert_eq!(row["verdict"], "fail: mTLS to plaintext-only server");
+    assert_eq!(row["client_namespace"], "payments");
+    assert_eq!(run(&["posture", "--format", "sarif", "fixtures/demo"]).status.code(), Some(2));
+}

@@ -335,8 +335,9 @@ fn the_base_sides_config_file_sets_fail_on_and_paths() {
     let (code, _) = run(env(&server.uri(), dir.path(), &ws, &up.payload(), &[]));
     assert_eq!(code, 0, "fail_on: never");
     let places = comment_places(&fake);
-    assert_eq!(places.len(), 1, "only pay/ is reviewed: {places:#?}");
-    assert!(places[0].starts_with("LEFT pay/pa.yaml 1-8"));
+    // The deleted PeerAuthentication in pay/ gives TIS0206 and an MTLS003 downgrade; nothing outside pay/.
+    assert_eq!(places.len(), 2, "only pay/ is reviewed: {places:#?}");
+    assert!(places.iter().all(|p| p.starts_with("LEFT pay/pa.yaml 1-8")), "{places:#?}");
     fake.with(|s| assert_eq!(s.check_runs[0]["conclusion"], "neutral"));
 
     // An explicit input wins over the config file.

@@ -147,6 +147,7 @@ fn editing_a_peer_authentication_mode_is_anchored_on_the_edited_line() {
         findings(&v),
         vec![
             "introduced TIS0206 error DestinationRule/shop-mtls @head:shop/dr.yaml:10 [head:shop/pa.yaml:8-8]",
+            "introduced MTLS003 warning PeerAuthentication/default @head:shop/pa.yaml:8 [head:shop/pa.yaml:8-8]",
             "introduced TIS0502 error PeerAuthentication/default @head:shop/pa.yaml:8 [head:shop/pa.yaml:8-8]",
         ]
     );
@@ -161,7 +162,11 @@ fn deleting_a_peer_authentication_is_anchored_on_the_base_side() {
         review(&[("shop/pa.yaml", NS_PA_STRICT), ("shop/dr.yaml", DR_MUTUAL)], &[("shop/dr.yaml", DR_MUTUAL)], &[]);
     assert_eq!(
         findings(&v),
-        vec!["introduced TIS0206 warning DestinationRule/shop-mtls @head:shop/dr.yaml:10 [base:shop/pa.yaml:1-8]"]
+        vec![
+            "introduced TIS0206 warning DestinationRule/shop-mtls @head:shop/dr.yaml:10 [base:shop/pa.yaml:1-8]",
+            // Deleting the STRICT PA drops the namespace to the PERMISSIVE default: a downgrade on the left side.
+            "introduced MTLS003 warning PeerAuthentication/default @base:shop/pa.yaml:8 [base:shop/pa.yaml:1-8]",
+        ]
     );
 }
 
@@ -211,7 +216,10 @@ fn a_severity_rise_counts_as_introduced() {
     );
     assert_eq!(
         findings(&v),
-        vec!["introduced TIS0206 error DestinationRule/shop-mtls @head:shop/dr.yaml:10 [head:mesh/pa.yaml:1-8]"]
+        vec![
+            "introduced MTLS003 warning PeerAuthentication/default @head:mesh/pa.yaml:8 [head:mesh/pa.yaml:1-8]",
+            "introduced TIS0206 error DestinationRule/shop-mtls @head:shop/dr.yaml:10 [head:mesh/pa.yaml:1-8]",
+        ]
     );
     assert_eq!(code, 1);
 }
@@ -285,4 +293,30 @@ fn paths_restrict_to_subtrees_in_git_mode() {
         findings(&v),
         vec!["introduced TIS0206 warning DestinationRule/shop-mtls @head:shop/dr.yaml:10 [head:shop/dr.yaml:1-10]"]
     );
+}
+
+#[test]
+fn posture_diff_shows_only_changed_paths_and_mtls003() {
+    let svc = "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  namespace: shop\nspec:\n  selector:\n    app: web\n  ports:\n  - port: 80\n    targetPort: 8080\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: shop\nspec:\n  template:\n    metadata:\n      labels:\n        app: web\n    spec:\n      containers:\n      - name: web\n        ports:\n        - containerPort: 8080\n---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  labels:\n    istio-injection: enabled\n";
+    let pa_permissive = NS_PA_STRICT.replace("STRICT", "PERMISSIVE");
+    let (v, _) = review(
+        &[("shop/app.yaml", svc), ("shop/pa.yaml", NS_PA_STRICT)],
+        &[("shop/app.yaml", svc), ("shop/pa.yaml", &pa_permissive)],
+        &[],
+    );
+    let f = findings(&v);
+    assert_eq!(
+        f,
+        vec!["introduced MTLS003 warning PeerAuthentication/default @head:shop/pa.yaml:8 [head:shop/pa.yaml:8-8]"]
+    );
+    let changes = v["connectivity"].as_array().unwrap();
+    assert_eq!(changes.len(), 1);
+    assert_eq!(changes[0]["before"]["server_mode"], "STRICT");
+    assert_eq!(changes[0]["after"]["server_mode"], "PERMISSIVE");
+    let r = repo(
+        &[("shop/app.yaml", svc), ("shop/pa.yaml", NS_PA_STRICT)],
+        &[("shop/app.yaml", svc), ("shop/pa.yaml", &pa_permissive)],
+    );
+    let out = bin(r.path(), &["posture", "--base", "main", "--head", "feature"]);
+    insta::assert_snapshot!(String::from_utf8(out.stdout).unwrap());
 }

@@ -777,6 +777,7 @@ mod tests {
                 },
             ],
             config_changed: false,
+            connectivity: Vec::new(),
             posture: PostureChange::default(),
             diff: true,
             head_sources: BTreeMap::from([(

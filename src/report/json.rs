@@ -38,6 +38,7 @@ pub fn render(review: &Review) -> String {
         out["head"] = json!(review.head);
         out["posture"] = serde_json::to_value(&review.posture).unwrap_or(Value::Null);
         out["config_changed"] = json!(review.config_changed);
+        out["connectivity"] = serde_json::to_value(&review.connectivity).unwrap_or(Value::Null);
     }
     let mut s = serde_json::to_string_pretty(&out).unwrap_or_default();
     s.push('\n');

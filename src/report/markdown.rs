@@ -30,6 +30,17 @@ pub fn render(review: &Review, docs_base: &str) -> String {
     out.push('\n');
     if review.diff {
         out.push_str(&posture_section(review));
+        if !review.connectivity.is_empty() {
+            // Large tables fold away so the review body stays readable.
+            let n = review.connectivity.len();
+            out.push_str(&format!("\n### Connectivity changes ({n})\n\n"));
+            let table = super::posture::render_diff_markdown(&review.connectivity);
+            if n > 10 {
+                out.push_str(&format!("<details><summary>{n} client paths change</summary>\n\n{table}\n</details>\n"));
+            } else {
+                out.push_str(&table);
+            }
+        }
     }
     if review.config_changed {
         out.push_str(

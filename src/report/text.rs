@@ -22,6 +22,11 @@ pub fn render(review: &Review, docs_base: &str) -> String {
         let intro = if review.diff && e.introduced { " (introduced by this change)" } else { "" };
         out.push_str(&format!("{label}: {}{intro}\n  --> {}:{}\n\n", e.error.message, e.error.path, e.error.line));
     }
+    if review.diff && !review.connectivity.is_empty() {
+        out.push_str("connectivity changes:\n");
+        out.push_str(&super::posture::render_diff_text(&review.connectivity));
+        out.push('\n');
+    }
     out.push_str(&summary(review));
     out
 }

@@ -109,6 +109,19 @@ pub fn review(input: &ReviewInput, opts: &AnalysisOptions) -> Review {
             _ => Status::Introduced,
         };
     }
+    // MTLS003 compares the two postures; its findings exist only in a change review, always introduced.
+    let before = base.mesh.posture();
+    let after = head.mesh.posture();
+    for d in crate::rules::mtls003::downgrades(&before, &after, &base.mesh, &head.mesh) {
+        let mesh = if d.side == Side::Base { &base.mesh } else { &head.mesh };
+        if crate::analysis::is_suppressed(mesh, &d.finding, opts) {
+            continue;
+        }
+        let mut f = crate::analysis::concretize(mesh, &d.finding, d.side);
+        f.status = Status::Introduced;
+        head.findings.push(f);
+    }
+    let connectivity = crate::posture::diff(&before, &after);
     let introduced: HashSet<_> =
         head.findings.iter().filter(|f| f.status == Status::Introduced).map(Finding::identity).collect();
     attach_fixes(&head_loaded, &mut head, opts, |f| introduced.contains(&f.identity()));
@@ -150,6 +163,7 @@ pub fn review(input: &ReviewInput, opts: &AnalysisOptions) -> Review {
         changes,
         config_changed: input.config_changed,
         posture: super::posture::compare(&base.mesh, &head.mesh),
+        connectivity,
     }
 }
 
@@ -182,8 +196,15 @@ fn anchors(f: &Finding, base: &Analysis, head: &Analysis, changes: &[FileChange]
             .map(|(a, b)| Anchor { side, path: o.path.to_string(), line: a, end_line: b })
             .collect()
     };
-    // 1. The subject's own changed lines.
-    if let Some(i) = (0..head_mesh.objects.len()).find(|i| head_mesh.object_ref(*i) == f.object) {
+    // 1. The subject's own changed lines (a subject that only exists on the base side: its deleted lines).
+    if f.location.side == Side::Base {
+        if let Some(i) = (0..base.mesh.objects.len()).find(|i| base.mesh.object_ref(*i) == f.object) {
+            let own = object_anchor(&base.mesh, i, Side::Base);
+            if !own.is_empty() {
+                return own;
+            }
+        }
+    } else if let Some(i) = (0..head_mesh.objects.len()).find(|i| head_mesh.object_ref(*i) == f.object) {
         let own = object_anchor(head_mesh, i, Side::Head);
         if !own.is_empty() {
             return own;

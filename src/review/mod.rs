@@ -77,6 +77,8 @@ pub struct Review {
     pub config_changed: bool,
     /// Posture before and after at namespace granularity.
     pub posture: PostureChange,
+    /// Client paths (service port x client namespace) whose verdict or modes change.
+    pub connectivity: Vec<crate::posture::RowChange>,
 }
 
 /// A load error with its change status.

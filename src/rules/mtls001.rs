@@ -6,7 +6,7 @@
 use super::{Rule, RuleFinding};
 use crate::finding::Severity;
 use crate::mesh::Mesh;
-use crate::posture::{self, Verdict, remedy};
+use crate::posture::{Verdict, remedy};
 
 pub const RULE: Rule = Rule {
     code: "MTLS001",
@@ -20,7 +20,7 @@ pub const RULE: Rule = Rule {
 };
 
 fn check(mesh: &Mesh) -> Vec<RuleFinding> {
-    remedy::path_findings(mesh, &posture::compute(mesh), RULE.code, |v| v == Verdict::FailPlaintextToStrict)
+    remedy::path_findings(mesh, &mesh.posture(), RULE.code, |v| v == Verdict::FailPlaintextToStrict)
 }
 
 #[cfg(test)]

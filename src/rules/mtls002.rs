@@ -4,7 +4,7 @@
 use super::{Rule, RuleFinding};
 use crate::finding::Severity;
 use crate::mesh::Mesh;
-use crate::posture::{self, Verdict, remedy};
+use crate::posture::{Verdict, remedy};
 
 pub const RULE: Rule = Rule {
     code: "MTLS002",
@@ -19,7 +19,7 @@ pub const RULE: Rule = Rule {
 };
 
 fn check(mesh: &Mesh) -> Vec<RuleFinding> {
-    remedy::path_findings(mesh, &posture::compute(mesh), RULE.code, |v| {
+    remedy::path_findings(mesh, &mesh.posture(), RULE.code, |v| {
         matches!(v, Verdict::FailMtlsToPlaintextOnly | Verdict::FailMtlsToNoSidecar)
     })
 }

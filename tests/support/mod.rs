@@ -651,6 +651,7 @@ pub fn review_of(findings: Vec<Finding>) -> Review {
         head: HEAD_SHA.into(),
         changes: changes(),
         config_changed: false,
+        connectivity: Vec::new(),
         posture: PostureChange::default(),
         diff: true,
         head_sources: BTreeMap::from([(
