@@ -104,11 +104,9 @@ pub fn restrict_to(files: crate::source::Files, paths: &[String]) -> crate::sour
         .collect()
 }
 
-/// Runs `check` on one snapshot (or, with `base`/`base_dir`, on a change).
-pub fn check(req: &CheckRequest) -> Result<Outcome, AppError> {
-    if req.base.is_some() || req.base_dir.is_some() {
-        return check_diff(req);
-    }
+/// Reads and parses the snapshot a request names, with the options from its config file (the one given, else
+/// `.mtls-review.yaml` at the scanned root).
+fn load_snapshot(req: &CheckRequest) -> Result<(Vec<crate::manifest::LoadedFile>, AnalysisOptions), AppError> {
     let paths = if req.paths.is_empty() { vec![PathBuf::from(".")] } else { req.paths.clone() };
     let root = dir::scanned_root(&paths)?;
     let project = match &req.config {
@@ -120,7 +118,15 @@ pub fn check(req: &CheckRequest) -> Result<Outcome, AppError> {
     };
     let opts = options(req, project)?;
     let files = restrict_to(dir::read_tree(&root, &paths)?, &opts.project.paths);
-    let loaded = load_files(files, &Limits::default());
+    Ok((load_files(files, &Limits::default()), opts))
+}
+
+/// Runs `check` on one snapshot (or, with `base`/`base_dir`, on a change).
+pub fn check(req: &CheckRequest) -> Result<Outcome, AppError> {
+    if req.base.is_some() || req.base_dir.is_some() {
+        return check_diff(req);
+    }
+    let (loaded, opts) = load_snapshot(req)?;
     let analysis = analyze(&loaded, &opts, Side::Head, Default::default());
     let review = Review {
         diff: false,
@@ -255,18 +261,7 @@ pub fn posture(req: &CheckRequest) -> Result<String, AppError> {
             _ => report::posture::render_diff_text(&review.connectivity),
         });
     }
-    let paths = if req.paths.is_empty() { vec![PathBuf::from(".")] } else { req.paths.clone() };
-    let root = dir::scanned_root(&paths)?;
-    let project = match &req.config {
-        Some(c) => read_config(c)?,
-        None => {
-            let p = root.join(PROJECT_CONFIG_FILE);
-            if p.is_file() { read_config(&p)? } else { ProjectConfig::default() }
-        }
-    };
-    let opts = options(req, project)?;
-    let files = restrict_to(dir::read_tree(&root, &paths)?, &opts.project.paths);
-    let loaded = load_files(files, &Limits::default());
+    let (loaded, opts) = load_snapshot(req)?;
     let settings = crate::analysis::resolve_settings(&loaded, &opts);
     let mesh = crate::mesh::Mesh::build(&loaded, settings, Default::default());
     let posture = mesh.posture();
