@@ -5,6 +5,7 @@ use crate::finding::{ErrorKind, LoadError, ObjectRef};
 use crate::manifest::{LoadedFile, Object};
 use crate::settings::{MeshLayer, MeshSettings, SuggestMode, mesh_layer_from_node};
 use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
 
 /// Index of an object in [`Mesh::objects`].
 pub type ObjId = usize;
@@ -134,7 +135,8 @@ pub struct DestinationRule {
 #[derive(Debug, Clone, Default)]
 pub struct Mesh {
     pub settings: MeshSettings,
-    pub objects: Vec<Object>,
+    /// Shared with the loaded files (`Arc`): building a mesh copies no object.
+    pub objects: Vec<Arc<Object>>,
     /// Effective namespace of each object (same index as `objects`).
     pub namespaces: Vec<String>,
     pub peer_authentications: Vec<PeerAuthentication>,
@@ -185,11 +187,11 @@ fn parent_dir(path: &str) -> &str {
     path.rfind('/').map(|i| &path[..i]).unwrap_or("")
 }
 
-fn namespace_for(path: &str, kustomize: &BTreeMap<String, String>) -> Option<String> {
+fn namespace_for<'a>(path: &str, kustomize: &'a BTreeMap<String, String>) -> Option<&'a String> {
     let mut dir = parent_dir(path);
     loop {
         if let Some(ns) = kustomize.get(dir) {
-            return Some(ns.clone());
+            return Some(ns);
         }
         if dir.is_empty() {
             return None;
@@ -203,26 +205,42 @@ impl Mesh {
     pub fn build(files: &[LoadedFile], settings: MeshSettings, newer: HashSet<ObjectRef>) -> Mesh {
         let kustomize = kustomize_namespaces(files);
         let mut mesh = Mesh { settings, newer, ..Mesh::default() };
+        let count = files.iter().map(|f| f.objects.len()).sum();
+        mesh.objects.reserve(count);
+        mesh.namespaces.reserve(count);
+        // The kustomize namespace depends on the path only: looked up once per file, not once per object (fix
+        // verification rebuilds the mesh for every candidate, so this loop is hot in large trees).
+        let mut dir_namespace: Option<(&str, Option<&String>)> = None;
         for f in files {
             for o in &f.objects {
-                let ns = o
-                    .namespace
-                    .clone()
-                    .or_else(|| namespace_for(&o.path, &kustomize))
-                    .unwrap_or_else(|| "default".to_string());
+                let ns = match &o.namespace {
+                    Some(ns) => ns.clone(),
+                    None => {
+                        let found = match dir_namespace {
+                            Some((path, found)) if path == &*o.path => found,
+                            _ => {
+                                let found = namespace_for(&o.path, &kustomize);
+                                dir_namespace = Some((&o.path, found));
+                                found
+                            }
+                        };
+                        found.cloned().unwrap_or_else(|| "default".to_string())
+                    }
+                };
                 let id = mesh.objects.len();
                 mesh.objects.push(o.clone());
-                mesh.namespaces.push(ns.clone());
                 match o.kind.as_str() {
                     "PeerAuthentication" if o.api_version.starts_with("security.istio.io/") => {
+                        mesh.namespaces.push(ns.clone());
                         let pa = mesh.type_pa(id, ns);
                         mesh.peer_authentications.push(pa);
                     }
                     "DestinationRule" if o.api_version.starts_with("networking.istio.io/") => {
+                        mesh.namespaces.push(ns.clone());
                         let dr = mesh.type_dr(id, ns);
                         mesh.destination_rules.push(dr);
                     }
-                    _ => {}
+                    _ => mesh.namespaces.push(ns),
                 }
             }
         }
