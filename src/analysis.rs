@@ -28,8 +28,14 @@ pub fn load_files(files: Vec<(String, Vec<u8>)>, limits: &Limits) -> Vec<LoadedF
 
 /// Maps over a slice on all cores (2 here), keeping order.
 pub fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    parallel_map_min(items, 64, f)
+}
+
+/// [`parallel_map`] for items of any cost: threads are used from `min_items` items on (64 suits cheap items,
+/// 2 suits items that each cost a whole re-analysis).
+pub fn parallel_map_min<T: Sync, R: Send>(items: &[T], min_items: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
     let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(8);
-    if threads <= 1 || items.len() < 64 {
+    if threads <= 1 || items.len() < min_items.max(2) {
         return items.iter().map(&f).collect();
     }
     let chunk = items.len().div_ceil(threads);
@@ -104,19 +110,44 @@ pub fn attach_fixes(
         return;
     }
     let raw = rules::run_all(&analysis.mesh);
-    for f in analysis.findings.iter_mut().filter(|f| wanted(f)) {
-        let id = f.identity();
-        let Some(rf) = raw
-            .iter()
-            .find(|rf| rf.code == f.code && rf.port == f.port && analysis.mesh.object_ref(rf.subject) == f.object)
-        else {
-            continue;
-        };
-        debug_assert_eq!(id.0, rf.code);
-        let (fix, help) = crate::fix::best_fix(files, &analysis.mesh, rf, f, opts);
-        f.fix = fix;
-        f.help = help;
+    let errors_before = crate::fix::error_set(&analysis.mesh, &raw);
+    let jobs: Vec<(usize, &RuleFinding)> = analysis
+        .findings
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| wanted(f))
+        .filter_map(|(i, f)| {
+            let rf = raw.iter().find(|rf| {
+                rf.code == f.code && rf.port == f.port && analysis.mesh.object_ref(rf.subject) == f.object
+            })?;
+            debug_assert_eq!(f.identity().0, rf.code);
+            Some((i, rf))
+        })
+        .collect();
+    // Each verification re-analyzes the tree: findings are verified in parallel (independent, order kept).
+    let results = parallel_map_min(&jobs, 2, |(i, rf)| {
+        crate::fix::best_fix(files, &analysis.mesh, rf, &analysis.findings[*i], opts, &errors_before)
+    });
+    for ((i, _), (fix, help)) in jobs.iter().zip(results) {
+        analysis.findings[*i].fix = fix;
+        analysis.findings[*i].help = help;
     }
+}
+
+/// The rule findings of a snapshot after suppression, as (code, object, port, severity): what fix verification
+/// compares. The same mesh, rules and suppression as [`analyze`], without locations, errors, sources or fixes.
+pub fn finding_keys(
+    files: &[LoadedFile],
+    opts: &AnalysisOptions,
+    newer: HashSet<ObjectRef>,
+) -> Vec<(&'static str, ObjectRef, Option<u32>, crate::finding::Severity)> {
+    let mut mesh = Mesh::build(files, resolve_settings(files, opts), newer);
+    mesh.suggest_mode = opts.suggest_mode();
+    rules::run_all(&mesh)
+        .into_iter()
+        .filter(|f| !is_suppressed(&mesh, f, opts))
+        .map(|f| (f.code, mesh.object_ref(f.subject), f.port, f.severity))
+        .collect()
 }
 
 /// Deterministic report order: path, line, code, object.

@@ -3,12 +3,12 @@
 //! in-memory copy and analyzing again. A fix that does not make its finding go away, or that brings a new error,
 //! is not offered.
 
-use crate::analysis::analyze;
-use crate::finding::{Finding, Fix, Severity, Side};
+use crate::analysis::finding_keys;
+use crate::finding::{Finding, Fix, ObjectRef, Severity};
 use crate::manifest::yaml::{Limits, Style, Value};
 use crate::manifest::{LoadedFile, Object, SourceText, load_file};
 use crate::mesh::{Mesh, ObjId};
-use crate::rules::{self, FixEdit, FixPlan, NewObject, RuleFinding};
+use crate::rules::{FixEdit, FixPlan, NewObject, RuleFinding};
 use crate::settings::AnalysisOptions;
 use std::collections::HashSet;
 
@@ -21,14 +21,24 @@ struct LineEdit {
     lines: Vec<String>,
 }
 
+/// The error-severity findings of a snapshot as (code, object, port), from all its rule findings (suppressed
+/// ones included): a verified fix may bring no error outside this set. Computed once per snapshot by the caller.
+pub type ErrorSet = HashSet<(&'static str, ObjectRef, Option<u32>)>;
+
+/// The [`ErrorSet`] of `mesh`, given `rules::run_all(mesh)`.
+pub fn error_set(mesh: &Mesh, raw: &[RuleFinding]) -> ErrorSet {
+    raw.iter().filter(|f| f.severity == Severity::Error).map(|f| (f.code, mesh.object_ref(f.subject), f.port)).collect()
+}
+
 /// Picks the first fix candidate that passes verification. Returns the fix and a help text (the other
-/// candidates, or the YAML to add where no line fix is possible).
+/// candidates, or the YAML to add where no line fix is possible). `errors_before` is [`error_set`] of `mesh`.
 pub fn best_fix(
     files: &[LoadedFile],
     mesh: &Mesh,
     rf: &RuleFinding,
     finding: &Finding,
     opts: &AnalysisOptions,
+    errors_before: &ErrorSet,
 ) -> (Option<Fix>, Option<String>) {
     let mut notes: Vec<String> = Vec::new();
     let mut chosen: Option<Fix> = None;
@@ -39,7 +49,7 @@ pub fn best_fix(
         }
         match render_plan(files, mesh, plan) {
             Ok(fix) => {
-                if verify(files, mesh, &fix, finding, opts) {
+                if verify(files, mesh, &fix, finding, opts, errors_before) {
                     chosen = Some(fix);
                 } else {
                     tracing::debug!(code = finding.code, plan = %plan.description, "fix candidate failed re-analysis");
@@ -63,7 +73,14 @@ pub fn apply(text: &str, crlf: bool, fix: &Fix) -> String {
     lines.join(nl)
 }
 
-fn verify(files: &[LoadedFile], mesh: &Mesh, fix: &Fix, finding: &Finding, opts: &AnalysisOptions) -> bool {
+fn verify(
+    files: &[LoadedFile],
+    mesh: &Mesh,
+    fix: &Fix,
+    finding: &Finding,
+    opts: &AnalysisOptions,
+    errors_before: &ErrorSet,
+) -> bool {
     let Some(idx) = files.iter().position(|f| f.source.as_ref().is_some_and(|s| s.path == fix.path)) else {
         return false;
     };
@@ -78,24 +95,19 @@ fn verify(files: &[LoadedFile], mesh: &Mesh, fix: &Fix, finding: &Finding, opts:
     if reloaded.errors.iter().filter(|e| e.kind.is_fatal()).count() > fatal_before {
         return false;
     }
-    let errors_before: HashSet<_> = rules::run_all(mesh)
-        .iter()
-        .filter(|f| f.severity == Severity::Error)
-        .map(|f| (f.code, mesh.object_ref(f.subject), f.port))
-        .collect();
     let mut copy = files.to_vec();
     copy[idx] = reloaded;
-    let quiet = AnalysisOptions { no_fixes: true, ..opts.clone() };
-    let after = analyze(&copy, &quiet, Side::Head, mesh.newer.clone());
-    let id = finding.identity();
-    if after.findings.iter().any(|f| f.identity() == id) {
+    let after = finding_keys(&copy, opts, mesh.newer.clone());
+    if after
+        .iter()
+        .any(|(code, object, port, _)| *code == finding.code && *object == finding.object && *port == finding.port)
+    {
         return false;
     }
     after
-        .findings
-        .iter()
-        .filter(|f| f.severity == Severity::Error)
-        .all(|f| errors_before.contains(&(f.code, f.object.clone(), f.port)))
+        .into_iter()
+        .filter(|(.., severity)| *severity == Severity::Error)
+        .all(|(code, object, port, _)| errors_before.contains(&(code, object, port)))
 }
 
 fn render_plan(files: &[LoadedFile], mesh: &Mesh, plan: &FixPlan) -> Result<Fix, Vec<String>> {
@@ -515,6 +527,7 @@ fn add_object(files: &[LoadedFile], mesh: &Mesh, after: ObjId, object: &NewObjec
 mod tests {
     use super::*;
     use crate::analysis::analyze;
+    use crate::finding::Side;
     use crate::settings::{AnalysisOptions, SuggestMode};
 
     fn run(files: &[(&str, &str)], opts: &AnalysisOptions) -> (Vec<LoadedFile>, crate::analysis::Analysis) {
