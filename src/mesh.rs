@@ -4,7 +4,7 @@
 use crate::finding::{ErrorKind, LoadError, ObjectRef};
 use crate::manifest::{LoadedFile, Object};
 use crate::settings::{MeshLayer, MeshSettings, SuggestMode, mesh_layer_from_node};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 /// Index of an object in [`Mesh::objects`].
@@ -147,6 +147,19 @@ pub struct Mesh {
     pub schema_errors: Vec<LoadError>,
     /// The mode fixes give to PeerAuthentications they add or edit.
     pub suggest_mode: SuggestMode,
+    /// Scope lookups by namespace, built by [`Mesh::build`].
+    index: NamespaceIndex,
+}
+
+/// Positions in `peer_authentications` (namespace-wide ones) and `destination_rules` by namespace. The scope
+/// queries scanned every PeerAuthentication or DestinationRule per call, which made rules and posture quadratic
+/// in the number of namespaces. Used only while both vectors have the lengths it was built for; a mesh edited
+/// after [`Mesh::build`] falls back to scanning.
+#[derive(Debug, Clone, Default)]
+struct NamespaceIndex {
+    namespace_wide_pas: HashMap<String, Vec<usize>>,
+    destination_rules: HashMap<String, Vec<usize>>,
+    lens: (usize, usize),
 }
 
 /// Finds mesh settings declared in the tree: the `istio` / `istio-<rev>` ConfigMap (`data.mesh`) and
@@ -244,6 +257,17 @@ impl Mesh {
                 }
             }
         }
+        let mut index = NamespaceIndex {
+            lens: (mesh.peer_authentications.len(), mesh.destination_rules.len()),
+            ..NamespaceIndex::default()
+        };
+        for (i, p) in mesh.peer_authentications.iter().enumerate().filter(|(_, p)| p.selector.is_none()) {
+            index.namespace_wide_pas.entry(p.namespace.clone()).or_default().push(i);
+        }
+        for (i, d) in mesh.destination_rules.iter().enumerate() {
+            index.destination_rules.entry(d.namespace.clone()).or_default().push(i);
+        }
+        mesh.index = index;
         mesh
     }
 
@@ -353,9 +377,23 @@ impl Mesh {
         candidates.first().copied()
     }
 
+    /// The namespace index, if the mesh was not edited since it was built.
+    fn index(&self) -> Option<&NamespaceIndex> {
+        (self.index.lens == (self.peer_authentications.len(), self.destination_rules.len())).then_some(&self.index)
+    }
+
     /// All namespace-wide PAs of a namespace (the root namespace's are the mesh-wide ones).
     pub fn namespace_wide_pas(&self, namespace: &str) -> Vec<&PeerAuthentication> {
-        self.peer_authentications.iter().filter(|p| p.namespace == namespace && p.selector.is_none()).collect()
+        match self.index() {
+            Some(index) => index
+                .namespace_wide_pas
+                .get(namespace)
+                .map(|found| found.iter().map(|i| &self.peer_authentications[*i]).collect())
+                .unwrap_or_default(),
+            None => {
+                self.peer_authentications.iter().filter(|p| p.namespace == namespace && p.selector.is_none()).collect()
+            }
+        }
     }
 
     /// The effective mesh-wide PA (the winner among mesh-wide PAs).
@@ -387,18 +425,34 @@ impl Mesh {
 
     /// True when a DR is namespace-wide for its own namespace (`*.<ns>.svc.<clusterDomain>`).
     pub fn is_namespace_wide_dr(&self, dr: &DestinationRule) -> bool {
-        dr.host == self.namespace_wide_host(&dr.namespace)
+        // `host == namespace_wide_host(ns)` without building the string (asked for every DR, often).
+        dr.host
+            .strip_prefix("*.")
+            .and_then(|rest| rest.strip_prefix(dr.namespace.as_str()))
+            .and_then(|rest| rest.strip_prefix(".svc."))
+            == Some(self.settings.cluster_domain.as_str())
     }
 
     /// True when a DR is mesh-wide: `*.local`, `*.<clusterDomain>`, `*.svc.<clusterDomain>` or `*`.
     pub fn is_mesh_wide_dr(&self, dr: &DestinationRule) -> bool {
-        let cd = &self.settings.cluster_domain;
-        dr.host == "*.local" || dr.host == "*" || dr.host == format!("*.{cd}") || dr.host == format!("*.svc.{cd}")
+        let cd = self.settings.cluster_domain.as_str();
+        let host = dr.host.as_str();
+        host == "*.local"
+            || host == "*"
+            || host.strip_prefix("*.").is_some_and(|rest| rest == cd || rest.strip_prefix("svc.") == Some(cd))
     }
 
     /// Namespace-wide DRs of a namespace.
     pub fn namespace_wide_drs(&self, namespace: &str) -> impl Iterator<Item = &DestinationRule> {
-        self.destination_rules.iter().filter(move |d| d.namespace == namespace && self.is_namespace_wide_dr(d))
+        let in_namespace: Vec<&DestinationRule> = match self.index() {
+            Some(index) => index
+                .destination_rules
+                .get(namespace)
+                .map(|found| found.iter().map(|i| &self.destination_rules[*i]).collect())
+                .unwrap_or_default(),
+            None => self.destination_rules.iter().filter(|d| d.namespace == namespace).collect(),
+        };
+        in_namespace.into_iter().filter(|d| self.is_namespace_wide_dr(d))
     }
 
     /// Mesh-wide DRs (any namespace).
@@ -414,5 +468,38 @@ impl Mesh {
             .filter(|(i, o)| o.kind == kind && self.namespaces[*i] == namespace)
             .map(|(_, o)| o.name.as_str())
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scope_queries_use_the_index_and_survive_edits_after_build() {
+        let text = [
+            crate::rules::testing::pa("a", "default", Some("STRICT"), false),
+            crate::rules::testing::pa("a", "sel", Some("DISABLE"), true),
+            crate::rules::testing::pa("b", "default", Some("PERMISSIVE"), false),
+            crate::rules::testing::dr("a", "all", "*.a.svc.cluster.local", Some("ISTIO_MUTUAL")),
+            crate::rules::testing::dr("a", "one", "x.a.svc.cluster.local", Some("DISABLE")),
+            crate::rules::testing::dr("b", "mesh", "*.svc.cluster.local", Some("DISABLE")),
+            crate::rules::testing::dr("b", "other", "*.a.svc.cluster.local", None),
+        ]
+        .concat();
+        let mut mesh = crate::rules::testing::mesh(&text);
+        let names = |pas: Vec<&PeerAuthentication>| pas.iter().map(|p| p.name.clone()).collect::<Vec<_>>();
+        assert_eq!(names(mesh.namespace_wide_pas("a")), ["default"]);
+        assert!(mesh.namespace_wide_pas("c").is_empty());
+        let drs: Vec<&str> = mesh.namespace_wide_drs("a").map(|d| d.name.as_str()).collect();
+        assert_eq!(drs, ["all"]);
+        assert_eq!(mesh.namespace_wide_drs("b").count(), 0);
+        let mesh_wide: Vec<&str> = mesh.mesh_wide_drs().map(|d| d.name.as_str()).collect();
+        assert_eq!(mesh_wide, ["mesh"]);
+        // An edit after build: the stale index is not used.
+        let mut extra = mesh.peer_authentications[2].clone();
+        extra.name = "late".into();
+        mesh.peer_authentications.push(extra);
+        assert_eq!(names(mesh.namespace_wide_pas("b")), ["default", "late"]);
     }
 }
