@@ -81,7 +81,12 @@ pub fn resolve_settings(files: &[LoadedFile], opts: &AnalysisOptions) -> MeshSet
 /// Analyzes one snapshot. `newer` lists objects a change adds (for Istio's oldest-wins tie-breaking).
 pub fn analyze(files: &[LoadedFile], opts: &AnalysisOptions, side: Side, newer: HashSet<ObjectRef>) -> Analysis {
     let settings = resolve_settings(files, opts);
-    let mut mesh = Mesh::build(files, settings.clone(), newer);
+    analyze_mesh(files, Mesh::build(files, settings, newer), opts, side)
+}
+
+/// [`analyze`] on a mesh the caller already built from `files` (with [`resolve_settings`] and its `newer` set).
+pub fn analyze_mesh(files: &[LoadedFile], mut mesh: Mesh, opts: &AnalysisOptions, side: Side) -> Analysis {
+    let settings = mesh.settings.clone();
     mesh.suggest_mode = opts.suggest_mode();
     let raw: Vec<RuleFinding> = rules::run_all(&mesh).into_iter().filter(|f| !is_suppressed(&mesh, f, opts)).collect();
     let mut findings: Vec<Finding> = raw.iter().map(|rf| concretize(&mesh, rf, side)).collect();

@@ -3,7 +3,7 @@
 
 use super::diff::{file_change, overlap};
 use super::{FileChange, Review, ReviewError};
-use crate::analysis::{analyze, attach_fixes, helm_template_paths, parallel_map, sort_findings};
+use crate::analysis::{analyze, analyze_mesh, attach_fixes, helm_template_paths, parallel_map, sort_findings};
 use crate::finding::{Anchor, Finding, ObjectRef, Side, Status};
 use crate::manifest::{LoadedFile, is_kustomization, load_file, may_hold_relevant, yaml::Limits};
 use crate::mesh::{Mesh, ObjId};
@@ -72,15 +72,17 @@ pub fn review(input: &ReviewInput, opts: &AnalysisOptions) -> Review {
     let head_loaded = side_files(&head_sel);
 
     let quiet = AnalysisOptions { no_fixes: true, ..opts.clone() };
-    let base = analyze(&base_loaded, &quiet, Side::Base, HashSet::new());
+    let mut base = analyze(&base_loaded, &quiet, Side::Base, HashSet::new());
     let base_keys: HashSet<RefKey> = (0..base.mesh.objects.len()).map(|i| ref_key(&base.mesh, i)).collect();
-    let head_mesh = unanalyzed_mesh(&head_loaded, &quiet);
+    // The head mesh tells which objects the change adds (`newer`), then is the one analyzed.
+    let mut head_mesh = unanalyzed_mesh(&head_loaded, &quiet);
     let newer: HashSet<ObjectRef> = (0..head_mesh.objects.len())
         .filter(|i| !base_keys.contains(&ref_key(&head_mesh, *i)))
         .map(|i| head_mesh.object_ref(i))
         .collect();
-    drop((base_keys, head_mesh));
-    let mut head = analyze(&head_loaded, &quiet, Side::Head, newer);
+    drop(base_keys);
+    head_mesh.newer = newer;
+    let mut head = analyze_mesh(&head_loaded, head_mesh, &quiet, Side::Head);
 
     // Changed lines of every changed file.
     let base_text: HashMap<&str, &TreeFile> = input.base.iter().map(|f| (f.path.as_str(), f)).collect();
@@ -145,8 +147,8 @@ pub fn review(input: &ReviewInput, opts: &AnalysisOptions) -> Review {
         .collect();
     let review = Review {
         diff: true,
-        head_sources: head.sources.clone(),
-        base_sources: base.sources.clone(),
+        head_sources: std::mem::take(&mut head.sources),
+        base_sources: std::mem::take(&mut base.sources),
         findings,
         errors,
         settings: head.settings.clone(),
