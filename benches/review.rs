@@ -2,7 +2,8 @@
 //! (see `generator/mod.rs`): 2,000 and 20,000 documents, a head commit that changes about 1% of the files.
 //!
 //! Run: `cargo bench --bench review` (release profile). One size: `cargo bench --bench review -- 20000`, or
-//! `MTLS_BENCH_SIZES=2000,20000`; runs per size: `MTLS_BENCH_RUNS` (default 5, after one warm-up run). With
+//! `MTLS_BENCH_SIZES=2000,20000`; timed runs per size: `MTLS_BENCH_RUNS` (default: as many as fit in about 2 s,
+//! between 5 and 50, after one warm-up run; short runs are noisy, so small sizes get more of them). With
 //! `MTLS_BENCH_DIR=/some/dir` the repositories are kept there as `<documents>.git` (refs `main` and `change`).
 //!
 //! For each size it generates the repository (not timed), then times
@@ -72,7 +73,7 @@ fn run_binary(bin: &Path, repo: &Path, g: &generator::Generated, scratch: &Path)
     (wall, rss)
 }
 
-fn bench(documents: usize, runs: usize) -> Row {
+fn bench(documents: usize, runs: Option<usize>) -> Row {
     let scratch = tempfile::tempdir().unwrap();
     // MTLS_BENCH_DIR keeps the repositories (for profiling the binary by hand): `$MTLS_BENCH_DIR/<documents>.git`.
     let repo = match std::env::var_os("MTLS_BENCH_DIR") {
@@ -103,7 +104,10 @@ fn bench(documents: usize, runs: usize) -> Row {
         ..CheckRequest::default()
     };
     // Warm-up, and the correctness check.
+    let warm_up = Instant::now();
     let outcome = app::check(&req).unwrap();
+    let runs =
+        runs.unwrap_or_else(|| (2.0 / warm_up.elapsed().as_secs_f64().max(1e-3)).ceil().clamp(5.0, 50.0) as usize);
     let pick = |s: Status| {
         let mut v: Vec<_> = outcome
             .review
@@ -167,7 +171,8 @@ fn main() {
     } else {
         vec![2_000, 20_000]
     };
-    let runs: usize = std::env::var("MTLS_BENCH_RUNS").ok().and_then(|r| r.parse().ok()).unwrap_or(5).max(1);
+    let runs: Option<usize> =
+        std::env::var("MTLS_BENCH_RUNS").ok().and_then(|r| r.parse().ok()).map(|r: usize| r.max(1));
 
     let rows: Vec<Row> = sizes.iter().map(|&n| bench(n, runs)).collect();
 
@@ -204,5 +209,6 @@ fn main() {
             ratio(|r| median(&r.binary)),
         );
     }
-    println!("({runs} timed runs per size after one warm-up; median and min wall time)");
+    let counts: Vec<String> = rows.iter().map(|r| format!("{}: {}", r.documents, r.in_process.len())).collect();
+    println!("timed runs per size after one warm-up ({}); median and min wall time", counts.join(", "));
 }
