@@ -1,6 +1,6 @@
 //! One snapshot analyzed: loaded files -> mesh -> rules -> findings with verified fixes. Pure: no I/O.
 
-use crate::finding::{Finding, LoadError, Location, ObjectRef, Related, Side, Status};
+use crate::finding::{Finding, LoadError, Location, ObjectRef, Related, Severity, Side, Status};
 use crate::manifest::{LoadedFile, SourceText, load_file, yaml::Limits};
 use crate::mesh::{Mesh, ObjId, tree_mesh_layer};
 use crate::rules::{self, RuleFinding};
@@ -129,11 +129,17 @@ pub fn attach_fixes(
             Some((i, rf))
         })
         .collect();
-    // Each verification re-analyzes the tree: findings are verified in parallel (independent, order kept).
-    let results = parallel_map_min(&jobs, 2, |(i, rf)| {
-        crate::fix::best_fix(files, &analysis.mesh, rf, &analysis.findings[*i], opts, &errors_before)
+    // Findings are verified in parallel (independent, order kept), one verifier (a copy of the mesh) per chunk.
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(8);
+    let chunks: Vec<&[(usize, &RuleFinding)]> = jobs.chunks(jobs.len().div_ceil(threads).max(1)).collect();
+    let results = parallel_map_min(&chunks, 2, |chunk| {
+        let mut verifier = crate::fix::Verifier::new(files, &analysis.mesh, opts, &errors_before);
+        chunk
+            .iter()
+            .map(|(i, rf)| crate::fix::best_fix(files, &analysis.mesh, rf, &analysis.findings[*i], opts, &mut verifier))
+            .collect::<Vec<_>>()
     });
-    for ((i, _), (fix, help)) in jobs.iter().zip(results) {
+    for ((i, _), (fix, help)) in jobs.iter().zip(results.into_iter().flatten()) {
         analysis.findings[*i].fix = fix;
         analysis.findings[*i].help = help;
     }
@@ -145,12 +151,17 @@ pub fn finding_keys(
     files: &[LoadedFile],
     opts: &AnalysisOptions,
     newer: HashSet<ObjectRef>,
-) -> Vec<(&'static str, ObjectRef, Option<u32>, crate::finding::Severity)> {
+) -> Vec<(&'static str, ObjectRef, Option<u32>, Severity)> {
     let mut mesh = Mesh::build(files, resolve_settings(files, opts), newer);
     mesh.suggest_mode = opts.suggest_mode();
-    rules::run_all(&mesh)
+    rule_keys(&mesh, opts)
+}
+
+/// [`finding_keys`] of a mesh already built (its `suggest_mode` set from `opts`).
+pub fn rule_keys(mesh: &Mesh, opts: &AnalysisOptions) -> Vec<(&'static str, ObjectRef, Option<u32>, Severity)> {
+    rules::run_all(mesh)
         .into_iter()
-        .filter(|f| !is_suppressed(&mesh, f, opts))
+        .filter(|f| !is_suppressed(mesh, f, opts))
         .map(|f| (f.code, mesh.object_ref(f.subject), f.port, f.severity))
         .collect()
 }

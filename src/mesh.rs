@@ -143,7 +143,8 @@ pub struct Mesh {
     pub destination_rules: Vec<DestinationRule>,
     /// Objects the change adds (change review): younger than everything else when Istio picks the oldest.
     pub newer: HashSet<ObjectRef>,
-    /// Schema problems found while typing objects.
+    /// Schema problems found while typing objects. Rules do not read them: fix verification's spliced meshes
+    /// ([`Mesh::splice_file`]) leave them stale.
     pub schema_errors: Vec<LoadError>,
     /// The mode fixes give to PeerAuthentications they add or edit.
     pub suggest_mode: SuggestMode,
@@ -160,6 +161,36 @@ struct NamespaceIndex {
     namespace_wide_pas: HashMap<String, Vec<usize>>,
     destination_rules: HashMap<String, Vec<usize>>,
     lens: (usize, usize),
+}
+
+impl NamespaceIndex {
+    fn of(pas: &[PeerAuthentication], drs: &[DestinationRule]) -> Self {
+        let mut index = NamespaceIndex { lens: (pas.len(), drs.len()), ..NamespaceIndex::default() };
+        for (i, p) in pas.iter().enumerate().filter(|(_, p)| p.selector.is_none()) {
+            index.namespace_wide_pas.entry(p.namespace.clone()).or_default().push(i);
+        }
+        for (i, d) in drs.iter().enumerate() {
+            index.destination_rules.entry(d.namespace.clone()).or_default().push(i);
+        }
+        index
+    }
+}
+
+/// What [`Mesh::unsplice_file`] needs to undo a [`Mesh::splice_file`].
+#[derive(Debug)]
+pub struct FileSplice {
+    start: usize,
+    new_len: usize,
+    objects: Vec<Arc<Object>>,
+    namespaces: Vec<String>,
+    /// Position of the file's first typed entry, how many the new objects have, the old entries.
+    pa_at: usize,
+    pa_new: usize,
+    pas: Vec<PeerAuthentication>,
+    dr_at: usize,
+    dr_new: usize,
+    drs: Vec<DestinationRule>,
+    index: NamespaceIndex,
 }
 
 /// Finds mesh settings declared in the tree: the `istio` / `istio-<rev>` ConfigMap (`data.mesh`) and
@@ -185,8 +216,9 @@ pub fn tree_mesh_layer(files: &[LoadedFile]) -> MeshLayer {
     layer
 }
 
-/// Namespace from the nearest enclosing `kustomization.yaml`, by directory.
-fn kustomize_namespaces(files: &[LoadedFile]) -> BTreeMap<String, String> {
+/// Namespace from the nearest enclosing `kustomization.yaml`, by directory (what [`Mesh::build`] resolves
+/// objects without `metadata.namespace` with).
+pub fn kustomize_namespaces(files: &[LoadedFile]) -> BTreeMap<String, String> {
     let mut map = BTreeMap::new();
     for f in files {
         if let (Some(ns), Some(src)) = (&f.kustomize_namespace, &f.source) {
@@ -257,18 +289,95 @@ impl Mesh {
                 }
             }
         }
-        let mut index = NamespaceIndex {
-            lens: (mesh.peer_authentications.len(), mesh.destination_rules.len()),
-            ..NamespaceIndex::default()
-        };
-        for (i, p) in mesh.peer_authentications.iter().enumerate().filter(|(_, p)| p.selector.is_none()) {
-            index.namespace_wide_pas.entry(p.namespace.clone()).or_default().push(i);
-        }
-        for (i, d) in mesh.destination_rules.iter().enumerate() {
-            index.destination_rules.entry(d.namespace.clone()).or_default().push(i);
-        }
-        mesh.index = index;
+        mesh.index = NamespaceIndex::of(&mesh.peer_authentications, &mesh.destination_rules);
         mesh
+    }
+
+    /// Replaces the objects `start..start + old_len`, one file's ([`Mesh::build`] lays files out one after the
+    /// other, objects in order), with `objects`, namespaced with `kustomize` ([`kustomize_namespaces`] of the
+    /// files) and typed as [`Mesh::build`] does. The result is the mesh built from the same files with that one
+    /// replaced, provided the replacement changes neither the mesh settings nor the kustomize namespaces, except
+    /// for `schema_errors`, which are left as they were. Fix verification uses it to re-run the rules on an
+    /// edited file without rebuilding the mesh of the whole tree; [`Mesh::unsplice_file`] undoes it.
+    pub fn splice_file(
+        &mut self,
+        start: usize,
+        old_len: usize,
+        objects: &[Arc<Object>],
+        kustomize: &BTreeMap<String, String>,
+    ) -> FileSplice {
+        let (old_end, new_len) = (start + old_len, objects.len());
+        // The old objects' typed entries are contiguous: build types objects in order.
+        let pa_at = self.peer_authentications.partition_point(|p| p.obj < start);
+        let pa_end = self.peer_authentications.partition_point(|p| p.obj < old_end);
+        let dr_at = self.destination_rules.partition_point(|d| d.obj < start);
+        let dr_end = self.destination_rules.partition_point(|d| d.obj < old_end);
+        let old_objects: Vec<Arc<Object>> = self.objects.splice(start..old_end, objects.iter().cloned()).collect();
+        let namespaces: Vec<String> = objects
+            .iter()
+            .map(|o| match &o.namespace {
+                Some(ns) => ns.clone(),
+                None => namespace_for(&o.path, kustomize).cloned().unwrap_or_else(|| "default".to_string()),
+            })
+            .collect();
+        let old_namespaces: Vec<String> = self.namespaces.splice(start..old_end, namespaces).collect();
+        for p in &mut self.peer_authentications[pa_end..] {
+            p.obj = p.obj - old_len + new_len;
+        }
+        for d in &mut self.destination_rules[dr_end..] {
+            d.obj = d.obj - old_len + new_len;
+        }
+        let errors = self.schema_errors.len();
+        let (mut pas, mut drs) = (Vec::new(), Vec::new());
+        for id in start..start + new_len {
+            let o = self.objects[id].clone();
+            let ns = self.namespaces[id].clone();
+            match o.kind.as_str() {
+                "PeerAuthentication" if o.api_version.starts_with("security.istio.io/") => {
+                    pas.push(self.type_pa(id, ns))
+                }
+                "DestinationRule" if o.api_version.starts_with("networking.istio.io/") => {
+                    drs.push(self.type_dr(id, ns))
+                }
+                _ => {}
+            }
+        }
+        self.schema_errors.truncate(errors);
+        let (pa_new, dr_new) = (pas.len(), drs.len());
+        let old_pas = self.peer_authentications.splice(pa_at..pa_end, pas).collect();
+        let old_drs = self.destination_rules.splice(dr_at..dr_end, drs).collect();
+        let index = NamespaceIndex::of(&self.peer_authentications, &self.destination_rules);
+        FileSplice {
+            start,
+            new_len,
+            objects: old_objects,
+            namespaces: old_namespaces,
+            pa_at,
+            pa_new,
+            pas: old_pas,
+            dr_at,
+            dr_new,
+            drs: old_drs,
+            index: std::mem::replace(&mut self.index, index),
+        }
+    }
+
+    /// Undoes [`Mesh::splice_file`].
+    pub fn unsplice_file(&mut self, splice: FileSplice) {
+        let FileSplice { start, new_len, objects, namespaces, pa_at, pa_new, pas, dr_at, dr_new, drs, index } = splice;
+        let old_len = objects.len();
+        let (pa_end, dr_end) = (pa_at + pas.len(), dr_at + drs.len());
+        self.objects.splice(start..start + new_len, objects);
+        self.namespaces.splice(start..start + new_len, namespaces);
+        self.peer_authentications.splice(pa_at..pa_at + pa_new, pas);
+        self.destination_rules.splice(dr_at..dr_at + dr_new, drs);
+        for p in &mut self.peer_authentications[pa_end..] {
+            p.obj = p.obj - new_len + old_len;
+        }
+        for d in &mut self.destination_rules[dr_end..] {
+            d.obj = d.obj - new_len + old_len;
+        }
+        self.index = index;
     }
 
     fn schema_error(&mut self, obj: ObjId, keys: &[&str], message: String) {
@@ -501,5 +610,78 @@ mod tests {
         extra.name = "late".into();
         mesh.peer_authentications.push(extra);
         assert_eq!(names(mesh.namespace_wide_pas("b")), ["default", "late"]);
+    }
+
+    /// Everything of a mesh but `schema_errors` (not spliced) and the index (a HashMap), as comparable text.
+    fn shape(m: &Mesh) -> String {
+        let objects: Vec<String> =
+            m.objects.iter().map(|o| format!("{}:{}/{}@{}", o.kind, o.path, o.name, o.line)).collect();
+        format!("{objects:?}\n{:?}\n{:?}\n{:?}", m.namespaces, m.peer_authentications, m.destination_rules)
+    }
+
+    #[test]
+    fn splicing_a_file_gives_the_rebuilt_mesh_and_unsplicing_restores_it() {
+        use crate::manifest::{load_file, yaml::Limits};
+        use crate::rules::testing::{dr, pa};
+        let load = |path: &str, text: &str| load_file(path, text.as_bytes(), &Limits::default());
+        let kust = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: k\n";
+        let svc = "---\napiVersion: v1\nkind: Service\nmetadata:\n  name: s\n";
+        let files = vec![
+            load("a/kustomization.yaml", kust),
+            load(
+                "a/one.yaml",
+                &[
+                    pa("a", "default", Some("STRICT"), false),
+                    dr("a", "all", "*.a.svc.cluster.local", Some("ISTIO_MUTUAL")),
+                ]
+                .concat(),
+            ),
+            load(
+                "a/two.yaml",
+                &[
+                    svc.to_string(),
+                    pa("b", "default", Some("PERMISSIVE"), false),
+                    dr("b", "x", "x.b.svc.cluster.local", None),
+                ]
+                .concat(),
+            ),
+            load(
+                "a/three.yaml",
+                &[dr("c", "mesh", "*.local", Some("DISABLE")), pa("c", "p", Some("DISABLE"), true), svc.to_string()]
+                    .concat(),
+            ),
+        ];
+        let settings = MeshSettings::default();
+        let original = Mesh::build(&files, settings.clone(), Default::default());
+        let kustomize = kustomize_namespaces(&files);
+        let edits = [
+            // Same objects, a changed mode.
+            [svc.to_string(), pa("b", "default", Some("DISABLE"), false), dr("b", "x", "x.b.svc.cluster.local", None)].concat(),
+            // One more object (a PA in another namespace) and a DR turned namespace-wide.
+            [svc.to_string(), pa("b", "default", Some("STRICT"), false), pa("z", "default", Some("STRICT"), false), dr("b", "x", "*.b.svc.cluster.local", Some("DISABLE"))].concat(),
+            // Fewer objects, a namespace from kustomize, an unknown mode (schema error).
+            "apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata:\n  name: k\nspec:\n  mtls:\n    mode: BOGUS\n".to_string(),
+            // Nothing left.
+            "# emptied\n".to_string(),
+        ];
+        for text in &edits {
+            let new = load("a/two.yaml", text);
+            let mut copy = files.clone();
+            copy[2] = new.clone();
+            let rebuilt = Mesh::build(&copy, settings.clone(), Default::default());
+            let mut spliced = original.clone();
+            let undo = spliced.splice_file(files[1].objects.len(), files[2].objects.len(), &new.objects, &kustomize);
+            assert_eq!(shape(&spliced), shape(&rebuilt), "{text}");
+            assert_eq!(names(spliced.namespace_wide_pas("b")), names(rebuilt.namespace_wide_pas("b")));
+            let opts = crate::settings::AnalysisOptions::default();
+            assert_eq!(crate::analysis::rule_keys(&spliced, &opts), crate::analysis::rule_keys(&rebuilt, &opts));
+            spliced.unsplice_file(undo);
+            assert_eq!(shape(&spliced), shape(&original));
+            assert_eq!(names(spliced.namespace_wide_pas("b")), ["default"]);
+        }
+    }
+
+    fn names(pas: Vec<&PeerAuthentication>) -> Vec<String> {
+        pas.iter().map(|p| p.name.clone()).collect()
     }
 }
