@@ -215,7 +215,7 @@ impl<'a> AnchorIndex<'a> {
             changes.iter().filter_map(|c| Some((c.head_path.as_deref()?, c.added.as_slice()))).collect();
         let deleted: HashMap<&str, &[(usize, usize)]> =
             changes.iter().filter_map(|c| Some((c.base_path.as_deref()?, c.deleted.as_slice()))).collect();
-        let mut head_first = HashMap::new();
+        let mut head_first = HashMap::with_capacity(head.objects.len());
         for i in 0..head.objects.len() {
             head_first.entry(ref_key(head, i)).or_insert(i);
         }
