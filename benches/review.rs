@@ -10,6 +10,9 @@
 //! - in process: `app::check` (git read, parse, analysis of both sides, fixes, anchors, JSON rendering);
 //! - end to end: the release binary as a subprocess, under `/usr/bin/time` for its peak RSS when that exists.
 //!
+//! Run as a test (`cargo test --benches`, `--all-targets`: no `--bench` argument, no sizes) it does one smoke run
+//! at 402 documents.
+//!
 //! It prints figures and never fails on them: timing is for people, not assertions. It does assert that the
 //! review finds exactly the findings the generator planted, so a fast but wrong review cannot pass unnoticed.
 
@@ -161,18 +164,27 @@ fn bench(documents: usize, runs: Option<usize>) -> Row {
 }
 
 fn main() {
-    // cargo passes `--bench`; any other argument is a size.
+    // `cargo bench` passes `--bench`; any other argument is a size. Without `--bench` and without sizes
+    // (`cargo test --benches` or `--all-targets` runs bench targets as tests), one small smoke run only.
+    let benching = std::env::args().any(|a| a == "--bench");
     let args: Vec<usize> =
         std::env::args().skip(1).filter(|a| !a.starts_with('-')).filter_map(|a| a.parse().ok()).collect();
+    let env_sizes = std::env::var("MTLS_BENCH_SIZES").ok();
+    let smoke = !benching && args.is_empty() && env_sizes.is_none();
     let sizes: Vec<usize> = if !args.is_empty() {
         args
-    } else if let Ok(s) = std::env::var("MTLS_BENCH_SIZES") {
+    } else if let Some(s) = env_sizes {
         s.split(',').filter_map(|x| x.trim().parse().ok()).collect()
+    } else if smoke {
+        vec![402]
     } else {
         vec![2_000, 20_000]
     };
-    let runs: Option<usize> =
-        std::env::var("MTLS_BENCH_RUNS").ok().and_then(|r| r.parse().ok()).map(|r: usize| r.max(1));
+    let runs: Option<usize> = std::env::var("MTLS_BENCH_RUNS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .map(|r: usize| r.max(1))
+        .or(smoke.then_some(1));
 
     let rows: Vec<Row> = sizes.iter().map(|&n| bench(n, runs)).collect();
 
