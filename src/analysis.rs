@@ -1,6 +1,6 @@
 //! One snapshot analyzed: loaded files -> mesh -> rules -> findings with verified fixes. Pure: no I/O.
 
-use crate::finding::{Finding, LoadError, Location, ObjectRef, Related, Side, Status};
+use crate::finding::{Finding, LoadError, Location, ObjectRef, Related, Severity, Side, Status};
 use crate::manifest::{LoadedFile, SourceText, load_file, yaml::Limits};
 use crate::mesh::{Mesh, ObjId, tree_mesh_layer};
 use crate::rules::{self, RuleFinding};
@@ -28,8 +28,14 @@ pub fn load_files(files: Vec<(String, Vec<u8>)>, limits: &Limits) -> Vec<LoadedF
 
 /// Maps over a slice on all cores (2 here), keeping order.
 pub fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    parallel_map_min(items, 64, f)
+}
+
+/// [`parallel_map`] for items of any cost: threads are used from `min_items` items on (64 suits cheap items,
+/// 2 suits items that each cost a whole re-analysis).
+pub fn parallel_map_min<T: Sync, R: Send>(items: &[T], min_items: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
     let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(8);
-    if threads <= 1 || items.len() < 64 {
+    if threads <= 1 || items.len() < min_items.max(2) {
         return items.iter().map(&f).collect();
     }
     let chunk = items.len().div_ceil(threads);
@@ -75,7 +81,12 @@ pub fn resolve_settings(files: &[LoadedFile], opts: &AnalysisOptions) -> MeshSet
 /// Analyzes one snapshot. `newer` lists objects a change adds (for Istio's oldest-wins tie-breaking).
 pub fn analyze(files: &[LoadedFile], opts: &AnalysisOptions, side: Side, newer: HashSet<ObjectRef>) -> Analysis {
     let settings = resolve_settings(files, opts);
-    let mut mesh = Mesh::build(files, settings.clone(), newer);
+    analyze_mesh(files, Mesh::build(files, settings, newer), opts, side)
+}
+
+/// [`analyze`] on a mesh the caller already built from `files` (with [`resolve_settings`] and its `newer` set).
+pub fn analyze_mesh(files: &[LoadedFile], mut mesh: Mesh, opts: &AnalysisOptions, side: Side) -> Analysis {
+    let settings = mesh.settings.clone();
     mesh.suggest_mode = opts.suggest_mode();
     let raw: Vec<RuleFinding> = rules::run_all(&mesh).into_iter().filter(|f| !is_suppressed(&mesh, f, opts)).collect();
     let mut findings: Vec<Finding> = raw.iter().map(|rf| concretize(&mesh, rf, side)).collect();
@@ -104,19 +115,55 @@ pub fn attach_fixes(
         return;
     }
     let raw = rules::run_all(&analysis.mesh);
-    for f in analysis.findings.iter_mut().filter(|f| wanted(f)) {
-        let id = f.identity();
-        let Some(rf) = raw
+    let errors_before = crate::fix::error_set(&analysis.mesh, &raw);
+    let jobs: Vec<(usize, &RuleFinding)> = analysis
+        .findings
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| wanted(f))
+        .filter_map(|(i, f)| {
+            let rf = raw.iter().find(|rf| {
+                rf.code == f.code && rf.port == f.port && analysis.mesh.object_ref(rf.subject) == f.object
+            })?;
+            debug_assert_eq!(f.identity().0, rf.code);
+            Some((i, rf))
+        })
+        .collect();
+    // Findings are verified in parallel (independent, order kept), one verifier (a copy of the mesh) per chunk.
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(8);
+    let chunks: Vec<&[(usize, &RuleFinding)]> = jobs.chunks(jobs.len().div_ceil(threads).max(1)).collect();
+    let results = parallel_map_min(&chunks, 2, |chunk| {
+        let mut verifier = crate::fix::Verifier::new(files, &analysis.mesh, opts, &errors_before);
+        chunk
             .iter()
-            .find(|rf| rf.code == f.code && rf.port == f.port && analysis.mesh.object_ref(rf.subject) == f.object)
-        else {
-            continue;
-        };
-        debug_assert_eq!(id.0, rf.code);
-        let (fix, help) = crate::fix::best_fix(files, &analysis.mesh, rf, f, opts);
-        f.fix = fix;
-        f.help = help;
+            .map(|(i, rf)| crate::fix::best_fix(files, &analysis.mesh, rf, &analysis.findings[*i], opts, &mut verifier))
+            .collect::<Vec<_>>()
+    });
+    for ((i, _), (fix, help)) in jobs.iter().zip(results.into_iter().flatten()) {
+        analysis.findings[*i].fix = fix;
+        analysis.findings[*i].help = help;
     }
+}
+
+/// The rule findings of a snapshot after suppression, as (code, object, port, severity): what fix verification
+/// compares. The same mesh, rules and suppression as [`analyze`], without locations, errors, sources or fixes.
+pub fn finding_keys(
+    files: &[LoadedFile],
+    opts: &AnalysisOptions,
+    newer: HashSet<ObjectRef>,
+) -> Vec<(&'static str, ObjectRef, Option<u32>, Severity)> {
+    let mut mesh = Mesh::build(files, resolve_settings(files, opts), newer);
+    mesh.suggest_mode = opts.suggest_mode();
+    rule_keys(&mesh, opts)
+}
+
+/// [`finding_keys`] of a mesh already built (its `suggest_mode` set from `opts`).
+pub fn rule_keys(mesh: &Mesh, opts: &AnalysisOptions) -> Vec<(&'static str, ObjectRef, Option<u32>, Severity)> {
+    rules::run_all(mesh)
+        .into_iter()
+        .filter(|f| !is_suppressed(mesh, f, opts))
+        .map(|f| (f.code, mesh.object_ref(f.subject), f.port, f.severity))
+        .collect()
 }
 
 /// Deterministic report order: path, line, code, object.

@@ -3,14 +3,15 @@
 //! in-memory copy and analyzing again. A fix that does not make its finding go away, or that brings a new error,
 //! is not offered.
 
-use crate::analysis::analyze;
-use crate::finding::{Finding, Fix, Severity, Side};
+use crate::analysis::{finding_keys, rule_keys};
+use crate::finding::{Finding, Fix, ObjectRef, Severity};
 use crate::manifest::yaml::{Limits, NodeId, Style, Value};
 use crate::manifest::{LoadedFile, Object, SourceText, load_file};
 use crate::mesh::{Mesh, ObjId};
-use crate::rules::{self, FixEdit, FixPlan, NewObject, RuleFinding};
+use crate::rules::{FixEdit, FixPlan, NewObject, RuleFinding};
 use crate::settings::AnalysisOptions;
 use std::collections::HashSet;
+use std::sync::Arc;
 
 /// One edit as lines: replace `start..=end` (1-based) with `lines`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,14 +22,90 @@ struct LineEdit {
     lines: Vec<String>,
 }
 
+/// The error-severity findings of a snapshot as (code, object, port), from all its rule findings (suppressed
+/// ones included): a verified fix may bring no error outside this set. Computed once per snapshot by the caller.
+pub type ErrorSet = HashSet<(&'static str, ObjectRef, Option<u32>)>;
+
+/// The [`ErrorSet`] of `mesh`, given `rules::run_all(mesh)`.
+pub fn error_set(mesh: &Mesh, raw: &[RuleFinding]) -> ErrorSet {
+    raw.iter().filter(|f| f.severity == Severity::Error).map(|f| (f.code, mesh.object_ref(f.subject), f.port)).collect()
+}
+
+/// Re-analyses for fix verification. A candidate fix edits one file; rebuilding the mesh of the whole tree for
+/// every candidate cost findings x tree. The verifier keeps its own copy of the mesh and splices the edited
+/// file's objects in and out of it ([`Mesh::splice_file`]), which gives the mesh a rebuild would give as long as
+/// the mesh is laid out from `files` with the settings `opts` resolve to and the edit touches neither mesh
+/// settings (ConfigMaps, IstioOperators) nor kustomize namespaces; otherwise it rebuilds.
+pub struct Verifier<'a> {
+    files: &'a [LoadedFile],
+    errors_before: &'a ErrorSet,
+    newer: HashSet<ObjectRef>,
+    /// The mesh copy, the first object of each file in it, the kustomize namespaces; `None`: always rebuild.
+    splice: Option<(Mesh, Vec<usize>, std::collections::BTreeMap<String, String>)>,
+}
+
+impl<'a> Verifier<'a> {
+    /// For fixes to the snapshot `files` whose mesh is `mesh`; `errors_before` is [`error_set`] of `mesh`.
+    pub fn new(files: &'a [LoadedFile], mesh: &Mesh, opts: &AnalysisOptions, errors_before: &'a ErrorSet) -> Self {
+        let mut starts = Vec::with_capacity(files.len());
+        let mut at = 0;
+        for f in files {
+            starts.push(at);
+            at += f.objects.len();
+        }
+        let laid_out = at == mesh.objects.len()
+            && files.iter().flat_map(|f| f.objects.iter()).zip(&mesh.objects).all(|(a, b)| Arc::ptr_eq(a, b))
+            && crate::analysis::resolve_settings(files, opts) == mesh.settings;
+        let splice = laid_out.then(|| {
+            let mut copy = mesh.clone();
+            copy.suggest_mode = opts.suggest_mode();
+            (copy, starts, crate::mesh::kustomize_namespaces(files))
+        });
+        Verifier { files, errors_before, newer: mesh.newer.clone(), splice }
+    }
+
+    /// The rule findings (as [`finding_keys`] gives them) of the snapshot with file `idx` replaced by `new`.
+    fn keys_with(&mut self, idx: usize, new: LoadedFile, opts: &AnalysisOptions) -> Vec<FindingKey> {
+        let old = &self.files[idx];
+        let settings_source =
+            |f: &LoadedFile| f.objects.iter().any(|o| o.kind == "ConfigMap" || o.kind == "IstioOperator");
+        if let Some((mesh, starts, kustomize)) = &mut self.splice
+            && old.kustomize_namespace == new.kustomize_namespace
+            && !settings_source(old)
+            && !settings_source(&new)
+        {
+            let splice = mesh.splice_file(starts[idx], old.objects.len(), &new.objects, kustomize);
+            let keys = rule_keys(mesh, opts);
+            mesh.unsplice_file(splice);
+            // Debug builds (tests) check every spliced re-analysis against a rebuild.
+            #[cfg(debug_assertions)]
+            {
+                let mut copy = self.files.to_vec();
+                copy[idx] = new;
+                let (mut rebuilt, mut spliced) = (finding_keys(&copy, opts, self.newer.clone()), keys.clone());
+                rebuilt.sort();
+                spliced.sort();
+                debug_assert_eq!(spliced, rebuilt, "spliced re-analysis differs from a rebuild");
+            }
+            return keys;
+        }
+        let mut copy = self.files.to_vec();
+        copy[idx] = new;
+        finding_keys(&copy, opts, self.newer.clone())
+    }
+}
+
+type FindingKey = (&'static str, ObjectRef, Option<u32>, Severity);
+
 /// Picks the first fix candidate that passes verification. Returns the fix and a help text (the other
-/// candidates, or the YAML to add where no line fix is possible).
+/// candidates, or the YAML to add where no line fix is possible). `verifier` re-analyzes `files` (`mesh`).
 pub fn best_fix(
     files: &[LoadedFile],
     mesh: &Mesh,
     rf: &RuleFinding,
     finding: &Finding,
     opts: &AnalysisOptions,
+    verifier: &mut Verifier,
 ) -> (Option<Fix>, Option<String>) {
     let mut notes: Vec<String> = Vec::new();
     let mut chosen: Option<Fix> = None;
@@ -39,7 +116,7 @@ pub fn best_fix(
         }
         match render_plan(files, mesh, plan) {
             Ok(fix) => {
-                if verify(files, mesh, &fix, finding, opts) {
+                if verify(files, &fix, finding, opts, verifier) {
                     chosen = Some(fix);
                 } else {
                     tracing::debug!(code = finding.code, plan = %plan.description, "fix candidate failed re-analysis");
@@ -63,7 +140,7 @@ pub fn apply(text: &str, crlf: bool, fix: &Fix) -> String {
     lines.join(nl)
 }
 
-fn verify(files: &[LoadedFile], mesh: &Mesh, fix: &Fix, finding: &Finding, opts: &AnalysisOptions) -> bool {
+fn verify(files: &[LoadedFile], fix: &Fix, finding: &Finding, opts: &AnalysisOptions, verifier: &mut Verifier) -> bool {
     let Some(idx) = files.iter().position(|f| f.source.as_ref().is_some_and(|s| s.path == fix.path)) else {
         return false;
     };
@@ -78,24 +155,17 @@ fn verify(files: &[LoadedFile], mesh: &Mesh, fix: &Fix, finding: &Finding, opts:
     if reloaded.errors.iter().filter(|e| e.kind.is_fatal()).count() > fatal_before {
         return false;
     }
-    let errors_before: HashSet<_> = rules::run_all(mesh)
+    let after = verifier.keys_with(idx, reloaded, opts);
+    if after
         .iter()
-        .filter(|f| f.severity == Severity::Error)
-        .map(|f| (f.code, mesh.object_ref(f.subject), f.port))
-        .collect();
-    let mut copy = files.to_vec();
-    copy[idx] = reloaded;
-    let quiet = AnalysisOptions { no_fixes: true, ..opts.clone() };
-    let after = analyze(&copy, &quiet, Side::Head, mesh.newer.clone());
-    let id = finding.identity();
-    if after.findings.iter().any(|f| f.identity() == id) {
+        .any(|(code, object, port, _)| *code == finding.code && *object == finding.object && *port == finding.port)
+    {
         return false;
     }
     after
-        .findings
-        .iter()
-        .filter(|f| f.severity == Severity::Error)
-        .all(|f| errors_before.contains(&(f.code, f.object.clone(), f.port)))
+        .into_iter()
+        .filter(|(.., severity)| *severity == Severity::Error)
+        .all(|(code, object, port, _)| verifier.errors_before.contains(&(code, object, port)))
 }
 
 fn render_plan(files: &[LoadedFile], mesh: &Mesh, plan: &FixPlan) -> Result<Fix, Vec<String>> {
@@ -687,6 +757,7 @@ fn add_object(files: &[LoadedFile], mesh: &Mesh, after: ObjId, object: &NewObjec
 mod tests {
     use super::*;
     use crate::analysis::analyze;
+    use crate::finding::Side;
     use crate::settings::{AnalysisOptions, SuggestMode};
 
     fn run(files: &[(&str, &str)], opts: &AnalysisOptions) -> (Vec<LoadedFile>, crate::analysis::Analysis) {
@@ -774,6 +845,29 @@ mod tests {
         let pa = "apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata:\n  name: default\n  namespace: bookinfo\nspec:\n  selector:\n    matchLabels: {app: x}\n  mtls:\n    mode: STRICT\n";
         let fixes = assert_fixes_hold(&[("a.yaml", DR), ("b.yaml", pa)], &AnalysisOptions::default());
         assert!(fixes[0].replacement.contains("name: default-mtls"), "{}", fixes[0].replacement);
+    }
+
+    #[test]
+    fn verifier_splices_unless_the_edit_can_change_mesh_settings_or_namespaces() {
+        let opts = AnalysisOptions::default();
+        let pa = "apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata:\n  name: default\n  namespace: a\nspec:\n  mtls:\n    mode: STRICT\n";
+        let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: istio\n  namespace: istio-system\ndata:\n  mesh: |\n    enableAutoMtls: false\n";
+        let (files, a) = run(&[("a.yaml", pa), ("b.yaml", cm)], &opts);
+        let errors = error_set(&a.mesh, &crate::rules::run_all(&a.mesh));
+        let mut v = Verifier::new(&files, &a.mesh, &opts, &errors);
+        assert!(v.splice.is_some());
+        let edited = load_file("a.yaml", pa.replace("STRICT", "DISABLE").as_bytes(), &Limits::default());
+        let keys = v.keys_with(0, edited.clone(), &opts);
+        let mut copy = files.clone();
+        copy[0] = edited;
+        assert_eq!(keys, finding_keys(&copy, &opts, Default::default()));
+        // Not laid out from these files: always rebuilds.
+        assert!(Verifier::new(&files[..1], &a.mesh, &opts, &errors).splice.is_none());
+        // An edit of the mesh config file rebuilds (the settings may change), with the same answer.
+        let edited = load_file("b.yaml", cm.replace("false", "true").as_bytes(), &Limits::default());
+        let mut copy = files.clone();
+        copy[1] = edited.clone();
+        assert_eq!(v.keys_with(1, edited, &opts), finding_keys(&copy, &opts, Default::default()));
     }
 
     #[test]

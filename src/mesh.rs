@@ -4,7 +4,8 @@
 use crate::finding::{ErrorKind, LoadError, ObjectRef};
 use crate::manifest::{LoadedFile, Object};
 use crate::settings::{MeshLayer, MeshSettings, SuggestMode, mesh_layer_from_node};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 /// Index of an object in [`Mesh::objects`].
 pub type ObjId = usize;
@@ -134,19 +135,66 @@ pub struct DestinationRule {
 #[derive(Debug, Clone, Default)]
 pub struct Mesh {
     pub settings: MeshSettings,
-    pub objects: Vec<Object>,
+    /// Shared with the loaded files (`Arc`): building a mesh copies no object.
+    pub objects: Vec<Arc<Object>>,
     /// Effective namespace of each object (same index as `objects`).
     pub namespaces: Vec<String>,
     pub peer_authentications: Vec<PeerAuthentication>,
     pub destination_rules: Vec<DestinationRule>,
     /// Objects the change adds (change review): younger than everything else when Istio picks the oldest.
     pub newer: HashSet<ObjectRef>,
-    /// Schema problems found while typing objects.
+    /// Schema problems found while typing objects. Rules do not read them: fix verification's spliced meshes
+    /// ([`Mesh::splice_file`]) leave them stale.
     pub schema_errors: Vec<LoadError>,
     /// The mode fixes give to PeerAuthentications they add or edit.
     pub suggest_mode: SuggestMode,
     /// The posture of this snapshot, computed once on first use (several rules and the review read it).
     pub posture_cache: std::sync::OnceLock<std::sync::Arc<crate::posture::Posture>>,
+    /// Scope lookups by namespace, built by [`Mesh::build`].
+    index: NamespaceIndex,
+}
+
+/// Positions in `peer_authentications` (namespace-wide ones) and `destination_rules` by namespace. The scope
+/// queries scanned every PeerAuthentication or DestinationRule per call, which made rules and posture quadratic
+/// in the number of namespaces. Used only while both vectors have the lengths it was built for; a mesh edited
+/// after [`Mesh::build`] falls back to scanning.
+#[derive(Debug, Clone, Default)]
+struct NamespaceIndex {
+    namespace_wide_pas: HashMap<String, Vec<usize>>,
+    destination_rules: HashMap<String, Vec<usize>>,
+    lens: (usize, usize),
+}
+
+impl NamespaceIndex {
+    fn of(pas: &[PeerAuthentication], drs: &[DestinationRule]) -> Self {
+        let mut index = NamespaceIndex { lens: (pas.len(), drs.len()), ..NamespaceIndex::default() };
+        for (i, p) in pas.iter().enumerate().filter(|(_, p)| p.selector.is_none()) {
+            index.namespace_wide_pas.entry(p.namespace.clone()).or_default().push(i);
+        }
+        for (i, d) in drs.iter().enumerate() {
+            index.destination_rules.entry(d.namespace.clone()).or_default().push(i);
+        }
+        index
+    }
+}
+
+/// What [`Mesh::unsplice_file`] needs to undo a [`Mesh::splice_file`].
+#[derive(Debug)]
+pub struct FileSplice {
+    start: usize,
+    new_len: usize,
+    objects: Vec<Arc<Object>>,
+    namespaces: Vec<String>,
+    /// Position of the file's first typed entry, how many the new objects have, the old entries.
+    pa_at: usize,
+    pa_new: usize,
+    pas: Vec<PeerAuthentication>,
+    dr_at: usize,
+    dr_new: usize,
+    drs: Vec<DestinationRule>,
+    index: NamespaceIndex,
+    /// The posture computed for the mesh before the splice (the spliced mesh computes its own).
+    posture: std::sync::OnceLock<std::sync::Arc<crate::posture::Posture>>,
 }
 
 /// Finds mesh settings declared in the tree: the `istio` / `istio-<rev>` ConfigMap (`data.mesh`) and
@@ -172,8 +220,9 @@ pub fn tree_mesh_layer(files: &[LoadedFile]) -> MeshLayer {
     layer
 }
 
-/// Namespace from the nearest enclosing `kustomization.yaml`, by directory.
-fn kustomize_namespaces(files: &[LoadedFile]) -> BTreeMap<String, String> {
+/// Namespace from the nearest enclosing `kustomization.yaml`, by directory (what [`Mesh::build`] resolves
+/// objects without `metadata.namespace` with).
+pub fn kustomize_namespaces(files: &[LoadedFile]) -> BTreeMap<String, String> {
     let mut map = BTreeMap::new();
     for f in files {
         if let (Some(ns), Some(src)) = (&f.kustomize_namespace, &f.source) {
@@ -187,11 +236,11 @@ fn parent_dir(path: &str) -> &str {
     path.rfind('/').map(|i| &path[..i]).unwrap_or("")
 }
 
-fn namespace_for(path: &str, kustomize: &BTreeMap<String, String>) -> Option<String> {
+fn namespace_for<'a>(path: &str, kustomize: &'a BTreeMap<String, String>) -> Option<&'a String> {
     let mut dir = parent_dir(path);
     loop {
         if let Some(ns) = kustomize.get(dir) {
-            return Some(ns.clone());
+            return Some(ns);
         }
         if dir.is_empty() {
             return None;
@@ -205,30 +254,138 @@ impl Mesh {
     pub fn build(files: &[LoadedFile], settings: MeshSettings, newer: HashSet<ObjectRef>) -> Mesh {
         let kustomize = kustomize_namespaces(files);
         let mut mesh = Mesh { settings, newer, ..Mesh::default() };
+        let count = files.iter().map(|f| f.objects.len()).sum();
+        mesh.objects.reserve(count);
+        mesh.namespaces.reserve(count);
+        // The kustomize namespace depends on the path only: looked up once per file, not once per object (fix
+        // verification rebuilds the mesh for every candidate, so this loop is hot in large trees).
+        let mut dir_namespace: Option<(&str, Option<&String>)> = None;
         for f in files {
             for o in &f.objects {
-                let ns = o
-                    .namespace
-                    .clone()
-                    .or_else(|| namespace_for(&o.path, &kustomize))
-                    .unwrap_or_else(|| "default".to_string());
+                let ns = match &o.namespace {
+                    Some(ns) => ns.clone(),
+                    None => {
+                        let found = match dir_namespace {
+                            Some((path, found)) if path == &*o.path => found,
+                            _ => {
+                                let found = namespace_for(&o.path, &kustomize);
+                                dir_namespace = Some((&o.path, found));
+                                found
+                            }
+                        };
+                        found.cloned().unwrap_or_else(|| "default".to_string())
+                    }
+                };
                 let id = mesh.objects.len();
                 mesh.objects.push(o.clone());
-                mesh.namespaces.push(ns.clone());
                 match o.kind.as_str() {
                     "PeerAuthentication" if o.api_version.starts_with("security.istio.io/") => {
+                        mesh.namespaces.push(ns.clone());
                         let pa = mesh.type_pa(id, ns);
                         mesh.peer_authentications.push(pa);
                     }
                     "DestinationRule" if o.api_version.starts_with("networking.istio.io/") => {
+                        mesh.namespaces.push(ns.clone());
                         let dr = mesh.type_dr(id, ns);
                         mesh.destination_rules.push(dr);
                     }
-                    _ => {}
+                    _ => mesh.namespaces.push(ns),
                 }
             }
         }
+        mesh.index = NamespaceIndex::of(&mesh.peer_authentications, &mesh.destination_rules);
         mesh
+    }
+
+    /// Replaces the objects `start..start + old_len`, one file's ([`Mesh::build`] lays files out one after the
+    /// other, objects in order), with `objects`, namespaced with `kustomize` ([`kustomize_namespaces`] of the
+    /// files) and typed as [`Mesh::build`] does. The result is the mesh built from the same files with that one
+    /// replaced, provided the replacement changes neither the mesh settings nor the kustomize namespaces, except
+    /// for `schema_errors`, which are left as they were. Fix verification uses it to re-run the rules on an
+    /// edited file without rebuilding the mesh of the whole tree; [`Mesh::unsplice_file`] undoes it.
+    pub fn splice_file(
+        &mut self,
+        start: usize,
+        old_len: usize,
+        objects: &[Arc<Object>],
+        kustomize: &BTreeMap<String, String>,
+    ) -> FileSplice {
+        let (old_end, new_len) = (start + old_len, objects.len());
+        // The old objects' typed entries are contiguous: build types objects in order.
+        let pa_at = self.peer_authentications.partition_point(|p| p.obj < start);
+        let pa_end = self.peer_authentications.partition_point(|p| p.obj < old_end);
+        let dr_at = self.destination_rules.partition_point(|d| d.obj < start);
+        let dr_end = self.destination_rules.partition_point(|d| d.obj < old_end);
+        let old_objects: Vec<Arc<Object>> = self.objects.splice(start..old_end, objects.iter().cloned()).collect();
+        let namespaces: Vec<String> = objects
+            .iter()
+            .map(|o| match &o.namespace {
+                Some(ns) => ns.clone(),
+                None => namespace_for(&o.path, kustomize).cloned().unwrap_or_else(|| "default".to_string()),
+            })
+            .collect();
+        let old_namespaces: Vec<String> = self.namespaces.splice(start..old_end, namespaces).collect();
+        for p in &mut self.peer_authentications[pa_end..] {
+            p.obj = p.obj - old_len + new_len;
+        }
+        for d in &mut self.destination_rules[dr_end..] {
+            d.obj = d.obj - old_len + new_len;
+        }
+        let errors = self.schema_errors.len();
+        let (mut pas, mut drs) = (Vec::new(), Vec::new());
+        for id in start..start + new_len {
+            let o = self.objects[id].clone();
+            let ns = self.namespaces[id].clone();
+            match o.kind.as_str() {
+                "PeerAuthentication" if o.api_version.starts_with("security.istio.io/") => {
+                    pas.push(self.type_pa(id, ns))
+                }
+                "DestinationRule" if o.api_version.starts_with("networking.istio.io/") => {
+                    drs.push(self.type_dr(id, ns))
+                }
+                _ => {}
+            }
+        }
+        self.schema_errors.truncate(errors);
+        let (pa_new, dr_new) = (pas.len(), drs.len());
+        let old_pas = self.peer_authentications.splice(pa_at..pa_end, pas).collect();
+        let old_drs = self.destination_rules.splice(dr_at..dr_end, drs).collect();
+        let index = NamespaceIndex::of(&self.peer_authentications, &self.destination_rules);
+        FileSplice {
+            start,
+            new_len,
+            objects: old_objects,
+            namespaces: old_namespaces,
+            pa_at,
+            pa_new,
+            pas: old_pas,
+            dr_at,
+            dr_new,
+            drs: old_drs,
+            index: std::mem::replace(&mut self.index, index),
+            // The spliced mesh is another snapshot: its posture is computed afresh on first use.
+            posture: std::mem::take(&mut self.posture_cache),
+        }
+    }
+
+    /// Undoes [`Mesh::splice_file`].
+    pub fn unsplice_file(&mut self, splice: FileSplice) {
+        let FileSplice { start, new_len, objects, namespaces, pa_at, pa_new, pas, dr_at, dr_new, drs, index, posture } =
+            splice;
+        self.posture_cache = posture;
+        let old_len = objects.len();
+        let (pa_end, dr_end) = (pa_at + pas.len(), dr_at + drs.len());
+        self.objects.splice(start..start + new_len, objects);
+        self.namespaces.splice(start..start + new_len, namespaces);
+        self.peer_authentications.splice(pa_at..pa_at + pa_new, pas);
+        self.destination_rules.splice(dr_at..dr_at + dr_new, drs);
+        for p in &mut self.peer_authentications[pa_end..] {
+            p.obj = p.obj - new_len + old_len;
+        }
+        for d in &mut self.destination_rules[dr_end..] {
+            d.obj = d.obj - new_len + old_len;
+        }
+        self.index = index;
     }
 
     fn schema_error(&mut self, obj: ObjId, keys: &[&str], message: String) {
@@ -342,9 +499,23 @@ impl Mesh {
         candidates.first().copied()
     }
 
+    /// The namespace index, if the mesh was not edited since it was built.
+    fn index(&self) -> Option<&NamespaceIndex> {
+        (self.index.lens == (self.peer_authentications.len(), self.destination_rules.len())).then_some(&self.index)
+    }
+
     /// All namespace-wide PAs of a namespace (the root namespace's are the mesh-wide ones).
     pub fn namespace_wide_pas(&self, namespace: &str) -> Vec<&PeerAuthentication> {
-        self.peer_authentications.iter().filter(|p| p.namespace == namespace && p.selector.is_none()).collect()
+        match self.index() {
+            Some(index) => index
+                .namespace_wide_pas
+                .get(namespace)
+                .map(|found| found.iter().map(|i| &self.peer_authentications[*i]).collect())
+                .unwrap_or_default(),
+            None => {
+                self.peer_authentications.iter().filter(|p| p.namespace == namespace && p.selector.is_none()).collect()
+            }
+        }
     }
 
     /// The effective mesh-wide PA (the winner among mesh-wide PAs).
@@ -376,18 +547,34 @@ impl Mesh {
 
     /// True when a DR is namespace-wide for its own namespace (`*.<ns>.svc.<clusterDomain>`).
     pub fn is_namespace_wide_dr(&self, dr: &DestinationRule) -> bool {
-        dr.host == self.namespace_wide_host(&dr.namespace)
+        // `host == namespace_wide_host(ns)` without building the string (asked for every DR, often).
+        dr.host
+            .strip_prefix("*.")
+            .and_then(|rest| rest.strip_prefix(dr.namespace.as_str()))
+            .and_then(|rest| rest.strip_prefix(".svc."))
+            == Some(self.settings.cluster_domain.as_str())
     }
 
     /// True when a DR is mesh-wide: `*.local`, `*.<clusterDomain>`, `*.svc.<clusterDomain>` or `*`.
     pub fn is_mesh_wide_dr(&self, dr: &DestinationRule) -> bool {
-        let cd = &self.settings.cluster_domain;
-        dr.host == "*.local" || dr.host == "*" || dr.host == format!("*.{cd}") || dr.host == format!("*.svc.{cd}")
+        let cd = self.settings.cluster_domain.as_str();
+        let host = dr.host.as_str();
+        host == "*.local"
+            || host == "*"
+            || host.strip_prefix("*.").is_some_and(|rest| rest == cd || rest.strip_prefix("svc.") == Some(cd))
     }
 
     /// Namespace-wide DRs of a namespace.
     pub fn namespace_wide_drs(&self, namespace: &str) -> impl Iterator<Item = &DestinationRule> {
-        self.destination_rules.iter().filter(move |d| d.namespace == namespace && self.is_namespace_wide_dr(d))
+        let in_namespace: Vec<&DestinationRule> = match self.index() {
+            Some(index) => index
+                .destination_rules
+                .get(namespace)
+                .map(|found| found.iter().map(|i| &self.destination_rules[*i]).collect())
+                .unwrap_or_default(),
+            None => self.destination_rules.iter().filter(|d| d.namespace == namespace).collect(),
+        };
+        in_namespace.into_iter().filter(|d| self.is_namespace_wide_dr(d))
     }
 
     /// Mesh-wide DRs (any namespace).
@@ -448,5 +635,111 @@ mod tests {
         let m = Mesh::build(&[f], MeshSettings::default(), newer);
         assert_eq!(m.namespace_pa("n").map(|p| p.name.as_str()), Some("b"));
         assert_eq!(m.namespace_mode("n"), PaMode::Strict);
+    }
+}
+
+#[cfg(test)]
+mod index_tests {
+    use super::*;
+
+    #[test]
+    fn scope_queries_use_the_index_and_survive_edits_after_build() {
+        let text = [
+            crate::rules::testing::pa("a", "default", Some("STRICT"), false),
+            crate::rules::testing::pa("a", "sel", Some("DISABLE"), true),
+            crate::rules::testing::pa("b", "default", Some("PERMISSIVE"), false),
+            crate::rules::testing::dr("a", "all", "*.a.svc.cluster.local", Some("ISTIO_MUTUAL")),
+            crate::rules::testing::dr("a", "one", "x.a.svc.cluster.local", Some("DISABLE")),
+            crate::rules::testing::dr("b", "mesh", "*.svc.cluster.local", Some("DISABLE")),
+            crate::rules::testing::dr("b", "other", "*.a.svc.cluster.local", None),
+        ]
+        .concat();
+        let mut mesh = crate::rules::testing::mesh(&text);
+        let names = |pas: Vec<&PeerAuthentication>| pas.iter().map(|p| p.name.clone()).collect::<Vec<_>>();
+        assert_eq!(names(mesh.namespace_wide_pas("a")), ["default"]);
+        assert!(mesh.namespace_wide_pas("c").is_empty());
+        let drs: Vec<&str> = mesh.namespace_wide_drs("a").map(|d| d.name.as_str()).collect();
+        assert_eq!(drs, ["all"]);
+        assert_eq!(mesh.namespace_wide_drs("b").count(), 0);
+        let mesh_wide: Vec<&str> = mesh.mesh_wide_drs().map(|d| d.name.as_str()).collect();
+        assert_eq!(mesh_wide, ["mesh"]);
+        // An edit after build: the stale index is not used.
+        let mut extra = mesh.peer_authentications[2].clone();
+        extra.name = "late".into();
+        mesh.peer_authentications.push(extra);
+        assert_eq!(names(mesh.namespace_wide_pas("b")), ["default", "late"]);
+    }
+
+    /// Everything of a mesh but `schema_errors` (not spliced) and the index (a HashMap), as comparable text.
+    fn shape(m: &Mesh) -> String {
+        let objects: Vec<String> =
+            m.objects.iter().map(|o| format!("{}:{}/{}@{}", o.kind, o.path, o.name, o.line)).collect();
+        format!("{objects:?}\n{:?}\n{:?}\n{:?}", m.namespaces, m.peer_authentications, m.destination_rules)
+    }
+
+    #[test]
+    fn splicing_a_file_gives_the_rebuilt_mesh_and_unsplicing_restores_it() {
+        use crate::manifest::{load_file, yaml::Limits};
+        use crate::rules::testing::{dr, pa};
+        let load = |path: &str, text: &str| load_file(path, text.as_bytes(), &Limits::default());
+        let kust = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: k\n";
+        let svc = "---\napiVersion: v1\nkind: Service\nmetadata:\n  name: s\n";
+        let files = vec![
+            load("a/kustomization.yaml", kust),
+            load(
+                "a/one.yaml",
+                &[
+                    pa("a", "default", Some("STRICT"), false),
+                    dr("a", "all", "*.a.svc.cluster.local", Some("ISTIO_MUTUAL")),
+                ]
+                .concat(),
+            ),
+            load(
+                "a/two.yaml",
+                &[
+                    svc.to_string(),
+                    pa("b", "default", Some("PERMISSIVE"), false),
+                    dr("b", "x", "x.b.svc.cluster.local", None),
+                ]
+                .concat(),
+            ),
+            load(
+                "a/three.yaml",
+                &[dr("c", "mesh", "*.local", Some("DISABLE")), pa("c", "p", Some("DISABLE"), true), svc.to_string()]
+                    .concat(),
+            ),
+        ];
+        let settings = MeshSettings::default();
+        let original = Mesh::build(&files, settings.clone(), Default::default());
+        let kustomize = kustomize_namespaces(&files);
+        let edits = [
+            // Same objects, a changed mode.
+            [svc.to_string(), pa("b", "default", Some("DISABLE"), false), dr("b", "x", "x.b.svc.cluster.local", None)].concat(),
+            // One more object (a PA in another namespace) and a DR turned namespace-wide.
+            [svc.to_string(), pa("b", "default", Some("STRICT"), false), pa("z", "default", Some("STRICT"), false), dr("b", "x", "*.b.svc.cluster.local", Some("DISABLE"))].concat(),
+            // Fewer objects, a namespace from kustomize, an unknown mode (schema error).
+            "apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata:\n  name: k\nspec:\n  mtls:\n    mode: BOGUS\n".to_string(),
+            // Nothing left.
+            "# emptied\n".to_string(),
+        ];
+        for text in &edits {
+            let new = load("a/two.yaml", text);
+            let mut copy = files.clone();
+            copy[2] = new.clone();
+            let rebuilt = Mesh::build(&copy, settings.clone(), Default::default());
+            let mut spliced = original.clone();
+            let undo = spliced.splice_file(files[1].objects.len(), files[2].objects.len(), &new.objects, &kustomize);
+            assert_eq!(shape(&spliced), shape(&rebuilt), "{text}");
+            assert_eq!(names(spliced.namespace_wide_pas("b")), names(rebuilt.namespace_wide_pas("b")));
+            let opts = crate::settings::AnalysisOptions::default();
+            assert_eq!(crate::analysis::rule_keys(&spliced, &opts), crate::analysis::rule_keys(&rebuilt, &opts));
+            spliced.unsplice_file(undo);
+            assert_eq!(shape(&spliced), shape(&original));
+            assert_eq!(names(spliced.namespace_wide_pas("b")), ["default"]);
+        }
+    }
+
+    fn names(pas: Vec<&PeerAuthentication>) -> Vec<String> {
+        pas.iter().map(|p| p.name.clone()).collect()
     }
 }

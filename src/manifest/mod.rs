@@ -97,7 +97,8 @@ impl Object {
 #[derive(Debug, Clone, Default)]
 pub struct LoadedFile {
     pub source: Option<Arc<SourceText>>,
-    pub objects: Vec<Object>,
+    /// Shared (`Arc`): meshes and re-analyses hold the same objects instead of deep copies.
+    pub objects: Vec<Arc<Object>>,
     pub errors: Vec<LoadError>,
     /// `namespace:` of a `kustomization.yaml`, when this file is one.
     pub kustomize_namespace: Option<String>,
@@ -134,11 +135,12 @@ pub fn may_hold_relevant(bytes: &[u8]) -> bool {
         b"Rollout",
         b"List",
     ];
-    NEEDLES.iter().any(|n| memmem(bytes, n))
-}
-
-fn memmem(hay: &[u8], needle: &[u8]) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle)
+    // One pass over the bytes (every needle starts with an upper-case letter) instead of one pass per needle:
+    // same answer, and a manifest usually answers within its first line or two (`kind: Deployment`).
+    bytes
+        .iter()
+        .enumerate()
+        .any(|(i, b)| b.is_ascii_uppercase() && NEEDLES.iter().any(|n| n[0] == *b && bytes[i..].starts_with(n)))
 }
 
 /// Loads one file's bytes. Never panics: a panic inside the parser becomes an error entry.
@@ -212,7 +214,7 @@ fn load_file_inner(path: &str, bytes: &[u8], limits: &Limits) -> LoadedFile {
     }
     let path_arc: Arc<str> = Arc::from(path);
     let kustomization = is_kustomization(path);
-    for (doc_index, doc) in stream.docs.into_iter().enumerate() {
+    for (doc_index, mut doc) in stream.docs.into_iter().enumerate() {
         let Some(root) = doc.root else { continue };
         if kustomization {
             if let Some(ns) = doc.str_at(root, &["namespace"]) {
@@ -241,17 +243,19 @@ fn load_file_inner(path: &str, bytes: &[u8], limits: &Limits) -> LoadedFile {
                 ErrorKind::DuplicateKey,
             ));
         }
+        // Kept as long as its objects: without the parser's spare capacity.
+        doc.shrink_to_fit();
         let tree = Arc::new(doc);
         if is_list {
             let items = tree.get(root, "items").map(|n| tree.items(n).to_vec()).unwrap_or_default();
             for (i, item) in items.into_iter().enumerate() {
                 let item = tree.resolve(item);
                 if let Some(o) = make_object(&path_arc, &tree, item, doc_index, Some(i)) {
-                    out.objects.push(o);
+                    out.objects.push(Arc::new(o));
                 }
             }
         } else if let Some(o) = make_object(&path_arc, &tree, root, doc_index, None) {
-            out.objects.push(o);
+            out.objects.push(Arc::new(o));
         }
     }
     out.source = Some(source);
@@ -347,6 +351,17 @@ mod tests {
         assert_eq!(f.errors[0].kind, ErrorKind::Encoding);
         let f = load("c.yaml", "a: b\n  c: d\n: : :\n");
         assert_eq!(f.errors[0].kind, ErrorKind::Parse);
+    }
+
+    #[test]
+    fn prefilter_finds_any_kind_name_anywhere() {
+        assert!(may_hold_relevant(b"apiVersion: apps/v1\nkind: Deployment\n"));
+        assert!(may_hold_relevant(b"{\"kind\":\"List\"}"));
+        assert!(may_hold_relevant(b"xxPodyy"));
+        assert!(may_hold_relevant(b"List"));
+        assert!(!may_hold_relevant(b"Lis"));
+        assert!(!may_hold_relevant(b""));
+        assert!(!may_hold_relevant(b"apiVersion: v1\nkind: Secret\nmetadata:\n  name: PEER\n"));
     }
 
     #[test]

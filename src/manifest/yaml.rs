@@ -104,6 +104,19 @@ pub struct ParsedStream {
 }
 
 impl YamlDoc {
+    /// Releases the spare capacity the parser's growing vectors left (up to half of a document's memory); for
+    /// documents that are kept for the rest of a run.
+    pub fn shrink_to_fit(&mut self) {
+        self.nodes.shrink_to_fit();
+        for n in &mut self.nodes {
+            match &mut n.value {
+                Value::Seq { items, .. } => items.shrink_to_fit(),
+                Value::Map { entries, .. } => entries.shrink_to_fit(),
+                Value::Scalar { .. } | Value::Alias(_) => {}
+            }
+        }
+    }
+
     pub fn node(&self, id: NodeId) -> &Node {
         &self.nodes[id]
     }
@@ -347,7 +360,20 @@ pub fn parse_stream(text: &str, limits: &Limits) -> ParsedStream {
 struct Frame {
     id: NodeId,
     pending_key: Option<NodeId>,
-    seen: HashMap<String, usize>,
+    /// Latest line of each scalar key of a large mapping (duplicate detection). Small mappings, nearly all of
+    /// them, scan their entries instead: no map and no key copies per mapping.
+    seen: Option<HashMap<String, usize>>,
+}
+
+/// Mappings with more entries than this index their keys for duplicate detection.
+const SCAN_KEYS_UP_TO: usize = 16;
+
+/// Latest line of the scalar key `k` among a mapping's entries so far (the line a duplicate is reported against).
+fn previous_key_line(doc: &YamlDoc, entries: &[(NodeId, NodeId)], k: &str) -> Option<usize> {
+    entries.iter().rev().find_map(|(key, _)| match &doc.nodes[*key].value {
+        Value::Scalar { text, .. } if text == k => Some(doc.nodes[*key].line),
+        _ => None,
+    })
 }
 
 fn scan_error(e: &ScanError, line_offset: usize) -> YamlError {
@@ -356,7 +382,7 @@ fn scan_error(e: &ScanError, line_offset: usize) -> YamlError {
 
 fn parse_chunk(chunk: &str, first_line: usize, lines: &[&str], limits: &Limits) -> Result<Vec<YamlDoc>, YamlError> {
     let off = first_line - 1;
-    let chunk_end_line = off + chunk.trim_end_matches(['\n', '\r']).split('\n').count();
+    let chunk_end_line = off + 1 + chunk.trim_end_matches(['\n', '\r']).bytes().filter(|b| *b == b'\n').count();
     let mut docs = Vec::new();
     let mut doc = YamlDoc::default();
     let mut stack: Vec<Frame> = Vec::new();
@@ -446,7 +472,7 @@ fn parse_chunk(chunk: &str, first_line: usize, lines: &[&str], limits: &Limits) 
                         message: format!("nesting deeper than {} levels; refused", limits.max_depth),
                     });
                 }
-                stack.push(Frame { id, pending_key: None, seen: HashMap::new() });
+                stack.push(Frame { id, pending_key: None, seen: None });
             }
         }
     }
@@ -474,18 +500,35 @@ fn attach(doc: &mut YamlDoc, stack: &mut [Frame], id: NodeId) -> Result<(), Yaml
         Value::Map { .. } => match frame.pending_key.take() {
             None => frame.pending_key = Some(id),
             Some(key) => {
-                let key_text = match &doc.nodes[key].value {
-                    Value::Scalar { text, .. } => Some(text.clone()),
-                    _ => None,
-                };
-                if let Some(k) = key_text
+                let mut duplicate = None;
+                if let Value::Scalar { text: k, .. } = &doc.nodes[key].value
                     && k != "<<"
                 {
                     let line = doc.nodes[key].line;
-                    if let Some(first_line) = frame.seen.insert(k.clone(), line) {
-                        doc.duplicates.push(DuplicateKey { key: k, line, first_line });
+                    let entries = match &doc.nodes[parent].value {
+                        Value::Map { entries, .. } => entries.as_slice(),
+                        _ => &[],
+                    };
+                    if frame.seen.is_none() && entries.len() >= SCAN_KEYS_UP_TO {
+                        let mut seen = HashMap::new();
+                        for (ek, _) in entries {
+                            if let Value::Scalar { text, .. } = &doc.nodes[*ek].value
+                                && text != "<<"
+                            {
+                                seen.insert(text.clone(), doc.nodes[*ek].line);
+                            }
+                        }
+                        frame.seen = Some(seen);
+                    }
+                    let previous = match &mut frame.seen {
+                        Some(seen) => seen.insert(k.clone(), line),
+                        None => previous_key_line(doc, entries, k),
+                    };
+                    if let Some(first_line) = previous {
+                        duplicate = Some(DuplicateKey { key: k.clone(), line, first_line });
                     }
                 }
+                doc.duplicates.extend(duplicate);
                 if let Value::Map { entries, .. } = &mut doc.nodes[parent].value {
                     entries.push((key, id));
                 }
@@ -539,6 +582,19 @@ mod tests {
         let d = &s.docs[0];
         assert_eq!(d.str_at(d.root.unwrap(), &["spec", "mode"]), Some("DISABLE"));
         assert_eq!(d.duplicates, vec![DuplicateKey { key: "mode".into(), line: 3, first_line: 2 }]);
+    }
+
+    #[test]
+    fn duplicate_keys_point_at_the_previous_occurrence_in_small_and_large_mappings() {
+        let dk = |key: &str, line, first_line| DuplicateKey { key: key.into(), line, first_line };
+        let s = parse("a: 1\nb: 2\na: 3\n<<: {}\na: 4\n");
+        assert_eq!(s.docs[0].duplicates, vec![dk("a", 3, 1), dk("a", 5, 3)]);
+        // Past SCAN_KEYS_UP_TO entries the keys are indexed: same reports.
+        let mut t: String = (0..20).map(|i| format!("k{i}: {i}\n")).collect();
+        t.push_str("k3: again\nk19: again\nk3: third\n");
+        let s = parse(&t);
+        assert_eq!(s.docs[0].duplicates, vec![dk("k3", 21, 4), dk("k19", 22, 20), dk("k3", 23, 21)]);
+        assert_eq!(s.docs[0].str_at(s.docs[0].root.unwrap(), &["k3"]), Some("third"));
     }
 
     #[test]

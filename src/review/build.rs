@@ -3,10 +3,10 @@
 
 use super::diff::{file_change, overlap};
 use super::{FileChange, Review, ReviewError};
-use crate::analysis::{Analysis, analyze, attach_fixes, helm_template_paths, parallel_map, sort_findings};
+use crate::analysis::{analyze, analyze_mesh, attach_fixes, helm_template_paths, parallel_map, sort_findings};
 use crate::finding::{Anchor, Finding, ObjectRef, Side, Status};
 use crate::manifest::{LoadedFile, is_kustomization, load_file, may_hold_relevant, yaml::Limits};
-use crate::mesh::Mesh;
+use crate::mesh::{Mesh, ObjId};
 use crate::settings::AnalysisOptions;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -72,11 +72,17 @@ pub fn review(input: &ReviewInput, opts: &AnalysisOptions) -> Review {
     let head_loaded = side_files(&head_sel);
 
     let quiet = AnalysisOptions { no_fixes: true, ..opts.clone() };
-    let base = analyze(&base_loaded, &quiet, Side::Base, HashSet::new());
-    let base_refs: HashSet<ObjectRef> = (0..base.mesh.objects.len()).map(|i| base.mesh.object_ref(i)).collect();
-    let head_refs = object_refs(&head_loaded, &quiet);
-    let newer: HashSet<ObjectRef> = head_refs.difference(&base_refs).cloned().collect();
-    let mut head = analyze(&head_loaded, &quiet, Side::Head, newer);
+    let mut base = analyze(&base_loaded, &quiet, Side::Base, HashSet::new());
+    let base_keys: HashSet<RefKey> = (0..base.mesh.objects.len()).map(|i| ref_key(&base.mesh, i)).collect();
+    // The head mesh tells which objects the change adds (`newer`), then is the one analyzed.
+    let mut head_mesh = unanalyzed_mesh(&head_loaded, &quiet);
+    let newer: HashSet<ObjectRef> = (0..head_mesh.objects.len())
+        .filter(|i| !base_keys.contains(&ref_key(&head_mesh, *i)))
+        .map(|i| head_mesh.object_ref(i))
+        .collect();
+    drop(base_keys);
+    head_mesh.newer = newer;
+    let mut head = analyze_mesh(&head_loaded, head_mesh, &quiet, Side::Head);
 
     // Changed lines of every changed file.
     let base_text: HashMap<&str, &TreeFile> = input.base.iter().map(|f| (f.path.as_str(), f)).collect();
@@ -122,13 +128,15 @@ pub fn review(input: &ReviewInput, opts: &AnalysisOptions) -> Review {
         head.findings.push(f);
     }
     let connectivity = crate::posture::diff(&before, &after);
+    drop((before, after));
     let introduced: HashSet<_> =
         head.findings.iter().filter(|f| f.status == Status::Introduced).map(Finding::identity).collect();
     attach_fixes(&head_loaded, &mut head, opts, |f| introduced.contains(&f.identity()));
     let mut findings: Vec<Finding> = Vec::new();
+    let index = AnchorIndex::new(&base.mesh, &head.mesh, &changes);
     for mut f in head.findings.clone() {
         if f.status == Status::Introduced {
-            f.anchors = Some(anchors(&f, &base, &head, &changes));
+            f.anchors = Some(index.anchors(&f));
         }
         findings.push(f);
     }
@@ -151,10 +159,10 @@ pub fn review(input: &ReviewInput, opts: &AnalysisOptions) -> Review {
             introduced: e.kind.is_fatal() && changed_head.contains(e.path.as_str()),
         })
         .collect();
-    Review {
+    let review = Review {
         diff: true,
-        head_sources: head.sources.clone(),
-        base_sources: base.sources.clone(),
+        head_sources: std::mem::take(&mut head.sources),
+        base_sources: std::mem::take(&mut base.sources),
         findings,
         errors,
         settings: head.settings.clone(),
@@ -164,78 +172,147 @@ pub fn review(input: &ReviewInput, opts: &AnalysisOptions) -> Review {
         config_changed: input.config_changed,
         posture: super::posture::compare(&base.mesh, &head.mesh),
         connectivity,
-    }
-}
-
-fn object_refs(files: &[LoadedFile], opts: &AnalysisOptions) -> HashSet<ObjectRef> {
-    let settings = crate::analysis::resolve_settings(files, opts);
-    let m = Mesh::build(files, settings, HashSet::new());
-    (0..m.objects.len()).map(|i| m.object_ref(i)).collect()
-}
-
-/// The changed lines that introduced a finding: the subject's own changed lines first; otherwise the changed
-/// lines of PeerAuthentications and DestinationRules whose change can have made the rule fire (related objects,
-/// objects in the subject's namespace or the root namespace, mesh-wide DestinationRules), including deleted ones
-/// (base side).
-fn anchors(f: &Finding, base: &Analysis, head: &Analysis, changes: &[FileChange]) -> Vec<Anchor> {
-    let added: HashMap<&str, &[(usize, usize)]> =
-        changes.iter().filter_map(|c| Some((c.head_path.as_deref()?, c.added.as_slice()))).collect();
-    let deleted: HashMap<&str, &[(usize, usize)]> =
-        changes.iter().filter_map(|c| Some((c.base_path.as_deref()?, c.deleted.as_slice()))).collect();
-    let head_mesh = &head.mesh;
-    let object_anchor = |mesh: &Mesh, i: usize, side: Side| -> Vec<Anchor> {
-        let o = &mesh.objects[i];
-        let ranges = match side {
-            Side::Head => added.get(&*o.path),
-            Side::Base => deleted.get(&*o.path),
-        };
-        ranges
-            .map(|r| overlap(r, o.line, o.end_line))
-            .unwrap_or_default()
-            .into_iter()
-            .map(|(a, b)| Anchor { side, path: o.path.to_string(), line: a, end_line: b })
-            .collect()
     };
-    // 1. The subject's own changed lines (a subject that only exists on the base side: its deleted lines).
-    if f.location.side == Side::Base {
-        if let Some(i) = (0..base.mesh.objects.len()).find(|i| base.mesh.object_ref(*i) == f.object) {
-            let own = object_anchor(&base.mesh, i, Side::Base);
+    // Freeing the parsed trees of a large change means a million small deallocations (~70 ms at 20,000
+    // documents): a detached thread does it while the caller renders the report (a CLI may exit first).
+    drop(cache);
+    let garbage = (parsed, base_loaded, head_loaded, base, head);
+    if jobs.len() >= DROP_IN_BACKGROUND_FILES {
+        // If the thread cannot be spawned, the closure and the garbage are dropped right here.
+        let _ = std::thread::Builder::new().name("review-drop".into()).spawn(move || drop(garbage));
+    }
+    review
+}
+
+/// Reviews that parsed at least this many files free their trees on a background thread.
+const DROP_IN_BACKGROUND_FILES: usize = 1000;
+
+/// The mesh of a side before analysis: which objects it holds, under which references.
+fn unanalyzed_mesh(files: &[LoadedFile], opts: &AnalysisOptions) -> Mesh {
+    let settings = crate::analysis::resolve_settings(files, opts);
+    Mesh::build(files, settings, HashSet::new())
+}
+
+/// An object reference as borrowed (kind, namespace, name): what [`Mesh::object_ref`] returns, compared and
+/// hashed without allocating three strings per object of the tree.
+type RefKey<'a> = (&'a str, &'a str, &'a str);
+
+fn ref_key(mesh: &Mesh, i: ObjId) -> RefKey<'_> {
+    (&mesh.objects[i].kind, &mesh.namespaces[i], &mesh.objects[i].name)
+}
+
+fn key_of(r: &ObjectRef) -> RefKey<'_> {
+    (&r.kind, &r.namespace, &r.name)
+}
+
+/// What anchoring needs from both sides, computed once per review rather than once per introduced finding
+/// (which made anchoring quadratic in the size of the tree: every finding rebuilt every object's reference).
+struct AnchorIndex<'a> {
+    base: &'a Mesh,
+    head: &'a Mesh,
+    /// Changed line ranges by path: added on the head side, deleted on the base side.
+    added: HashMap<&'a str, &'a [(usize, usize)]>,
+    deleted: HashMap<&'a str, &'a [(usize, usize)]>,
+    /// The first head object with a given reference.
+    head_first: HashMap<RefKey<'a>, ObjId>,
+    /// Objects that can yield an anchor at all: head objects in files with added lines; base objects absent
+    /// from the head side in files with deleted lines.
+    head_candidates: Vec<ObjId>,
+    base_candidates: Vec<ObjId>,
+    /// Mesh-wide DestinationRules, by object.
+    head_mesh_wide: HashSet<ObjId>,
+    base_mesh_wide: HashSet<ObjId>,
+}
+
+impl<'a> AnchorIndex<'a> {
+    fn new(base: &'a Mesh, head: &'a Mesh, changes: &'a [FileChange]) -> Self {
+        let added: HashMap<&str, &[(usize, usize)]> =
+            changes.iter().filter_map(|c| Some((c.head_path.as_deref()?, c.added.as_slice()))).collect();
+        let deleted: HashMap<&str, &[(usize, usize)]> =
+            changes.iter().filter_map(|c| Some((c.base_path.as_deref()?, c.deleted.as_slice()))).collect();
+        let mut head_first = HashMap::with_capacity(head.objects.len());
+        for i in 0..head.objects.len() {
+            head_first.entry(ref_key(head, i)).or_insert(i);
+        }
+        let head_candidates = (0..head.objects.len()).filter(|i| added.contains_key(&*head.objects[*i].path)).collect();
+        let base_candidates = (0..base.objects.len())
+            .filter(|i| deleted.contains_key(&*base.objects[*i].path) && !head_first.contains_key(&ref_key(base, *i)))
+            .collect();
+        let mesh_wide = |m: &Mesh| -> HashSet<ObjId> {
+            m.destination_rules.iter().filter(|d| m.is_mesh_wide_dr(d)).map(|d| d.obj).collect()
+        };
+        let (head_mesh_wide, base_mesh_wide) = (mesh_wide(head), mesh_wide(base));
+        AnchorIndex {
+            base,
+            head,
+            added,
+            deleted,
+            head_first,
+            head_candidates,
+            base_candidates,
+            head_mesh_wide,
+            base_mesh_wide,
+        }
+    }
+
+    /// The changed lines that introduced a finding: the subject's own changed lines first; otherwise the changed
+    /// lines of PeerAuthentications and DestinationRules whose change can have made the rule fire (related
+    /// objects, objects in the subject's namespace or the root namespace, mesh-wide DestinationRules), including
+    /// deleted ones (base side).
+    fn anchors(&self, f: &Finding) -> Vec<Anchor> {
+        let object_anchor = |mesh: &Mesh, i: usize, side: Side| -> Vec<Anchor> {
+            let o = &mesh.objects[i];
+            let ranges = match side {
+                Side::Head => self.added.get(&*o.path),
+                Side::Base => self.deleted.get(&*o.path),
+            };
+            ranges
+                .map(|r| overlap(r, o.line, o.end_line))
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(a, b)| Anchor { side, path: o.path.to_string(), line: a, end_line: b })
+                .collect()
+        };
+        // 1. The subject's own changed lines (a subject that exists only on the base side: its deleted lines).
+        if f.location.side == Side::Base {
+            let subject = self.base_candidates.iter().find(|i| ref_key(self.base, **i) == key_of(&f.object));
+            if let Some(&i) = subject {
+                let own = object_anchor(self.base, i, Side::Base);
+                if !own.is_empty() {
+                    return own;
+                }
+            }
+        } else if let Some(&i) = self.head_first.get(&key_of(&f.object)) {
+            let own = object_anchor(self.head, i, Side::Head);
             if !own.is_empty() {
                 return own;
             }
         }
-    } else if let Some(i) = (0..head_mesh.objects.len()).find(|i| head_mesh.object_ref(*i) == f.object) {
-        let own = object_anchor(head_mesh, i, Side::Head);
-        if !own.is_empty() {
-            return own;
+        // 2. Related objects and the PAs/DRs in scope whose change made the rule fire.
+        let root = &self.head.settings.root_namespace;
+        let in_scope = |mesh: &Mesh, mesh_wide: &HashSet<ObjId>, i: usize| {
+            let o = &mesh.objects[i];
+            let ns = &mesh.namespaces[i];
+            let istio = o.kind == "PeerAuthentication" || o.kind == "DestinationRule";
+            let related = f.related.iter().any(|r| key_of(&r.object) == ref_key(mesh, i));
+            related || (istio && (ns == &f.object.namespace || ns == root || mesh_wide.contains(&i)))
+        };
+        let mut out: Vec<Anchor> = Vec::new();
+        for &i in &self.head_candidates {
+            if in_scope(self.head, &self.head_mesh_wide, i) {
+                out.extend(object_anchor(self.head, i, Side::Head));
+            }
         }
-    }
-    // 2. Related objects and the PAs/DRs in scope whose change made the rule fire.
-    let root = &head_mesh.settings.root_namespace;
-    let in_scope = |mesh: &Mesh, i: usize| {
-        let o = &mesh.objects[i];
-        let ns = &mesh.namespaces[i];
-        let istio = o.kind == "PeerAuthentication" || o.kind == "DestinationRule";
-        let related = f.related.iter().any(|r| r.object == mesh.object_ref(i));
-        let mesh_wide_dr = mesh.destination_rules.iter().any(|d| d.obj == i && mesh.is_mesh_wide_dr(d));
-        related || (istio && (ns == &f.object.namespace || ns == root || mesh_wide_dr))
-    };
-    let mut out: Vec<Anchor> = Vec::new();
-    for i in 0..head_mesh.objects.len() {
-        if in_scope(head_mesh, i) {
-            out.extend(object_anchor(head_mesh, i, Side::Head));
+        // Deleted objects only (the candidates): an edited one is anchored on its head lines above.
+        for &i in &self.base_candidates {
+            if in_scope(self.base, &self.base_mesh_wide, i) {
+                out.extend(object_anchor(self.base, i, Side::Base));
+            }
         }
+        out.sort();
+        out.dedup();
+        out
     }
-    let head_refs: HashSet<ObjectRef> = (0..head_mesh.objects.len()).map(|i| head_mesh.object_ref(i)).collect();
-    for i in 0..base.mesh.objects.len() {
-        // Deleted objects only: an edited one is anchored on its head lines above.
-        if !head_refs.contains(&base.mesh.object_ref(i)) && in_scope(&base.mesh, i) {
-            out.extend(object_anchor(&base.mesh, i, Side::Base));
-        }
-    }
-    out.sort();
-    out.dedup();
-    out
 }
 
 /// Renames between two directory trees (git mode asks git instead): a file only on the base side pairs with a

@@ -1,0 +1,227 @@
+//! Benchmark of the whole `mtls-review check --base X --head Y --format json` on generated GitOps repositories
+//! (see `generator/mod.rs`): 2,000 and 20,000 documents, a head commit that changes about 1% of the files.
+//!
+//! Run: `cargo bench --bench review` (release profile). One size: `cargo bench --bench review -- 20000`, or
+//! `MTLS_BENCH_SIZES=2000,20000`; timed runs per size: `MTLS_BENCH_RUNS` (default: as many as fit in about 2 s,
+//! between 5 and 50, after one warm-up run; short runs are noisy, so small sizes get more of them). With
+//! `MTLS_BENCH_DIR=/some/dir` the repositories are kept there as `<documents>.git` (refs `main` and `change`).
+//!
+//! For each size it generates the repository (not timed), then times
+//! - in process: `app::check` (git read, parse, analysis of both sides, fixes, anchors, JSON rendering);
+//! - end to end: the release binary as a subprocess, under `/usr/bin/time` for its peak RSS when that exists.
+//!
+//! Run as a test (`cargo test --benches`, `--all-targets`: no `--bench` argument, no sizes) it does one smoke run
+//! at 402 documents.
+//!
+//! It prints figures and never fails on them: timing is for people, not assertions. It does assert that the
+//! review finds exactly the findings the generator planted, so a fast but wrong review cannot pass unnoticed.
+
+// A bench binary reports on stdout and may unwrap: a failure here is a broken benchmark, not user input.
+#![allow(clippy::print_stdout, clippy::print_stderr, clippy::unwrap_used)]
+
+mod generator;
+
+use mtls_review::app::{self, CheckRequest, Format};
+use mtls_review::finding::Status;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Row {
+    documents: usize,
+    files: usize,
+    bytes: usize,
+    changed: usize,
+    introduced: usize,
+    in_process: Vec<Duration>,
+    binary: Vec<Duration>,
+    peak_rss_kb: Option<u64>,
+}
+
+fn median(v: &[Duration]) -> Duration {
+    let mut s = v.to_vec();
+    s.sort();
+    s.get(s.len() / 2).copied().unwrap_or_default()
+}
+
+fn min(v: &[Duration]) -> Duration {
+    v.iter().min().copied().unwrap_or_default()
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.1}", d.as_secs_f64() * 1000.0)
+}
+
+/// Runs the binary once; returns its wall time and, under GNU time, its peak RSS in KiB.
+fn run_binary(bin: &Path, repo: &Path, g: &generator::Generated, scratch: &Path) -> (Duration, Option<u64>) {
+    let time = Path::new("/usr/bin/time");
+    let rss_file = scratch.join("rss.txt");
+    let mut cmd = if time.exists() {
+        let mut c = Command::new(time);
+        c.arg("-f").arg("%M").arg("-o").arg(&rss_file).arg(bin);
+        c
+    } else {
+        Command::new(bin)
+    };
+    cmd.args(["check", "--format", "json", "--base", &g.base, "--head", &g.head, "--repo"])
+        .arg(repo)
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit());
+    let start = Instant::now();
+    let status = cmd.status().unwrap();
+    let wall = start.elapsed();
+    // 1: the change introduces error findings, as generated.
+    assert_eq!(status.code(), Some(1), "mtls-review check exited with {status}");
+    let rss = std::fs::read_to_string(&rss_file).ok().and_then(|t| t.trim().lines().last()?.trim().parse().ok());
+    (wall, rss)
+}
+
+fn bench(documents: usize, runs: Option<usize>) -> Row {
+    let scratch = tempfile::tempdir().unwrap();
+    // MTLS_BENCH_DIR keeps the repositories (for profiling the binary by hand): `$MTLS_BENCH_DIR/<documents>.git`.
+    let repo = match std::env::var_os("MTLS_BENCH_DIR") {
+        Some(d) => {
+            let p = Path::new(&d).join(format!("{documents}.git"));
+            let _ = std::fs::remove_dir_all(&p);
+            p
+        }
+        None => scratch.path().join("repo.git"),
+    };
+    let started = Instant::now();
+    let g = generator::generate(&repo, &generator::GenOptions::new(documents)).unwrap();
+    println!(
+        "generated {} documents in {} files ({:.1} MB, {} namespaces), head changes {} files, in {:.1} s",
+        g.documents,
+        g.files,
+        g.bytes as f64 / 1e6,
+        g.namespaces,
+        g.changed_files,
+        started.elapsed().as_secs_f64()
+    );
+
+    let req = CheckRequest {
+        base: Some(g.base.clone()),
+        head: Some(g.head.clone()),
+        repo: Some(repo.clone()),
+        format: Some(Format::Json),
+        ..CheckRequest::default()
+    };
+    // Warm-up, and the correctness check.
+    let warm_up = Instant::now();
+    let outcome = app::check(&req).unwrap();
+    let runs =
+        runs.unwrap_or_else(|| (2.0 / warm_up.elapsed().as_secs_f64().max(1e-3)).ceil().clamp(5.0, 50.0) as usize);
+    let pick = |s: Status| {
+        let mut v: Vec<_> = outcome
+            .review
+            .findings
+            .iter()
+            // The generator plants TIS findings; the posture rules' findings are not part of the plan.
+            .filter(|f| f.status == s && f.code.starts_with("TIS"))
+            .map(|f| (f.code, f.object.kind.as_str(), f.object.namespace.clone(), f.object.name.clone()))
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    let expect = |v: &[generator::Expected]| -> Vec<_> {
+        v.iter().map(|(c, k, ns, n)| (*c, *k, ns.clone(), n.clone())).collect::<Vec<_>>()
+    };
+    assert_eq!(pick(Status::Introduced), expect(&g.introduced), "introduced findings");
+    assert_eq!(pick(Status::Resolved), expect(&g.resolved), "resolved findings");
+    assert_eq!(pick(Status::Existing), expect(&g.existing), "existing findings");
+    assert_eq!(outcome.exit_code, 1);
+
+    let mut in_process = Vec::new();
+    for _ in 0..runs {
+        let start = Instant::now();
+        let o = app::check(&req).unwrap();
+        in_process.push(start.elapsed());
+        assert_eq!(o.output.len(), outcome.output.len());
+    }
+
+    let bin = Path::new(env!("CARGO_BIN_EXE_mtls-review"));
+    let mut binary = Vec::new();
+    let mut peak_rss_kb: Option<u64> = None;
+    run_binary(bin, &repo, &g, scratch.path()); // warm-up (page cache)
+    for _ in 0..runs {
+        let (wall, rss) = run_binary(bin, &repo, &g, scratch.path());
+        binary.push(wall);
+        peak_rss_kb = match (peak_rss_kb, rss) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+    }
+    Row {
+        documents: g.documents,
+        files: g.files,
+        bytes: g.bytes,
+        changed: g.changed_files,
+        introduced: g.introduced.len(),
+        in_process,
+        binary,
+        peak_rss_kb,
+    }
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; any other argument is a size. Without `--bench` and without sizes
+    // (`cargo test --benches` or `--all-targets` runs bench targets as tests), one small smoke run only.
+    let benching = std::env::args().any(|a| a == "--bench");
+    let args: Vec<usize> =
+        std::env::args().skip(1).filter(|a| !a.starts_with('-')).filter_map(|a| a.parse().ok()).collect();
+    let env_sizes = std::env::var("MTLS_BENCH_SIZES").ok();
+    let smoke = !benching && args.is_empty() && env_sizes.is_none();
+    let sizes: Vec<usize> = if !args.is_empty() {
+        args
+    } else if let Some(s) = env_sizes {
+        s.split(',').filter_map(|x| x.trim().parse().ok()).collect()
+    } else if smoke {
+        vec![402]
+    } else {
+        vec![2_000, 20_000]
+    };
+    let runs: Option<usize> = std::env::var("MTLS_BENCH_RUNS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .map(|r: usize| r.max(1))
+        .or(smoke.then_some(1));
+
+    let rows: Vec<Row> = sizes.iter().map(|&n| bench(n, runs)).collect();
+
+    println!();
+    println!(
+        "{:>9} {:>6} {:>8} {:>7} {:>10} | {:>12} {:>9} | {:>12} {:>9} {:>13}",
+        "documents", "files", "MB", "changed", "introduced", "in-proc med", "min", "binary med", "min", "peak RSS MB"
+    );
+    for r in &rows {
+        println!(
+            "{:>9} {:>6} {:>8.1} {:>7} {:>10} | {:>9} ms {:>6} ms | {:>9} ms {:>6} ms {:>13}",
+            r.documents,
+            r.files,
+            r.bytes as f64 / 1e6,
+            r.changed,
+            r.introduced,
+            ms(median(&r.in_process)),
+            ms(min(&r.in_process)),
+            ms(median(&r.binary)),
+            ms(min(&r.binary)),
+            r.peak_rss_kb.map(|k| format!("{:.1}", k as f64 / 1024.0)).unwrap_or_else(|| "n/a".into()),
+        );
+    }
+    if let (Some(small), Some(large)) =
+        (rows.iter().min_by_key(|r| r.documents), rows.iter().max_by_key(|r| r.documents))
+        && large.documents > small.documents
+    {
+        let ratio = |f: fn(&Row) -> Duration| f(large).as_secs_f64() / f(small).as_secs_f64().max(1e-9);
+        println!(
+            "ratio {}/{} documents: in-process median {:.1}x, binary median {:.1}x",
+            large.documents,
+            small.documents,
+            ratio(|r| median(&r.in_process)),
+            ratio(|r| median(&r.binary)),
+        );
+    }
+    let counts: Vec<String> = rows.iter().map(|r| format!("{}: {}", r.documents, r.in_process.len())).collect();
+    println!("timed runs per size after one warm-up ({}); median and min wall time", counts.join(", "));
+}
