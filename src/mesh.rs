@@ -150,6 +150,8 @@ pub struct Mesh {
     pub suggest_mode: SuggestMode,
     /// The posture of this snapshot, computed once on first use (several rules and the review read it).
     pub posture_cache: std::sync::OnceLock<std::sync::Arc<crate::posture::Posture>>,
+    /// Typed Services, workloads and Namespaces, built once (and carried across splices that do not touch them).
+    pub inventory_cache: std::sync::OnceLock<std::sync::Arc<crate::posture::workload::Inventory>>,
     /// Scope lookups by namespace, built by [`Mesh::build`].
     index: NamespaceIndex,
 }
@@ -195,6 +197,8 @@ pub struct FileSplice {
     index: NamespaceIndex,
     /// The posture computed for the mesh before the splice (the spliced mesh computes its own).
     posture: std::sync::OnceLock<std::sync::Arc<crate::posture::Posture>>,
+    /// The inventory before the splice.
+    inventory: std::sync::OnceLock<std::sync::Arc<crate::posture::workload::Inventory>>,
 }
 
 /// Finds mesh settings declared in the tree: the `istio` / `istio-<rev>` ConfigMap (`data.mesh`) and
@@ -316,6 +320,15 @@ impl Mesh {
         let pa_end = self.peer_authentications.partition_point(|p| p.obj < old_end);
         let dr_at = self.destination_rules.partition_point(|d| d.obj < start);
         let dr_end = self.destination_rules.partition_point(|d| d.obj < old_end);
+        // The inventory (Services, workloads, Namespaces) survives a splice of a file that holds none, shifted.
+        let keeps_inventory = self.objects[start..old_end]
+            .iter()
+            .chain(objects.iter())
+            .all(|o| !crate::posture::workload::is_inventory_kind(&o.kind));
+        let inventory = std::mem::take(&mut self.inventory_cache);
+        if keeps_inventory && let Some(inv) = inventory.get() {
+            let _ = self.inventory_cache.set(std::sync::Arc::new(inv.shifted(start, old_len, new_len)));
+        }
         let old_objects: Vec<Arc<Object>> = self.objects.splice(start..old_end, objects.iter().cloned()).collect();
         let namespaces: Vec<String> = objects
             .iter()
@@ -365,14 +378,29 @@ impl Mesh {
             index: std::mem::replace(&mut self.index, index),
             // The spliced mesh is another snapshot: its posture is computed afresh on first use.
             posture: std::mem::take(&mut self.posture_cache),
+            inventory,
         }
     }
 
     /// Undoes [`Mesh::splice_file`].
     pub fn unsplice_file(&mut self, splice: FileSplice) {
-        let FileSplice { start, new_len, objects, namespaces, pa_at, pa_new, pas, dr_at, dr_new, drs, index, posture } =
-            splice;
+        let FileSplice {
+            start,
+            new_len,
+            objects,
+            namespaces,
+            pa_at,
+            pa_new,
+            pas,
+            dr_at,
+            dr_new,
+            drs,
+            index,
+            posture,
+            inventory,
+        } = splice;
         self.posture_cache = posture;
+        self.inventory_cache = inventory;
         let old_len = objects.len();
         let (pa_end, dr_end) = (pa_at + pas.len(), dr_at + drs.len());
         self.objects.splice(start..start + new_len, objects);
@@ -465,6 +493,13 @@ impl Mesh {
             self.schema_error(id, &["spec", "trafficPolicy", "tls", "mode"], msg);
         }
         DestinationRule { obj: id, namespace, name, host, tls, port_level, export_to, workload_selector }
+    }
+
+    /// The typed Services, workloads and Namespaces of this snapshot (built once).
+    pub fn inventory(&self) -> std::sync::Arc<crate::posture::workload::Inventory> {
+        self.inventory_cache
+            .get_or_init(|| std::sync::Arc::new(crate::posture::workload::Inventory::build(self)))
+            .clone()
     }
 
     /// The connectivity posture of this snapshot (computed once).

@@ -278,7 +278,7 @@ struct Context<'m> {
     mesh: &'m Mesh,
     /// Shared references, made on first use.
     refs: Vec<OnceCell<SharedRef>>,
-    inv: Inventory,
+    inv: std::sync::Arc<Inventory>,
     drs: DrIndex,
     pas: server::PaIndex<'m>,
     policies: Vec<WorkloadPolicy>,
@@ -301,7 +301,8 @@ struct ClientClass<'a> {
 
 /// Computes the posture of a mesh.
 pub fn compute(mesh: &Mesh) -> Posture {
-    let inv = Inventory::build(mesh);
+    tracing::debug!(objects = mesh.objects.len(), "computing posture");
+    let inv = mesh.inventory();
     let drs = DrIndex::build(mesh);
     let pas = server::PaIndex::build(mesh);
     let policies = inv.workloads.iter().map(|w| pas.workload_policy(&w.namespace, &w.labels)).collect();

@@ -126,6 +126,24 @@ pub struct Service {
     pub headless: bool,
 }
 
+/// True for the kinds the inventory types (Services, workloads, Namespaces): a file without them can be spliced
+/// into a mesh without retyping the inventory.
+pub fn is_inventory_kind(kind: &str) -> bool {
+    matches!(
+        kind,
+        "Namespace"
+            | "Service"
+            | "Deployment"
+            | "StatefulSet"
+            | "DaemonSet"
+            | "ReplicaSet"
+            | "Pod"
+            | "Job"
+            | "CronJob"
+            | "Rollout"
+    )
+}
+
 /// Every Service, workload and Namespace of the mesh, indexed for endpoint lookups.
 #[derive(Debug, Clone, Default)]
 pub struct Inventory {
@@ -138,6 +156,23 @@ pub struct Inventory {
     by_label: HashMap<u64, Vec<usize>>,
     /// Workload indices by namespace.
     by_namespace: HashMap<String, Vec<usize>>,
+}
+
+impl Inventory {
+    /// The same inventory after a splice replaced `old_len` objects at `start` with `new_len` others, none of
+    /// them of an inventory kind: object ids past the spliced range move by the difference.
+    pub fn shifted(&self, start: usize, old_len: usize, new_len: usize) -> Inventory {
+        let mut inv = self.clone();
+        let shift = |id: &mut ObjId| {
+            if *id >= start + old_len {
+                *id = *id + new_len - old_len;
+            }
+        };
+        inv.workloads.iter_mut().for_each(|w| shift(&mut w.obj));
+        inv.services.iter_mut().for_each(|s| shift(&mut s.obj));
+        inv.namespace_objects.values_mut().for_each(shift);
+        inv
+    }
 }
 
 /// The value of a key in a label-like list (the last occurrence, as Kubernetes decodes duplicates).

@@ -62,7 +62,9 @@ pub fn review(input: &ReviewInput, opts: &AnalysisOptions) -> Review {
             jobs.push(f);
         }
     }
+    let clock = std::time::Instant::now();
     let parsed: Vec<LoadedFile> = parallel_map(&jobs, |f| load_file(&f.path, &f.bytes, &limits));
+    tracing::debug!(files = jobs.len(), ms = clock.elapsed().as_millis() as u64, "parsed");
     let cache: HashMap<(&str, &str), &LoadedFile> =
         jobs.iter().zip(parsed.iter()).map(|(f, l)| ((f.path.as_str(), f.id.as_str()), l)).collect();
     let side_files = |sel: &[&TreeFile]| -> Vec<LoadedFile> {
@@ -73,6 +75,7 @@ pub fn review(input: &ReviewInput, opts: &AnalysisOptions) -> Review {
 
     let quiet = AnalysisOptions { no_fixes: true, ..opts.clone() };
     let mut base = analyze(&base_loaded, &quiet, Side::Base, HashSet::new());
+    tracing::debug!(ms = clock.elapsed().as_millis() as u64, "base analyzed");
     let base_keys: HashSet<RefKey> = (0..base.mesh.objects.len()).map(|i| ref_key(&base.mesh, i)).collect();
     // The head mesh tells which objects the change adds (`newer`), then is the one analyzed.
     let mut head_mesh = unanalyzed_mesh(&head_loaded, &quiet);
@@ -83,6 +86,7 @@ pub fn review(input: &ReviewInput, opts: &AnalysisOptions) -> Review {
     drop(base_keys);
     head_mesh.newer = newer;
     let mut head = analyze_mesh(&head_loaded, head_mesh, &quiet, Side::Head);
+    tracing::debug!(ms = clock.elapsed().as_millis() as u64, "head analyzed");
 
     // Changed lines of every changed file.
     let base_text: HashMap<&str, &TreeFile> = input.base.iter().map(|f| (f.path.as_str(), f)).collect();
@@ -131,7 +135,9 @@ pub fn review(input: &ReviewInput, opts: &AnalysisOptions) -> Review {
     drop((before, after));
     let introduced: HashSet<_> =
         head.findings.iter().filter(|f| f.status == Status::Introduced).map(Finding::identity).collect();
+    tracing::debug!(ms = clock.elapsed().as_millis() as u64, "classified, postures compared");
     attach_fixes(&head_loaded, &mut head, opts, |f| introduced.contains(&f.identity()));
+    tracing::debug!(ms = clock.elapsed().as_millis() as u64, fixes = introduced.len(), "fixes verified");
     let mut findings: Vec<Finding> = Vec::new();
     let index = AnchorIndex::new(&base.mesh, &head.mesh, &changes);
     for mut f in head.findings.clone() {

@@ -4,7 +4,6 @@
 use super::{FixEdit, FixPlan, PA_SELECTOR, Rule, RuleFinding};
 use crate::finding::Severity;
 use crate::mesh::Mesh;
-use crate::posture::workload::Inventory;
 use std::collections::BTreeSet;
 
 pub const RULE: Rule = Rule {
@@ -26,7 +25,7 @@ fn check(mesh: &Mesh) -> Vec<RuleFinding> {
     if pas.is_empty() {
         return Vec::new();
     }
-    let inv = Inventory::build(mesh);
+    let inv = mesh.inventory();
     let mut out = Vec::new();
     for p in pas {
         let selector = p.selector.as_deref().unwrap_or_default();
