@@ -65,7 +65,10 @@ impl<'a> Verifier<'a> {
     }
 
     /// The rule findings (as [`finding_keys`] gives them) of the snapshot with file `idx` replaced by `new`.
-    fn keys_with(&mut self, idx: usize, new: LoadedFile, opts: &AnalysisOptions) -> Vec<FindingKey> {
+    /// The finding keys of the snapshot with file `idx` replaced by `new`. With `scoped`, the posture rules look only
+    /// at the services the file's PeerAuthentications and DestinationRules can reach: enough to see every new
+    /// posture error (rows of other services cannot change), not to list every posture finding.
+    fn keys_with(&mut self, idx: usize, new: LoadedFile, opts: &AnalysisOptions, scoped: bool) -> Vec<FindingKey> {
         let old = &self.files[idx];
         let settings_source =
             |f: &LoadedFile| f.objects.iter().any(|o| o.kind == "ConfigMap" || o.kind == "IstioOperator");
@@ -74,15 +77,30 @@ impl<'a> Verifier<'a> {
             && !settings_source(old)
             && !settings_source(&new)
         {
+            let scope = if scoped {
+                crate::posture::PostureScope::of(mesh, old.objects.iter().chain(new.objects.iter()).map(|o| &**o))
+            } else {
+                None
+            };
+            let scoped = scope.is_some();
+            mesh.posture_scope = scope.map(Arc::new);
             let splice = mesh.splice_file(starts[idx], old.objects.len(), &new.objects, kustomize);
             let keys = rule_keys(mesh, opts);
             mesh.unsplice_file(splice);
+            mesh.posture_scope = None;
             // Debug builds (tests) check every spliced re-analysis against a rebuild.
             #[cfg(debug_assertions)]
             {
                 let mut copy = self.files.to_vec();
                 copy[idx] = new;
                 let (mut rebuilt, mut spliced) = (finding_keys(&copy, opts, self.newer.clone()), keys.clone());
+                if scoped {
+                    // A scoped posture lists a subset of the posture findings; everything else must agree.
+                    let posture = |k: &FindingKey| k.0 == "MTLS001" || k.0 == "MTLS002";
+                    debug_assert!(spliced.iter().filter(|k| posture(k)).all(|k| rebuilt.contains(k)));
+                    rebuilt.retain(|k| !posture(k));
+                    spliced.retain(|k| !posture(k));
+                }
                 rebuilt.sort();
                 spliced.sort();
                 debug_assert_eq!(spliced, rebuilt, "spliced re-analysis differs from a rebuild");
@@ -155,7 +173,9 @@ fn verify(files: &[LoadedFile], fix: &Fix, finding: &Finding, opts: &AnalysisOpt
     if reloaded.errors.iter().filter(|e| e.kind.is_fatal()).count() > fatal_before {
         return false;
     }
-    let after = verifier.keys_with(idx, reloaded, opts);
+    // Posture findings need their full rows to tell whether they are gone; other fixes only need the rows the
+    // edit can reach, to see new posture errors.
+    let after = verifier.keys_with(idx, reloaded, opts, !finding.code.starts_with("MTLS"));
     if after
         .iter()
         .any(|(code, object, port, _)| *code == finding.code && *object == finding.object && *port == finding.port)
@@ -857,7 +877,7 @@ mod tests {
         let mut v = Verifier::new(&files, &a.mesh, &opts, &errors);
         assert!(v.splice.is_some());
         let edited = load_file("a.yaml", pa.replace("STRICT", "DISABLE").as_bytes(), &Limits::default());
-        let keys = v.keys_with(0, edited.clone(), &opts);
+        let keys = v.keys_with(0, edited.clone(), &opts, false);
         let mut copy = files.clone();
         copy[0] = edited;
         assert_eq!(keys, finding_keys(&copy, &opts, Default::default()));
@@ -867,7 +887,7 @@ mod tests {
         let edited = load_file("b.yaml", cm.replace("false", "true").as_bytes(), &Limits::default());
         let mut copy = files.clone();
         copy[1] = edited.clone();
-        assert_eq!(v.keys_with(1, edited, &opts), finding_keys(&copy, &opts, Default::default()));
+        assert_eq!(v.keys_with(1, edited, &opts, false), finding_keys(&copy, &opts, Default::default()));
     }
 
     #[test]

@@ -150,6 +150,8 @@ pub struct Mesh {
     pub suggest_mode: SuggestMode,
     /// The posture of this snapshot, computed once on first use (several rules and the review read it).
     pub posture_cache: std::sync::OnceLock<std::sync::Arc<crate::posture::Posture>>,
+    /// Set while verifying a fix: the posture covers only the services the edited file can reach.
+    pub posture_scope: Option<std::sync::Arc<crate::posture::PostureScope>>,
     /// Typed Services, workloads and Namespaces, built once (and carried across splices that do not touch them).
     pub inventory_cache: std::sync::OnceLock<std::sync::Arc<crate::posture::workload::Inventory>>,
     /// Scope lookups by namespace, built by [`Mesh::build`].
@@ -504,7 +506,9 @@ impl Mesh {
 
     /// The connectivity posture of this snapshot (computed once).
     pub fn posture(&self) -> std::sync::Arc<crate::posture::Posture> {
-        self.posture_cache.get_or_init(|| std::sync::Arc::new(crate::posture::compute(self))).clone()
+        self.posture_cache
+            .get_or_init(|| std::sync::Arc::new(crate::posture::compute_scoped(self, self.posture_scope.as_deref())))
+            .clone()
     }
 
     /// The object reference of an object.

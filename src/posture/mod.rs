@@ -299,9 +299,57 @@ struct ClientClass<'a> {
     others: usize,
 }
 
+/// The services whose rows a fix verification recomputes: those a spliced file's PeerAuthentications and
+/// DestinationRules can reach. Rows of other services cannot change, so their findings are the ones known before.
+#[derive(Debug, Clone, Default)]
+pub struct PostureScope {
+    /// Services in these namespaces (a namespace's or a workload's PeerAuthentication changed).
+    pub namespaces: std::collections::HashSet<String>,
+    /// (host, DestinationRule namespace) of changed DestinationRules.
+    pub hosts: Vec<(String, String)>,
+}
+
+impl PostureScope {
+    /// The scope of a change to these objects, or `None` when it can reach every service (root namespace
+    /// PeerAuthentications, mesh-wide DestinationRules, anything else than a PA or DR).
+    pub fn of<'a>(mesh: &Mesh, objects: impl Iterator<Item = &'a crate::manifest::Object>) -> Option<PostureScope> {
+        let mut scope = PostureScope::default();
+        let root = &mesh.settings.root_namespace;
+        for o in objects {
+            let ns = o.namespace.clone().unwrap_or_default();
+            match o.kind.as_str() {
+                "PeerAuthentication" if !ns.is_empty() && &ns != root => {
+                    scope.namespaces.insert(ns);
+                }
+                // Wildcard hosts match by suffix (`*` and `*.local` reach every service).
+                "DestinationRule" if !ns.is_empty() => {
+                    scope.hosts.push((o.str_at(&["spec", "host"]).unwrap_or("*").to_string(), ns));
+                }
+                _ => return None,
+            }
+        }
+        Some(scope)
+    }
+
+    fn includes(&self, svc: &Service) -> bool {
+        self.namespaces.contains(&svc.namespace)
+            || self.hosts.iter().any(|(h, dr_ns)| match h.strip_prefix('*') {
+                Some(suffix) => svc.host.ends_with(suffix),
+                None if !h.contains('.') => svc.name == *h && svc.namespace == *dr_ns,
+                None => svc.host == *h || svc.host.starts_with(&format!("{h}.")),
+            })
+    }
+}
+
 /// Computes the posture of a mesh.
 pub fn compute(mesh: &Mesh) -> Posture {
-    tracing::debug!(objects = mesh.objects.len(), "computing posture");
+    compute_scoped(mesh, None)
+}
+
+/// Computes the posture of a mesh, for the services in `scope` only (all when `None`; a scoped posture has no
+/// workload list).
+pub fn compute_scoped(mesh: &Mesh, scope: Option<&PostureScope>) -> Posture {
+    tracing::debug!(objects = mesh.objects.len(), scoped = scope.is_some(), "computing posture");
     let inv = mesh.inventory();
     let drs = DrIndex::build(mesh);
     let pas = server::PaIndex::build(mesh);
@@ -314,6 +362,9 @@ pub fn compute(mesh: &Mesh) -> Posture {
     let mut defaults = Vec::new();
     let mut target_ports: Vec<BTreeSet<u32>> = vec![BTreeSet::new(); cx.inv.workloads.len()];
     for svc in services {
+        if scope.is_some_and(|sc| !sc.includes(svc)) {
+            continue;
+        }
         let eps = cx.inv.endpoints(svc);
         for p in &svc.ports {
             for &w in &eps {
@@ -336,9 +387,8 @@ pub fn compute(mesh: &Mesh) -> Posture {
             }
         }
     }
-    let workloads = cx
-        .inv
-        .workloads
+    let workloads = if scope.is_some() { &[][..] } else { &cx.inv.workloads[..] };
+    let workloads = workloads
         .iter()
         .zip(&cx.policies)
         .zip(target_ports)
@@ -561,3 +611,49 @@ fn summarize(endpoints: &[Endpoint], text: impl Fn(&Endpoint) -> String) -> Stri
 pub(crate) mod fixtures;
 #[cfg(test)]
 mod scenarios;
+
+#[cfg(test)]
+mod scope_tests {
+    use super::*;
+    use crate::rules::testing::{dr, mesh, pa};
+
+    fn svc(ns: &str, name: &str) -> String {
+        format!(
+            "---\napiVersion: v1\nkind: Service\nmetadata: {{name: {name}, namespace: {ns}}}\nspec:\n  selector: {{app: {name}}}\n  ports: [{{port: 80}}]\n"
+        )
+    }
+
+    #[test]
+    fn scope_reaches_the_services_a_change_can_affect() {
+        let m = mesh(
+            &(svc("a", "web")
+                + &svc("b", "api")
+                + &svc("c", "db")
+                + &dr("a", "all-a", "*.a.svc.cluster.local", Some("ISTIO_MUTUAL"))
+                + &dr("b", "all-b", "*.b.svc.cluster.local", Some("ISTIO_MUTUAL"))),
+        );
+        let inv = m.inventory();
+        let names = |sc: &PostureScope| -> Vec<String> {
+            inv.services.iter().filter(|s| sc.includes(s)).map(|s| s.name.clone()).collect()
+        };
+        let objs = crate::rules::testing::mesh(
+            &(pa("a", "p", Some("STRICT"), false)
+                + &dr("x", "d1", "api.b.svc.cluster.local", Some("DISABLE"))
+                + &dr("c", "d2", "db", Some("DISABLE"))),
+        );
+        let sc = PostureScope::of(&m, objs.objects.iter().map(|o| &**o)).unwrap();
+        assert_eq!(names(&sc), vec!["web", "api", "db"]);
+        let only_dr = crate::rules::testing::mesh(&dr("x", "d", "*.b.svc.cluster.local", Some("DISABLE")));
+        let sc = PostureScope::of(&m, only_dr.objects.iter().map(|o| &**o)).unwrap();
+        assert_eq!(names(&sc), vec!["api"]);
+        // A root-namespace PeerAuthentication reaches everything: no scope.
+        let root = crate::rules::testing::mesh(&pa("istio-system", "p", Some("STRICT"), false));
+        assert!(PostureScope::of(&m, root.objects.iter().map(|o| &**o)).is_none());
+        // A scoped posture has rows for the scoped services only.
+        let full = compute(&m);
+        assert!(full.rows.iter().any(|r| r.service.name == "web"));
+        let scoped = compute_scoped(&m, Some(&sc));
+        assert!(!scoped.rows.is_empty());
+        assert!(scoped.rows.iter().all(|r| r.service.name == "api"));
+    }
+}
