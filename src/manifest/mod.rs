@@ -276,9 +276,13 @@ fn make_object(
     if !RELEVANT_KINDS.contains(&kind.as_str()) {
         return None;
     }
-    let api_version = tree.str_at(root, &["apiVersion"]).unwrap_or("").to_string();
     let meta = tree.get(root, "metadata");
     let name = meta.and_then(|m| tree.str_at(m, &["name"])).unwrap_or("").to_string();
+    // Of all ConfigMaps only Istio's mesh configuration (`istio`, `istio-<rev>`) is read: keep no other's tree.
+    if kind == "ConfigMap" && name != "istio" && !name.starts_with("istio-") {
+        return None;
+    }
+    let api_version = tree.str_at(root, &["apiVersion"]).unwrap_or("").to_string();
     let namespace = meta.and_then(|m| tree.str_at(m, &["namespace"])).map(str::to_string);
     let labels = meta.and_then(|m| tree.get(m, "labels")).map(|l| tree.string_map(l)).unwrap_or_default();
     let annotations = meta.and_then(|m| tree.get(m, "annotations")).map(|l| tree.string_map(l)).unwrap_or_default();
