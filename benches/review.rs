@@ -33,6 +33,8 @@ struct Row {
     bytes: usize,
     changed: usize,
     introduced: usize,
+    /// `posture --base --head` in process.
+    posture: Vec<Duration>,
     in_process: Vec<Duration>,
     binary: Vec<Duration>,
     peak_rss_kb: Option<u64>,
@@ -140,6 +142,15 @@ fn bench(documents: usize, runs: Option<usize>) -> Row {
         assert_eq!(o.output.len(), outcome.output.len());
     }
 
+    // `mtls-review posture --base --head` (connectivity changes) on the same change, in process.
+    let mut posture = Vec::new();
+    for _ in 0..runs {
+        let start = Instant::now();
+        let table = app::posture(&req).unwrap();
+        posture.push(start.elapsed());
+        assert!(table.contains("\"changes\""), "posture diff as JSON");
+    }
+
     let bin = Path::new(env!("CARGO_BIN_EXE_mtls-review"));
     let mut binary = Vec::new();
     let mut peak_rss_kb: Option<u64> = None;
@@ -159,6 +170,7 @@ fn bench(documents: usize, runs: Option<usize>) -> Row {
         changed: g.changed_files,
         introduced: g.introduced.len(),
         in_process,
+        posture,
         binary,
         peak_rss_kb,
     }
@@ -220,6 +232,14 @@ fn main() {
             small.documents,
             ratio(|r| median(&r.in_process)),
             ratio(|r| median(&r.binary)),
+        );
+    }
+    for r in &rows {
+        println!(
+            "posture --base --head at {} documents: median {} ms, min {} ms (in process)",
+            r.documents,
+            ms(median(&r.posture)),
+            ms(min(&r.posture))
         );
     }
     let counts: Vec<String> = rows.iter().map(|r| format!("{}: {}", r.documents, r.in_process.len())).collect();

@@ -178,6 +178,10 @@ fn check_diff(req: &CheckRequest) -> Result<Outcome, AppError> {
 
 /// Reviews a change (git or directories) as `check --base/--base-dir` does.
 pub fn diff_review(req: &CheckRequest) -> Result<(Review, AnalysisOptions), AppError> {
+    diff_review_with(req, false)
+}
+
+fn diff_review_with(req: &CheckRequest, no_fixes: bool) -> Result<(Review, AnalysisOptions), AppError> {
     use crate::review::{ReviewInput, TreeFile, build::detect_renames};
     let (input, base_config) = if let Some(base_dir) = &req.base_dir {
         let head_dir = match req.paths.as_slice() {
@@ -225,7 +229,8 @@ pub fn diff_review(req: &CheckRequest) -> Result<(Review, AnalysisOptions), AppE
         (None, Some(text)) => parse_project_config(PROJECT_CONFIG_FILE, &text)?,
         (None, None) => ProjectConfig::default(),
     };
-    let opts = options(req, project)?;
+    let mut opts = options(req, project)?;
+    opts.no_fixes = no_fixes;
     let mut input = input;
     if !opts.project.paths.is_empty() {
         let keep = |files: Vec<TreeFile>| -> Vec<TreeFile> {
@@ -243,12 +248,17 @@ pub fn diff_review(req: &CheckRequest) -> Result<(Review, AnalysisOptions), AppE
     Ok((review, opts))
 }
 
+/// [`diff_review`] without fixes (the posture table does not show them).
+fn diff_review_without_fixes(req: &CheckRequest) -> Result<Review, AppError> {
+    Ok(diff_review_with(req, true)?.0)
+}
+
 /// `mtls-review posture`: the verdict table of one snapshot, or in diff mode the rows whose verdict or modes
 /// change (`before -> after`). Formats: text, json, markdown.
 pub fn posture(req: &CheckRequest) -> Result<String, AppError> {
     let format = req.format.unwrap_or(Format::Text);
     if req.base.is_some() || req.base_dir.is_some() {
-        let (review, _) = diff_review(req)?;
+        let review = diff_review_without_fixes(req)?;
         return Ok(match format {
             Format::Json => {
                 let v = serde_json::json!({"version": 1, "base": review.base, "head": review.head, "changes": review.connectivity});

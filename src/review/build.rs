@@ -136,7 +136,9 @@ pub fn review(input: &ReviewInput, opts: &AnalysisOptions) -> Review {
     let introduced: HashSet<_> =
         head.findings.iter().filter(|f| f.status == Status::Introduced).map(Finding::identity).collect();
     tracing::debug!(ms = clock.elapsed().as_millis() as u64, "classified, postures compared");
-    attach_fixes(&head_loaded, &mut head, opts, |f| introduced.contains(&f.identity()));
+    if !opts.no_fixes {
+        attach_fixes(&head_loaded, &mut head, opts, |f| introduced.contains(&f.identity()));
+    }
     tracing::debug!(ms = clock.elapsed().as_millis() as u64, fixes = introduced.len(), "fixes verified");
     let mut findings: Vec<Finding> = Vec::new();
     let index = AnchorIndex::new(&base.mesh, &head.mesh, &changes);
