@@ -44,7 +44,7 @@ pub enum Style {
 #[derive(Debug, Clone)]
 pub enum Value {
     Scalar {
-        text: String,
+        text: compact_str::CompactString,
         style: Style,
     },
     Seq {
@@ -422,7 +422,12 @@ fn parse_chunk(chunk: &str, first_line: usize, lines: &[&str], limits: &Limits) 
                 };
                 let end_line = (span.end.line() + off).max(line);
                 new_node = Some((
-                    Node { value: Value::Scalar { text: text.into_owned(), style }, line, col, end_line },
+                    Node {
+                        value: Value::Scalar { text: compact_str::CompactString::from(text.as_ref()), style },
+                        line,
+                        col,
+                        end_line,
+                    },
                     anchor,
                     false,
                 ));
@@ -515,17 +520,17 @@ fn attach(doc: &mut YamlDoc, stack: &mut [Frame], id: NodeId) -> Result<(), Yaml
                             if let Value::Scalar { text, .. } = &doc.nodes[*ek].value
                                 && text != "<<"
                             {
-                                seen.insert(text.clone(), doc.nodes[*ek].line);
+                                seen.insert(text.to_string(), doc.nodes[*ek].line);
                             }
                         }
                         frame.seen = Some(seen);
                     }
                     let previous = match &mut frame.seen {
-                        Some(seen) => seen.insert(k.clone(), line),
+                        Some(seen) => seen.insert(k.to_string(), line),
                         None => previous_key_line(doc, entries, k),
                     };
                     if let Some(first_line) = previous {
-                        duplicate = Some(DuplicateKey { key: k.clone(), line, first_line });
+                        duplicate = Some(DuplicateKey { key: k.to_string(), line, first_line });
                     }
                 }
                 doc.duplicates.extend(duplicate);
