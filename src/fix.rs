@@ -82,6 +82,7 @@ impl<'a> Verifier<'a> {
             } else {
                 None
             };
+            #[cfg(debug_assertions)]
             let scoped = scope.is_some();
             mesh.posture_scope = scope.map(Arc::new);
             let splice = mesh.splice_file(starts[idx], old.objects.len(), &new.objects, kustomize);

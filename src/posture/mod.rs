@@ -331,6 +331,15 @@ impl PostureScope {
         Some(scope)
     }
 
+    /// Whether a workload in `namespace` can be an endpoint of a scoped service (Services select pods of their
+    /// own namespace only).
+    fn may_select(&self, namespace: &str) -> bool {
+        self.namespaces.contains(namespace)
+            || self.hosts.iter().any(|(h, dr_ns)| {
+                h.starts_with('*') || !h.contains('.') && dr_ns == namespace || h.split('.').nth(1) == Some(namespace)
+            })
+    }
+
     fn includes(&self, svc: &Service) -> bool {
         self.namespaces.contains(&svc.namespace)
             || self.hosts.iter().any(|(h, dr_ns)| match h.strip_prefix('*') {
@@ -353,7 +362,22 @@ pub fn compute_scoped(mesh: &Mesh, scope: Option<&PostureScope>) -> Posture {
     let inv = mesh.inventory();
     let drs = DrIndex::build(mesh);
     let pas = server::PaIndex::build(mesh);
-    let policies = inv.workloads.iter().map(|w| pas.workload_policy(&w.namespace, &w.labels)).collect();
+    // A scoped posture (fix verification) needs the policies of the scoped services' endpoints only.
+    let policies = inv
+        .workloads
+        .iter()
+        .map(|w| match scope {
+            // Never read: no scoped service selects this workload.
+            Some(sc) if !sc.may_select(&w.namespace) => WorkloadPolicy {
+                mode: PaMode::Permissive,
+                decided_by: None,
+                workload_pa: None,
+                ignored_workload_pas: Vec::new(),
+                port_level: Vec::new(),
+            },
+            _ => pas.workload_policy(&w.namespace, &w.labels),
+        })
+        .collect();
     let cx = Context { mesh, refs: vec![OnceCell::new(); mesh.objects.len()], inv, drs, pas, policies };
     let client_namespaces = cx.inv.workload_namespaces();
     let mut services: Vec<&Service> = cx.inv.services.iter().collect();

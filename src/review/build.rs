@@ -3,7 +3,7 @@
 
 use super::diff::{file_change, overlap};
 use super::{FileChange, Review, ReviewError};
-use crate::analysis::{analyze, analyze_mesh, attach_fixes, helm_template_paths, parallel_map, sort_findings};
+use crate::analysis::{analyze_mesh, attach_fixes, helm_template_paths, parallel_map, sort_findings};
 use crate::finding::{Anchor, Finding, ObjectRef, Side, Status};
 use crate::manifest::{LoadedFile, is_kustomization, load_file, may_hold_relevant, yaml::Limits};
 use crate::mesh::{Mesh, ObjId};
@@ -74,18 +74,25 @@ pub fn review(input: &ReviewInput, opts: &AnalysisOptions) -> Review {
     let head_loaded = side_files(&head_sel);
 
     let quiet = AnalysisOptions { no_fixes: true, ..opts.clone() };
-    let mut base = analyze(&base_loaded, &quiet, Side::Base, HashSet::new());
-    tracing::debug!(ms = clock.elapsed().as_millis() as u64, "base analyzed");
-    let base_keys: HashSet<RefKey> = (0..base.mesh.objects.len()).map(|i| ref_key(&base.mesh, i)).collect();
-    // The head mesh tells which objects the change adds (`newer`), then is the one analyzed.
+    // Both meshes first (cheap): the head's `newer` set needs the base's objects. Then the two analyses, each
+    // with its posture, run on their own core.
+    let base_mesh = unanalyzed_mesh(&base_loaded, &quiet);
     let mut head_mesh = unanalyzed_mesh(&head_loaded, &quiet);
+    let base_keys: HashSet<RefKey> = (0..base_mesh.objects.len()).map(|i| ref_key(&base_mesh, i)).collect();
     let newer: HashSet<ObjectRef> = (0..head_mesh.objects.len())
         .filter(|i| !base_keys.contains(&ref_key(&head_mesh, *i)))
         .map(|i| head_mesh.object_ref(i))
         .collect();
     drop(base_keys);
     head_mesh.newer = newer;
-    let mut head = analyze_mesh(&head_loaded, head_mesh, &quiet, Side::Head);
+    let (mut base, mut head) = std::thread::scope(|s| {
+        let base = s.spawn(|| analyze_mesh(&base_loaded, base_mesh, &quiet, Side::Base));
+        let head = analyze_mesh(&head_loaded, head_mesh, &quiet, Side::Head);
+        match base.join() {
+            Ok(base) => (base, head),
+            Err(e) => std::panic::resume_unwind(e),
+        }
+    });
     tracing::debug!(ms = clock.elapsed().as_millis() as u64, "head analyzed");
 
     // Changed lines of every changed file.
