@@ -177,12 +177,16 @@ impl YamlDoc {
 
     /// Looks a key up in a mapping: the last occurrence wins (as Kubernetes decodes), then `<<` merge keys.
     pub fn get(&self, map: NodeId, key: &str) -> Option<NodeId> {
-        let entries = self.entries(map);
-        if let Some((_, v)) = entries.iter().rev().find(|(k, _)| self.key_text(*k) == Some(key)) {
-            return Some(*v);
+        // One pass: the hot path of every field read (most lookups of optional fields miss).
+        let mut merge = None;
+        for (k, v) in self.entries(map).iter().rev() {
+            match self.key_text(*k) {
+                Some(t) if t == key => return Some(*v),
+                Some("<<") if merge.is_none() => merge = Some(*v),
+                _ => {}
+            }
         }
-        let merge = entries.iter().rev().find(|(k, _)| self.key_text(*k) == Some("<<"))?.1;
-        let merged = self.resolve(merge);
+        let merged = self.resolve(merge?);
         match &self.nodes[merged].value {
             Value::Map { .. } => self.get(merged, key),
             Value::Seq { items, .. } => items.iter().find_map(|m| {
@@ -204,6 +208,9 @@ impl YamlDoc {
 
     /// Text of a key node: any scalar, including ones that would read as null or numbers.
     pub fn key_text(&self, id: NodeId) -> Option<&str> {
+        if let Value::Scalar { text, .. } = &self.nodes[id].value {
+            return Some(text.as_str());
+        }
         match &self.nodes[self.resolve(id)].value {
             Value::Scalar { text, .. } => Some(text.as_str()),
             _ => None,
