@@ -317,3 +317,13 @@ fn posture_table_text_markdown_json() {
     assert_eq!(row["client_namespace"], "payments");
     assert_eq!(run(&["posture", "--format", "sarif", "fixtures/demo"]).status.code(), Some(2));
 }
+
+#[test]
+fn a_single_file_takes_its_namespace_from_the_kustomization_beside_it() {
+    let v = json(&["fixtures/demo/apps/payments/mtls.yaml"]);
+    assert_eq!(summary(&v), vec!["TIS0206 warning DestinationRule payments/payments-mtls mtls.yaml:10 fix=true"]);
+    // Several paths: the root is the current directory, kustomizations above each path up to it still count.
+    let v = json(&["fixtures/demo/apps/payments/mtls.yaml", "fixtures/demo/mesh"]);
+    assert_eq!(v["findings"][0]["object"]["namespace"], "payments");
+    assert_eq!(v["findings"][0]["location"]["path"], "fixtures/demo/apps/payments/mtls.yaml");
+}

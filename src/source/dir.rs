@@ -36,9 +36,37 @@ pub fn read_tree(root: &Path, paths: &[PathBuf]) -> Result<Files, SourceError> {
             out.push((relative(root, p), bytes));
         }
     }
+    // Kustomization files above the given paths, up to the scanned root, give namespaces to the objects below.
+    let root_canon = canonical(root);
+    for p in paths {
+        let mut dir = p.parent();
+        while let (Some(d), Some(r)) = (dir, &root_canon) {
+            let Some(dc) = canonical(d) else { break };
+            if !dc.starts_with(r) || canonical(p).as_ref() == Some(r) {
+                break;
+            }
+            for name in ["kustomization.yaml", "kustomization.yml", "Kustomization"] {
+                let k = d.join(name);
+                if std::fs::symlink_metadata(&k).is_ok_and(|m| m.is_file())
+                    && let Ok(bytes) = std::fs::read(&k)
+                {
+                    out.push((relative(root, &k), bytes));
+                }
+            }
+            if &dc == r {
+                break;
+            }
+            dir = d.parent();
+        }
+    }
     out.sort_by(|a, b| a.0.cmp(&b.0));
     out.dedup_by(|a, b| a.0 == b.0);
     Ok(out)
+}
+
+/// The canonical form of a directory path (`""` is the current directory).
+fn canonical(p: &Path) -> Option<PathBuf> {
+    if p.as_os_str().is_empty() { Path::new(".").canonicalize().ok() } else { p.canonicalize().ok() }
 }
 
 fn walk(root: &Path, dir: &Path, out: &mut Files) -> Result<(), SourceError> {
