@@ -136,14 +136,19 @@ impl Finding {
     pub fn fingerprint(&self) -> String {
         let id = self.identity();
         let text = format!("{}|{}|{}|{}|{}", id.0, id.1, id.2, id.3, id.4.map(|p| p.to_string()).unwrap_or_default());
-        // FNV-1a 64: stable across platforms and releases (std's hasher is not).
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        for b in text.bytes() {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
-        format!("{h:016x}")
+        stable_hash(&text)
     }
+}
+
+/// FNV-1a 64 of a text as 16 hex digits: stable across platforms and releases (std's hasher is not), so markers
+/// written by one run are recognised by the next.
+pub fn stable_hash(text: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in text.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{h:016x}")
 }
 
 /// A file that could not be read or parsed (or was read with a caveat such as a duplicate key).

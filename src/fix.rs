@@ -286,6 +286,15 @@ fn file_style(o: &Object) -> FileStyle {
     FileStyle { indent, quote: if json { Some('"') } else { quote }, json }
 }
 
+/// The quote character a scalar was written with.
+fn quote_of(style: Style) -> Option<char> {
+    match style {
+        Style::DoubleQuoted => Some('"'),
+        Style::SingleQuoted => Some('\''),
+        _ => None,
+    }
+}
+
 fn quoted(value: &str, quote: Option<char>) -> String {
     match quote {
         Some('\'') => format!("'{}'", value.replace('\'', "''")),
@@ -383,11 +392,7 @@ fn set_field_under(src: &SourceText, o: &Object, base: NodeId, field: &[&str], v
         }
         let line = lines.get(node.line - 1)?;
         let (a, b) = scalar_token(line, node.col, *sstyle, text)?;
-        let q = match sstyle {
-            Style::DoubleQuoted => Some('"'),
-            Style::SingleQuoted => Some('\''),
-            _ => None,
-        };
+        let q = quote_of(*sstyle);
         let new = format!("{}{}{}", &line[..a], quoted(value, q), &line[b..]);
         return Some(LineEdit { path, start: node.line, end: node.line, lines: vec![new] });
     }
@@ -695,11 +700,7 @@ fn rename_port_key(src: &SourceText, o: &Object, from: &str, to: u32) -> Option<
     let lines = src.lines();
     let line = lines.get(node.line - 1)?;
     let (a, b) = scalar_token(line, node.col, *style, text)?;
-    let q = match style {
-        Style::DoubleQuoted => Some('"'),
-        Style::SingleQuoted => Some('\''),
-        _ => None,
-    };
+    let q = quote_of(*style);
     let new = format!("{}{}{}", &line[..a], quoted(&to.to_string(), q), &line[b..]);
     Some(LineEdit { path: src.path.clone(), start: node.line, end: node.line, lines: vec![new] })
 }

@@ -499,13 +499,7 @@ fn at_place(c: &ExistingComment, p: &Placement, head: &str) -> bool {
 
 /// A fingerprint for a file that could not be read (kind of failure and path; line numbers move with edits).
 pub fn error_fingerprint(path: &str, fatal: bool) -> String {
-    let text = format!("load-error|{path}|{fatal}");
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in text.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    format!("e{h:016x}")
+    format!("e{}", crate::finding::stable_hash(&format!("load-error|{path}|{fatal}")))
 }
 
 fn resolved_reply(fp: &str, sha: &str, still_on_base: bool) -> String {

@@ -181,6 +181,12 @@ pub(crate) mod testing {
         s
     }
 
+    /// Runs one rule's check on a mesh built from `yaml` (default settings): (code, subject, severity), sorted.
+    pub fn run(check: fn(&Mesh) -> Vec<super::RuleFinding>, yaml: &str) -> Vec<(String, String, String)> {
+        let m = mesh(yaml);
+        summary(&m, &check(&m))
+    }
+
     /// (code, subject name, severity) triples, sorted.
     pub fn summary(mesh: &Mesh, found: &[super::RuleFinding]) -> Vec<(String, String, String)> {
         let mut v: Vec<_> = found

@@ -107,12 +107,11 @@ fn check(mesh: &Mesh) -> Vec<RuleFinding> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::check;
-    use crate::rules::testing::{dr, mesh, pa, summary};
+    use crate::rules::testing::{dr, mesh, pa};
     use crate::rules::{FixEdit, NewObject, PA_MODE};
 
     fn run(yaml: &str) -> Vec<(String, String, String)> {
-        let m = mesh(yaml);
-        summary(&m, &check(&m))
+        crate::rules::testing::run(check, yaml)
     }
 
     fn t(name: &str, sev: &str) -> (String, String, String) {

@@ -105,11 +105,10 @@ fn decided_by(mesh: &Mesh, ns: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::check;
-    use crate::rules::testing::{dr, mesh, pa, summary};
+    use crate::rules::testing::{dr, pa};
 
     fn run(yaml: &str) -> Vec<(String, String, String)> {
-        let m = mesh(yaml);
-        summary(&m, &check(&m))
+        crate::rules::testing::run(check, yaml)
     }
 
     const NS_DR: &str = "*.bookinfo.svc.cluster.local";

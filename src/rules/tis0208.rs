@@ -78,13 +78,12 @@ fn check(mesh: &Mesh) -> Vec<RuleFinding> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::check;
-    use crate::rules::testing::{dr, mesh, pa, summary};
+    use crate::rules::testing::{dr, mesh, pa};
 
     const NS_DR: &str = "*.bookinfo.svc.cluster.local";
 
     fn run(yaml: &str) -> Vec<(String, String, String)> {
-        let m = mesh(yaml);
-        summary(&m, &check(&m))
+        crate::rules::testing::run(check, yaml)
     }
 
     fn t(name: &str) -> (String, String, String) {

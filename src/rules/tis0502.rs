@@ -119,14 +119,13 @@ fn check(mesh: &Mesh) -> Vec<RuleFinding> {
 #[cfg(test)]
 mod tests {
     use super::check;
-    use crate::rules::testing::{dr, mesh, pa, summary};
+    use crate::rules::testing::{dr, mesh, pa};
     use crate::rules::{DR_TLS_MODE, FixEdit, NewObject, PA_MODE};
 
     const NS_DR: &str = "*.bookinfo.svc.cluster.local";
 
     fn run(yaml: &str) -> Vec<(String, String, String)> {
-        let m = mesh(yaml);
-        summary(&m, &check(&m))
+        crate::rules::testing::run(check, yaml)
     }
 
     fn t(name: &str) -> (String, String, String) {

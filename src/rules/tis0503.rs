@@ -112,13 +112,12 @@ fn check(mesh: &Mesh) -> Vec<RuleFinding> {
 #[cfg(test)]
 mod tests {
     use super::check;
-    use crate::rules::testing::{dr, mesh, mesh_with, pa, summary};
+    use crate::rules::testing::{dr, mesh, mesh_with, pa};
     use crate::rules::{DR_TLS_MODE, FixEdit, NewObject, PA_MODE};
     use crate::settings::MeshSettings;
 
     fn run(yaml: &str) -> Vec<(String, String, String)> {
-        let m = mesh(yaml);
-        summary(&m, &check(&m))
+        crate::rules::testing::run(check, yaml)
     }
 
     fn t(sev: &str) -> (String, String, String) {
