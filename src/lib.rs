@@ -16,3 +16,4 @@ pub mod review;
 pub mod rules;
 pub mod settings;
 pub mod source;
+pub mod target;
