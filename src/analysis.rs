@@ -191,6 +191,12 @@ pub(crate) fn is_suppressed(mesh: &Mesh, f: &RuleFinding, opts: &AnalysisOptions
 /// The lines of a field under an object: the field's node, else its nearest existing parent, else the object.
 pub fn field_location(mesh: &Mesh, obj: ObjId, field: &[&str], side: Side) -> Location {
     let o = &mesh.objects[obj];
+    // A rendered object: where the field's effective value is written in the source tree.
+    if let Some(p) = &o.provenance
+        && let Some(s) = p.field_source(field)
+    {
+        return Location { side, path: s.path.to_string(), line: s.line, end_line: s.end_line.max(s.line) };
+    }
     for len in (1..=field.len()).rev() {
         if let Some((line, end_line)) = o.field_lines(&field[..len]) {
             let line = if len < field.len() { o.key_line(&field[..len]).unwrap_or(line) } else { line };
@@ -218,10 +224,10 @@ pub(crate) fn concretize(mesh: &Mesh, rf: &RuleFinding, side: Side) -> Finding {
             .related
             .iter()
             .map(|(id, role)| {
-                let o = &mesh.objects[*id];
+                let (path, line, end_line) = object_span(mesh, *id);
                 Related {
                     object: mesh.object_ref(*id),
-                    location: Location { side, path: o.path.to_string(), line: o.line, end_line: o.end_line },
+                    location: Location { side, path, line, end_line },
                     role: (*role).to_string(),
                 }
             })
@@ -229,5 +235,16 @@ pub(crate) fn concretize(mesh: &Mesh, rf: &RuleFinding, side: Side) -> Finding {
         fix: None,
         help: None,
         anchors: None,
+        meshes: Vec::new(),
+        targets: Vec::new(),
+    }
+}
+
+/// The source lines of an object as a whole: its own document, or for a rendered object its source document.
+pub fn object_span(mesh: &Mesh, id: ObjId) -> (String, usize, usize) {
+    let o = &mesh.objects[id];
+    match o.provenance.as_ref().and_then(|p| p.spans().into_iter().next()) {
+        Some(s) => (s.path.to_string(), s.line, s.end_line),
+        None => (o.path.to_string(), o.line, o.end_line),
     }
 }

@@ -1,17 +1,21 @@
 //! The edge between the command line and the core: reads sources, runs the analysis or the review, renders the
 //! chosen format and decides the exit code. The only module besides `source` and `github` that does I/O.
 
-use crate::analysis::{analyze, load_files};
-use crate::finding::Side;
+use crate::analysis::load_files;
 use crate::manifest::yaml::Limits;
 use crate::report;
-use crate::review::{Review, ReviewError};
+use crate::review::Review;
+use crate::review::TreeFile;
 use crate::settings::{
     AnalysisOptions, ConfigError, FailOn, MeshLayer, PROJECT_CONFIG_FILE, ProjectConfig, SuggestMode,
     parse_mesh_config, parse_project_config,
 };
 use crate::source::{SourceError, dir};
+use crate::target::closure::FileMap;
+use crate::target::glue::Targets;
+use crate::target::render::RenderService;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use thiserror::Error;
 
 /// Output formats.
@@ -84,7 +88,7 @@ pub fn options(req: &CheckRequest, project: ProjectConfig) -> Result<AnalysisOpt
     }
     let ignore =
         req.ignore.iter().flat_map(|s| s.split(',')).map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
-    Ok(AnalysisOptions { cli, project, suggest_mode: req.suggest_mode, ignore, no_fixes: false })
+    Ok(AnalysisOptions { cli, project, suggest_mode: req.suggest_mode, ignore, no_fixes: false, rerender: None })
 }
 
 /// Keeps the files under the config's `paths` (kustomization files stay: they give namespaces).
@@ -126,17 +130,79 @@ pub fn check(req: &CheckRequest) -> Result<Outcome, AppError> {
     if req.base.is_some() || req.base_dir.is_some() {
         return check_diff(req);
     }
-    let (loaded, opts) = load_snapshot(req)?;
-    let analysis = analyze(&loaded, &opts, Side::Head, Default::default());
-    let review = Review {
-        diff: false,
-        findings: analysis.findings,
-        errors: analysis.errors.into_iter().map(|error| ReviewError { error, introduced: false }).collect(),
-        settings: analysis.settings,
-        head_sources: analysis.sources,
-        ..Review::default()
-    };
+    let (files, support, opts) = read_snapshot(req)?;
+    let targets = Targets::new(
+        opts.project.clone(),
+        render_service(),
+        FileMap::new(),
+        crate::target::glue::file_map(&files, &support),
+    );
+    let review = crate::review::build::snapshot_with(&files, &opts, &targets);
     Ok(finish(req, &opts, review))
+}
+
+/// The renderer of this run: the installed kustomize (or kubectl) and helm.
+pub fn render_service() -> Arc<RenderService> {
+    Arc::new(RenderService::new(Arc::new(crate::target::render::InstalledTools::detect())))
+}
+
+fn tree_file(path: String, bytes: Vec<u8>) -> TreeFile {
+    let id = git2::Oid::hash_object(git2::ObjectType::Blob, &bytes).map(|o| o.to_string()).unwrap_or_default();
+    TreeFile { path, id, bytes: bytes.into() }
+}
+
+/// Reads a snapshot for `check` and `targets`: its manifests (under the config's `paths`), the support files
+/// renderers read, and what its kustomizations reference outside the scanned root (`../../base` of an overlay).
+pub fn read_snapshot(req: &CheckRequest) -> Result<(Vec<TreeFile>, Vec<TreeFile>, AnalysisOptions), AppError> {
+    let paths = if req.paths.is_empty() { vec![PathBuf::from(".")] } else { req.paths.clone() };
+    let root = dir::scanned_root(&paths)?;
+    let project = match &req.config {
+        Some(c) => read_config(c)?,
+        None => {
+            let p = root.join(PROJECT_CONFIG_FILE);
+            if p.is_file() { read_config(&p)? } else { ProjectConfig::default() }
+        }
+    };
+    let opts = options(req, project)?;
+    let mut files: Vec<TreeFile> = restrict_to(dir::read_tree(&root, &paths)?, &opts.project.paths)
+        .into_iter()
+        .map(|(p, b)| tree_file(p, b))
+        .collect();
+    let mut support: Vec<TreeFile> = Vec::new();
+    if files.iter().any(|f| crate::manifest::is_kustomization(&f.path) || f.path.ends_with("Chart.yaml")) {
+        support = dir::read_support(&root, &root).into_iter().map(|(p, b)| tree_file(p, b)).collect();
+        // Follow references that leave the scanned root, a few levels deep.
+        let mut asked: std::collections::BTreeSet<String> = Default::default();
+        for _ in 0..8 {
+            let map = crate::target::glue::file_map(&files, &support);
+            let mut missing: Vec<String> = Vec::new();
+            for f in files.iter().filter(|f| crate::manifest::is_kustomization(&f.path)) {
+                let dir = crate::target::closure::parent(&f.path);
+                for m in crate::target::closure::closure(&map, dir).missing {
+                    if m.starts_with("../") && asked.insert(m.clone()) {
+                        missing.push(m);
+                    }
+                }
+            }
+            if missing.is_empty() {
+                break;
+            }
+            for m in missing {
+                for (p, b) in dir::read_outside(&root, &m) {
+                    if files.iter().chain(support.iter()).any(|f| f.path == p) {
+                        continue;
+                    }
+                    if crate::manifest::is_manifest_path(&p) {
+                        files.push(tree_file(p, b));
+                    } else {
+                        support.push(tree_file(p, b));
+                    }
+                }
+            }
+        }
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+    }
+    Ok((files, support, opts))
 }
 
 /// Renders and computes the exit code.
@@ -204,6 +270,17 @@ fn diff_review_with(req: &CheckRequest, no_fixes: bool) -> Result<(Review, Analy
         };
         let base = side(base_dir)?;
         let head = side(&head_dir)?;
+        let support = |dir: &Path| -> Vec<TreeFile> {
+            dir::read_support(dir, dir)
+                .into_iter()
+                .map(|(path, bytes)| {
+                    let id = git2::Oid::hash_object(git2::ObjectType::Blob, &bytes)
+                        .map(|o| o.to_string())
+                        .unwrap_or_default();
+                    TreeFile { path, id, bytes: bytes.into() }
+                })
+                .collect()
+        };
         let read = |d: &Path| std::fs::read_to_string(d.join(PROJECT_CONFIG_FILE)).ok();
         let (bc, hc) = (read(base_dir), read(&head_dir));
         let renames = detect_renames(&base, &head);
@@ -214,6 +291,8 @@ fn diff_review_with(req: &CheckRequest, no_fixes: bool) -> Result<(Review, Analy
             base_label: base_dir.display().to_string(),
             head_label: head_dir.display().to_string(),
             config_changed: bc != hc,
+            base_support: support(base_dir),
+            head_support: support(&head_dir),
         };
         (input, bc)
     } else {
@@ -244,7 +323,13 @@ fn diff_review_with(req: &CheckRequest, no_fixes: bool) -> Result<(Review, Analy
         input.base = keep(input.base);
         input.head = keep(input.head);
     }
-    let review = crate::review::review(&input, &opts);
+    let targets = Targets::new(
+        opts.project.clone(),
+        render_service(),
+        crate::target::glue::file_map(&input.base, &input.base_support),
+        crate::target::glue::file_map(&input.head, &input.head_support),
+    );
+    let review = crate::review::build::review_with(&input, &opts, &targets);
     Ok((review, opts))
 }
 

@@ -110,6 +110,11 @@ pub struct Finding {
     /// Changed lines that introduced the finding (change review only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub anchors: Option<Vec<Anchor>>,
+    /// The meshes (clusters, environments) the finding holds in; one finding for a source line several meshes
+    /// share.
+    pub meshes: Vec<String>,
+    /// The targets that render the finding's object.
+    pub targets: Vec<String>,
 }
 
 /// A related object and where it is.
@@ -177,11 +182,15 @@ pub enum ErrorKind {
     Schema,
     /// The file was skipped on purpose (Git LFS pointer, ...).
     Skipped,
+    /// A target could not be rendered (renderer missing, remote base, invalid kustomization).
+    Render,
+    /// Two documents with the same identity in one mesh (kustomize refuses this within one build).
+    Conflict,
 }
 
 impl ErrorKind {
     /// True when the file (or a document in it) could not be read at all.
     pub fn is_fatal(self) -> bool {
-        matches!(self, ErrorKind::Parse | ErrorKind::Encoding | ErrorKind::Limit)
+        matches!(self, ErrorKind::Parse | ErrorKind::Encoding | ErrorKind::Limit | ErrorKind::Render)
     }
 }

@@ -160,23 +160,58 @@ pub fn apply(text: &str, crlf: bool, fix: &Fix) -> String {
 }
 
 fn verify(files: &[LoadedFile], fix: &Fix, finding: &Finding, opts: &AnalysisOptions, verifier: &mut Verifier) -> bool {
-    let Some(idx) = files.iter().position(|f| f.source.as_ref().is_some_and(|s| s.path == fix.path)) else {
-        return false;
-    };
-    let Some(src) = files[idx].source.clone() else { return false };
+    let Some(src) = source_of(files, &fix.path).map(|s| Arc::new(s.clone())) else { return false };
     let mut bytes = Vec::new();
     if src.bom {
         bytes.extend_from_slice(b"\xEF\xBB\xBF");
     }
     bytes.extend_from_slice(apply(&src.text, src.crlf, fix).as_bytes());
     let reloaded = load_file(&fix.path, &bytes, &Limits::default());
-    let fatal_before = files[idx].errors.iter().filter(|e| e.kind.is_fatal()).count();
-    if reloaded.errors.iter().filter(|e| e.kind.is_fatal()).count() > fatal_before {
+    let before = load_file(&fix.path, src.text.as_bytes(), &Limits::default());
+    let fatal = |f: &LoadedFile| f.errors.iter().filter(|e| e.kind.is_fatal()).count();
+    if fatal(&reloaded) > fatal(&before) {
         return false;
     }
-    // Posture findings need their full rows to tell whether they are gone; other fixes only need the rows the
-    // edit can reach, to see new posture errors.
-    let after = verifier.keys_with(idx, reloaded, opts, !finding.code.starts_with("MTLS"));
+    let scoped = !finding.code.starts_with("MTLS");
+    let after = match files.iter().position(|f| f.source.as_ref().is_some_and(|s| s.path == fix.path)) {
+        // Posture findings need their full rows to tell whether they are gone; other fixes only need the rows the
+        // edit can reach, to see new posture errors.
+        Some(idx) => verifier.keys_with(idx, reloaded, opts, scoped),
+        None => {
+            // The edited file feeds rendered targets: render each again with the edit and re-analyze the mesh.
+            let Some(rerender) = &opts.rerender else { return false };
+            let fed: Vec<usize> = files
+                .iter()
+                .enumerate()
+                .filter(|(_, f)| f.target.is_some() && f.inputs.iter().any(|s| s.path == fix.path))
+                .map(|(i, _)| i)
+                .collect();
+            let mut copy: Vec<LoadedFile> = Vec::new();
+            for &i in &fed {
+                let Some(target) = files[i].target.as_deref() else { return false };
+                let Some(new) = rerender.rerender(target, &fix.path, &bytes) else { return false };
+                if fatal(&new) > fatal(&files[i]) {
+                    return false;
+                }
+                if fed.len() == 1 {
+                    copy.push(new);
+                } else {
+                    if copy.is_empty() {
+                        copy = files.to_vec();
+                    }
+                    copy[i] = new;
+                }
+            }
+            match (fed.as_slice(), copy.len()) {
+                ([], _) => return false,
+                ([idx], 1) => {
+                    let new = copy.pop().unwrap_or_default();
+                    verifier.keys_with(*idx, new, opts, scoped)
+                }
+                _ => finding_keys(&copy, opts, verifier.newer.clone()),
+            }
+        }
+    };
     if after
         .iter()
         .any(|(code, object, port, _)| *code == finding.code && *object == finding.object && *port == finding.port)
@@ -229,31 +264,45 @@ fn render_plan(files: &[LoadedFile], mesh: &Mesh, plan: &FixPlan) -> Result<Fix,
 }
 
 fn source_of<'a>(files: &'a [LoadedFile], path: &str) -> Option<&'a SourceText> {
-    files.iter().filter_map(|f| f.source.as_deref()).find(|s| s.path == path)
+    files
+        .iter()
+        .filter_map(|f| f.source.as_deref())
+        .find(|s| s.path == path)
+        .or_else(|| files.iter().flat_map(|f| f.inputs.iter()).map(|s| &**s).find(|s| s.path == path))
+}
+
+/// The document a fix of `field` edits and its text: the object itself when it was read from a source file; for a
+/// rendered object, the source document or patch file that writes the field last (the overlay's patch when a
+/// patch sets it, not the base). `None` when no line edit can reach it (an inline patch, a generated value).
+fn edit_target<'a>(files: &'a [LoadedFile], o: &Arc<Object>, field: &[&str]) -> Option<(Arc<Object>, &'a SourceText)> {
+    let doc = match &o.provenance {
+        Some(p) => p.editable_source(field)?.clone(),
+        None => o.clone(),
+    };
+    let src = source_of(files, &doc.path)?;
+    Some((doc, src))
 }
 
 fn render_edit(files: &[LoadedFile], mesh: &Mesh, edit: &FixEdit) -> Result<LineEdit, Vec<String>> {
     match edit {
         FixEdit::SetField { object, field, value } => {
-            let o = &mesh.objects[*object];
-            let src = source_of(files, &o.path).ok_or_else(Vec::new)?;
-            set_field(src, o, field, value).ok_or_else(Vec::new)
+            let (o, src) = edit_target(files, &mesh.objects[*object], field).ok_or_else(Vec::new)?;
+            set_field(src, &o, field, value).ok_or_else(Vec::new)
         }
         FixEdit::AddObject { after, object } => add_object(files, mesh, *after, object),
         FixEdit::RemoveField { object, field } => {
-            let o = &mesh.objects[*object];
-            let src = source_of(files, &o.path).ok_or_else(Vec::new)?;
-            remove_field(src, o, field).ok_or_else(Vec::new)
+            let (o, src) = edit_target(files, &mesh.objects[*object], field).ok_or_else(Vec::new)?;
+            remove_field(src, &o, field).ok_or_else(Vec::new)
         }
         FixEdit::SetPortLevelTlsMode { object, port, mode } => {
-            let o = &mesh.objects[*object];
-            let src = source_of(files, &o.path).ok_or_else(Vec::new)?;
-            set_port_level_tls(src, o, *port, mode).ok_or_else(Vec::new)
+            let field = ["spec", "trafficPolicy", "portLevelSettings"];
+            let (o, src) = edit_target(files, &mesh.objects[*object], &field).ok_or_else(Vec::new)?;
+            set_port_level_tls(src, &o, *port, mode).ok_or_else(Vec::new)
         }
         FixEdit::RenamePortLevelMtlsKey { object, from, to } => {
-            let o = &mesh.objects[*object];
-            let src = source_of(files, &o.path).ok_or_else(Vec::new)?;
-            rename_port_key(src, o, from, *to).ok_or_else(Vec::new)
+            let field = ["spec", "portLevelMtls"];
+            let (o, src) = edit_target(files, &mesh.objects[*object], &field).ok_or_else(Vec::new)?;
+            rename_port_key(src, &o, from, *to).ok_or_else(Vec::new)
         }
     }
 }
@@ -752,7 +801,11 @@ fn set_port_level_tls(src: &SourceText, o: &Object, port: u32, mode: &str) -> Op
 }
 
 fn add_object(files: &[LoadedFile], mesh: &Mesh, after: ObjId, object: &NewObject) -> Result<LineEdit, Vec<String>> {
-    let o = &mesh.objects[after];
+    // A rendered object: the new document goes after its source document.
+    let o = match &mesh.objects[after].provenance {
+        Some(p) => p.origin.as_ref().ok_or_else(Vec::new)?,
+        None => &mesh.objects[after],
+    };
     let style = file_style(o);
     if style.json {
         let yaml = render_block(mesh, object, &FileStyle { indent: 2, quote: None, json: false }).join("\n");

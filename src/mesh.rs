@@ -242,7 +242,7 @@ fn parent_dir(path: &str) -> &str {
     path.rfind('/').map(|i| &path[..i]).unwrap_or("")
 }
 
-fn namespace_for<'a>(path: &str, kustomize: &'a BTreeMap<String, String>) -> Option<&'a String> {
+pub fn namespace_for<'a>(path: &str, kustomize: &'a BTreeMap<String, String>) -> Option<&'a String> {
     let mut dir = parent_dir(path);
     loop {
         if let Some(ns) = kustomize.get(dir) {

@@ -192,6 +192,9 @@ pub struct AnalysisOptions {
     pub ignore: Vec<String>,
     /// Skip fix generation (used when verifying fixes).
     pub no_fixes: bool,
+    /// Renders targets again with an edited source file (fix verification of rendered objects); `None` for
+    /// trees read as plain files.
+    pub rerender: Option<std::sync::Arc<dyn crate::target::Rerender>>,
 }
 
 impl AnalysisOptions {

@@ -268,6 +268,8 @@ mod tests {
             fix: None,
             help: None,
             anchors: None,
+            meshes: Vec::new(),
+            targets: Vec::new(),
         }
     }
 

@@ -740,6 +740,8 @@ mod tests {
             fix: None,
             help: None,
             anchors: anchor.map(|a| vec![a]),
+            meshes: Vec::new(),
+            targets: Vec::new(),
         }
     }
 
@@ -779,6 +781,7 @@ mod tests {
                 Arc::new(SourceText { path: "shop/dr.yaml".into(), text: DR.into(), crlf: false, bom: false }),
             )]),
             base_sources: BTreeMap::new(),
+            meshes: Vec::new(),
         }
     }
 

@@ -2,6 +2,7 @@
 //!
 //! Pure: takes a path and bytes, returns objects and errors. Which files exist is the source layer's business.
 
+pub mod provenance;
 pub mod yaml;
 
 use crate::finding::{ErrorKind, LoadError};
@@ -64,6 +65,9 @@ pub struct Object {
     /// First and last line of the object (1-based, inclusive).
     pub line: usize,
     pub end_line: usize,
+    /// For an object a renderer produced (kustomize, helm, a command): where it and its fields come from in the
+    /// source tree. `None` for an object read from a source file as it is.
+    pub provenance: Option<Arc<provenance::Provenance>>,
 }
 
 impl Object {
@@ -102,6 +106,10 @@ pub struct LoadedFile {
     pub errors: Vec<LoadError>,
     /// `namespace:` of a `kustomization.yaml`, when this file is one.
     pub kustomize_namespace: Option<String>,
+    /// For a target's rendered output: the source texts it was rendered from (what fixes edit).
+    pub inputs: Vec<Arc<SourceText>>,
+    /// For a target's rendered output: the target's name.
+    pub target: Option<String>,
 }
 
 /// True for the file names kustomize reads as its configuration.
@@ -309,6 +317,7 @@ fn make_object(
         annotations,
         line,
         end_line,
+        provenance: None,
     })
 }
 

@@ -2,12 +2,13 @@
 //! identity, anchors introduced findings on the changed lines that caused them, and compares posture.
 
 use super::diff::{file_change, overlap};
-use super::{FileChange, Review, ReviewError};
+use super::{FileChange, MeshSummary, Review, ReviewError};
 use crate::analysis::{analyze_mesh, attach_fixes, helm_template_paths, parallel_map, sort_findings};
 use crate::finding::{Anchor, Finding, ObjectRef, Side, Status};
 use crate::manifest::{LoadedFile, is_kustomization, load_file, may_hold_relevant, yaml::Limits};
 use crate::mesh::{Mesh, ObjId};
 use crate::settings::AnalysisOptions;
+use crate::target::assemble::MeshFiles;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
@@ -30,10 +31,45 @@ pub struct ReviewInput {
     pub head_label: String,
     /// True when the project config file differs between the sides.
     pub config_changed: bool,
+    /// Files that are not manifests but that renderers read (generator inputs, chart templates), per side.
+    pub base_support: Vec<TreeFile>,
+    pub head_support: Vec<TreeFile>,
 }
 
-/// Reviews a change. `opts` must carry the base side's project config.
+/// Reviews a change. `opts` must carry the base side's project config. Each side is read as one mesh of plain
+/// files; [`review_with`] takes the meshes from an [`Assemble`] (targets, rendering).
 pub fn review(input: &ReviewInput, opts: &AnalysisOptions) -> Review {
+    review_with(input, opts, &OneMesh)
+}
+
+/// How the meshes of a side are laid out from its parsed files.
+pub trait Assemble: Sync {
+    /// The meshes of one side. `parsed` holds the side's parsed manifest files (unchanged files that cannot hold
+    /// a relevant object are left out).
+    fn meshes(&self, side: Side, parsed: &[LoadedFile]) -> Vec<MeshFiles>;
+    /// For fix verification of rendered objects on the head side.
+    fn rerender(&self) -> Option<Arc<dyn crate::target::Rerender>> {
+        None
+    }
+}
+
+/// Every file of a side as one mesh `default`, as the tool read trees before targets.
+pub struct OneMesh;
+
+impl Assemble for OneMesh {
+    fn meshes(&self, _side: Side, parsed: &[LoadedFile]) -> Vec<MeshFiles> {
+        vec![MeshFiles {
+            name: "default".into(),
+            files: parsed.to_vec(),
+            targets: vec!["plain".into()],
+            ..MeshFiles::default()
+        }]
+    }
+}
+
+/// Reviews a change whose meshes `assemble` lays out: each mesh compared on its own, findings that several meshes
+/// share from the same source line merged into one that lists its meshes.
+pub fn review_with(input: &ReviewInput, opts: &AnalysisOptions, assemble: &dyn Assemble) -> Review {
     let limits = Limits::default();
     let base_ids: HashMap<&str, &str> = input.base.iter().map(|f| (f.path.as_str(), f.id.as_str())).collect();
     let head_ids: HashMap<&str, &str> = input.head.iter().map(|f| (f.path.as_str(), f.id.as_str())).collect();
@@ -70,30 +106,8 @@ pub fn review(input: &ReviewInput, opts: &AnalysisOptions) -> Review {
     let side_files = |sel: &[&TreeFile]| -> Vec<LoadedFile> {
         sel.iter().filter_map(|f| cache.get(&(f.path.as_str(), f.id.as_str())).map(|l| (*l).clone())).collect()
     };
-    let base_loaded = side_files(&base_sel);
-    let head_loaded = side_files(&head_sel);
-
-    let quiet = AnalysisOptions { no_fixes: true, ..opts.clone() };
-    // Both meshes first (cheap): the head's `newer` set needs the base's objects. Then the two analyses, each
-    // with its posture, run on their own core.
-    let base_mesh = unanalyzed_mesh(&base_loaded, &quiet);
-    let mut head_mesh = unanalyzed_mesh(&head_loaded, &quiet);
-    let base_keys: HashSet<RefKey> = (0..base_mesh.objects.len()).map(|i| ref_key(&base_mesh, i)).collect();
-    let newer: HashSet<ObjectRef> = (0..head_mesh.objects.len())
-        .filter(|i| !base_keys.contains(&ref_key(&head_mesh, *i)))
-        .map(|i| head_mesh.object_ref(i))
-        .collect();
-    drop(base_keys);
-    head_mesh.newer = newer;
-    let (mut base, mut head) = std::thread::scope(|s| {
-        let base = s.spawn(|| analyze_mesh(&base_loaded, base_mesh, &quiet, Side::Base));
-        let head = analyze_mesh(&head_loaded, head_mesh, &quiet, Side::Head);
-        match base.join() {
-            Ok(base) => (base, head),
-            Err(e) => std::panic::resume_unwind(e),
-        }
-    });
-    tracing::debug!(ms = clock.elapsed().as_millis() as u64, "head analyzed");
+    let base_parsed = side_files(&base_sel);
+    let head_parsed = side_files(&head_sel);
 
     // Changed lines of every changed file.
     let base_text: HashMap<&str, &TreeFile> = input.base.iter().map(|f| (f.path.as_str(), f)).collect();
@@ -116,6 +130,203 @@ pub fn review(input: &ReviewInput, opts: &AnalysisOptions) -> Review {
         }
     }
     changes.sort_by(|a, b| (&a.head_path, &a.base_path).cmp(&(&b.head_path, &b.base_path)));
+
+    let (base_meshes, head_meshes) = std::thread::scope(|s| {
+        let base = s.spawn(|| assemble.meshes(Side::Base, &base_parsed));
+        let head = assemble.meshes(Side::Head, &head_parsed);
+        match base.join() {
+            Ok(base) => (base, head),
+            Err(e) => std::panic::resume_unwind(e),
+        }
+    });
+    let head_opts = AnalysisOptions { rerender: assemble.rerender(), ..opts.clone() };
+    let mut names: Vec<&str> = head_meshes.iter().map(|m| m.name.as_str()).collect();
+    names.extend(base_meshes.iter().map(|m| m.name.as_str()).filter(|n| !head_meshes.iter().any(|m| m.name == *n)));
+    let several = names.len() > 1;
+    let mut reviews: Vec<(String, Review)> = Vec::new();
+    for name in names {
+        let empty = MeshFiles::default();
+        let b = base_meshes.iter().find(|m| m.name == name).unwrap_or(&empty);
+        let h = head_meshes.iter().find(|m| m.name == name).unwrap_or(&empty);
+        let unchanged = !b.key.is_empty() && b.key == h.key && b.name == h.name;
+        let mesh_opts = AnalysisOptions { cli: head_opts.cli.clone().or(&h.layer), ..head_opts.clone() };
+        let mut r = review_one(input, &b.files, &h.files, &changes, &mesh_opts, unchanged);
+        r.settings = r.settings.clone();
+        for f in &mut r.findings {
+            f.meshes = vec![name.to_string()];
+            f.targets = targets_of(&f.object, h, b);
+        }
+        // Render failures and conflicts; a failure the base side does not have is introduced.
+        for e in &h.errors {
+            let introduced = e.kind.is_fatal() && !b.errors.iter().any(|x| x.path == e.path && x.message == e.message);
+            r.errors.push(ReviewError { error: e.clone(), introduced });
+        }
+        for f in h.files.iter() {
+            for s in &f.inputs {
+                r.head_sources.entry(s.path.clone()).or_insert_with(|| s.clone());
+            }
+        }
+        for f in b.files.iter() {
+            for s in &f.inputs {
+                r.base_sources.entry(s.path.clone()).or_insert_with(|| s.clone());
+            }
+        }
+        reviews.push((name.to_string(), r));
+    }
+    let mut review = merge_reviews(reviews, several);
+    // Parse errors of every file read, whichever mesh (if any) holds it.
+    let changed_head: HashSet<&str> = changes.iter().filter_map(|c| c.head_path.as_deref()).collect();
+    for f in &head_parsed {
+        for e in &f.errors {
+            review.errors.push(ReviewError {
+                error: e.clone(),
+                introduced: e.kind.is_fatal() && changed_head.contains(e.path.as_str()),
+            });
+        }
+        if let Some(s) = &f.source {
+            review.head_sources.entry(s.path.clone()).or_insert_with(|| s.clone());
+        }
+    }
+    for f in &base_parsed {
+        if let Some(s) = &f.source {
+            review.base_sources.entry(s.path.clone()).or_insert_with(|| s.clone());
+        }
+    }
+    review.errors.sort_by(|a, b| a.error.cmp(&b.error).then(b.introduced.cmp(&a.introduced)));
+    review.errors.dedup_by(|a, b| a.error == b.error);
+    review.base = input.base_label.clone();
+    review.head = input.head_label.clone();
+    review.changes = changes;
+    review.config_changed = input.config_changed;
+    review.meshes =
+        head_meshes.iter().map(|m| MeshSummary { name: m.name.clone(), targets: m.targets.clone() }).collect();
+    drop(cache);
+    let garbage = (parsed, base_parsed, head_parsed, base_meshes, head_meshes);
+    if jobs.len() >= DROP_IN_BACKGROUND_FILES {
+        // If the thread cannot be spawned, the closure and the garbage are dropped right here.
+        let _ = std::thread::Builder::new().name("review-drop".into()).spawn(move || drop(garbage));
+    }
+    review
+}
+
+/// The targets of a mesh that hold an object (rendered files know their target).
+fn targets_of(object: &ObjectRef, head: &MeshFiles, base: &MeshFiles) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for m in [head, base] {
+        for f in &m.files {
+            if f.objects.iter().any(|o| o.kind == object.kind && o.name == object.name) {
+                let t = f.target.clone().unwrap_or_else(|| "plain".to_string());
+                if !out.contains(&t) {
+                    out.push(t);
+                }
+            }
+        }
+        if !out.is_empty() {
+            break;
+        }
+    }
+    out
+}
+
+/// One review from the reviews of each mesh: a finding that several meshes share from the same source line is
+/// one finding listing its meshes; posture rows are labelled with their mesh when there are several.
+fn merge_reviews(reviews: Vec<(String, Review)>, several: bool) -> Review {
+    let mut out = Review { diff: true, ..Review::default() };
+    for (name, r) in reviews {
+        if out.settings == Default::default() || name == "default" {
+            out.settings = r.settings.clone();
+        }
+        for f in r.findings {
+            let same = out.findings.iter_mut().find(|g| {
+                g.identity() == f.identity()
+                    && g.location == f.location
+                    && g.status == f.status
+                    && g.severity == f.severity
+            });
+            match same {
+                Some(g) => {
+                    for m in f.meshes {
+                        if !g.meshes.contains(&m) {
+                            g.meshes.push(m);
+                        }
+                    }
+                    for t in f.targets {
+                        if !g.targets.contains(&t) {
+                            g.targets.push(t);
+                        }
+                    }
+                }
+                None => out.findings.push(f),
+            }
+        }
+        out.errors.extend(r.errors);
+        for (k, v) in r.head_sources {
+            out.head_sources.entry(k).or_insert(v);
+        }
+        for (k, v) in r.base_sources {
+            out.base_sources.entry(k).or_insert(v);
+        }
+        let label = |scope: String| if several { format!("{name}: {scope}") } else { scope };
+        let mut p = r.posture;
+        for row in p.before.iter_mut().chain(p.after.iter_mut()) {
+            row.scope = label(std::mem::take(&mut row.scope));
+        }
+        out.posture.before.extend(p.before);
+        out.posture.after.extend(p.after);
+        out.posture.changed.extend(p.changed.into_iter().map(label));
+        out.connectivity.extend(r.connectivity);
+    }
+    sort_findings(&mut out.findings);
+    out.findings.sort_by_key(|f| f.status);
+    out
+}
+
+/// One mesh's review: both sides analyzed, findings classified and anchored, postures compared. An `unchanged`
+/// mesh (the same inputs on both sides) is analyzed once: everything in it is existing.
+fn review_one(
+    input: &ReviewInput,
+    base_loaded: &[LoadedFile],
+    head_loaded: &[LoadedFile],
+    changes: &[FileChange],
+    opts: &AnalysisOptions,
+    unchanged: bool,
+) -> Review {
+    let _ = input;
+    let clock = std::time::Instant::now();
+    if unchanged {
+        let quiet = AnalysisOptions { no_fixes: true, ..opts.clone() };
+        let head = analyze_mesh(head_loaded, unanalyzed_mesh(head_loaded, &quiet), &quiet, Side::Head);
+        return Review {
+            diff: true,
+            findings: head.findings,
+            errors: head.errors.into_iter().map(|error| ReviewError { error, introduced: false }).collect(),
+            settings: head.settings.clone(),
+            head_sources: head.sources,
+            posture: super::posture::compare(&head.mesh, &head.mesh),
+            ..Review::default()
+        };
+    }
+    let quiet = AnalysisOptions { no_fixes: true, ..opts.clone() };
+    // Both meshes first (cheap): the head's `newer` set needs the base's objects. Then the two analyses, each
+    // with its posture, run on their own core.
+    let base_mesh = unanalyzed_mesh(base_loaded, &quiet);
+    let mut head_mesh = unanalyzed_mesh(head_loaded, &quiet);
+    let base_keys: HashSet<RefKey> = (0..base_mesh.objects.len()).map(|i| ref_key(&base_mesh, i)).collect();
+    let newer: HashSet<ObjectRef> = (0..head_mesh.objects.len())
+        .filter(|i| !base_keys.contains(&ref_key(&head_mesh, *i)))
+        .map(|i| head_mesh.object_ref(i))
+        .collect();
+    drop(base_keys);
+    head_mesh.newer = newer;
+    let (mut base, mut head) = std::thread::scope(|s| {
+        let base = s.spawn(|| analyze_mesh(base_loaded, base_mesh, &quiet, Side::Base));
+        let head = analyze_mesh(head_loaded, head_mesh, &quiet, Side::Head);
+        match base.join() {
+            Ok(base) => (base, head),
+            Err(e) => std::panic::resume_unwind(e),
+        }
+    });
+    tracing::debug!(ms = clock.elapsed().as_millis() as u64, "head analyzed");
 
     // Classify.
     let base_by_id: HashMap<_, &Finding> = base.findings.iter().map(|f| (f.identity(), f)).collect();
@@ -144,11 +355,11 @@ pub fn review(input: &ReviewInput, opts: &AnalysisOptions) -> Review {
         head.findings.iter().filter(|f| f.status == Status::Introduced).map(Finding::identity).collect();
     tracing::debug!(ms = clock.elapsed().as_millis() as u64, "classified, postures compared");
     if !opts.no_fixes {
-        attach_fixes(&head_loaded, &mut head, opts, |f| introduced.contains(&f.identity()));
+        attach_fixes(head_loaded, &mut head, opts, |f| introduced.contains(&f.identity()));
     }
     tracing::debug!(ms = clock.elapsed().as_millis() as u64, fixes = introduced.len(), "fixes verified");
     let mut findings: Vec<Finding> = Vec::new();
-    let index = AnchorIndex::new(&base.mesh, &head.mesh, &changes);
+    let index = AnchorIndex::new(&base.mesh, &head.mesh, changes);
     for mut f in head.findings.clone() {
         if f.status == Status::Introduced {
             f.anchors = Some(index.anchors(&f));
@@ -174,29 +385,17 @@ pub fn review(input: &ReviewInput, opts: &AnalysisOptions) -> Review {
             introduced: e.kind.is_fatal() && changed_head.contains(e.path.as_str()),
         })
         .collect();
-    let review = Review {
+    Review {
         diff: true,
         head_sources: std::mem::take(&mut head.sources),
         base_sources: std::mem::take(&mut base.sources),
         findings,
         errors,
         settings: head.settings.clone(),
-        base: input.base_label.clone(),
-        head: input.head_label.clone(),
-        changes,
-        config_changed: input.config_changed,
         posture: super::posture::compare(&base.mesh, &head.mesh),
         connectivity,
-    };
-    // Freeing the parsed trees of a large change means a million small deallocations (~70 ms at 20,000
-    // documents): a detached thread does it while the caller renders the report (a CLI may exit first).
-    drop(cache);
-    let garbage = (parsed, base_loaded, head_loaded, base, head);
-    if jobs.len() >= DROP_IN_BACKGROUND_FILES {
-        // If the thread cannot be spawned, the closure and the garbage are dropped right here.
-        let _ = std::thread::Builder::new().name("review-drop".into()).spawn(move || drop(garbage));
+        ..Review::default()
     }
-    review
 }
 
 /// Reviews that parsed at least this many files free their trees on a background thread.
@@ -249,9 +448,14 @@ impl<'a> AnchorIndex<'a> {
         for i in 0..head.objects.len() {
             head_first.entry(ref_key(head, i)).or_insert(i);
         }
-        let head_candidates = (0..head.objects.len()).filter(|i| added.contains_key(&*head.objects[*i].path)).collect();
+        let head_candidates = (0..head.objects.len())
+            .filter(|i| source_spans(&head.objects[*i]).iter().any(|s| added.contains_key(s.0.as_ref())))
+            .collect();
         let base_candidates = (0..base.objects.len())
-            .filter(|i| deleted.contains_key(&*base.objects[*i].path) && !head_first.contains_key(&ref_key(base, *i)))
+            .filter(|i| {
+                source_spans(&base.objects[*i]).iter().any(|s| deleted.contains_key(s.0.as_ref()))
+                    && !head_first.contains_key(&ref_key(base, *i))
+            })
             .collect();
         let mesh_wide = |m: &Mesh| -> HashSet<ObjId> {
             m.destination_rules.iter().filter(|d| m.is_mesh_wide_dr(d)).map(|d| d.obj).collect()
@@ -276,17 +480,22 @@ impl<'a> AnchorIndex<'a> {
     /// deleted ones (base side).
     fn anchors(&self, f: &Finding) -> Vec<Anchor> {
         let object_anchor = |mesh: &Mesh, i: usize, side: Side| -> Vec<Anchor> {
-            let o = &mesh.objects[i];
-            let ranges = match side {
-                Side::Head => self.added.get(&*o.path),
-                Side::Base => self.deleted.get(&*o.path),
-            };
-            ranges
-                .map(|r| overlap(r, o.line, o.end_line))
-                .unwrap_or_default()
-                .into_iter()
-                .map(|(a, b)| Anchor { side, path: o.path.to_string(), line: a, end_line: b })
-                .collect()
+            let mut out = Vec::new();
+            for (path, line, end_line) in source_spans(&mesh.objects[i]) {
+                let ranges = match side {
+                    Side::Head => self.added.get(path.as_ref()),
+                    Side::Base => self.deleted.get(path.as_ref()),
+                };
+                out.extend(
+                    ranges.map(|r| overlap(r, line, end_line)).unwrap_or_default().into_iter().map(|(a, b)| Anchor {
+                        side,
+                        path: path.to_string(),
+                        line: a,
+                        end_line: b,
+                    }),
+                );
+            }
+            out
         };
         // 1. The subject's own changed lines (a subject that exists only on the base side: its deleted lines).
         if f.location.side == Side::Base {
@@ -368,4 +577,59 @@ pub fn detect_renames(base: &[TreeFile], head: &[TreeFile]) -> Vec<(String, Stri
     }
     out.sort();
     out
+}
+
+/// The source spans of an object: its own document, or for a rendered object its source document and patches.
+fn source_spans(o: &crate::manifest::Object) -> Vec<(Arc<str>, usize, usize)> {
+    match &o.provenance {
+        Some(p) => p.spans().into_iter().map(|s| (s.path, s.line, s.end_line)).collect(),
+        None => vec![(o.path.clone(), o.line, o.end_line)],
+    }
+}
+
+/// Checks one snapshot whose meshes `assemble` lays out: every mesh analyzed (with verified fixes), findings
+/// that several meshes share from the same source line merged. Every finding is `existing`.
+pub fn snapshot_with(files: &[TreeFile], opts: &AnalysisOptions, assemble: &dyn Assemble) -> Review {
+    let limits = Limits::default();
+    let templates = helm_template_paths(files.iter().map(|f| f.path.as_str()));
+    let sel: Vec<&TreeFile> = files.iter().filter(|f| !templates.contains(&f.path)).collect();
+    let parsed: Vec<LoadedFile> = parallel_map(&sel, |f| load_file(&f.path, &f.bytes, &limits));
+    let meshes = assemble.meshes(Side::Head, &parsed);
+    let head_opts = AnalysisOptions { rerender: assemble.rerender(), ..opts.clone() };
+    let several = meshes.len() > 1;
+    let mut reviews = Vec::new();
+    for m in &meshes {
+        let mesh_opts = AnalysisOptions { cli: head_opts.cli.clone().or(&m.layer), ..head_opts.clone() };
+        let a = crate::analysis::analyze(&m.files, &mesh_opts, Side::Head, HashSet::new());
+        let mut r = Review {
+            findings: a.findings,
+            errors: a.errors.into_iter().map(|error| ReviewError { error, introduced: false }).collect(),
+            settings: a.settings,
+            head_sources: a.sources,
+            ..Review::default()
+        };
+        for f in &mut r.findings {
+            f.meshes = vec![m.name.clone()];
+            f.targets = targets_of(&f.object, m, m);
+        }
+        r.errors.extend(m.errors.iter().map(|e| ReviewError { error: e.clone(), introduced: false }));
+        for f in &m.files {
+            for s in &f.inputs {
+                r.head_sources.entry(s.path.clone()).or_insert_with(|| s.clone());
+            }
+        }
+        reviews.push((m.name.clone(), r));
+    }
+    let mut review = merge_reviews(reviews, several);
+    review.diff = false;
+    for f in &parsed {
+        review.errors.extend(f.errors.iter().map(|e| ReviewError { error: e.clone(), introduced: false }));
+        if let Some(s) = &f.source {
+            review.head_sources.entry(s.path.clone()).or_insert_with(|| s.clone());
+        }
+    }
+    review.errors.sort_by(|a, b| a.error.cmp(&b.error));
+    review.errors.dedup_by(|a, b| a.error == b.error);
+    review.meshes = meshes.iter().map(|m| MeshSummary { name: m.name.clone(), targets: m.targets.clone() }).collect();
+    review
 }

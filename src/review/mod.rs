@@ -79,6 +79,15 @@ pub struct Review {
     pub posture: PostureChange,
     /// Client paths (service port x client namespace) whose verdict or modes change.
     pub connectivity: Vec<crate::posture::RowChange>,
+    /// The meshes of the head side (or the snapshot) and their targets.
+    pub meshes: Vec<MeshSummary>,
+}
+
+/// One mesh and the targets that feed it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct MeshSummary {
+    pub name: String,
+    pub targets: Vec<String>,
 }
 
 /// A load error with its change status.

@@ -50,7 +50,12 @@ pub fn resolve_commit(repo: &Repository, rev: &str) -> Result<Oid, SourceError> 
 
 /// Files of a tree that the loader reads, under `paths` (repository-relative prefixes; empty: everything).
 /// Submodules and symlinks are skipped.
-fn tree_files(repo: &Repository, tree: &git2::Tree, paths: &[String]) -> Result<Vec<(String, Oid)>, SourceError> {
+fn tree_files(
+    repo: &Repository,
+    tree: &git2::Tree,
+    paths: &[String],
+    mut support: Option<&mut Vec<(String, Oid)>>,
+) -> Result<Vec<(String, Oid)>, SourceError> {
     let prefixes: Vec<String> =
         paths.iter().map(|p| p.trim_matches('/').to_string()).filter(|p| !p.is_empty() && p != ".").collect();
     let mut out = Vec::new();
@@ -65,6 +70,10 @@ fn tree_files(repo: &Repository, tree: &git2::Tree, paths: &[String]) -> Result<
             || prefixes.iter().any(|p| path == *p || path.starts_with(&format!("{p}/")));
         if under && is_manifest_path(&path) {
             out.push((path, entry.id()));
+        } else if support.is_some() && !is_manifest_path(&path) {
+            if let Some(s) = support.as_mut() {
+                s.push((path, entry.id()));
+            }
         }
         TreeWalkResult::Ok
     })
@@ -107,14 +116,30 @@ pub fn read_change(repo_dir: &Path, base: &str, head: &str, paths: &[String]) ->
     let mb_tree = repo.find_commit(merge_base).and_then(|c| c.tree()).map_err(git_err)?;
     let head_tree = repo.find_commit(head_id).and_then(|c| c.tree()).map_err(git_err)?;
     let mut cache = HashMap::new();
-    let mut side = |tree: &git2::Tree| -> Result<Vec<TreeFile>, SourceError> {
-        tree_files(&repo, tree, paths)?
+    let mut side = |tree: &git2::Tree| -> Result<(Vec<TreeFile>, Vec<TreeFile>), SourceError> {
+        let mut support = Vec::new();
+        let files = tree_files(&repo, tree, paths, Some(&mut support))?
             .into_iter()
             .map(|(path, id)| Ok(TreeFile { path, id: id.to_string(), bytes: read_blob(&repo, id, &mut cache)? }))
-            .collect()
+            .collect::<Result<Vec<_>, SourceError>>()?;
+        let mut extra = Vec::new();
+        // Renderer inputs (generator files, chart templates): small files only, and only when some kustomization
+        // or chart could read them.
+        if files.iter().any(|f| crate::manifest::is_kustomization(&f.path) || f.path.ends_with("Chart.yaml")) {
+            for (path, id) in support {
+                let small = repo
+                    .odb()
+                    .and_then(|o| o.read_header(id))
+                    .is_ok_and(|(size, _)| size as u64 <= super::dir::MAX_SUPPORT_FILE_BYTES);
+                if small {
+                    extra.push(TreeFile { path, id: id.to_string(), bytes: read_blob(&repo, id, &mut cache)? });
+                }
+            }
+        }
+        Ok((files, extra))
     };
-    let base_files = side(&mb_tree)?;
-    let head_files = side(&head_tree)?;
+    let (base_files, base_support) = side(&mb_tree)?;
+    let (head_files, head_support) = side(&head_tree)?;
     // Renames and moves, as git detects them (content similarity).
     let mut opts = DiffOptions::new();
     let mut diff = repo.diff_tree_to_tree(Some(&mb_tree), Some(&head_tree), Some(&mut opts)).map_err(git_err)?;
@@ -138,6 +163,8 @@ pub fn read_change(repo_dir: &Path, base: &str, head: &str, paths: &[String]) ->
             base_label: merge_base.to_string(),
             head_label: head_id.to_string(),
             config_changed: base_config != head_config,
+            base_support,
+            head_support,
         },
         base_config,
     })

@@ -6,7 +6,12 @@
 //! Discovery is pure (it reads the tree's files as bytes); rendering is behind [`Renderer`] so the core's tests
 //! need no renderer.
 
+pub mod assemble;
+pub mod closure;
 pub mod discover;
+pub mod glue;
+pub mod provenance;
+pub mod render;
 
 use std::collections::BTreeMap;
 
@@ -147,4 +152,10 @@ pub struct Plan {
     /// Files that kustomizations use as patches (`patches`, `patchesStrategicMerge`, `patchesJson6902`): inputs,
     /// never objects, even when a plain target would otherwise hold them.
     pub patch_files: Vec<String>,
+}
+
+/// Renders a target again with one source file replaced: what fix verification needs for rendered objects.
+pub trait Rerender: Send + Sync + std::fmt::Debug {
+    /// The rendered file of target `target` with `path` holding `bytes`; `None` when it no longer renders.
+    fn rerender(&self, target: &str, path: &str, bytes: &[u8]) -> Option<crate::manifest::LoadedFile>;
 }

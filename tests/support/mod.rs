@@ -575,6 +575,8 @@ pub fn finding(code: &'static str, name: &str, severity: Severity, status: Statu
         fix: None,
         help: None,
         anchors: if anchors.is_empty() { None } else { Some(anchors) },
+        meshes: Vec::new(),
+        targets: Vec::new(),
     }
 }
 
@@ -659,6 +661,7 @@ pub fn review_of(findings: Vec<Finding>) -> Review {
             Arc::new(SourceText { path: "mesh/dr.yaml".into(), text: DR_YAML.into(), crlf: false, bom: false }),
         )]),
         base_sources: BTreeMap::new(),
+        meshes: Vec::new(),
     }
 }
 
