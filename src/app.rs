@@ -371,3 +371,24 @@ pub fn posture(req: &CheckRequest) -> Result<String, AppError> {
         _ => report::posture::render_text(&posture.rows),
     })
 }
+
+/// `mtls-review targets`: how a snapshot is read (meshes, targets, renderer, object counts, failures, skipped).
+pub fn targets(req: &CheckRequest) -> Result<String, AppError> {
+    use crate::review::build::Assemble;
+    if req.base.is_some() || req.base_dir.is_some() {
+        return Err(AppError::Usage("targets lists one snapshot: give PATHs, not --base / --base-dir".into()));
+    }
+    let (files, support, opts) = read_snapshot(req)?;
+    let service = render_service();
+    let t = Targets::new(opts.project.clone(), service.clone(), FileMap::new(), crate::target::glue::file_map(&files, &support));
+    let parsed: Vec<crate::manifest::LoadedFile> = crate::analysis::parallel_map(&files, |f| {
+        crate::manifest::load_file(&f.path, &f.bytes, &crate::manifest::yaml::Limits::default())
+    });
+    let meshes = t.meshes(crate::finding::Side::Head, &parsed);
+    let plan = t.plan(crate::finding::Side::Head);
+    let report = report::targets::TargetsReport::new(plan, &meshes, |r| service.describe(r));
+    Ok(match req.format.unwrap_or(Format::Text) {
+        Format::Json => report::targets::render_json(&report),
+        _ => report::targets::render_text(&report),
+    })
+}

@@ -25,6 +25,9 @@ enum Command {
     /// Print the connectivity verdict table (SERVICE:PORT x CLIENT NS); with --base / --base-dir only the client
     /// paths whose verdict or modes change. Formats: text, json, markdown.
     Posture(Box<CheckArgs>),
+    /// List how the tree is read: its meshes (clusters, environments), the targets that feed each (renderer,
+    /// object counts, render failures) and what was skipped and why. Formats: text, json.
+    Targets(Box<CheckArgs>),
     /// The GitHub Action's entrypoint: reviews the pull request described by the Actions environment
     /// (GITHUB_EVENT_PATH, INPUT_* ...) and reports it as a review, a check run and step outputs.
     Github,
@@ -122,6 +125,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Check(a) => run_check(*a),
         Command::Posture(a) => run_posture(*a),
+        Command::Targets(a) => run_targets(*a),
         Command::Github => ExitCode::from(u8::try_from(mtls_review::github::run()).unwrap_or(2)),
     }
 }
@@ -132,6 +136,26 @@ fn run_posture(a: CheckArgs) -> ExitCode {
         return ExitCode::from(2);
     }
     match app::posture(&request(a)) {
+        Ok(text) => {
+            let mut out = std::io::stdout().lock();
+            if out.write_all(text.as_bytes()).and_then(|_| out.flush()).is_err() {
+                return ExitCode::from(2);
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            let _ = writeln!(std::io::stderr(), "error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run_targets(a: CheckArgs) -> ExitCode {
+    if !matches!(a.format, FormatArg::Text | FormatArg::Json) {
+        let _ = writeln!(std::io::stderr(), "error: targets prints text or json");
+        return ExitCode::from(2);
+    }
+    match app::targets(&request(a)) {
         Ok(text) => {
             let mut out = std::io::stdout().lock();
             if out.write_all(text.as_bytes()).and_then(|_| out.flush()).is_err() {

@@ -4,6 +4,7 @@ pub mod json;
 pub mod markdown;
 pub mod posture;
 pub mod sarif;
+pub mod targets;
 pub mod text;
 pub mod workflow;
 
