@@ -76,7 +76,7 @@ pub fn render(review: &Review, docs_base: &str) -> String {
                 "| {icon} | [{code}]({url}) | {obj} | `{path}:{line}`{side}{unanchored} | {msg}{fix} |\n",
                 code = f.code,
                 url = rule_url(docs_base, f.code),
-                obj = escape(&f.object.to_string()),
+                obj = escape(&format!("{}{}", f.object, super::mesh_note(review, f))),
                 path = escape(&f.location.path),
                 line = f.location.line,
                 msg = escape(&f.message),

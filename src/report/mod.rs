@@ -36,3 +36,12 @@ pub fn counts(review: &Review) -> (usize, usize, usize) {
 pub fn plural(n: usize, word: &str) -> String {
     if n == 1 { format!("{n} {word}") } else { format!("{n} {word}s") }
 }
+
+/// ` [mesh dev]` / ` [meshes dev, prod]` when the review holds several meshes (a tree read as one mesh names none).
+pub fn mesh_note(review: &crate::review::Review, f: &crate::finding::Finding) -> String {
+    if review.meshes.len() <= 1 || f.meshes.is_empty() {
+        return String::new();
+    }
+    let word = if f.meshes.len() == 1 { "mesh" } else { "meshes" };
+    format!(" [{word} {}]", f.meshes.join(", "))
+}

@@ -51,7 +51,7 @@ pub fn render(review: &Review, docs_base: &str) -> String {
             let mut r = json!({
                 "ruleId": f.code,
                 "level": level(f.severity),
-                "message": {"text": f.message},
+                "message": {"text": format!("{}{}", f.message, super::mesh_note(review, f))},
                 "locations": [{
                     "physicalLocation": {
                         "artifactLocation": {"uri": f.location.path},
@@ -60,7 +60,7 @@ pub fn render(review: &Review, docs_base: &str) -> String {
                     "logicalLocations": [{"fullyQualifiedName": f.object.to_string(), "kind": "object"}],
                 }],
                 "partialFingerprints": {"mtlsReview/v1": f.fingerprint()},
-                "properties": {"status": f.status},
+                "properties": {"status": f.status, "meshes": f.meshes, "targets": f.targets},
             });
             if let Some(i) = RULES.iter().position(|x| x.code == f.code) {
                 r["ruleIndex"] = json!(i);

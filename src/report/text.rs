@@ -62,7 +62,8 @@ fn sources(review: &Review, side: Side) -> &BTreeMap<String, Arc<SourceText>> {
 
 fn render_finding(out: &mut String, review: &Review, f: &Finding, docs_base: &str) {
     let status = if review.diff { format!(" ({})", status_word(f.status)) } else { String::new() };
-    out.push_str(&format!("{}[{}]: {}{status}\n", f.severity, f.code, f.message));
+    let meshes = super::mesh_note(review, f);
+    out.push_str(&format!("{}[{}]: {}{meshes}{status}\n", f.severity, f.code, f.message));
     let loc = &f.location;
     let side = if review.diff && loc.side == Side::Base { " (base)" } else { "" };
     let src = sources(review, loc.side).get(&loc.path);

@@ -34,7 +34,7 @@ pub fn render(review: &Review) -> String {
             ),
             (None, crate::finding::Side::Base) => String::new(),
         };
-        let title = escape_property(&format!("{} {}", f.code, f.object));
+        let title = escape_property(&format!("{} {}{}", f.code, f.object, super::mesh_note(review, f)));
         let mut msg = f.message.clone();
         if let Some(fix) = &f.fix {
             msg.push_str(&format!("\nfix: {}", fix.description));
