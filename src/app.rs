@@ -380,7 +380,12 @@ pub fn targets(req: &CheckRequest) -> Result<String, AppError> {
     }
     let (files, support, opts) = read_snapshot(req)?;
     let service = render_service();
-    let t = Targets::new(opts.project.clone(), service.clone(), FileMap::new(), crate::target::glue::file_map(&files, &support));
+    let t = Targets::new(
+        opts.project.clone(),
+        service.clone(),
+        FileMap::new(),
+        crate::target::glue::file_map(&files, &support),
+    );
     let parsed: Vec<crate::manifest::LoadedFile> = crate::analysis::parallel_map(&files, |f| {
         crate::manifest::load_file(&f.path, &f.bytes, &crate::manifest::yaml::Limits::default())
     });

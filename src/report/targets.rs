@@ -74,7 +74,10 @@ impl TargetsReport {
                             error: files
                                 .errors
                                 .iter()
-                                .find(|e| e.kind == crate::finding::ErrorKind::Render && e.message.contains(&format!("`{}`", t.name)))
+                                .find(|e| {
+                                    e.kind == crate::finding::ErrorKind::Render
+                                        && e.message.contains(&format!("`{}`", t.name))
+                                })
                                 .map(|e| format!("{}:{}: {}", e.path, e.line, e.message)),
                         }
                     })
