@@ -155,3 +155,37 @@ fn finding_lands_on_the_overlay_patch_with_a_verified_fix() {
     assert_eq!((fix.start_line, fix.end_line), (7, 7));
     assert_eq!(fix.replacement, "    mode: PERMISSIVE");
 }
+
+#[test]
+fn a_target_that_cannot_render_is_an_error_and_the_rest_goes_on() {
+    let mut files = tree();
+    // dev gains a remote base (never fetched); prod stays renderable.
+    files[3] = (
+        "overlays/dev/kustomization.yaml",
+        "namespace: shop\nresources:\n- ../../base\n- https://github.com/example/istio-config//base?ref=v1\n",
+    );
+    let map = file_map(&files);
+    let parsed: HashMap<String, Arc<LoadedFile>> =
+        files.iter().map(|(p, t)| (p.to_string(), Arc::new(load_file(p, t.as_bytes(), &Limits::default())))).collect();
+    let meshes = assemble(&plan(), &map, &parsed, &service());
+    let dev = &meshes[0];
+    assert_eq!(dev.errors.len(), 1, "{:?}", dev.errors);
+    let e = &dev.errors[0];
+    assert_eq!((e.path.as_str(), e.line), ("overlays/dev/kustomization.yaml", 4));
+    assert!(e.message.contains("remote") && e.message.contains("overlays/dev"), "{}", e.message);
+    assert!(dev.files.is_empty());
+    let prod = &meshes[1];
+    assert!(prod.errors.is_empty());
+    assert_eq!(prod.files.iter().map(|f| f.objects.len()).sum::<usize>(), 2);
+
+    // An invalid kustomization: kustomize's own message, on the target's kustomization.
+    let mut files = tree();
+    files[5] = ("overlays/prod/kustomization.yaml", "namespace: shop\nresources:\n- ../../base\n- missing.yaml\n");
+    let map = file_map(&files);
+    let meshes = assemble(&plan(), &map, &HashMap::new(), &service());
+    let e = &meshes[1].errors[0];
+    assert_eq!(e.path, "overlays/prod/kustomization.yaml");
+    assert!(e.message.contains("missing.yaml"), "{}", e.message);
+    assert!(!e.message.contains("/tmp/"), "the message names tree paths, not the temporary copy: {}", e.message);
+    assert!(meshes[0].errors.is_empty(), "{:?}", meshes[0].errors);
+}
