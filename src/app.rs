@@ -1,8 +1,6 @@
 //! The edge between the command line and the core: reads sources, runs the analysis or the review, renders the
 //! chosen format and decides the exit code. The only module besides `source` and `github` that does I/O.
 
-use crate::analysis::load_files;
-use crate::manifest::yaml::Limits;
 use crate::report;
 use crate::review::Review;
 use crate::review::TreeFile;
@@ -106,23 +104,6 @@ pub fn restrict_to(files: crate::source::Files, paths: &[String]) -> crate::sour
                     .any(|pre| pre.is_empty() || pre == "." || p == pre || p.starts_with(&format!("{pre}/")))
         })
         .collect()
-}
-
-/// Reads and parses the snapshot a request names, with the options from its config file (the one given, else
-/// `.mtls-review.yaml` at the scanned root).
-fn load_snapshot(req: &CheckRequest) -> Result<(Vec<crate::manifest::LoadedFile>, AnalysisOptions), AppError> {
-    let paths = if req.paths.is_empty() { vec![PathBuf::from(".")] } else { req.paths.clone() };
-    let root = dir::scanned_root(&paths)?;
-    let project = match &req.config {
-        Some(c) => read_config(c)?,
-        None => {
-            let p = root.join(PROJECT_CONFIG_FILE);
-            if p.is_file() { read_config(&p)? } else { ProjectConfig::default() }
-        }
-    };
-    let opts = options(req, project)?;
-    let files = restrict_to(dir::read_tree(&root, &paths)?, &opts.project.paths);
-    Ok((load_files(files, &Limits::default()), opts))
 }
 
 /// Runs `check` on one snapshot (or, with `base`/`base_dir`, on a change).
@@ -356,19 +337,51 @@ pub fn posture(req: &CheckRequest) -> Result<String, AppError> {
             _ => report::posture::render_diff_text(&review.connectivity),
         });
     }
-    let (loaded, opts) = load_snapshot(req)?;
-    let settings = crate::analysis::resolve_settings(&loaded, &opts);
-    let mesh = crate::mesh::Mesh::build(&loaded, settings, Default::default());
-    let posture = mesh.posture();
+    use crate::review::build::Assemble;
+    let (files, support, opts) = read_snapshot(req)?;
+    let t = Targets::new(
+        opts.project.clone(),
+        render_service(),
+        FileMap::new(),
+        crate::target::glue::file_map(&files, &support),
+    );
+    let parsed: Vec<crate::manifest::LoadedFile> = crate::analysis::parallel_map(&files, |f| {
+        crate::manifest::load_file(&f.path, &f.bytes, &crate::manifest::yaml::Limits::default())
+    });
+    let meshes = t.meshes(crate::finding::Side::Head, &parsed);
+    let several = meshes.len() > 1;
+    let mut json_meshes = Vec::new();
+    let mut text = String::new();
+    for m in &meshes {
+        let mesh_opts = AnalysisOptions { cli: opts.cli.clone().or(&m.layer), ..opts.clone() };
+        let settings = crate::analysis::resolve_settings(&m.files, &mesh_opts);
+        let mesh = crate::mesh::Mesh::build(&m.files, settings, Default::default());
+        let posture = mesh.posture();
+        let table = match format {
+            Format::Markdown => report::posture::render_markdown(&posture.rows),
+            _ => report::posture::render_text(&posture.rows),
+        };
+        if several {
+            text.push_str(&match format {
+                Format::Markdown => format!("### mesh `{}`\n\n", m.name),
+                _ => format!("mesh {}\n", m.name),
+            });
+        }
+        text.push_str(&table);
+        if several {
+            text.push('\n');
+        }
+        json_meshes.push(serde_json::json!({"name": m.name, "settings": mesh.settings, "posture": &*posture}));
+    }
     Ok(match format {
         Format::Json => {
-            let v = serde_json::json!({"version": 1, "settings": mesh.settings, "posture": &*posture});
+            // The first mesh at the top level (the one mesh of a flat tree), every mesh under `meshes`.
+            let first = json_meshes.first().cloned().unwrap_or_default();
+            let v = serde_json::json!({"version": 1, "settings": first["settings"], "posture": first["posture"], "meshes": json_meshes});
             serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"
         }
-        Format::Markdown => {
-            format!("## mtls-review: connectivity\n\n{}", report::posture::render_markdown(&posture.rows))
-        }
-        _ => report::posture::render_text(&posture.rows),
+        Format::Markdown => format!("## mtls-review: connectivity\n\n{text}"),
+        _ => text,
     })
 }
 
