@@ -1135,8 +1135,11 @@ mod tests {
             user: bot(),
             ..ExistingComment::default()
         };
-        let plan =
-            compose(&review(vec![f.clone()]), &Existing { comments: vec![old.clone()], reviews: Vec::new(), me: me() }, &opts());
+        let plan = compose(
+            &review(vec![f.clone()]),
+            &Existing { comments: vec![old.clone()], reviews: Vec::new(), me: me() },
+            &opts(),
+        );
         assert_eq!(plan.review.unwrap().inline.len(), 1);
         assert_eq!(plan.deletions, vec![7]);
 
@@ -1147,7 +1150,8 @@ mod tests {
             original_start_line: Some(8),
             ..old
         };
-        let plan = compose(&review(vec![f]), &Existing { comments: vec![same_head], reviews: Vec::new(), me: me() }, &opts());
+        let plan =
+            compose(&review(vec![f]), &Existing { comments: vec![same_head], reviews: Vec::new(), me: me() }, &opts());
         assert_eq!((plan.review, plan.already_commented, plan.deletions.len()), (None, 1, 0));
     }
 
@@ -1168,7 +1172,8 @@ mod tests {
         assert_eq!(first.said.len(), 2);
         // On another head (else it would be this head's review, and no second one is posted anyway).
         let earlier_body = first.body().replace(HEAD, "0123abc");
-        let earlier = ExistingReview { id: 1, body: Some(earlier_body.clone()), state: "COMMENTED".into(), user: bot() };
+        let earlier =
+            ExistingReview { id: 1, body: Some(earlier_body.clone()), state: "COMMENTED".into(), user: bot() };
         let plan = compose(&r, &Existing { comments: Vec::new(), reviews: vec![earlier], me: me() }, &opts());
         assert_eq!((plan.review, plan.already_reviewed), (None, None));
         // The same body written by someone else says nothing for us.
@@ -1269,8 +1274,11 @@ mod tests {
             user: person(),
             ..ours.clone()
         };
-        let plan =
-            compose(&review(Vec::new()), &Existing { comments: vec![ours, reply], reviews: Vec::new(), me: me() }, &opts());
+        let plan = compose(
+            &review(Vec::new()),
+            &Existing { comments: vec![ours, reply], reviews: Vec::new(), me: me() },
+            &opts(),
+        );
         assert!(plan.deletions.is_empty(), "a comment with a person's reply stays");
         assert_eq!(plan.replies.iter().map(|r| r.comment_id).collect::<Vec<_>>(), vec![1]);
     }

@@ -336,7 +336,9 @@ pub async fn publish(p: &Publish<'_>, review: &Review, stdout: &mut dyn Write) -
         out.exit_code = EXIT_SETUP;
         let line = format!(
             "::error title=mtls-review::{}",
-            workflow::escape_data(&format!("publishing aborted: this run {why}; no review was posted. Re-run the job."))
+            workflow::escape_data(&format!(
+                "publishing aborted: this run {why}; no review was posted. Re-run the job."
+            ))
         );
         write_command(stdout, &line);
     }
@@ -836,12 +838,10 @@ async fn create_check_run(api: &Api, create: &checks::CreateCheckRun, nonce: &st
     let mut attempt = 0;
     loop {
         let error = match api.gh.post(&format!("{}/check-runs", api.repo), create, Retry::OnlyIfNotProcessed).await {
-            Ok(resp) => {
-                match resp.json::<serde_json::Value>("check run").ok().and_then(|v| v.get("id")?.as_u64()) {
-                    Some(id) => return Ok(id),
-                    None => ApiError::Decode { what: "the created check run".into(), message: "no id".into() },
-                }
-            }
+            Ok(resp) => match resp.json::<serde_json::Value>("check run").ok().and_then(|v| v.get("id")?.as_u64()) {
+                Some(id) => return Ok(id),
+                None => ApiError::Decode { what: "the created check run".into(), message: "no id".into() },
+            },
             Err(e) if e.may_have_landed() => e,
             Err(e) => return Err(e),
         };
