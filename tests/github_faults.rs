@@ -455,3 +455,32 @@ async fn the_token_stays_out_of_everything_under_faults() {
         assert!(!text.contains(TOKEN) && !text.contains("TESTtoken"), "token leaked: {text}");
     }
 }
+
+#[tokio::test]
+async fn a_422_for_one_comment_moves_only_that_comment_into_the_summary() {
+    let (server, fake) = FakeGitHub::start(diff_of(&changes())).await;
+    // GitHub refuses the MTLS003 comment without saying why; its lines are in the diff it lists.
+    fake.with(|s| s.refuse_paths = vec!["mesh/pa.yaml".into()]);
+    let dir = tempfile::tempdir().unwrap();
+    let env = action_env(&server.uri(), dir.path(), SYNC, &[]);
+    let (out, _) = run(&env, &sample_review(), "run-1", fast_client()).await;
+    assert_eq!(out.inline_comments, 2, "{:?}", out.problems);
+    fake.with(|s| {
+        assert!(s.schema_violations.is_empty(), "{:?}", s.schema_violations);
+        let paths: Vec<&str> = s.review_comments.iter().map(|c| c["path"].as_str().unwrap()).collect();
+        assert_eq!(paths, vec!["mesh/dr.yaml", "mesh/old-pa.yaml"]);
+        assert_eq!(s.reviews.len(), 1);
+        let body = s.reviews[0]["body"].as_str().unwrap();
+        assert!(body.contains("### Findings GitHub would not place on the diff"), "{body}");
+        assert!(body.contains("**MTLS003** (warning): Posture downgrade `mesh/pa.yaml` lines 8-9"), "{body}");
+        assert!(
+            !body.contains("**TIS0206** (error): Missing PeerAuthentication for namespace-wide mTLS `mesh/dr.yaml`")
+        );
+    });
+    // A re-run recognises the comments posted singly and the finding said in the body.
+    run(&env, &sample_review(), "run-2", fast_client()).await;
+    fake.with(|s| {
+        assert_eq!((s.reviews.len(), s.review_comments.len()), (1, 2));
+        assert_eq!(s.count("POST", "/pulls/2/comments"), 3);
+    });
+}

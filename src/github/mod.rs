@@ -625,11 +625,14 @@ fn review_path(api: &Api, id: u64) -> String {
 }
 
 /// Posts the review; a failed POST is repeated only once the markers show it did not land; comments GitHub
-/// refuses (422) move to the body. Returns the review id (when known) and the number of inline comments.
+/// refuses (422) move to the body, one by one: a refusal that GitHub's diff does not explain is narrowed down by
+/// posting the comments singly. Returns the review id (when known) and the number of inline comments.
 async fn post_review(api: &Api, mut draft: ReviewDraft) -> Result<(Option<u64>, usize), ApiError> {
     let options = api.gh.options().clone();
     let mut unanswered = 0;
     let mut refusals = 0;
+    // Inline comments already posted singly (they are not in the review itself).
+    let mut posted_alone = 0;
     loop {
         let request = draft.request();
         let result = api.gh.post(&api.reviews(), &request, Retry::OnlyIfNotProcessed).await;
@@ -638,7 +641,7 @@ async fn post_review(api: &Api, mut draft: ReviewDraft) -> Result<(Option<u64>, 
                 let id =
                     resp.json::<serde_json::Value>("review").ok().and_then(|v| v.get("id").and_then(|i| i.as_u64()));
                 tracing::info!(?id, comments = request.comments.len(), "review posted");
-                return Ok((id, request.comments.len()));
+                return Ok((id, posted_alone + request.comments.len()));
             }
             Err(e) if e.status() == Some(422) => {
                 refusals += 1;
@@ -652,8 +655,16 @@ async fn post_review(api: &Api, mut draft: ReviewDraft) -> Result<(Option<u64>, 
                     return Err(e);
                 }
                 let mut refused = if refusals == 1 { refused_by_diff(api, &draft).await } else { BTreeSet::new() };
+                if refused.is_empty() && draft.inline.len() > 1 {
+                    // GitHub did not say which one: each comment alone, and only the refused ones move.
+                    let (alone_refused, posted) = post_singly(api, &draft).await?;
+                    tracing::info!(posted, refused = alone_refused.len(), "posted the inline comments singly");
+                    posted_alone += posted;
+                    draft.move_to_body(&alone_refused);
+                    draft.inline.clear();
+                    continue;
+                }
                 if refused.is_empty() {
-                    // Nothing identifiable: keep the findings, in the body.
                     refused = (0..draft.inline.len()).collect();
                 }
                 tracing::info!(moved = refused.len(), "moving refused comments to the review body");
@@ -706,6 +717,28 @@ async fn landed(api: &Api, draft: &ReviewDraft) -> Result<Option<u64>, ApiError>
         });
         Ok(found.map(|c| c.get("pull_request_review_id").and_then(|i| i.as_u64()).unwrap_or(0)))
     }
+}
+
+/// Posts each inline comment as a review comment of its own (`POST /pulls/{n}/comments`); returns the indices
+/// GitHub refused (422) and how many it took. Another failure stops: what was posted carries our markers, so the
+/// next run recognises it.
+async fn post_singly(api: &Api, draft: &ReviewDraft) -> Result<(BTreeSet<usize>, usize), ApiError> {
+    let mut refused = BTreeSet::new();
+    let mut posted = 0;
+    for (i, c) in draft.inline.iter().enumerate() {
+        let mut body = serde_json::to_value(&c.comment)
+            .map_err(|e| ApiError::Decode { what: "a review comment".into(), message: e.to_string() })?;
+        body["commit_id"] = serde_json::Value::String(draft.commit_id.clone());
+        match api.gh.post(&api.review_comments(), &body, Retry::OnlyIfNotProcessed).await {
+            Ok(_) => posted += 1,
+            Err(e) if e.status() == Some(422) => {
+                tracing::warn!(error = %e, path = %c.comment.path, line = c.comment.line, "GitHub refused a comment");
+                refused.insert(i);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok((refused, posted))
 }
 
 /// A file of the pull request as `GET /pulls/{n}/files` lists it.

@@ -160,6 +160,9 @@ pub struct State {
     pub checks_forbidden: bool,
     /// Request bodies that broke the documented schema.
     pub schema_violations: Vec<String>,
+    /// Paths whose comments GitHub refuses with a generic 422 although they are in the diff (the `files` listing
+    /// does not explain the refusal).
+    pub refuse_paths: Vec<String>,
     /// What `GET /user` answers: `None`, the Actions token's 403; `Some(user)`, a personal token's user.
     pub token_user: Option<Value>,
     /// The pull request's head as `GET /pulls/{n}` tells it (the payload's head unless a test pushes).
@@ -394,6 +397,27 @@ fn route(s: &mut State, req: &Request, method: &str, rel: &str, body: Option<Val
             paginate(req, &files)
         }
         ("POST", ["pulls", p, "reviews"]) if *p == n => create_review(s, body.unwrap_or(Value::Null)),
+        ("POST", ["pulls", p, "comments"]) if *p == n => {
+            let body = body.unwrap_or(Value::Null);
+            let errs = schema_errors(
+                &request_schema("rest-api-description/pulls-create-review-comment.request-body.json"),
+                &body,
+                "review comment",
+            );
+            if !errs.is_empty() {
+                s.schema_violations.extend(errs);
+                return ResponseTemplate::new(422).set_body_string(fixture(
+                    "error-responses/octokit-fixtures.errors.422-validation-failed.normalized-fixture.json",
+                ));
+            }
+            if let Some(refusal) = refuse_comment(s, &body) {
+                return refusal;
+            }
+            let id = s.id();
+            let commit = body["commit_id"].clone();
+            let stored = store_comment(s, &body, id, &commit);
+            ResponseTemplate::new(201).set_body_json(stored)
+        }
         ("DELETE", ["pulls", "comments", id]) => {
             let id: u64 = id.parse().unwrap_or(0);
             let before = s.review_comments.len();
@@ -541,17 +565,8 @@ fn create_review(s: &mut State, body: Value) -> ResponseTemplate {
         }));
     }
     for c in &comments {
-        let side = if c["side"] == "LEFT" { Side::Base } else { Side::Head };
-        let line = c["line"].as_u64().unwrap_or(0) as usize;
-        let start = c["start_line"].as_u64().map_or(line, |v| v as usize);
-        let ok = s
-            .diff
-            .get(c["path"].as_str().unwrap_or(""))
-            .is_some_and(|hs| hs.iter().any(|h| h.contains(side, line) && h.contains(side, start)));
-        if !ok || start > line {
-            return ResponseTemplate::new(422).set_body_string(fixture(
-                "error-responses/issue-quote.422.create-review.line-not-in-diff.with-status.json",
-            ));
+        if let Some(refusal) = refuse_comment(s, c) {
+            return refusal;
         }
     }
     let id = s.id();
@@ -567,23 +582,49 @@ fn create_review(s: &mut State, body: Value) -> ResponseTemplate {
     set_author(s, &mut review);
     s.reviews.push(review.clone());
     for c in comments {
-        let mut stored = comment_template();
-        stored["id"] = json!(s.id());
-        stored["pull_request_review_id"] = json!(id);
-        stored.as_object_mut().unwrap().remove("in_reply_to_id");
-        for k in ["path", "body", "line", "side"] {
-            stored[k] = c[k].clone();
-        }
-        stored["original_line"] = c["line"].clone();
-        stored["start_line"] = c.get("start_line").cloned().unwrap_or(Value::Null);
-        stored["original_start_line"] = stored["start_line"].clone();
-        stored["start_side"] = c.get("start_side").cloned().unwrap_or(Value::Null);
-        stored["commit_id"] = body["commit_id"].clone();
-        stored["original_commit_id"] = body["commit_id"].clone();
-        set_author(s, &mut stored);
-        s.review_comments.push(stored);
+        store_comment(s, &c, id, &body["commit_id"]);
     }
     ResponseTemplate::new(200).set_body_json(review)
+}
+
+/// GitHub's 422 for a comment outside the diff (or on a path in `refuse_paths`).
+fn refuse_comment(s: &State, c: &Value) -> Option<ResponseTemplate> {
+    let side = if c["side"] == "LEFT" { Side::Base } else { Side::Head };
+    let line = c["line"].as_u64().unwrap_or(0) as usize;
+    let start = c["start_line"].as_u64().map_or(line, |v| v as usize);
+    let path = c["path"].as_str().unwrap_or("");
+    let ok = s.diff.get(path).is_some_and(|hs| hs.iter().any(|h| h.contains(side, line) && h.contains(side, start)));
+    if !ok || start > line {
+        return Some(ResponseTemplate::new(422).set_body_string(fixture(
+            "error-responses/issue-quote.422.create-review.line-not-in-diff.with-status.json",
+        )));
+    }
+    if s.refuse_paths.iter().any(|p| p == path) {
+        return Some(ResponseTemplate::new(422).set_body_string(fixture(
+            "error-responses/octokit-fixtures.errors.422-validation-failed.normalized-fixture.json",
+        )));
+    }
+    None
+}
+
+/// Stores a review comment as the list endpoint shows it.
+fn store_comment(s: &mut State, c: &Value, review_id: u64, commit: &Value) -> Value {
+    let mut stored = comment_template();
+    stored["id"] = json!(s.id());
+    stored["pull_request_review_id"] = json!(review_id);
+    stored.as_object_mut().unwrap().remove("in_reply_to_id");
+    for k in ["path", "body", "line", "side"] {
+        stored[k] = c[k].clone();
+    }
+    stored["original_line"] = c["line"].clone();
+    stored["start_line"] = c.get("start_line").cloned().unwrap_or(Value::Null);
+    stored["original_start_line"] = stored["start_line"].clone();
+    stored["start_side"] = c.get("start_side").cloned().unwrap_or(Value::Null);
+    stored["commit_id"] = commit.clone();
+    stored["original_commit_id"] = commit.clone();
+    set_author(s, &mut stored);
+    s.review_comments.push(stored.clone());
+    stored
 }
 
 /// The Actions environment of a `pull_request` run against `api_url`, with files in `dir`.
