@@ -713,6 +713,35 @@ mod tests {
     }
 
     #[test]
+    fn success_answers_must_be_the_json_expected() {
+        assert!(Expect::Anything.check("").is_ok());
+        assert!(Expect::Json.check(r#"{"id": 1}"#).is_ok());
+        assert!(Expect::Json.check("").unwrap_err().contains("empty"));
+        assert!(Expect::Json.check(r#"{"id": 1, "bo"#).is_err());
+        assert!(Expect::Array.check("[]").is_ok());
+        assert!(Expect::Array.check(r#"{"message": "ok"}"#).is_err());
+    }
+
+    #[tokio::test]
+    async fn no_wait_is_begun_that_passes_the_deadline() {
+        let clock = Arc::new(SkippingClock::new());
+        let options = ClientOptions {
+            deadline: Duration::from_secs(100),
+            clock: ClockHandle(clock.clone()),
+            ..ClientOptions::default()
+        };
+        let gh = GitHub::new("http://127.0.0.1:9", "ghs_abcdef", options).unwrap();
+        assert!(gh.wait(Duration::from_secs(60)).await);
+        assert!(!gh.wait(Duration::from_secs(60)).await, "only 40 s are left");
+        assert_eq!(clock.waits(), vec![Duration::from_secs(60)]);
+        assert!(gh.remaining() <= Duration::from_secs(40));
+        // Once the time is up no request is made at all.
+        let late = gh.with_deadline(clock.now());
+        let err = late.get("/user").await.unwrap_err();
+        assert!(err.is_deadline() && !err.may_have_landed(), "{err}");
+    }
+
+    #[test]
     fn redaction() {
         assert_eq!(redact("token ghs_abcdef in text ghs_abcdef", "ghs_abcdef"), "token *** in text ***");
     }
