@@ -526,7 +526,11 @@ async fn github_enterprise_server_paths() {
     let (out, _) = publish_run(&env, &sample_review(), "run-1", fast_client()).await;
     assert_eq!(out.fallback, None, "{:?}", out.problems);
     let requests = server.received_requests().await.unwrap();
-    assert!(requests.iter().all(|r| r.url.path().starts_with("/api/v3/repos/")));
+    assert!(
+        requests.iter().all(|r| r.url.path().starts_with("/api/v3/repos/") || r.url.path() == "/api/v3/user"),
+        "every request under /api/v3"
+    );
+    assert!(requests.iter().any(|r| r.url.path() == "/api/v3/user"), "asked who the token is");
     assert!(requests.iter().any(|r| r.url.query() == Some("per_page=100&page=2")), "followed the Link under /api/v3");
     assert_eq!(fake.with(|s| s.reviews.len()), 1);
 }

@@ -181,6 +181,7 @@ fn a_pull_request_end_to_end_with_a_shallow_checkout_reruns_and_a_fix() {
     let mut up = Upstream::new();
     let rt = tokio::runtime::Runtime::new().unwrap();
     let (server, fake) = rt.block_on(FakeGitHub::start(up.diff()));
+    fake.with(|s| s.head_sha = up.head.clone());
     let dir = tempfile::tempdir().unwrap();
     let ws = up.checkout(dir.path());
 
@@ -232,7 +233,10 @@ fn a_pull_request_end_to_end_with_a_shallow_checkout_reruns_and_a_fix() {
 
     // A fix is pushed: shop back to STRICT. Its comments go; the deleted-PA finding stays.
     up.push(&[("shop/pa.yaml", &pa("shop"))], &[]);
-    fake.with(|s| s.diff = up.diff());
+    fake.with(|s| {
+        s.diff = up.diff();
+        s.head_sha = up.head.clone();
+    });
     let (code, stdout) = run(env(&server.uri(), dir.path(), &ws, &up.payload(), &[]));
     let places = comment_places(&fake);
     assert!(places.iter().all(|p| !p.contains("shop/pa.yaml")), "{places:#?}");
@@ -246,6 +250,7 @@ fn a_fork_end_to_end_reports_through_workflow_commands() {
     let up = Upstream::new();
     let rt = tokio::runtime::Runtime::new().unwrap();
     let (server, fake) = rt.block_on(FakeGitHub::start(up.diff()));
+    fake.with(|s| s.head_sha = up.head.clone());
     let dir = tempfile::tempdir().unwrap();
     let ws = up.checkout(dir.path());
     let mut payload: Value = serde_json::from_str(&up.payload()).unwrap();
@@ -294,6 +299,7 @@ fn the_binary_entrypoint_reviews_a_pull_request() {
     let up = Upstream::new();
     let rt = tokio::runtime::Runtime::new().unwrap();
     let (server, fake) = rt.block_on(FakeGitHub::start(up.diff()));
+    fake.with(|s| s.head_sha = up.head.clone());
     let dir = tempfile::tempdir().unwrap();
     let ws = up.checkout(dir.path());
     let event = dir.path().join("event.json");
@@ -330,6 +336,7 @@ fn the_base_sides_config_file_sets_fail_on_and_paths() {
     let up = Upstream::with_base_files(&[(".mtls-review.yaml", "fail_on: never\npaths: [pay]\n")]);
     let rt = tokio::runtime::Runtime::new().unwrap();
     let (server, fake) = rt.block_on(FakeGitHub::start(up.diff()));
+    fake.with(|s| s.head_sha = up.head.clone());
     let dir = tempfile::tempdir().unwrap();
     let ws = up.checkout(dir.path());
     let (code, _) = run(env(&server.uri(), dir.path(), &ws, &up.payload(), &[]));

@@ -2,44 +2,148 @@
 //! top, because octocrab's built-in retry re-sends POSTs on a 5xx (a review could land twice) and ignores
 //! `retry-after`.
 //!
+//! Every request is bounded twice: by a per-request timeout near GitHub's own (GitHub ends requests that take
+//! longer than 10 s), and by the client's deadline, after which no request is started and no wait begun. Waits go
+//! through a [`Clock`], so that tests can skip them.
+//!
 //! Every error this module returns has the token redacted from its text.
 
 use http::{HeaderMap, Method, StatusCode};
 use octocrab::Octocrab;
 use octocrab::service::middleware::retry::RetryConfig;
 use serde::Serialize;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use thiserror::Error;
+
+/// The overall time for publishing when the `timeout` input is not set.
+pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(300);
+
+/// What the client waits with: the system clock in the action, a clock that skips its waits in tests.
+pub trait Clock: Send + Sync {
+    /// The current instant (on this clock).
+    fn now(&self) -> Instant;
+    /// Waits `d` (on this clock).
+    fn sleep(&self, d: Duration) -> Pin<Box<dyn Future<Output = ()> + Send + '_>>;
+}
+
+/// Real time (tokio's timer).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Instant {
+        Instant::now()
+    }
+    fn sleep(&self, d: Duration) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+        Box::pin(tokio::time::sleep(d))
+    }
+}
+
+/// A clock whose waits return at once: each one is recorded and moves this clock's time forward by its length
+/// (on top of real time, which still passes while requests are in flight). For tests of waits and deadlines.
+#[derive(Debug, Default)]
+pub struct SkippingClock {
+    start: Option<Instant>,
+    skipped: Mutex<Vec<Duration>>,
+}
+
+impl SkippingClock {
+    pub fn new() -> SkippingClock {
+        SkippingClock { start: Some(Instant::now()), skipped: Mutex::new(Vec::new()) }
+    }
+
+    /// Every wait asked for, in order.
+    pub fn waits(&self) -> Vec<Duration> {
+        self.skipped.lock().map(|w| w.clone()).unwrap_or_default()
+    }
+
+    /// Time elapsed on this clock since it was made (real time plus the skipped waits).
+    pub fn elapsed(&self) -> Duration {
+        self.now().duration_since(self.start.unwrap_or_else(Instant::now))
+    }
+}
+
+impl Clock for SkippingClock {
+    fn now(&self) -> Instant {
+        let skipped: Duration = self.skipped.lock().map(|w| w.iter().sum()).unwrap_or_default();
+        Instant::now() + skipped
+    }
+    fn sleep(&self, d: Duration) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+        if let Ok(mut w) = self.skipped.lock() {
+            w.push(d);
+        }
+        Box::pin(std::future::ready(()))
+    }
+}
+
+/// A shared [`Clock`] (compared by identity).
+#[derive(Clone)]
+pub struct ClockHandle(pub Arc<dyn Clock>);
+
+impl ClockHandle {
+    pub fn system() -> ClockHandle {
+        ClockHandle(Arc::new(SystemClock))
+    }
+}
+
+impl Default for ClockHandle {
+    fn default() -> Self {
+        ClockHandle::system()
+    }
+}
+
+impl std::fmt::Debug for ClockHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Clock")
+    }
+}
+
+impl PartialEq for ClockHandle {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for ClockHandle {}
 
 /// Timeouts and retry limits. The defaults suit a CI job; tests shorten them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientOptions {
-    /// Whole-request timeout (sending, waiting, reading the body).
+    /// Whole-request timeout (sending, waiting, reading the body). GitHub itself ends requests after 10 s.
     pub request_timeout: Duration,
     /// Retries after the first attempt, for transient failures.
     pub max_retries: u32,
     /// First backoff delay; doubled on each retry up to `max_backoff`.
     pub initial_backoff: Duration,
     pub max_backoff: Duration,
-    /// The longest rate-limit wait (`retry-after`, `x-ratelimit-reset`) we accept; beyond it the request fails
-    /// rather than holding the job.
-    pub max_rate_limit_wait: Duration,
+    /// The first wait after a rate limit that does not say how long to wait (no `retry-after`, no
+    /// `x-ratelimit-reset`); doubled on each further one. GitHub asks for at least a minute.
+    pub rate_limit_backoff: Duration,
+    /// The overall time from the client's creation (the `timeout` input overrides it in the action): no request is
+    /// started and no wait begun beyond it.
+    pub deadline: Duration,
     /// Items per page when listing.
     pub per_page: usize,
     /// Pages followed at most when listing (a bound against a server that never stops paginating).
     pub max_pages: usize,
+    pub clock: ClockHandle,
 }
 
 impl Default for ClientOptions {
     fn default() -> Self {
         ClientOptions {
-            request_timeout: Duration::from_secs(30),
+            request_timeout: Duration::from_secs(12),
             max_retries: 4,
             initial_backoff: Duration::from_secs(1),
             max_backoff: Duration::from_secs(30),
-            max_rate_limit_wait: Duration::from_secs(120),
+            rate_limit_backoff: Duration::from_secs(60),
+            deadline: DEFAULT_DEADLINE,
             per_page: 100,
             max_pages: 100,
+            clock: ClockHandle::system(),
         }
     }
 }
@@ -84,6 +188,10 @@ pub enum ApiError {
     /// The answer was not the JSON we expected.
     #[error("unexpected answer for {what}: {message}")]
     Decode { what: String, message: String },
+    /// The client's deadline came before the request could be made or answered (`landed`: it was sent, so
+    /// GitHub may have acted on it).
+    #[error("{method} {path}: stopped at the deadline ({message})")]
+    Deadline { method: String, path: String, message: String, landed: bool },
     /// The client could not be built.
     #[error("cannot set up the GitHub client: {0}")]
     Setup(String),
@@ -110,15 +218,21 @@ impl ApiError {
             ApiError::Status { status, rate_limited, .. } => *status >= 500 && !rate_limited,
             ApiError::Transport { .. } => true,
             ApiError::Decode { .. } => true,
+            ApiError::Deadline { landed, .. } => *landed,
             ApiError::Setup(_) => false,
         }
+    }
+
+    /// True when the deadline ended the request.
+    pub fn is_deadline(&self) -> bool {
+        matches!(self, ApiError::Deadline { .. })
     }
 
     /// The message GitHub gave (for 422 triage).
     pub fn message(&self) -> &str {
         match self {
             ApiError::Status { message, .. } | ApiError::Transport { message, .. } => message,
-            ApiError::Decode { message, .. } => message,
+            ApiError::Decode { message, .. } | ApiError::Deadline { message, .. } => message,
             ApiError::Setup(m) => m,
         }
     }
@@ -133,6 +247,8 @@ pub struct GitHub {
     /// Kept only to redact it from any text we surface.
     token: String,
     options: ClientOptions,
+    /// No request is started, and none waited for, beyond this instant (of `options.clock`).
+    deadline: Instant,
 }
 
 impl std::fmt::Debug for GitHub {
@@ -158,12 +274,37 @@ impl GitHub {
             .add_header(http::header::ACCEPT, "application/vnd.github+json".to_string())
             .build()
             .map_err(redact_setup)?;
-        Ok(GitHub { octo, base, token: token.to_string(), options })
+        let deadline = options.clock.0.now() + options.deadline;
+        Ok(GitHub { octo, base, token: token.to_string(), options, deadline })
     }
 
     /// The options in force.
     pub fn options(&self) -> &ClientOptions {
         &self.options
+    }
+
+    /// The same client with another deadline (an instant of the options' clock).
+    pub fn with_deadline(&self, deadline: Instant) -> GitHub {
+        GitHub { deadline, ..self.clone() }
+    }
+
+    /// The deadline in force.
+    pub fn deadline(&self) -> Instant {
+        self.deadline
+    }
+
+    /// Time left before the deadline.
+    pub fn remaining(&self) -> Duration {
+        self.deadline.saturating_duration_since(self.options.clock.0.now())
+    }
+
+    /// Waits `d` on the options' clock, unless that would pass the deadline (then `false`, without waiting).
+    pub async fn wait(&self, d: Duration) -> bool {
+        if d >= self.remaining() {
+            return false;
+        }
+        self.options.clock.0.sleep(d).await;
+        true
     }
 
     /// Removes the token from a text.
@@ -214,7 +355,7 @@ impl GitHub {
         let mut page = 1;
         let mut out = Vec::new();
         loop {
-            let resp = self.get(&next).await?;
+            let resp = self.send_expecting(Method::GET, &next, None::<&()>, Retry::Idempotent, Expect::Array).await?;
             let items: Vec<serde_json::Value> = resp.json(path)?;
             let full = items.len() >= per_page;
             out.extend(items);
@@ -245,6 +386,20 @@ impl GitHub {
         body: Option<&B>,
         retry: Retry,
     ) -> Result<ApiResponse, ApiError> {
+        let expect = if method == Method::GET { Expect::Json } else { Expect::Anything };
+        self.send_expecting(method, path, body, retry, expect).await
+    }
+
+    /// Sends with retries. A success answer that is not what `expect` asks for (an empty or cut JSON body) counts
+    /// as a failed attempt: for idempotent requests it is retried like a lost answer.
+    async fn send_expecting<B: Serialize + ?Sized>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+        retry: Retry,
+        expect: Expect,
+    ) -> Result<ApiResponse, ApiError> {
         let body = match body {
             Some(b) => Some(
                 serde_json::to_value(b)
@@ -253,11 +408,31 @@ impl GitHub {
             None => None,
         };
         let display_path = path.split('?').next().unwrap_or(path).to_string();
+        let deadline_error = |message: String, landed: bool| ApiError::Deadline {
+            method: method.to_string(),
+            path: display_path.clone(),
+            message,
+            landed,
+        };
         let mut attempt = 0;
+        // Rate limits that did not say how long to wait, so far (their waits grow from `rate_limit_backoff`).
+        let mut unknown_rate_limits = 0;
+        let mut last: Option<ApiError> = None;
         loop {
-            let result =
-                tokio::time::timeout(self.options.request_timeout, self.attempt(&method, path, body.as_ref())).await;
+            let remaining = self.remaining();
+            if remaining.is_zero() {
+                let message = match &last {
+                    Some(e) => format!("after {e}"),
+                    None => "no time left".to_string(),
+                };
+                return Err(deadline_error(message, false));
+            }
+            let limit = self.options.request_timeout.min(remaining);
+            let result = tokio::time::timeout(limit, self.attempt(&method, path, body.as_ref())).await;
             let (err, wait) = match result {
+                Err(_) if limit < self.options.request_timeout => {
+                    return Err(deadline_error(format!("no answer within the {limit:?} left"), true));
+                }
                 Err(_) => {
                     let e = ApiError::Transport {
                         method: method.to_string(),
@@ -274,7 +449,13 @@ impl GitHub {
                     };
                     (e, None)
                 }
-                Ok(Ok(resp)) if resp.status.is_success() => return Ok(resp),
+                Ok(Ok(resp)) if resp.status.is_success() => match expect.check(&resp.body) {
+                    Ok(()) => return Ok(resp),
+                    Err(message) => {
+                        let e = ApiError::Decode { what: format!("{method} {display_path}"), message };
+                        (e, None)
+                    }
+                },
                 Ok(Ok(resp)) => {
                     let rate_wait = rate_limit_wait(resp.status, &resp.headers, &resp.body, SystemTime::now());
                     let e = ApiError::Status {
@@ -291,7 +472,7 @@ impl GitHub {
                 // Rate-limited requests were not processed: repeating them is always safe.
                 (_, Some(_)) => true,
                 (ApiError::Status { status, .. }, None) => *status >= 500 && retry == Retry::Idempotent,
-                (ApiError::Transport { .. }, None) => retry == Retry::Idempotent,
+                (ApiError::Transport { .. } | ApiError::Decode { .. }, None) => retry == Retry::Idempotent,
                 _ => false,
             };
             if !retryable || attempt >= self.options.max_retries {
@@ -299,15 +480,21 @@ impl GitHub {
             }
             let delay = match wait {
                 Some(RateWait::For(d)) => d,
-                Some(RateWait::Unknown) | None => self.backoff(attempt),
+                Some(RateWait::Unknown) => {
+                    // GitHub: wait at least a minute, then exponentially longer while the limit persists.
+                    let d = self.options.rate_limit_backoff.saturating_mul(2u32.saturating_pow(unknown_rate_limits));
+                    unknown_rate_limits += 1;
+                    d
+                }
+                None => self.backoff(attempt),
             };
-            if delay > self.options.max_rate_limit_wait {
-                tracing::warn!(%method, path = %display_path, ?delay, "rate limited for longer than we wait; giving up");
-                return Err(err);
-            }
             attempt += 1;
             tracing::warn!(%method, path = %display_path, attempt, ?delay, error = %err, "retrying");
-            tokio::time::sleep(delay).await;
+            if !self.wait(delay).await {
+                tracing::warn!(%method, path = %display_path, ?delay, "waiting would pass the deadline; giving up");
+                return Err(deadline_error(format!("waiting {delay:?} to retry after {err} would pass it"), false));
+            }
+            last = Some(err);
         }
     }
 
@@ -336,6 +523,34 @@ impl GitHub {
     fn backoff(&self, attempt: u32) -> Duration {
         let factor = 2u32.saturating_pow(attempt);
         self.options.initial_backoff.saturating_mul(factor).min(self.options.max_backoff)
+    }
+}
+
+/// What a success answer must hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Expect {
+    Anything,
+    /// A JSON document.
+    Json,
+    /// A JSON array (a page of a list).
+    Array,
+}
+
+impl Expect {
+    fn check(self, body: &str) -> Result<(), String> {
+        let what = match self {
+            Expect::Anything => return Ok(()),
+            Expect::Json => "JSON",
+            Expect::Array => "a JSON array",
+        };
+        if body.trim().is_empty() {
+            return Err(format!("empty answer, expected {what}"));
+        }
+        match serde_json::from_str::<serde_json::Value>(body) {
+            Ok(v) if self == Expect::Array && !v.is_array() => Err(format!("expected {what}")),
+            Ok(_) => Ok(()),
+            Err(e) => Err(format!("not {what} ({e}, {} bytes)", body.len())),
+        }
     }
 }
 
@@ -422,7 +637,11 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     text
 }
 
-/// Replaces every occurrence of the token (and of its common encodings) with `***`.
+/// Replaces every verbatim occurrence of the token with `***` (so `Bearer <token>` and `token <token>` become
+/// `Bearer ***` and `token ***`). Only the exact text is covered: an encoded form (base64 in a Basic
+/// `Authorization` header, percent-encoding in a URL) or a fragment of the token passes unchanged, and tokens
+/// shorter than 4 characters are not searched for. What we print never contains such forms: the token goes only
+/// into the `Authorization` header that octocrab builds, and into nothing that is logged.
 pub fn redact(text: &str, token: &str) -> String {
     if token.len() < 4 {
         // Too short to search for without mangling ordinary text; a real token is never this short.
@@ -491,6 +710,35 @@ mod tests {
             "Unprocessable Entity (Pull request review thread line must be part of the diff)"
         );
         assert_eq!(error_message("<html>bad gateway</html>"), "<html>bad gateway</html>");
+    }
+
+    #[test]
+    fn success_answers_must_be_the_json_expected() {
+        assert!(Expect::Anything.check("").is_ok());
+        assert!(Expect::Json.check(r#"{"id": 1}"#).is_ok());
+        assert!(Expect::Json.check("").unwrap_err().contains("empty"));
+        assert!(Expect::Json.check(r#"{"id": 1, "bo"#).is_err());
+        assert!(Expect::Array.check("[]").is_ok());
+        assert!(Expect::Array.check(r#"{"message": "ok"}"#).is_err());
+    }
+
+    #[tokio::test]
+    async fn no_wait_is_begun_that_passes_the_deadline() {
+        let clock = Arc::new(SkippingClock::new());
+        let options = ClientOptions {
+            deadline: Duration::from_secs(100),
+            clock: ClockHandle(clock.clone()),
+            ..ClientOptions::default()
+        };
+        let gh = GitHub::new("http://127.0.0.1:9", "ghs_abcdef", options).unwrap();
+        assert!(gh.wait(Duration::from_secs(60)).await);
+        assert!(!gh.wait(Duration::from_secs(60)).await, "only 40 s are left");
+        assert_eq!(clock.waits(), vec![Duration::from_secs(60)]);
+        assert!(gh.remaining() <= Duration::from_secs(40));
+        // Once the time is up no request is made at all.
+        let late = gh.with_deadline(clock.now());
+        let err = late.get("/user").await.unwrap_err();
+        assert!(err.is_deadline() && !err.may_have_landed(), "{err}");
     }
 
     #[test]

@@ -2,7 +2,10 @@
 //! returning the API calls to make (one review with inline comments, deletions, replies, dismissals).
 //!
 //! Idempotence rests on hidden markers: every comment we post carries the finding's fingerprint, every review
-//! body the fingerprints it mentioned, every "resolved" reply its fingerprint. Nothing here does I/O.
+//! body the fingerprints it mentioned and the head it reviewed, every "resolved" reply its fingerprint.
+//! Ownership rests on identity: a marker anyone can paste, so only what our own identity wrote ([`Identity`])
+//! and carries our marker is ours; nothing else is edited, deleted, dismissed or counted as said. Nothing here
+//! does I/O.
 
 use super::env::ReviewEvent;
 use crate::finding::{Finding, Severity, Side, Status};
@@ -17,6 +20,51 @@ pub const MAX_BODY_CHARS: usize = 65_536;
 pub const DEFAULT_MAX_INLINE: usize = 30;
 /// Opening of every marker we write.
 const MARKER_OPEN: &str = "<!-- mtls-review:";
+/// Lines a suggestion may carry unchanged around the fix (to span the finding's lines too); a fix farther from
+/// its finding is suggested on its own lines.
+pub const MAX_SUGGESTION_CONTEXT_LINES: usize = 20;
+/// The longest suggestion or fix patch put into a comment (characters); longer ones are described, not shown, so
+/// that the comment stays within [`MAX_BODY_CHARS`].
+pub const MAX_FIX_CHARS: usize = 30_000;
+
+/// The author of a comment or review, as the API gives it (`user`; `null` for a deleted account).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct Author {
+    #[serde(default)]
+    pub login: String,
+    #[serde(default)]
+    pub id: Option<u64>,
+}
+
+/// Who we are on GitHub: the token's user (`GET /user`), or, for the Actions token (which may not read
+/// `/user`), the `github-actions[bot]` account that writes with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub login: String,
+    /// Compared when known on both sides (logins can be renamed; ids cannot).
+    pub id: Option<u64>,
+}
+
+impl Identity {
+    /// The login of the Actions token's writes. A bot login (with `[bot]`) cannot be taken by a person; its id
+    /// differs between github.com and GitHub Enterprise Server, so it is matched by login.
+    pub const ACTIONS_BOT: &'static str = "github-actions[bot]";
+
+    pub fn actions_bot() -> Identity {
+        Identity { login: Identity::ACTIONS_BOT.to_string(), id: None }
+    }
+
+    /// True when `author` is this identity.
+    pub fn wrote(&self, author: Option<&Author>) -> bool {
+        let Some(a) = author else {
+            return false;
+        };
+        match (self.id, a.id) {
+            (Some(mine), Some(theirs)) => mine == theirs,
+            _ => !self.login.is_empty() && a.login.eq_ignore_ascii_case(&self.login),
+        }
+    }
+}
 
 /// The side of the diff a review comment is on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -62,6 +110,8 @@ pub struct ExistingComment {
     pub original_line: Option<usize>,
     #[serde(default)]
     pub original_start_line: Option<usize>,
+    #[serde(default)]
+    pub user: Option<Author>,
 }
 
 impl ExistingComment {
@@ -86,6 +136,8 @@ pub struct ExistingReview {
     pub body: Option<String>,
     #[serde(default)]
     pub state: String,
+    #[serde(default)]
+    pub user: Option<Author>,
 }
 
 /// What is already on the pull request.
@@ -93,6 +145,27 @@ pub struct ExistingReview {
 pub struct Existing {
     pub comments: Vec<ExistingComment>,
     pub reviews: Vec<ExistingReview>,
+    /// Who we are; `None`: nothing is ours.
+    pub me: Option<Identity>,
+}
+
+impl Existing {
+    fn ours(&self, author: Option<&Author>) -> bool {
+        self.me.as_ref().is_some_and(|me| me.wrote(author))
+    }
+
+    /// Our reviews (our identity, our marker) with their markers.
+    fn our_reviews(&self) -> impl Iterator<Item = (&ExistingReview, Marker)> {
+        self.reviews.iter().filter(|r| self.ours(r.user.as_ref())).filter_map(|r| {
+            let m = r.body.as_deref().and_then(parse_marker).filter(|m| m.kind == "review")?;
+            Some((r, m))
+        })
+    }
+
+    /// Our review of `head`, if one was posted (whatever it said).
+    pub fn review_of(&self, head: &str) -> Option<u64> {
+        self.our_reviews().find(|(_, m)| m.get("head") == Some(head)).map(|(r, _)| r.id)
+    }
 }
 
 /// Options of the composer.
@@ -189,6 +262,8 @@ pub struct Plan {
     pub dismissals: Vec<u64>,
     /// Findings already commented at the same place (not posted again).
     pub already_commented: usize,
+    /// Our review of this very head, when there is one: no second review is posted for a head.
+    pub already_reviewed: Option<u64>,
 }
 
 /// A parsed marker.
@@ -334,8 +409,8 @@ struct OurComment<'a> {
 
 /// Composes the plan. See the module doc.
 pub fn compose(review: &Review, existing: &Existing, opts: &ComposeOptions) -> Plan {
-    let ours = our_comments(&existing.comments);
-    let said_before = said_in_reviews(&existing.reviews);
+    let ours = our_comments(existing);
+    let said_before = said_in_reviews(existing);
     let mut plan = Plan::default();
 
     // Findings in order of importance, so that the cap keeps the errors inline.
@@ -415,14 +490,11 @@ pub fn compose(review: &Review, existing: &Existing, opts: &ComposeOptions) -> P
     let failing = review.findings.iter().any(|f| f.status == Status::Introduced && opts.fail_on.fails(f.severity))
         || (review.errors.iter().any(|e| e.introduced) && opts.fail_on.fails(Severity::Error));
     if !failing {
-        plan.dismissals = existing
-            .reviews
-            .iter()
-            .filter(|r| r.state == "CHANGES_REQUESTED")
-            .filter(|r| r.body.as_deref().and_then(parse_marker).is_some_and(|m| m.kind == "review"))
-            .map(|r| r.id)
-            .collect();
+        plan.dismissals =
+            existing.our_reviews().filter(|(r, _)| r.state == "CHANGES_REQUESTED").map(|(r, _)| r.id).collect();
     }
+    // A blocking review only when something reaches `fail-on`.
+    let event = if failing { opts.event } else { ReviewEvent::Comment };
 
     let cap = opts.max_inline;
     let in_body: Vec<(PlannedComment, MovedReason)> =
@@ -430,10 +502,11 @@ pub fn compose(review: &Review, existing: &Existing, opts: &ComposeOptions) -> P
     for (c, _) in &in_body {
         said.insert(c.fingerprint.clone());
     }
-    if !new_comments.is_empty() || !said.is_empty() {
+    plan.already_reviewed = existing.review_of(&opts.head_sha);
+    if plan.already_reviewed.is_none() && (!new_comments.is_empty() || !said.is_empty()) {
         plan.review = Some(ReviewDraft {
             commit_id: opts.head_sha.clone(),
-            event: opts.event,
+            event,
             nonce: opts.nonce.clone(),
             summary: opts.summary.clone(),
             inline: new_comments,
@@ -445,11 +518,13 @@ pub fn compose(review: &Review, existing: &Existing, opts: &ComposeOptions) -> P
     plan
 }
 
-/// Our top-level comments with what their threads hold.
-fn our_comments(all: &[ExistingComment]) -> Vec<OurComment<'_>> {
+/// Our top-level comments (our identity and our marker) with what their threads hold. A reply counts as our
+/// "resolved" answer only when we wrote it; any other reply (a person's, or a pasted marker) is a person's.
+fn our_comments(existing: &Existing) -> Vec<OurComment<'_>> {
+    let all = &existing.comments;
     let mut out: Vec<OurComment> = all
         .iter()
-        .filter(|c| c.in_reply_to_id.is_none())
+        .filter(|c| c.in_reply_to_id.is_none() && existing.ours(c.user.as_ref()))
         .filter_map(|c| {
             let m = parse_marker(&c.body).filter(|m| m.kind == "finding")?;
             Some(OurComment {
@@ -467,9 +542,10 @@ fn our_comments(all: &[ExistingComment]) -> Vec<OurComment<'_>> {
         let Some(o) = out.iter_mut().find(|o| o.comment.id == parent) else {
             continue;
         };
+        let ours = existing.ours(reply.user.as_ref());
         match parse_marker(&reply.body) {
-            Some(m) if m.kind == "resolved" => o.resolved_reply = true,
-            Some(m) if m.kind == "finding" => {}
+            Some(m) if ours && m.kind == "resolved" => o.resolved_reply = true,
+            Some(m) if ours && m.kind == "finding" => {}
             _ => o.human_reply = true,
         }
     }
@@ -477,11 +553,10 @@ fn our_comments(all: &[ExistingComment]) -> Vec<OurComment<'_>> {
 }
 
 /// Fingerprints our earlier reviews mentioned in their bodies.
-fn said_in_reviews(reviews: &[ExistingReview]) -> BTreeSet<String> {
-    reviews
-        .iter()
-        .filter_map(|r| r.body.as_deref().and_then(parse_marker))
-        .filter(|m| m.kind == "review")
+fn said_in_reviews(existing: &Existing) -> BTreeSet<String> {
+    existing
+        .our_reviews()
+        .map(|(_, m)| m)
         .filter_map(|m| m.get("said").map(|s| s.split(',').map(str::to_string).collect::<Vec<_>>()))
         .flatten()
         .collect()
@@ -548,12 +623,27 @@ fn place(f: &Finding, review: &Review) -> Option<Placement> {
         let mut p = Placement { path: pr_path, side: a.side.into(), start, end, suggestion: None };
         if let Some(fix) = f.fix.as_ref().filter(|fix| a.side == Side::Head && fix.path == a.path) {
             let fix_inside = fix.start_line <= fix.end_line && hs <= fix.start_line && fix.end_line <= he;
-            if fix_inside {
+            if fix_inside && fix.replacement.chars().count() <= MAX_FIX_CHARS {
                 let within_anchor = start <= fix.start_line && fix.end_line <= end;
                 let head_lines = review.head_sources.get(&fix.path).map(|t| t.lines()).filter(|_| !within_anchor);
+                // Lines the spanning suggestion would repeat unchanged (the anchor's and those in between).
+                let kept = {
+                    let (us, ue) = (start.min(fix.start_line), end.max(fix.end_line));
+                    (ue + 1 - us).saturating_sub(fix.end_line + 1 - fix.start_line)
+                };
+                let spanned_chars = |lines: &[&str]| -> usize {
+                    let (us, ue) = (start.min(fix.start_line), end.max(fix.end_line));
+                    lines[us - 1..ue].iter().map(|l| l.chars().count() + 1).sum::<usize>()
+                        + fix.replacement.chars().count()
+                };
                 match head_lines {
-                    // Span the anchor and the fix, keeping the anchor lines the fix does not replace.
-                    Some(lines) if fix.end_line <= lines.len() => {
+                    // Span the anchor and the fix, keeping the anchor lines the fix does not replace; only when
+                    // they are near each other (a fix far below its finding would repeat the whole stretch).
+                    Some(lines)
+                        if fix.end_line <= lines.len()
+                            && kept <= MAX_SUGGESTION_CONTEXT_LINES
+                            && spanned_chars(&lines) <= MAX_FIX_CHARS =>
+                    {
                         let (us, ue) = (start.min(fix.start_line), end.max(fix.end_line));
                         let mut text: Vec<&str> = lines[us - 1..fix.start_line - 1].to_vec();
                         if !(fix.replacement.is_empty()) {
@@ -564,8 +654,8 @@ fn place(f: &Finding, review: &Review) -> Option<Placement> {
                         p.end = ue;
                         p.suggestion = Some(text.join("\n"));
                     }
-                    // The fix replaces introducing lines (or the file's text is missing): the comment spans
-                    // exactly the fix's lines.
+                    // The fix replaces introducing lines, lies far from them, or the file's text is missing:
+                    // the comment sits on exactly the fix's lines.
                     _ => {
                         p.start = fix.start_line;
                         p.end = fix.end_line;
@@ -598,7 +688,7 @@ pub fn fence(text: &str) -> String {
 }
 
 fn planned_comment(f: &Finding, fp: &str, p: &Placement, review: &Review, opts: &ComposeOptions) -> PlannedComment {
-    let body = comment_body(f, fp, p, review, opts);
+    let body = truncate_body(comment_body(f, fp, p, review, opts));
     let multi = p.start < p.end;
     PlannedComment {
         fingerprint: fp.to_string(),
@@ -698,6 +788,13 @@ fn fix_as_diff(f: &Finding, review: &Review) -> String {
     } else {
         format!("replace {lines} of `{}` (head commit) with the `+` lines", fix.path)
     };
+    if patch.chars().count() > MAX_FIX_CHARS {
+        return format!(
+            "\n**Fix:** {}: {where_}. The patch ({} lines) is too long for a comment: it is in the SARIF file (`sarif` output) as a fix.\n",
+            fix.description,
+            patch.lines().count()
+        );
+    }
     let fence = fence(&patch);
     format!("\n**Fix:** {}: {where_}\n{fence}diff\n{patch}{fence}\n", fix.description)
 }
@@ -726,6 +823,19 @@ mod tests {
     use std::sync::Arc;
 
     const HEAD: &str = "ec26c3e57ca3a959ca5aad62de7213c562f8c821";
+
+    /// The Actions token's account, as the API lists it.
+    fn bot() -> Option<Author> {
+        Some(Author { login: "github-actions[bot]".into(), id: Some(41_898_282) })
+    }
+
+    fn person() -> Option<Author> {
+        Some(Author { login: "octocat".into(), id: Some(1) })
+    }
+
+    fn me() -> Option<Identity> {
+        Some(Identity::actions_bot())
+    }
 
     fn finding(code: &'static str, name: &str, severity: Severity, anchor: Option<Anchor>) -> Finding {
         Finding {
@@ -965,9 +1075,11 @@ mod tests {
             side: Some(ApiSide::Right),
             in_reply_to_id: None,
             body: format!("{}\nold", marker("finding", &[("fp", &f.fingerprint()), ("run", "run0")])),
+            user: bot(),
             ..ExistingComment::default()
         };
         let existing = Existing {
+            me: me(),
             comments: vec![
                 ours(1, &kept, 9),
                 ours(2, &gone, 9),
@@ -980,6 +1092,7 @@ mod tests {
                     side: Some(ApiSide::Right),
                     in_reply_to_id: Some(3),
                     body: "Why is this a problem?".into(),
+                    user: person(),
                     ..ExistingComment::default()
                 },
             ],
@@ -999,6 +1112,7 @@ mod tests {
             id: 5,
             in_reply_to_id: Some(3),
             body: plan.replies[0].body.clone(),
+            user: bot(),
             ..existing.comments[3].clone()
         });
         existing.comments.remove(1);
@@ -1021,10 +1135,14 @@ mod tests {
             side: Some(ApiSide::Right),
             in_reply_to_id: None,
             body: marker("finding", &[("fp", &f.fingerprint())]),
+            user: bot(),
             ..ExistingComment::default()
         };
-        let plan =
-            compose(&review(vec![f.clone()]), &Existing { comments: vec![old.clone()], reviews: Vec::new() }, &opts());
+        let plan = compose(
+            &review(vec![f.clone()]),
+            &Existing { comments: vec![old.clone()], reviews: Vec::new(), me: me() },
+            &opts(),
+        );
         assert_eq!(plan.review.unwrap().inline.len(), 1);
         assert_eq!(plan.deletions, vec![7]);
 
@@ -1035,7 +1153,8 @@ mod tests {
             original_start_line: Some(8),
             ..old
         };
-        let plan = compose(&review(vec![f]), &Existing { comments: vec![same_head], reviews: Vec::new() }, &opts());
+        let plan =
+            compose(&review(vec![f]), &Existing { comments: vec![same_head], reviews: Vec::new(), me: me() }, &opts());
         assert_eq!((plan.review, plan.already_commented, plan.deletions.len()), (None, 1, 0));
     }
 
@@ -1054,9 +1173,16 @@ mod tests {
         });
         let first = compose(&r, &Existing::default(), &opts()).review.unwrap();
         assert_eq!(first.said.len(), 2);
-        let earlier = ExistingReview { id: 1, body: Some(first.body()), state: "COMMENTED".into() };
-        let plan = compose(&r, &Existing { comments: Vec::new(), reviews: vec![earlier] }, &opts());
-        assert_eq!(plan.review, None);
+        // On another head (else it would be this head's review, and no second one is posted anyway).
+        let earlier_body = first.body().replace(HEAD, "0123abc");
+        let earlier =
+            ExistingReview { id: 1, body: Some(earlier_body.clone()), state: "COMMENTED".into(), user: bot() };
+        let plan = compose(&r, &Existing { comments: Vec::new(), reviews: vec![earlier], me: me() }, &opts());
+        assert_eq!((plan.review, plan.already_reviewed), (None, None));
+        // The same body written by someone else says nothing for us.
+        let pasted = ExistingReview { id: 2, body: Some(earlier_body), state: "COMMENTED".into(), user: person() };
+        let plan = compose(&r, &Existing { comments: Vec::new(), reviews: vec![pasted], me: me() }, &opts());
+        assert_eq!(plan.review.unwrap().said.len(), 2);
     }
 
     #[test]
@@ -1065,9 +1191,17 @@ mod tests {
             id: 80,
             body: Some(marker("review", &[("run", "r0"), ("head", "abc")])),
             state: "CHANGES_REQUESTED".into(),
+            user: bot(),
         };
-        let theirs = ExistingReview { id: 81, body: Some("please fix".into()), state: "CHANGES_REQUESTED".into() };
-        let existing = Existing { comments: Vec::new(), reviews: vec![ours, theirs] };
+        let theirs = ExistingReview {
+            id: 81,
+            body: Some("please fix".into()),
+            state: "CHANGES_REQUESTED".into(),
+            user: person(),
+        };
+        // A person's blocking review that quotes our marker is still theirs.
+        let quoting = ExistingReview { id: 82, user: person(), ..ours.clone() };
+        let existing = Existing { comments: Vec::new(), reviews: vec![ours, theirs, quoting], me: me() };
         assert_eq!(compose(&review(Vec::new()), &existing, &opts()).dismissals, vec![80]);
         let failing = finding("TIS0206", "d", Severity::Error, None);
         assert!(compose(&review(vec![failing]), &existing, &opts()).dismissals.is_empty());
@@ -1093,5 +1227,137 @@ mod tests {
         let body = compose(&review(vec![f]), &Existing::default(), &o).review.unwrap().body();
         assert_eq!(body.chars().count(), MAX_BODY_CHARS);
         assert!(body.starts_with(MARKER_OPEN));
+    }
+
+    #[test]
+    fn only_our_identity_with_our_marker_is_ours() {
+        let gone = finding("TIS0206", "gone", Severity::Error, None);
+        let fp = gone.fingerprint();
+        let with_marker = |id, user| ExistingComment {
+            id,
+            path: "shop/dr.yaml".into(),
+            line: Some(9),
+            side: Some(ApiSide::Right),
+            body: format!("{}\nquoted", marker("finding", &[("fp", &fp)])),
+            user,
+            ..ExistingComment::default()
+        };
+        let existing = Existing {
+            // A person pasting our marker; a comment whose author is gone (`user: null`); ours.
+            comments: vec![with_marker(1, person()), with_marker(2, None), with_marker(3, bot())],
+            reviews: Vec::new(),
+            me: me(),
+        };
+        assert_eq!(compose(&review(Vec::new()), &existing, &opts()).deletions, vec![3]);
+        // Without an identity nothing is ours.
+        let unknown = Existing { me: None, ..existing.clone() };
+        assert!(compose(&review(Vec::new()), &unknown, &opts()).deletions.is_empty());
+        // A token of a person: matched by id, not by a login someone may have renamed to.
+        let pat = Identity { login: "octocat".into(), id: Some(1) };
+        let as_person = Existing { me: Some(pat), ..existing };
+        assert_eq!(compose(&review(Vec::new()), &as_person, &opts()).deletions, vec![1]);
+    }
+
+    #[test]
+    fn a_pasted_resolved_marker_is_a_persons_reply_and_gets_our_answer() {
+        let gone = finding("TIS0206", "gone", Severity::Error, None);
+        let ours = ExistingComment {
+            id: 1,
+            path: "shop/dr.yaml".into(),
+            line: Some(9),
+            side: Some(ApiSide::Right),
+            body: marker("finding", &[("fp", &gone.fingerprint())]),
+            user: bot(),
+            ..ExistingComment::default()
+        };
+        let reply = ExistingComment {
+            id: 2,
+            in_reply_to_id: Some(1),
+            body: resolved_reply(&gone.fingerprint(), HEAD, false),
+            user: person(),
+            ..ours.clone()
+        };
+        let plan = compose(
+            &review(Vec::new()),
+            &Existing { comments: vec![ours, reply], reviews: Vec::new(), me: me() },
+            &opts(),
+        );
+        assert!(plan.deletions.is_empty(), "a comment with a person's reply stays");
+        assert_eq!(plan.replies.iter().map(|r| r.comment_id).collect::<Vec<_>>(), vec![1]);
+    }
+
+    #[test]
+    fn the_review_event_follows_fail_on_and_one_review_per_head() {
+        let warning = finding("TIS0206", "w", Severity::Warning, Some(head_anchor("shop/dr.yaml", 8, 8)));
+        let error = finding("TIS0206", "e", Severity::Error, Some(head_anchor("shop/dr.yaml", 9, 9)));
+        let o = ComposeOptions { event: ReviewEvent::RequestChanges, ..opts() };
+        let event = |r: &Review| compose(r, &Existing::default(), &o).review.unwrap().event;
+        assert_eq!(event(&review(vec![warning.clone()])), ReviewEvent::Comment);
+        assert_eq!(event(&review(vec![warning.clone(), error])), ReviewEvent::RequestChanges);
+        let o_warn = ComposeOptions { fail_on: FailOn::Warning, ..o.clone() };
+        let draft = compose(&review(vec![warning.clone()]), &Existing::default(), &o_warn).review.unwrap();
+        assert_eq!(draft.event, ReviewEvent::RequestChanges);
+
+        // Our review of this head exists (even one that said something else): no second review.
+        let this_head = ExistingReview {
+            id: 9,
+            body: Some(marker("review", &[("run", "r0"), ("head", HEAD)])),
+            state: "COMMENTED".into(),
+            user: bot(),
+        };
+        let existing = Existing { comments: Vec::new(), reviews: vec![this_head.clone()], me: me() };
+        let plan = compose(&review(vec![warning.clone()]), &existing, &o);
+        assert_eq!((plan.review, plan.already_reviewed), (None, Some(9)));
+        // A person's review with our head marker does not count.
+        let theirs = Existing { reviews: vec![ExistingReview { user: person(), ..this_head }], ..existing };
+        assert!(compose(&review(vec![warning]), &theirs, &o).review.is_some());
+    }
+
+    /// A generated file (one hunk of 4000 added lines): the finding at the top, its fix near the bottom.
+    fn far_fix_review(replacement: &str) -> Review {
+        let mut text = String::from("apiVersion: networking.istio.io/v1\nkind: DestinationRule\n");
+        for i in 3..=4000 {
+            text.push_str(&format!("    key{i}: a value that makes each line about forty characters long\n"));
+        }
+        let mut f = finding("TIS0206", "d", Severity::Error, Some(head_anchor("gen/out.yaml", 2, 2)));
+        f.fix = Some(Fix {
+            description: "set the mode".into(),
+            path: "gen/out.yaml".into(),
+            start_line: 3900,
+            end_line: 3900,
+            replacement: replacement.into(),
+        });
+        let mut r = review(vec![f]);
+        r.changes = vec![FileChange {
+            head_path: Some("gen/out.yaml".into()),
+            base_path: None,
+            hunks: vec![Hunk { base_start: 0, base_lines: 0, head_start: 1, head_lines: 4000 }],
+            added: vec![(1, 4000)],
+            deleted: Vec::new(),
+        }];
+        r.head_sources = BTreeMap::from([(
+            "gen/out.yaml".to_string(),
+            Arc::new(SourceText { path: "gen/out.yaml".into(), text, crlf: false, bom: false }),
+        )]);
+        r
+    }
+
+    #[test]
+    fn a_fix_far_from_its_finding_is_suggested_on_its_own_lines() {
+        let draft = compose(&far_fix_review("      mode: DISABLE"), &Existing::default(), &opts()).review.unwrap();
+        let c = &draft.inline[0].comment;
+        assert_eq!((c.line, c.start_line), (3900, None));
+        assert!(c.body.contains("```suggestion\n      mode: DISABLE\n```"), "{}", c.body);
+        assert!(c.body.chars().count() < 2_000, "{}", c.body.chars().count());
+
+        // A replacement too long for any comment is described, and the comment stays on the finding.
+        let huge = "      x: y\n".repeat(8_000);
+        let draft = compose(&far_fix_review(huge.trim_end()), &Existing::default(), &opts()).review.unwrap();
+        let c = &draft.inline[0].comment;
+        assert_eq!(c.line, 2);
+        assert!(!c.body.contains("```suggestion"));
+        assert!(c.body.contains("too long for a comment"), "{}", c.body);
+        assert!(c.body.chars().count() <= MAX_BODY_CHARS);
+        assert!(draft.body().chars().count() <= MAX_BODY_CHARS);
     }
 }

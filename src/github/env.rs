@@ -2,6 +2,7 @@
 
 use crate::settings::{FailOn, SuggestMode};
 use std::path::PathBuf;
+use std::time::Duration;
 use thiserror::Error;
 
 /// Default name of the check run (and of the commit status that replaces it when check runs are refused).
@@ -45,6 +46,9 @@ pub struct Inputs {
     pub review_event: ReviewEvent,
     pub check_name: String,
     pub sticky_summary: bool,
+    /// Input `timeout`: the overall time for publishing (reading the pull request, the review, the check run).
+    /// `None`: [`crate::github::client::DEFAULT_DEADLINE`].
+    pub timeout: Option<Duration>,
 }
 
 /// Everything the action reads from its environment.
@@ -154,6 +158,14 @@ impl ActionEnv {
                 }
             },
         };
+        let timeout = match input("timeout") {
+            None => None,
+            Some(v) => Some(parse_timeout(&v).ok_or(EnvError::BadInput {
+                input: "timeout",
+                value: v,
+                expected: "a number of seconds (at least 1, at most 3600), e.g. `300`, `300s` or `5m`",
+            })?),
+        };
         let inputs = Inputs {
             paths: input("paths").map(|v| split_list(&v)).unwrap_or_default(),
             root_namespace: input("root-namespace").map(|v| v.trim().to_string()),
@@ -165,6 +177,7 @@ impl ActionEnv {
             review_event,
             check_name: input("check-name").map(|v| v.trim().to_string()).unwrap_or_else(|| DEFAULT_CHECK_NAME.into()),
             sticky_summary,
+            timeout,
         };
         Ok(ActionEnv {
             event_name,
@@ -212,6 +225,17 @@ fn parse_fail_on(v: &str) -> Result<FailOn, EnvError> {
     }
 }
 
+/// `300`, `300s` or `5m`, between 1 s and an hour.
+fn parse_timeout(v: &str) -> Option<Duration> {
+    let v = v.trim().to_ascii_lowercase();
+    let (number, unit) = match v.strip_suffix('m') {
+        Some(n) => (n, 60),
+        None => (v.strip_suffix('s').unwrap_or(&v), 1),
+    };
+    let secs = number.trim().parse::<u64>().ok()?.checked_mul(unit)?;
+    (1..=3600).contains(&secs).then(|| Duration::from_secs(secs))
+}
+
 /// Splits a list input: one item a line or comma-separated, blanks dropped.
 fn split_list(v: &str) -> Vec<String> {
     v.split(['\n', ',']).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
@@ -254,8 +278,10 @@ mod tests {
             ("INPUT_CHECK-NAME", ""),
             ("INPUT_STICKY-SUMMARY", "true"),
             ("INPUT_ROOT-NAMESPACE", ""),
+            ("INPUT_TIMEOUT", "5m"),
         ])
         .unwrap();
+        assert_eq!(e.inputs.timeout, Some(Duration::from_secs(300)));
         assert_eq!(e.api_url, "https://ghe.example/api/v3");
         assert_eq!(e.inputs.paths, vec!["clusters/prod".to_string(), "apps".to_string()]);
         assert_eq!(e.inputs.fail_on, Some(FailOn::Warning));
@@ -271,6 +297,12 @@ mod tests {
         let err = env(&[("GITHUB_EVENT_NAME", "pull_request"), ("INPUT_FAIL-ON", "sometimes")]).unwrap_err();
         assert!(err.to_string().contains("fail-on"), "{err}");
         assert!(matches!(env(&[]), Err(EnvError::Missing { name: "GITHUB_EVENT_NAME" })));
+        for bad in ["0", "-5", "ten", "2h", "3601"] {
+            let err = env(&[("GITHUB_EVENT_NAME", "pull_request"), ("INPUT_TIMEOUT", bad)]).unwrap_err();
+            assert!(err.to_string().contains("timeout"), "{bad}: {err}");
+        }
+        let e = env(&[("GITHUB_EVENT_NAME", "pull_request"), ("INPUT_TIMEOUT", " 90 ")]).unwrap();
+        assert_eq!(e.inputs.timeout, Some(Duration::from_secs(90)));
     }
 
     #[test]

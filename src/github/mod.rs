@@ -20,7 +20,10 @@ use crate::source::SourceError;
 use crate::source::git::review_revisions;
 use checks::{Gate, annotations, gate, plan_check_run, plan_status};
 use client::{ApiError, ClientOptions, GitHub, Retry};
-use compose::{ApiSide, ComposeOptions, Existing, ExistingComment, ExistingReview, ReviewDraft, compose, parse_marker};
+use compose::{
+    ApiSide, Author, ComposeOptions, Existing, ExistingComment, ExistingReview, Identity, ReviewDraft, compose,
+    parse_marker,
+};
 use env::{ActionEnv, ReviewEvent};
 use event::{EventKind, PullRequest};
 use history::Git;
@@ -205,10 +208,17 @@ pub struct Outcome {
     pub problems: Vec<String>,
     /// Where the SARIF file was written.
     pub sarif_path: Option<PathBuf>,
+    /// Publishing stopped at the `timeout` before everything was delivered.
+    pub timed_out: bool,
+    /// The pull request's head when it is newer than this run's: nothing was posted.
+    pub newer_head: Option<String>,
+    /// Why publishing was aborted (what is on the pull request could not be read): no review, a failing check.
+    pub aborted: Option<String>,
 }
 
-/// Reports a review on the pull request. Never fails by itself: API problems are logged and fall back to
-/// workflow commands; the exit code follows `fail-on` alone.
+/// Reports a review on the pull request. API problems are logged; when nothing can be written the findings fall
+/// back to workflow commands. The exit code follows `fail-on`, except when what is on the pull request cannot be
+/// read (then publishing is aborted with exit code 2 and a failing check, as posting blind could repeat a review).
 pub async fn publish(p: &Publish<'_>, review: &Review, stdout: &mut dyn Write) -> Outcome {
     let gate = gate(review, p.fail_on);
     let mut out = Outcome {
@@ -221,6 +231,9 @@ pub async fn publish(p: &Publish<'_>, review: &Review, stdout: &mut dyn Write) -
         fallback: None,
         problems: Vec::new(),
         sarif_path: None,
+        timed_out: false,
+        newer_head: None,
+        aborted: None,
     };
     write_local_files(p, &mut out);
 
@@ -236,7 +249,11 @@ pub async fn publish(p: &Publish<'_>, review: &Review, stdout: &mut dyn Write) -
         fall_back(&mut out, review, stdout, reason);
         return out;
     }
-    let gh = match GitHub::new(&p.env.api_url, token, p.client.clone()) {
+    let timeout = p.env.inputs.timeout.unwrap_or(p.client.deadline);
+    let options = ClientOptions { deadline: timeout, ..p.client.clone() };
+    // Time kept for the check run: the review step ends this much before the deadline.
+    let reserve = (timeout / 4).min(options.request_timeout.saturating_mul(3));
+    let gh = match GitHub::new(&p.env.api_url, token, options) {
         Ok(gh) => gh,
         Err(e) => {
             fall_back(&mut out, review, stdout, e.to_string());
@@ -247,40 +264,118 @@ pub async fn publish(p: &Publish<'_>, review: &Review, stdout: &mut dyn Write) -
         fall_back(&mut out, review, stdout, format!("GITHUB_REPOSITORY `{}` is not owner/name", p.env.repository));
         return out;
     };
-    let api = Api { gh, repo: format!("/repos/{owner}/{repo}"), number: p.pr.number };
+    let review_deadline = gh.deadline().checked_sub(reserve).unwrap_or_else(|| gh.deadline());
+    let api = Api {
+        gh: gh.with_deadline(review_deadline),
+        repo: format!("/repos/{owner}/{repo}"),
+        number: p.pr.number,
+        me: None,
+    };
 
     let mut forbidden: Option<String> = None;
-    let review_delivered = match review_step(&api, p, review, &mut out).await {
-        Ok(()) => true,
-        Err(e) => {
+    let review_delivered = match review_step(api, p, review, &mut out).await {
+        Ok(Step::Done) => true,
+        Ok(Step::NewerHead(head)) => {
+            let message = format!(
+                "the pull request's head is now {head}, newer than this run's {}: this run posts nothing (the run for \
+                 the new head reports)",
+                p.pr.head_sha
+            );
+            tracing::warn!("{message}");
+            write_command(stdout, &format!("::notice title=mtls-review::{}", workflow::escape_data(&message)));
+            out.newer_head = Some(head);
+            return out;
+        }
+        Err(StepError::Read(e)) if !e.is_forbidden() && !e.is_deadline() => {
+            tracing::error!(error = %e, "cannot read what is on the pull request; not posting a review");
+            out.problems.push(format!("review: {e}"));
+            out.aborted = Some(format!("cannot read what is already on the pull request ({e})"));
+            false
+        }
+        Err(StepError::Read(e) | StepError::Write(e)) => {
             note_failure(&mut out, &mut forbidden, "review", &e);
+            out.timed_out |= e.is_deadline();
             false
         }
     };
+    let check_api = Api { gh: gh.clone(), repo: format!("/repos/{owner}/{repo}"), number: p.pr.number, me: None };
     let mut check_delivered = false;
     if forbidden.is_none() {
-        match check_step(&api, p, review, &out.gate).await {
+        let (check_gate, summary) = match &out.aborted {
+            Some(why) => {
+                let mut g = out.gate.clone();
+                g.conclusion = checks::Conclusion::Failure;
+                g.title = "review not posted: the pull request's comments could not be read".into();
+                let summary = format!(
+                    "**mtls-review could not publish its review**: it {why}. Posting without knowing what is there \
+                     could repeat comments, so it posted none; re-run the job.\n\n{}",
+                    p.summary
+                );
+                (g, summary)
+            }
+            None if out.timed_out => {
+                let summary = format!(
+                    "_The review was not posted in full: publishing stopped at the `timeout` of {} s. The findings \
+                     below and the annotations are complete._\n\n{}",
+                    timeout.as_secs(),
+                    p.summary
+                );
+                (out.gate.clone(), summary)
+            }
+            None => (out.gate.clone(), p.summary.clone()),
+        };
+        match check_step(&check_api, p, review, &check_gate, &summary).await {
             Ok(()) => check_delivered = true,
-            Err(e) => note_failure(&mut out, &mut forbidden, "check", &e),
+            Err(e) => {
+                out.timed_out |= e.is_deadline();
+                note_failure(&mut out, &mut forbidden, "check", &e)
+            }
         }
+    }
+    if let Some(why) = &out.aborted {
+        out.exit_code = EXIT_SETUP;
+        let line = format!(
+            "::error title=mtls-review::{}",
+            workflow::escape_data(&format!(
+                "publishing aborted: this run {why}; no review was posted. Re-run the job."
+            ))
+        );
+        write_command(stdout, &line);
+    }
+    if out.timed_out {
+        let line = format!(
+            "::warning title=mtls-review::{}",
+            workflow::escape_data(&format!(
+                "publishing stopped at the `timeout` of {} s: {}",
+                timeout.as_secs(),
+                out.problems.join("; ")
+            ))
+        );
+        write_command(stdout, &line);
     }
     if let Some(reason) = forbidden {
         fall_back(&mut out, review, stdout, reason);
     } else if !check_delivered {
         // The check run carries the annotations: without it, annotate through the runner.
         fall_back(&mut out, review, stdout, "the GitHub API did not take the check run".into());
-    } else if !review_delivered {
-        let line = format!(
-            "::warning title=mtls-review::{}",
-            workflow::escape_data(
-                "the review could not be posted; the check run and the run's summary have the findings"
-            )
+    } else if !review_delivered && out.aborted.is_none() && !out.timed_out {
+        write_command(
+            stdout,
+            &format!(
+                "::warning title=mtls-review::{}",
+                workflow::escape_data(
+                    "the review could not be posted; the check run and the run's summary have the findings"
+                )
+            ),
         );
-        if let Err(e) = workflow::write_commands(stdout, &[line]) {
-            tracing::warn!(error = %e, "cannot write workflow commands");
-        }
     }
     out
+}
+
+fn write_command(stdout: &mut dyn Write, line: &str) {
+    if let Err(e) = workflow::write_commands(stdout, &[line.to_string()]) {
+        tracing::warn!(error = %e, "cannot write workflow commands");
+    }
 }
 
 fn note_failure(out: &mut Outcome, forbidden: &mut Option<String>, what: &str, e: &ApiError) {
@@ -355,6 +450,8 @@ struct Api {
     /// `/repos/{owner}/{repo}`.
     repo: String,
     number: u64,
+    /// Who we are, once known.
+    me: Option<Identity>,
 }
 
 impl Api {
@@ -366,33 +463,84 @@ impl Api {
         format!("{}/pulls/{}/reviews", self.repo, self.number)
     }
 
-    async fn list_comments(&self) -> Result<Vec<ExistingComment>, ApiError> {
-        Ok(self
-            .gh
-            .get_all(&self.review_comments())
+    /// Every item of a list, decoded; an item that does not decode makes the listing fail (an answer that lost
+    /// one of our comments could make us repeat it).
+    async fn list<T: serde::de::DeserializeOwned>(&self, path: &str, what: &str) -> Result<Vec<T>, ApiError> {
+        self.gh
+            .get_all(path)
             .await?
             .into_iter()
-            .filter_map(|v| serde_json::from_value(v).ok())
-            .collect())
+            .map(|v| {
+                serde_json::from_value(v)
+                    .map_err(|e| ApiError::Decode { what: format!("an item of {what}"), message: e.to_string() })
+            })
+            .collect()
+    }
+
+    async fn list_comments(&self) -> Result<Vec<ExistingComment>, ApiError> {
+        self.list(&self.review_comments(), "the review comments").await
     }
 
     async fn list_reviews(&self) -> Result<Vec<ExistingReview>, ApiError> {
-        Ok(self.gh.get_all(&self.reviews()).await?.into_iter().filter_map(|v| serde_json::from_value(v).ok()).collect())
+        self.list(&self.reviews(), "the reviews").await
+    }
+
+    /// True when `author` is us (never before we know who we are).
+    fn ours(&self, author: Option<&Author>) -> bool {
+        self.me.as_ref().is_some_and(|me| me.wrote(author))
     }
 }
 
-/// Lists what is there, composes, posts the review, then cleans up our old comments.
-async fn review_step(api: &Api, p: &Publish<'_>, review: &Review, out: &mut Outcome) -> Result<(), ApiError> {
-    // Without the existing comments a re-run could repeat itself: no listing, no review.
-    let comments = api.list_comments().await?;
-    let reviews = match api.list_reviews().await {
-        Ok(r) => r,
-        Err(e) if e.is_forbidden() => return Err(e),
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot list reviews; findings mentioned only in earlier review bodies may repeat");
-            Vec::new()
+/// Who the token writes as: `GET /user`; the Actions token may not read it (403 "Resource not accessible by
+/// integration") and writes as `github-actions[bot]`.
+async fn identify(gh: &GitHub) -> Result<Identity, ApiError> {
+    match gh.get("/user").await {
+        Ok(resp) => {
+            let v: serde_json::Value = resp.json("the token's user")?;
+            let login = v.get("login").and_then(|l| l.as_str()).filter(|l| !l.is_empty()).ok_or_else(|| {
+                ApiError::Decode { what: "GET /user".into(), message: "no `login` in the answer".into() }
+            })?;
+            Ok(Identity { login: login.to_string(), id: v.get("id").and_then(serde_json::Value::as_u64) })
         }
-    };
+        Err(e) if e.is_forbidden() => Ok(Identity::actions_bot()),
+        Err(e) => Err(e),
+    }
+}
+
+/// The pull request's current head commit.
+async fn current_head(api: &Api) -> Result<String, ApiError> {
+    let v: serde_json::Value =
+        api.gh.get(&format!("{}/pulls/{}", api.repo, api.number)).await?.json("the pull request")?;
+    v.pointer("/head/sha").and_then(|s| s.as_str()).map(str::to_string).ok_or_else(|| ApiError::Decode {
+        what: "the pull request".into(),
+        message: "no `head.sha` in the answer".into(),
+    })
+}
+
+/// How the review step ended.
+enum Step {
+    Done,
+    /// The pull request has a newer head: nothing was written.
+    NewerHead(String),
+}
+
+enum StepError {
+    /// Reading what is on the pull request failed (after retries): nothing was written.
+    Read(ApiError),
+    /// A write failed.
+    Write(ApiError),
+}
+
+/// Finds out who we are and what is there, composes, checks the head is still ours, posts the review, then
+/// cleans up our old comments.
+async fn review_step(mut api: Api, p: &Publish<'_>, review: &Review, out: &mut Outcome) -> Result<Step, StepError> {
+    // Without knowing who we are and what is there a run could repeat itself or touch others' content: no
+    // listing, no review.
+    let me = identify(&api.gh).await.map_err(StepError::Read)?;
+    tracing::info!(login = %me.login, "posting as");
+    api.me = Some(me.clone());
+    let comments = api.list_comments().await.map_err(StepError::Read)?;
+    let reviews = api.list_reviews().await.map_err(StepError::Read)?;
     let options = ComposeOptions {
         head_sha: p.pr.head_sha.clone(),
         event: p.env.inputs.review_event,
@@ -402,7 +550,12 @@ async fn review_step(api: &Api, p: &Publish<'_>, review: &Review, out: &mut Outc
         docs_base: crate::report::DEFAULT_DOCS_URL.to_string(),
         fail_on: p.fail_on,
     };
-    let plan = compose(review, &Existing { comments, reviews }, &options);
+    let plan = compose(review, &Existing { comments, reviews, me: Some(me) }, &options);
+    // Last read before the first write: a run overtaken by a push says nothing.
+    let head = current_head(&api).await.map_err(StepError::Read)?;
+    if head != p.pr.head_sha {
+        return Ok(Step::NewerHead(head));
+    }
     tracing::info!(
         new = plan.review.as_ref().map_or(0, |d| d.inline.len()),
         already = plan.already_commented,
@@ -411,9 +564,11 @@ async fn review_step(api: &Api, p: &Publish<'_>, review: &Review, out: &mut Outc
         "review plan"
     );
     if let Some(draft) = plan.review {
-        let (id, inline) = post_review(api, draft).await?;
+        let (id, inline) = post_review(&api, draft).await.map_err(StepError::Write)?;
         out.review_id = id;
         out.inline_comments = inline;
+    } else if let Some(id) = plan.already_reviewed {
+        tracing::info!(id, "this head was reviewed already: no second review");
     } else {
         tracing::info!("nothing new to say: no review posted");
     }
@@ -435,7 +590,7 @@ async fn review_step(api: &Api, p: &Publish<'_>, review: &Review, out: &mut Outc
         }
     }
     for id in &plan.dismissals {
-        let path = format!("{}/dismissals", review_path(api, *id));
+        let path = format!("{}/dismissals", review_path(&api, *id));
         let body = serde_json::json!({
             "message": format!("No mTLS finding at or above `fail-on` is introduced as of {}.", p.pr.head_sha),
             "event": "DISMISS",
@@ -443,22 +598,25 @@ async fn review_step(api: &Api, p: &Publish<'_>, review: &Review, out: &mut Outc
         if let Err(e) = api.gh.put(&path, &body).await {
             // Repositories may forbid dismissals; the check run still reports the truth.
             tracing::warn!(error = %e, "cannot dismiss an earlier review");
+            if e.is_deadline() {
+                note_cleanup(out, &mut cleanup, "cannot dismiss an earlier review", e);
+            }
         }
     }
     if p.env.inputs.sticky_summary
-        && let Err(e) = sticky_summary(api, p).await
+        && let Err(e) = sticky_summary(&api, p).await
     {
         note_cleanup(out, &mut cleanup, "cannot update the sticky summary", e);
     }
-    cleanup
+    cleanup.map(|()| Step::Done).map_err(StepError::Write)
 }
 
-/// Records a failed clean-up call; keeps the first 403 to return (it switches to the fallback).
-fn note_cleanup(out: &mut Outcome, first_forbidden: &mut Result<(), ApiError>, what: &str, e: ApiError) {
+/// Records a failed clean-up call; keeps the first 403 (it switches to the fallback) or deadline to return.
+fn note_cleanup(out: &mut Outcome, first_fatal: &mut Result<(), ApiError>, what: &str, e: ApiError) {
     tracing::warn!(error = %e, "{what}");
     out.problems.push(format!("{what}: {e}"));
-    if e.is_forbidden() && first_forbidden.is_ok() {
-        *first_forbidden = Err(e);
+    if (e.is_forbidden() || e.is_deadline()) && first_fatal.is_ok() {
+        *first_fatal = Err(e);
     }
 }
 
@@ -467,11 +625,14 @@ fn review_path(api: &Api, id: u64) -> String {
 }
 
 /// Posts the review; a failed POST is repeated only once the markers show it did not land; comments GitHub
-/// refuses (422) move to the body. Returns the review id (when known) and the number of inline comments.
+/// refuses (422) move to the body, one by one: a refusal that GitHub's diff does not explain is narrowed down by
+/// posting the comments singly. Returns the review id (when known) and the number of inline comments.
 async fn post_review(api: &Api, mut draft: ReviewDraft) -> Result<(Option<u64>, usize), ApiError> {
     let options = api.gh.options().clone();
     let mut unanswered = 0;
     let mut refusals = 0;
+    // Inline comments already posted singly (they are not in the review itself).
+    let mut posted_alone = 0;
     loop {
         let request = draft.request();
         let result = api.gh.post(&api.reviews(), &request, Retry::OnlyIfNotProcessed).await;
@@ -480,7 +641,7 @@ async fn post_review(api: &Api, mut draft: ReviewDraft) -> Result<(Option<u64>, 
                 let id =
                     resp.json::<serde_json::Value>("review").ok().and_then(|v| v.get("id").and_then(|i| i.as_u64()));
                 tracing::info!(?id, comments = request.comments.len(), "review posted");
-                return Ok((id, request.comments.len()));
+                return Ok((id, posted_alone + request.comments.len()));
             }
             Err(e) if e.status() == Some(422) => {
                 refusals += 1;
@@ -494,8 +655,16 @@ async fn post_review(api: &Api, mut draft: ReviewDraft) -> Result<(Option<u64>, 
                     return Err(e);
                 }
                 let mut refused = if refusals == 1 { refused_by_diff(api, &draft).await } else { BTreeSet::new() };
+                if refused.is_empty() && draft.inline.len() > 1 {
+                    // GitHub did not say which one: each comment alone, and only the refused ones move.
+                    let (alone_refused, posted) = post_singly(api, &draft).await?;
+                    tracing::info!(posted, refused = alone_refused.len(), "posted the inline comments singly");
+                    posted_alone += posted;
+                    draft.move_to_body(&alone_refused);
+                    draft.inline.clear();
+                    continue;
+                }
                 if refused.is_empty() {
-                    // Nothing identifiable: keep the findings, in the body.
                     refused = (0..draft.inline.len()).collect();
                 }
                 tracing::info!(moved = refused.len(), "moving refused comments to the review body");
@@ -512,7 +681,9 @@ async fn post_review(api: &Api, mut draft: ReviewDraft) -> Result<(Option<u64>, 
                         let delay =
                             options.initial_backoff.saturating_mul(1 << unanswered.min(16)).min(options.max_backoff);
                         tracing::warn!(error = %e, ?delay, "the review did not land; posting again");
-                        tokio::time::sleep(delay).await;
+                        if !api.gh.wait(delay).await {
+                            return Err(e);
+                        }
                     }
                     Ok(None) => return Err(e),
                     Err(check) => {
@@ -532,12 +703,42 @@ async fn post_review(api: &Api, mut draft: ReviewDraft) -> Result<(Option<u64>, 
 async fn landed(api: &Api, draft: &ReviewDraft) -> Result<Option<u64>, ApiError> {
     let ours = |body: &str| parse_marker(body).is_some_and(|m| m.fields.get("run") == Some(&draft.nonce));
     if draft.inline.is_empty() {
-        Ok(api.list_reviews().await?.into_iter().find(|r| r.body.as_deref().is_some_and(ours)).map(|r| r.id))
+        Ok(api
+            .list_reviews()
+            .await?
+            .into_iter()
+            .find(|r| api.ours(r.user.as_ref()) && r.body.as_deref().is_some_and(ours))
+            .map(|r| r.id))
     } else {
         let comments: Vec<serde_json::Value> = api.gh.get_all(&api.review_comments()).await?;
-        let found = comments.iter().find(|c| c.get("body").and_then(|b| b.as_str()).is_some_and(ours));
+        let found = comments.iter().find(|c| {
+            let author: Option<Author> = c.get("user").and_then(|u| serde_json::from_value(u.clone()).ok());
+            api.ours(author.as_ref()) && c.get("body").and_then(|b| b.as_str()).is_some_and(ours)
+        });
         Ok(found.map(|c| c.get("pull_request_review_id").and_then(|i| i.as_u64()).unwrap_or(0)))
     }
+}
+
+/// Posts each inline comment as a review comment of its own (`POST /pulls/{n}/comments`); returns the indices
+/// GitHub refused (422) and how many it took. Another failure stops: what was posted carries our markers, so the
+/// next run recognises it.
+async fn post_singly(api: &Api, draft: &ReviewDraft) -> Result<(BTreeSet<usize>, usize), ApiError> {
+    let mut refused = BTreeSet::new();
+    let mut posted = 0;
+    for (i, c) in draft.inline.iter().enumerate() {
+        let mut body = serde_json::to_value(&c.comment)
+            .map_err(|e| ApiError::Decode { what: "a review comment".into(), message: e.to_string() })?;
+        body["commit_id"] = serde_json::Value::String(draft.commit_id.clone());
+        match api.gh.post(&api.review_comments(), &body, Retry::OnlyIfNotProcessed).await {
+            Ok(_) => posted += 1,
+            Err(e) if e.status() == Some(422) => {
+                tracing::warn!(error = %e, path = %c.comment.path, line = c.comment.line, "GitHub refused a comment");
+                refused.insert(i);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok((refused, posted))
 }
 
 /// A file of the pull request as `GET /pulls/{n}/files` lists it.
@@ -610,7 +811,12 @@ async fn sticky_summary(api: &Api, p: &Publish<'_>) -> Result<(), ApiError> {
     let comments = api.gh.get_all(&list).await?;
     let body = format!("{}\n{}\n\n_Head: {}_\n", compose::summary_marker(), p.summary.trim_end(), p.pr.head_sha);
     let body: String = body.chars().take(compose::MAX_BODY_CHARS).collect();
+    // Ours: written by us and carrying the marker (a person's comment quoting the marker is not touched).
     let ours = comments.iter().find_map(|c| {
+        let author: Option<Author> = c.get("user").and_then(|u| serde_json::from_value(u.clone()).ok());
+        if !api.ours(author.as_ref()) {
+            return None;
+        }
         let text = c.get("body")?.as_str()?;
         parse_marker(text).filter(|m| m.kind == "summary")?;
         Some((c.get("id")?.as_u64()?, text.to_string()))
@@ -629,30 +835,26 @@ async fn sticky_summary(api: &Api, p: &Publish<'_>) -> Result<(), ApiError> {
 }
 
 /// The check run (annotations 50 per request); a commit status when check runs are refused.
-async fn check_step(api: &Api, p: &Publish<'_>, review: &Review, gate: &Gate) -> Result<(), ApiError> {
+async fn check_step(api: &Api, p: &Publish<'_>, review: &Review, gate: &Gate, summary: &str) -> Result<(), ApiError> {
     let name = &p.env.inputs.check_name;
     let plan = plan_check_run(
         name,
         &p.pr.head_sha,
         gate,
-        &p.summary,
+        summary,
         annotations(review),
         p.env.run_url(),
-        p.env.run_id.clone(),
+        Some(p.nonce.clone()),
     );
-    let created = api.gh.post(&format!("{}/check-runs", api.repo), &plan.create, Retry::Idempotent).await;
-    match created {
-        Ok(resp) => {
-            let id =
-                resp.json::<serde_json::Value>("check run")?.get("id").and_then(|i| i.as_u64()).ok_or_else(|| {
-                    ApiError::Decode { what: "check run".into(), message: "no id in the answer".into() }
-                })?;
+    match create_check_run(api, &plan.create, &p.nonce).await {
+        Ok(id) => {
             for update in &plan.updates {
                 api.gh.patch(&format!("{}/check-runs/{id}", api.repo), update).await?;
             }
             tracing::info!(id, conclusion = ?gate.conclusion, "check run created");
             Ok(())
         }
+        Err(e) if e.is_deadline() => Err(e),
         Err(e) => {
             tracing::warn!(error = %e, "cannot create a check run; setting a commit status instead");
             let status = plan_status(name, gate, p.env.run_url());
@@ -660,6 +862,70 @@ async fn check_step(api: &Api, p: &Publish<'_>, review: &Review, gate: &Gate) ->
             Ok(())
         }
     }
+}
+
+/// Creates the check run and returns its id. An answer that is lost or garbled is not taken for a refusal: the
+/// run is looked up by its `external_id` (this run's nonce) and posted again only when it is not there.
+async fn create_check_run(api: &Api, create: &checks::CreateCheckRun, nonce: &str) -> Result<u64, ApiError> {
+    let options = api.gh.options().clone();
+    let mut attempt = 0;
+    loop {
+        let error = match api.gh.post(&format!("{}/check-runs", api.repo), create, Retry::OnlyIfNotProcessed).await {
+            Ok(resp) => match resp.json::<serde_json::Value>("check run").ok().and_then(|v| v.get("id")?.as_u64()) {
+                Some(id) => return Ok(id),
+                None => ApiError::Decode { what: "the created check run".into(), message: "no id".into() },
+            },
+            Err(e) if e.may_have_landed() => e,
+            Err(e) => return Err(e),
+        };
+        match find_check_run(api, &create.head_sha, &create.name, nonce).await {
+            Ok(Some(id)) => {
+                tracing::info!(id, error = %error, "the check run was created although its answer was lost");
+                return Ok(id);
+            }
+            Ok(None) if attempt < options.max_retries => {
+                attempt += 1;
+                let delay = options.initial_backoff.saturating_mul(1 << attempt.min(16)).min(options.max_backoff);
+                tracing::warn!(error = %error, ?delay, "the check run was not created; posting again");
+                if !api.gh.wait(delay).await {
+                    return Err(error);
+                }
+            }
+            Ok(None) => return Err(error),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot look the check run up; not posting it again");
+                return Err(if e.is_deadline() { e } else { error });
+            }
+        }
+    }
+}
+
+/// Our check run on `sha` by name and `external_id`.
+async fn find_check_run(api: &Api, sha: &str, name: &str, nonce: &str) -> Result<Option<u64>, ApiError> {
+    let path = format!("{}/commits/{sha}/check-runs?check_name={}&filter=all", api.repo, query_escape(name));
+    let v: serde_json::Value = api.gh.get(&path).await?.json("the check runs")?;
+    let runs = v.get("check_runs").and_then(|r| r.as_array()).ok_or_else(|| ApiError::Decode {
+        what: "the check runs".into(),
+        message: "no `check_runs` in the answer".into(),
+    })?;
+    Ok(runs
+        .iter()
+        .filter(|r| r.get("external_id").and_then(|e| e.as_str()) == Some(nonce))
+        .filter_map(|r| r.get("id")?.as_u64())
+        .max())
+}
+
+/// Percent-encodes a query value (everything but RFC 3986's unreserved characters).
+fn query_escape(value: &str) -> String {
+    let mut out = String::new();
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 #[cfg(test)]

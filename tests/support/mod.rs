@@ -22,6 +22,8 @@ pub const NUMBER: u64 = 2;
 pub const HEAD_SHA: &str = "ec26c3e57ca3a959ca5aad62de7213c562f8c821";
 pub const BASE_SHA: &str = "f95f852bd8fca8fcc58a9a2d6c842781e32a215e";
 pub const TOKEN: &str = "ghs_TESTtoken0123456789abcdefSECRET";
+/// The user id of `github-actions[bot]` on github.com.
+pub const ACTIONS_BOT_ID: u64 = 41_898_282;
 
 /// A fixture file's text.
 pub fn fixture(rel: &str) -> String {
@@ -110,8 +112,9 @@ pub struct Seen {
     pub headers: BTreeMap<String, String>,
 }
 
-/// An injected fault: the next `times` requests matching `method` and a path ending with `path_suffix` get this
-/// answer; with `land`, the request is carried out first (the answer is lost on the way back).
+/// An injected fault: the next `times` requests matching `method` (`*`: any) and a path ending with
+/// `path_suffix` get this answer; with `land`, the request is carried out first (the answer is lost on the way
+/// back).
 #[derive(Debug, Clone)]
 pub struct Fault {
     pub method: &'static str,
@@ -157,6 +160,13 @@ pub struct State {
     pub checks_forbidden: bool,
     /// Request bodies that broke the documented schema.
     pub schema_violations: Vec<String>,
+    /// Paths whose comments GitHub refuses with a generic 422 although they are in the diff (the `files` listing
+    /// does not explain the refusal).
+    pub refuse_paths: Vec<String>,
+    /// What `GET /user` answers: `None`, the Actions token's 403; `Some(user)`, a personal token's user.
+    pub token_user: Option<Value>,
+    /// The pull request's head as `GET /pulls/{n}` tells it (the payload's head unless a test pushes).
+    pub head_sha: String,
     next_id: u64,
 }
 
@@ -191,7 +201,8 @@ impl FakeGitHub {
     /// Starts a server answering every request with this stand-in.
     pub async fn start(diff: BTreeMap<String, Vec<Hunk>>) -> (MockServer, FakeGitHub) {
         let server = MockServer::start().await;
-        let fake = FakeGitHub { state: Arc::new(Mutex::new(State { diff, ..State::default() })) };
+        let fake =
+            FakeGitHub { state: Arc::new(Mutex::new(State { diff, head_sha: HEAD_SHA.into(), ..State::default() })) };
         Mock::given(wiremock::matchers::any()).respond_with(fake.clone()).mount(&server).await;
         (server, fake)
     }
@@ -200,11 +211,13 @@ impl FakeGitHub {
         f(&mut self.state.lock().unwrap())
     }
 
-    /// A comment by someone else, as GitHub lists it.
+    /// A comment by someone else (the fixture's `octocat`), as GitHub lists it.
     pub fn add_human_comment(&self, in_reply_to: Option<u64>, path: &str, line: usize, body: &str) -> u64 {
         self.with(|s| {
             let id = s.id();
             let mut c = comment_template();
+            c["user"]["login"] = json!("octocat");
+            c["user"]["id"] = json!(1);
             c["id"] = json!(id);
             c["path"] = json!(path);
             c["line"] = json!(line);
@@ -234,9 +247,21 @@ fn comment_template() -> Value {
     .clone()
 }
 
-fn user_bot(v: &mut Value) {
-    v["user"]["login"] = json!("github-actions[bot]");
-    v["user"]["type"] = json!("Bot");
+/// Sets `user` to the account that writes with the run's token: `github-actions[bot]`, or the personal token's
+/// user.
+fn set_author(s: &State, v: &mut Value) {
+    match &s.token_user {
+        Some(u) => {
+            v["user"]["login"] = u["login"].clone();
+            v["user"]["id"] = u["id"].clone();
+            v["user"]["type"] = json!("User");
+        }
+        None => {
+            v["user"]["login"] = json!("github-actions[bot]");
+            v["user"]["id"] = json!(ACTIONS_BOT_ID);
+            v["user"]["type"] = json!("Bot");
+        }
+    }
 }
 
 fn forbidden() -> ResponseTemplate {
@@ -283,9 +308,11 @@ impl Respond for FakeGitHub {
         if auth != format!("Bearer {TOKEN}") && auth != format!("token {TOKEN}") {
             return ResponseTemplate::new(401).set_body_json(json!({"message": "Bad credentials"}));
         }
-        if let Some(i) =
-            s.faults.iter().position(|f| f.method == method && rel.ends_with(&f.path_suffix) && f.times > 0)
-        {
+        if let Some(i) = s.faults.iter().position(|f| {
+            (f.method == method || f.method == "*")
+                && rel.split('?').next().unwrap().ends_with(&f.path_suffix)
+                && f.times > 0
+        }) {
             let f = s.faults[i].clone();
             s.faults[i].times -= 1;
             if f.land {
@@ -312,6 +339,36 @@ fn route(s: &mut State, req: &Request, method: &str, rel: &str, body: Option<Val
     let parts: Vec<&str> = rel.trim_start_matches('/').split('/').collect();
     let n = NUMBER.to_string();
     match (method, parts.as_slice()) {
+        ("GET", ["user"]) if rel == "/user" => match &s.token_user {
+            Some(u) => ResponseTemplate::new(200).set_body_json(u.clone()),
+            None => forbidden(),
+        },
+        ("GET", ["pulls", p]) if *p == n => {
+            let mut pr = fixture_json("rest-api-description/pulls-get.response-200.pull-request.json");
+            pr["number"] = json!(NUMBER);
+            pr["head"]["sha"] = json!(s.head_sha);
+            pr["base"]["sha"] = json!(BASE_SHA);
+            ResponseTemplate::new(200).set_body_json(pr)
+        }
+        ("GET", ["commits", sha, "check-runs"]) => {
+            let q: BTreeMap<String, String> =
+                req.url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+            let template =
+                fixture_json("real-responses/octocrab-tests.commit_check_runs.json")["check_runs"][0].clone();
+            let runs: Vec<Value> = s
+                .check_runs
+                .iter()
+                .filter(|r| r["head_sha"] == *sha && q.get("check_name").is_none_or(|n| r["name"] == n.as_str()))
+                .map(|r| {
+                    let mut t = template.clone();
+                    for k in ["id", "name", "head_sha", "external_id", "conclusion"] {
+                        t[k] = r[k].clone();
+                    }
+                    t
+                })
+                .collect();
+            ResponseTemplate::new(200).set_body_json(json!({"total_count": runs.len(), "check_runs": runs}))
+        }
         ("GET", ["pulls", p, "comments"]) if *p == n => paginate(req, &s.review_comments),
         ("GET", ["pulls", p, "reviews"]) if *p == n => paginate(req, &s.reviews),
         ("GET", ["issues", p, "comments"]) if *p == n => paginate(req, &s.issue_comments),
@@ -340,6 +397,27 @@ fn route(s: &mut State, req: &Request, method: &str, rel: &str, body: Option<Val
             paginate(req, &files)
         }
         ("POST", ["pulls", p, "reviews"]) if *p == n => create_review(s, body.unwrap_or(Value::Null)),
+        ("POST", ["pulls", p, "comments"]) if *p == n => {
+            let body = body.unwrap_or(Value::Null);
+            let errs = schema_errors(
+                &request_schema("rest-api-description/pulls-create-review-comment.request-body.json"),
+                &body,
+                "review comment",
+            );
+            if !errs.is_empty() {
+                s.schema_violations.extend(errs);
+                return ResponseTemplate::new(422).set_body_string(fixture(
+                    "error-responses/octokit-fixtures.errors.422-validation-failed.normalized-fixture.json",
+                ));
+            }
+            if let Some(refusal) = refuse_comment(s, &body) {
+                return refusal;
+            }
+            let id = s.id();
+            let commit = body["commit_id"].clone();
+            let stored = store_comment(s, &body, id, &commit);
+            ResponseTemplate::new(201).set_body_json(stored)
+        }
         ("DELETE", ["pulls", "comments", id]) => {
             let id: u64 = id.parse().unwrap_or(0);
             let before = s.review_comments.len();
@@ -364,7 +442,7 @@ fn route(s: &mut State, req: &Request, method: &str, rel: &str, body: Option<Val
             c["line"] = top["line"].clone();
             c["side"] = top["side"].clone();
             c["body"] = body.as_ref().map(|b| b["body"].clone()).unwrap_or(Value::Null);
-            user_bot(&mut c);
+            set_author(s, &mut c);
             s.review_comments.push(c.clone());
             ResponseTemplate::new(201).set_body_json(c)
         }
@@ -444,7 +522,8 @@ fn route(s: &mut State, req: &Request, method: &str, rel: &str, body: Option<Val
         }
         ("POST", ["issues", p, "comments"]) if *p == n => {
             let id = s.id();
-            let c = json!({"id": id, "body": body.as_ref().map(|b| b["body"].clone()), "user": {"login": "github-actions[bot]"}});
+            let mut c = json!({"id": id, "body": body.as_ref().map(|b| b["body"].clone()), "user": {}});
+            set_author(s, &mut c);
             s.issue_comments.push(c.clone());
             ResponseTemplate::new(201).set_body_json(c)
         }
@@ -475,18 +554,19 @@ fn create_review(s: &mut State, body: Value) -> ResponseTemplate {
         ));
     }
     let comments = body["comments"].as_array().cloned().unwrap_or_default();
+    // GitHub's limit on a review body and on each comment body.
+    let too_long = |v: &Value| v.as_str().is_some_and(|t| t.chars().count() > 65_536);
+    if too_long(&body["body"]) || comments.iter().any(|c| too_long(&c["body"])) {
+        // Test-written body in GitHub's wording for a validation error on a field's length.
+        return ResponseTemplate::new(422).set_body_json(json!({
+            "message": "Unprocessable Entity",
+            "errors": ["Body is too long (maximum is 65536 characters)"],
+            "status": "422"
+        }));
+    }
     for c in &comments {
-        let side = if c["side"] == "LEFT" { Side::Base } else { Side::Head };
-        let line = c["line"].as_u64().unwrap_or(0) as usize;
-        let start = c["start_line"].as_u64().map_or(line, |v| v as usize);
-        let ok = s
-            .diff
-            .get(c["path"].as_str().unwrap_or(""))
-            .is_some_and(|hs| hs.iter().any(|h| h.contains(side, line) && h.contains(side, start)));
-        if !ok || start > line {
-            return ResponseTemplate::new(422).set_body_string(fixture(
-                "error-responses/issue-quote.422.create-review.line-not-in-diff.with-status.json",
-            ));
+        if let Some(refusal) = refuse_comment(s, c) {
+            return refusal;
         }
     }
     let id = s.id();
@@ -499,26 +579,52 @@ fn create_review(s: &mut State, body: Value) -> ResponseTemplate {
         Some("APPROVE") => "APPROVED",
         _ => "COMMENTED",
     });
-    user_bot(&mut review);
+    set_author(s, &mut review);
     s.reviews.push(review.clone());
     for c in comments {
-        let mut stored = comment_template();
-        stored["id"] = json!(s.id());
-        stored["pull_request_review_id"] = json!(id);
-        stored.as_object_mut().unwrap().remove("in_reply_to_id");
-        for k in ["path", "body", "line", "side"] {
-            stored[k] = c[k].clone();
-        }
-        stored["original_line"] = c["line"].clone();
-        stored["start_line"] = c.get("start_line").cloned().unwrap_or(Value::Null);
-        stored["original_start_line"] = stored["start_line"].clone();
-        stored["start_side"] = c.get("start_side").cloned().unwrap_or(Value::Null);
-        stored["commit_id"] = body["commit_id"].clone();
-        stored["original_commit_id"] = body["commit_id"].clone();
-        user_bot(&mut stored);
-        s.review_comments.push(stored);
+        store_comment(s, &c, id, &body["commit_id"]);
     }
     ResponseTemplate::new(200).set_body_json(review)
+}
+
+/// GitHub's 422 for a comment outside the diff (or on a path in `refuse_paths`).
+fn refuse_comment(s: &State, c: &Value) -> Option<ResponseTemplate> {
+    let side = if c["side"] == "LEFT" { Side::Base } else { Side::Head };
+    let line = c["line"].as_u64().unwrap_or(0) as usize;
+    let start = c["start_line"].as_u64().map_or(line, |v| v as usize);
+    let path = c["path"].as_str().unwrap_or("");
+    let ok = s.diff.get(path).is_some_and(|hs| hs.iter().any(|h| h.contains(side, line) && h.contains(side, start)));
+    if !ok || start > line {
+        return Some(ResponseTemplate::new(422).set_body_string(fixture(
+            "error-responses/issue-quote.422.create-review.line-not-in-diff.with-status.json",
+        )));
+    }
+    if s.refuse_paths.iter().any(|p| p == path) {
+        return Some(ResponseTemplate::new(422).set_body_string(fixture(
+            "error-responses/octokit-fixtures.errors.422-validation-failed.normalized-fixture.json",
+        )));
+    }
+    None
+}
+
+/// Stores a review comment as the list endpoint shows it.
+fn store_comment(s: &mut State, c: &Value, review_id: u64, commit: &Value) -> Value {
+    let mut stored = comment_template();
+    stored["id"] = json!(s.id());
+    stored["pull_request_review_id"] = json!(review_id);
+    stored.as_object_mut().unwrap().remove("in_reply_to_id");
+    for k in ["path", "body", "line", "side"] {
+        stored[k] = c[k].clone();
+    }
+    stored["original_line"] = c["line"].clone();
+    stored["start_line"] = c.get("start_line").cloned().unwrap_or(Value::Null);
+    stored["original_start_line"] = stored["start_line"].clone();
+    stored["start_side"] = c.get("start_side").cloned().unwrap_or(Value::Null);
+    stored["commit_id"] = commit.clone();
+    stored["original_commit_id"] = commit.clone();
+    set_author(s, &mut stored);
+    s.review_comments.push(stored.clone());
+    stored
 }
 
 /// The Actions environment of a `pull_request` run against `api_url`, with files in `dir`.
@@ -672,8 +778,24 @@ pub fn fast_client() -> mtls_review::github::client::ClientOptions {
         max_retries: 3,
         initial_backoff: Duration::from_millis(10),
         max_backoff: Duration::from_millis(50),
-        max_rate_limit_wait: Duration::from_secs(5),
+        rate_limit_backoff: Duration::from_millis(100),
+        deadline: Duration::from_secs(60),
         per_page: 100,
         max_pages: 50,
+        clock: mtls_review::github::client::ClockHandle::system(),
     }
+}
+
+/// [`fast_client`] with GitHub's own waits (a minute after a rate limit without `retry-after`) on a clock that
+/// skips them, returned too so that the test can read the waits.
+pub fn skipping_client() -> (mtls_review::github::client::ClientOptions, Arc<mtls_review::github::client::SkippingClock>)
+{
+    let clock = Arc::new(mtls_review::github::client::SkippingClock::new());
+    let options = mtls_review::github::client::ClientOptions {
+        rate_limit_backoff: Duration::from_secs(60),
+        deadline: mtls_review::github::client::DEFAULT_DEADLINE,
+        clock: mtls_review::github::client::ClockHandle(clock.clone()),
+        ..fast_client()
+    };
+    (options, clock)
 }
