@@ -723,6 +723,11 @@ fn comment_body(f: &Finding, fp: &str, p: &Placement, review: &Review, opts: &Co
     s.push('\n');
     s.push_str(&heading(f));
     s.push_str("\n\n");
+    if review.meshes.len() > 1 && !f.meshes.is_empty() {
+        let word = if f.meshes.len() == 1 { "Mesh" } else { "Meshes" };
+        let names: Vec<String> = f.meshes.iter().map(|m| format!("`{m}`")).collect();
+        s.push_str(&format!("{word}: {}\n\n", names.join(", ")));
+    }
     s.push_str(f.message.trim());
     s.push('\n');
     if let Some(help) = f.help.as_deref().filter(|h| !h.trim().is_empty()) {
