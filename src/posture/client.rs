@@ -29,7 +29,7 @@ pub struct Entry {
     pub drs: Vec<usize>,
     /// The rule whose `trafficPolicy` applies: the oldest that has one.
     pub policy: Option<usize>,
-    /// `exportTo` of the merged rule: the oldest non-empty one.
+    /// `exportTo` of the entry: that of its first rule (rules with other sets stay apart, see [`Table::add`]).
     pub export_to: Vec<String>,
     /// `workloadSelector.matchLabels`, sorted; `None` for rules that apply to every client workload.
     pub selector: Option<Vec<(String, String)>>,
@@ -64,8 +64,20 @@ impl Table {
         };
         let mut append = true;
         for existing in list.iter_mut() {
+            // Istio 1.24 and later (`ENABLE_ENHANCED_DESTINATIONRULE_MERGE`, on by default): rules merge only when
+            // their exportTo sets are equal; a rule whose set is a superset of a non-empty existing one merges into
+            // it and is also kept on its own; any other rule stays apart (`mergeDestinationRule`).
+            if export_to == existing.export_to.as_slice() {
+                append = false;
+            } else if !existing.export_to.is_empty() && existing.export_to.iter().all(|e| export_to.contains(e)) {
+                append = true;
+            } else {
+                append = true;
+                continue;
+            }
             let both_with = existing.selector.is_some() && selector.is_some();
             if both_with && existing.selector != selector {
+                append = true;
                 continue;
             }
             if existing.selector == selector {
@@ -76,9 +88,6 @@ impl Table {
             existing.drs.push(dr);
             if existing.policy.is_none() && has_policy {
                 existing.policy = Some(dr);
-            }
-            if existing.export_to.is_empty() && !export_to.is_empty() {
-                existing.export_to = export_to.to_vec();
             }
         }
         if append {

@@ -14,7 +14,7 @@ pub mod workload;
 
 pub use diff::{RowChange, diff};
 pub use verdict::{Sends, Verdict};
-pub use workload::Sidecar;
+pub use workload::{ClientKind, Sidecar};
 
 use crate::finding::ObjectRef;
 use crate::mesh::{Mesh, ObjId, PaMode};
@@ -68,6 +68,9 @@ pub struct Endpoint {
     pub peer_authentication: Option<SharedRef>,
     /// True when a `portLevelMtls` entry decided `mode`.
     pub port_level: bool,
+    /// The endpoint is captured by ztunnel (ambient mode).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub ambient: bool,
     pub sends: Sends,
     pub verdict: Verdict,
     #[serde(skip)]
@@ -77,6 +80,9 @@ pub struct Endpoint {
     /// Set when auto mTLS decided `sends`.
     #[serde(skip)]
     pub auto: Option<AutoReason>,
+    /// The endpoint's TLS mode is `istio` (what auto mTLS reads).
+    #[serde(skip)]
+    pub tls_mode_istio: bool,
 }
 
 impl Endpoint {
@@ -85,6 +91,7 @@ impl Endpoint {
         let mode = self.mode.as_str();
         match (&self.workload, self.sidecar, self.captured) {
             (None, _, _) => format!("{mode} (no workload in tree)"),
+            (_, Sidecar::No, _) if self.ambient => format!("ambient {mode}"),
             (_, Sidecar::No, _) => "no sidecar".to_string(),
             (_, _, false) => format!("no sidecar (port {} not captured)", self.target_port.unwrap_or_default()),
             (_, Sidecar::Unknown, true) => format!("{mode} (sidecar unknown)"),
@@ -107,6 +114,11 @@ pub struct Row {
     /// For client workloads chosen by a DestinationRule `workloadSelector`: the selector as `k=v,...`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_selector: Option<String>,
+    /// What the clients of this row are: with a sidecar, without one, or ambient.
+    pub client_kind: ClientKind,
+    /// The client workloads of the row in the tree (`kind namespace/name`), at most [`MAX_CLIENT_NAMES`].
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub client_workloads: Vec<String>,
     /// How many client namespaces of the tree the `*` row stands for.
     #[serde(skip_serializing_if = "is_zero")]
     pub other_namespaces: usize,
@@ -133,13 +145,14 @@ fn is_zero(n: &usize) -> bool {
 impl Row {
     /// The identity of a row across base and head.
     pub fn key(&self) -> RowKey {
-        let (namespace, name, port, client, selector) = self.key_ref();
+        let (namespace, name, port, client, selector, kind) = self.key_ref();
         RowKey {
             namespace: namespace.to_string(),
             name: name.to_string(),
             port,
             client_namespace: client.to_string(),
             client_selector: selector.map(str::to_string),
+            client_kind: kind,
         }
     }
 
@@ -151,6 +164,7 @@ impl Row {
             self.port,
             self.client_namespace.as_str(),
             self.client_selector.as_deref(),
+            self.client_kind,
         )
     }
 
@@ -160,10 +174,13 @@ impl Row {
     }
 }
 
-/// A borrowed [`RowKey`]: (service namespace, service name, port, client namespace, client selector).
-pub type KeyRef<'a> = (&'a str, &'a str, u32, &'a str, Option<&'a str>);
+/// A borrowed [`RowKey`]: (service namespace, service name, port, client namespace, client selector, client kind).
+pub type KeyRef<'a> = (&'a str, &'a str, u32, &'a str, Option<&'a str>, ClientKind);
 
-/// Identity of a row: (service namespace, service name, port, client namespace, client selector).
+/// At most this many client workloads are named on a row.
+pub const MAX_CLIENT_NAMES: usize = 3;
+
+/// Identity of a row: (service namespace, service name, port, client namespace, client selector, client kind).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct RowKey {
     pub namespace: String,
@@ -172,6 +189,7 @@ pub struct RowKey {
     pub client_namespace: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_selector: Option<String>,
+    pub client_kind: ClientKind,
 }
 
 /// Server posture of one port of a workload.
@@ -219,14 +237,14 @@ pub struct PostureIndex<'a> {
     rows: HashMap<KeyRef<'a>, usize>,
     /// Per service port, the row of unlisted namespaces: the `*` row (`true`, index into `rows`) or a default
     /// row (`false`, index into `defaults`).
-    defaults: HashMap<(&'a str, &'a str, u32), (bool, usize)>,
+    defaults: HashMap<(&'a str, &'a str, u32, ClientKind), (bool, usize)>,
 }
 
 impl Posture {
     /// Indexes the rows by key, for [`Posture::resolve_in`].
     pub fn index(&self) -> PostureIndex<'_> {
-        fn short(r: &Row) -> (&str, &str, u32) {
-            (r.service.namespace.as_str(), r.service.name.as_str(), r.port)
+        fn short(r: &Row) -> (&str, &str, u32, ClientKind) {
+            (r.service.namespace.as_str(), r.service.name.as_str(), r.port, r.client_kind)
         }
         let stars = self
             .rows
@@ -247,13 +265,12 @@ impl Posture {
             return Some(&self.rows[*i]);
         }
         if key.4.is_some() {
-            return self.resolve_in(index, (key.0, key.1, key.2, key.3, None));
+            return self.resolve_in(index, (key.0, key.1, key.2, key.3, None, key.5));
         }
-        index.defaults.get(&(key.0, key.1, key.2)).map(
-            |(in_rows, i)| {
-                if *in_rows { &self.rows[*i] } else { &self.defaults[*i] }
-            },
-        )
+        index
+            .defaults
+            .get(&(key.0, key.1, key.2, key.5))
+            .map(|(in_rows, i)| if *in_rows { &self.rows[*i] } else { &self.defaults[*i] })
     }
 
     /// [`Posture::resolve_in`] for one key, as an owned row carrying the key's client columns.
@@ -264,6 +281,7 @@ impl Posture {
             key.port,
             key.client_namespace.as_str(),
             key.client_selector.as_deref(),
+            key.client_kind,
         );
         self.resolve_in(&self.index(), k).map(|r| Row {
             client_namespace: key.client_namespace.clone(),
@@ -282,6 +300,11 @@ struct Context<'m> {
     drs: DrIndex,
     pas: server::PaIndex<'m>,
     policies: Vec<WorkloadPolicy>,
+    /// Workload indices per namespace and client kind.
+    kinds_by_namespace: HashMap<String, [Vec<usize>; 3]>,
+    /// Workload indices per client kind, and their counts.
+    kind_workloads: [Vec<usize>; 3],
+    kind_totals: [usize; 3],
 }
 
 impl Context<'_> {
@@ -295,8 +318,84 @@ impl Context<'_> {
 struct ClientClass<'a> {
     namespace: String,
     selector: Option<String>,
+    selector_labels: Option<Vec<(String, String)>>,
     found: Option<(LookupStep, &'a Entry)>,
     others: usize,
+}
+
+/// Who sends on one row: the client class and the kind of its workloads.
+struct Clients<'c> {
+    namespace: &'c str,
+    selector: Option<String>,
+    kind: ClientKind,
+    workloads: Vec<String>,
+    others: usize,
+}
+
+impl Context<'_> {
+    /// The client kinds present in a client class, with (a few of) their workloads: the workloads of the namespace
+    /// (those a selector picks: sidecar clients only, since only they read DestinationRules), the workloads of the
+    /// namespaces not `listed` for `*`, and for a namespace without workloads in the tree the kind its labels say.
+    fn kinds_of(
+        &self,
+        namespace: &str,
+        selector: Option<&[(String, String)]>,
+        listed: &BTreeSet<&str>,
+    ) -> Vec<(ClientKind, Vec<String>)> {
+        let name = |w: usize| {
+            let r = self.r(self.inv.workloads[w].obj);
+            format!("{} {}/{}", r.kind, r.namespace, r.name)
+        };
+        let mut out = Vec::new();
+        if namespace == OTHER_NAMESPACES {
+            for kind in ClientKind::ALL {
+                let k = kind.index();
+                let in_listed: usize =
+                    listed.iter().filter_map(|ns| self.kinds_by_namespace.get(*ns)).map(|v| v[k].len()).sum();
+                if self.kind_totals[k] > in_listed {
+                    let names = self.kind_workloads[k]
+                        .iter()
+                        .filter(|w| !listed.contains(self.inv.workloads[**w].namespace.as_str()))
+                        .take(MAX_CLIENT_NAMES)
+                        .map(|w| name(*w))
+                        .collect();
+                    out.push((kind, names));
+                }
+            }
+            return out;
+        }
+        if let Some(sel) = selector {
+            let names: Vec<String> = self
+                .inv
+                .workloads_in(namespace)
+                .iter()
+                .filter(|w| {
+                    let w = &self.inv.workloads[**w];
+                    w.matches(sel) && w.client_kind() == ClientKind::Sidecar
+                })
+                .take(MAX_CLIENT_NAMES)
+                .map(|w| name(*w))
+                .collect();
+            if !names.is_empty() {
+                out.push((ClientKind::Sidecar, names));
+            }
+            return out;
+        }
+        match self.kinds_by_namespace.get(namespace) {
+            Some(by_kind) => {
+                for kind in ClientKind::ALL {
+                    let list = &by_kind[kind.index()];
+                    if !list.is_empty() {
+                        out.push((kind, list.iter().take(MAX_CLIENT_NAMES).map(|w| name(*w)).collect()));
+                    }
+                }
+            }
+            None => {
+                out.push((workload::namespace_client_kind(self.inv.namespace_labels(self.mesh, namespace)), Vec::new()))
+            }
+        }
+        out
+    }
 }
 
 /// The services whose rows a fix verification recomputes: those a spliced file's PeerAuthentications and
@@ -378,7 +477,25 @@ pub fn compute_scoped(mesh: &Mesh, scope: Option<&PostureScope>) -> Posture {
             _ => pas.workload_policy(&w.namespace, &w.labels),
         })
         .collect();
-    let cx = Context { mesh, refs: vec![OnceCell::new(); mesh.objects.len()], inv, drs, pas, policies };
+    let mut kinds_by_namespace: HashMap<String, [Vec<usize>; 3]> = HashMap::new();
+    let mut kind_workloads: [Vec<usize>; 3] = Default::default();
+    for (i, w) in inv.workloads.iter().enumerate() {
+        let k = w.client_kind().index();
+        kinds_by_namespace.entry(w.namespace.clone()).or_default()[k].push(i);
+        kind_workloads[k].push(i);
+    }
+    let kind_totals = [kind_workloads[0].len(), kind_workloads[1].len(), kind_workloads[2].len()];
+    let cx = Context {
+        mesh,
+        refs: vec![OnceCell::new(); mesh.objects.len()],
+        inv,
+        drs,
+        pas,
+        policies,
+        kinds_by_namespace,
+        kind_workloads,
+        kind_totals,
+    };
     let client_namespaces = cx.inv.workload_namespaces();
     let mut services: Vec<&Service> = cx.inv.services.iter().collect();
     services.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
@@ -399,14 +516,37 @@ pub fn compute_scoped(mesh: &Mesh, scope: Option<&PostureScope>) -> Posture {
         }
         let default = cx.drs.lookup(None, &svc.namespace, &svc.host).and_then(|(s, e)| catch_all(s, &e));
         let classes = client_classes(&cx, svc, default, &client_namespaces);
-        let has_star = classes.iter().any(|c| c.namespace == OTHER_NAMESPACES);
+        let listed: BTreeSet<&str> =
+            classes.iter().filter(|c| c.namespace != OTHER_NAMESPACES).map(|c| c.namespace.as_str()).collect();
+        let class_kinds: Vec<Vec<(ClientKind, Vec<String>)>> =
+            classes.iter().map(|c| cx.kinds_of(&c.namespace, c.selector_labels.as_deref(), &listed)).collect();
         for p in &svc.ports {
-            if !has_star && let Some(d) = build_row(&cx, svc, p, &eps, OTHER_NAMESPACES, None, default, 0) {
-                defaults.push(d);
+            for kind in ClientKind::ALL {
+                let has_star = classes
+                    .iter()
+                    .zip(&class_kinds)
+                    .any(|(c, ks)| c.namespace == OTHER_NAMESPACES && ks.iter().any(|(k, _)| *k == kind));
+                let anywhere = kind == ClientKind::Sidecar || cx.kind_totals[kind.index()] > 0;
+                if !has_star && anywhere {
+                    let who =
+                        Clients { namespace: OTHER_NAMESPACES, selector: None, kind, workloads: Vec::new(), others: 0 };
+                    if let Some(d) = build_row(&cx, svc, p, &eps, who, default) {
+                        defaults.push(d);
+                    }
+                }
             }
-            for c in &classes {
-                if let Some(r) = build_row(&cx, svc, p, &eps, &c.namespace, c.selector.clone(), c.found, c.others) {
-                    rows.push(r);
+            for (c, kinds) in classes.iter().zip(&class_kinds) {
+                for (kind, names) in kinds {
+                    let who = Clients {
+                        namespace: &c.namespace,
+                        selector: c.selector.clone(),
+                        kind: *kind,
+                        workloads: names.clone(),
+                        others: c.others,
+                    };
+                    if let Some(r) = build_row(&cx, svc, p, &eps, who, c.found) {
+                        rows.push(r);
+                    }
                 }
             }
         }
@@ -471,6 +611,7 @@ fn client_classes<'a>(
                     selector_classes.push(ClientClass {
                         namespace: ns.to_string(),
                         selector: Some(selector_text(sel)),
+                        selector_labels: Some(sel.clone()),
                         found: Some((*step, *e)),
                         others: 0,
                     });
@@ -481,33 +622,47 @@ fn client_classes<'a>(
             if client_namespaces.contains(ns) {
                 listed += 1;
             }
-            out.push(ClientClass { namespace: ns.to_string(), selector: None, found: plain, others: 0 });
+            out.push(ClientClass {
+                namespace: ns.to_string(),
+                selector: None,
+                selector_labels: None,
+                found: plain,
+                others: 0,
+            });
             out.extend(selector_classes);
         }
     }
     out.sort_by(|a, b| (&a.namespace, &a.selector).cmp(&(&b.namespace, &b.selector)));
     let others = client_namespaces.len().saturating_sub(listed);
     if others > 0 {
-        out.push(ClientClass { namespace: OTHER_NAMESPACES.to_string(), selector: None, found: default, others });
+        out.push(ClientClass {
+            namespace: OTHER_NAMESPACES.to_string(),
+            selector: None,
+            selector_labels: None,
+            found: default,
+            others,
+        });
     }
     out
 }
 
 /// Builds the row of one (service port, client class), or `None` when neither side is known from the tree
 /// (no workload of the service here and no DestinationRule chosen).
-#[allow(clippy::too_many_arguments)]
 fn build_row(
     cx: &Context,
     svc: &Service,
     port: &ServicePort,
     eps: &[usize],
-    client_namespace: &str,
-    client_selector: Option<String>,
+    who: Clients,
     found: Option<(LookupStep, &Entry)>,
-    others: usize,
 ) -> Option<Row> {
     let mesh = cx.mesh;
-    let client = client::client_policy(mesh, found, port.port);
+    // Only a sidecar reads DestinationRules: other clients send what their application (or ztunnel) sends.
+    let client = if who.kind == ClientKind::Sidecar {
+        client::client_policy(mesh, found, port.port)
+    } else {
+        ClientPolicy::default()
+    };
     let mut endpoints: Vec<Endpoint> = Vec::new();
     for &i in eps {
         let w = &cx.inv.workloads[i];
@@ -523,11 +678,13 @@ fn build_row(
             mode,
             peer_authentication: pa.map(|p| cx.r(p)),
             port_level,
+            ambient: w.ambient,
             sends: Sends::Plaintext,
             verdict: Verdict::Plaintext,
             workload_id: Some(w.obj),
             pa_id: pa,
             auto: None,
+            tls_mode_istio: w.tls_mode_istio,
         });
     }
     if endpoints.is_empty() && client.drs.is_empty() {
@@ -539,48 +696,70 @@ fn build_row(
             workload::TargetPort::Number(n) => Some(*n),
             workload::TargetPort::Name(_) => None,
         };
+        let ambient =
+            workload::namespace_client_kind(cx.inv.namespace_labels(mesh, &svc.namespace)) == ClientKind::Ambient;
         endpoints.push(Endpoint {
             workload: None,
             target_port: target,
-            sidecar: Sidecar::Unknown,
+            sidecar: if ambient { Sidecar::No } else { Sidecar::Unknown },
             captured: true,
             mode: ns_mode,
             peer_authentication: ns_pa.map(|p| cx.r(p)),
             port_level: false,
+            ambient,
             sends: Sends::Plaintext,
             verdict: Verdict::Plaintext,
             workload_id: None,
             pa_id: ns_pa,
             auto: None,
+            tls_mode_istio: !ambient,
         });
     }
-    // Istio's passthrough inference: one endpoint without sidecar disables auto mTLS for all of them.
-    let passthrough_without_sidecar =
-        (svc.headless || client.passthrough) && endpoints.iter().any(|e| e.sidecar == Sidecar::No);
+    // Istio's passthrough inference (`BestEffortInferServiceMTLSMode`): one endpoint whose TLS mode is not `istio`
+    // disables auto mTLS for the whole service; otherwise the whole (ORIGINAL_DST) cluster gets mTLS.
+    let passthrough = svc.headless || client.passthrough;
+    let passthrough_without_sidecar = passthrough && endpoints.iter().any(|e| !e.tls_mode_istio && !e.ambient);
     for e in &mut endpoints {
-        let (sends, auto) = match &client.tls {
-            ClientTls::Explicit { mode, .. } => (verdict::sends_for(mode), None),
-            ClientTls::Auto | ClientTls::AutoPortDropsTls { .. } => {
-                let (s, r) = verdict::auto_sends(AutoFacts {
-                    enabled: mesh.settings.auto_mtls,
-                    namespace_disable: ns_mode == PaMode::Disable,
-                    passthrough_without_sidecar,
-                    sidecar: e.sidecar,
-                    port_mode: e.mode,
-                });
-                (s, Some(r))
-            }
+        let (sends, auto) = match who.kind {
+            ClientKind::NoSidecar => (Sends::Plaintext, None),
+            // ztunnel tunnels to ambient endpoints and sends the application's bytes to anything else
+            // (`pilot/pkg/serviceregistry/ambient/workloads.go` `setTunnelProtocol`: sidecar pods get no tunnel).
+            ClientKind::Ambient => (if e.ambient { Sends::Mtls } else { Sends::Plaintext }, None),
+            ClientKind::Sidecar => match &client.tls {
+                // A sidecar reaches an ambient endpoint over HBONE whatever the rule says; SIMPLE / MUTUAL is
+                // originated inside the tunnel (`cluster_tls.go` `applyHBONETransportSocketMatches`).
+                ClientTls::Explicit { mode, .. } if e.ambient => match verdict::sends_for(mode) {
+                    Sends::Plaintext => (Sends::Mtls, None),
+                    other => (other, None),
+                },
+                _ if e.ambient => (Sends::Mtls, None),
+                ClientTls::Explicit { mode, .. } => (verdict::sends_for(mode), None),
+                ClientTls::Auto | ClientTls::AutoPortDropsTls { .. } => {
+                    let (s, r) = verdict::auto_sends(AutoFacts {
+                        enabled: mesh.settings.auto_mtls,
+                        namespace_disable: ns_mode == PaMode::Disable,
+                        passthrough,
+                        passthrough_without_sidecar,
+                        sidecar: if e.tls_mode_istio { Sidecar::Yes } else { Sidecar::No },
+                        port_mode: e.mode,
+                    });
+                    (s, Some(r))
+                }
+            },
         };
         e.sends = sends;
         e.auto = auto;
-        e.verdict = verdict::judge(sends, e.sidecar, e.captured, e.mode);
+        e.verdict = verdict::judge(sends, e.sidecar, e.captured, e.mode, e.ambient);
     }
     let verdict = endpoints.iter().map(|e| e.verdict).max().unwrap_or(Verdict::Plaintext);
     let server_mode = summarize(&endpoints, Endpoint::server_text);
-    let client_tls = summarize(&endpoints, |e| client_text(&client.tls, e));
-    // A PeerAuthentication decides nothing where no sidecar enforces it.
-    let mut pas: Vec<ObjId> =
-        endpoints.iter().filter(|e| e.sidecar != Sidecar::No && e.captured).filter_map(|e| e.pa_id).collect();
+    let client_tls = summarize(&endpoints, |e| client_text(who.kind, &client.tls, e));
+    // A PeerAuthentication decides nothing where no sidecar or ztunnel enforces it.
+    let mut pas: Vec<ObjId> = endpoints
+        .iter()
+        .filter(|e| (e.sidecar != Sidecar::No && e.captured) || e.ambient)
+        .filter_map(|e| e.pa_id)
+        .collect();
     pas.sort();
     pas.dedup();
     Some(Row {
@@ -588,9 +767,11 @@ fn build_row(
         host: svc.host.clone(),
         port: port.port,
         port_name: port.name.clone(),
-        client_namespace: client_namespace.to_string(),
-        client_selector,
-        other_namespaces: others,
+        client_namespace: who.namespace.to_string(),
+        client_selector: who.selector,
+        client_kind: who.kind,
+        client_workloads: who.workloads,
+        other_namespaces: who.others,
         server_mode,
         client_tls,
         verdict,
@@ -603,7 +784,19 @@ fn build_row(
 }
 
 /// The CLIENT TLS text for one endpoint.
-fn client_text(tls: &ClientTls, e: &Endpoint) -> String {
+fn client_text(kind: ClientKind, tls: &ClientTls, e: &Endpoint) -> String {
+    match kind {
+        ClientKind::NoSidecar => return "plaintext (no sidecar)".to_string(),
+        ClientKind::Ambient if e.ambient => return "HBONE (ztunnel)".to_string(),
+        ClientKind::Ambient => return "plaintext (ztunnel, no tunnel)".to_string(),
+        ClientKind::Sidecar if e.ambient => {
+            return match e.sends {
+                Sends::Tls => format!("HBONE + {}", tls_name(tls)),
+                _ => "HBONE".to_string(),
+            };
+        }
+        ClientKind::Sidecar => {}
+    }
     match tls {
         ClientTls::Explicit { mode, written: false, .. } => format!("{} (tls without mode)", mode.as_str()),
         ClientTls::Explicit { mode, .. } => mode.as_str().to_string(),
@@ -611,6 +804,13 @@ fn client_text(tls: &ClientTls, e: &Endpoint) -> String {
             Sends::Mtls => "auto: mTLS".to_string(),
             _ => "auto: plaintext".to_string(),
         },
+    }
+}
+
+fn tls_name(tls: &ClientTls) -> &str {
+    match tls {
+        ClientTls::Explicit { mode, .. } => mode.as_str(),
+        _ => "TLS",
     }
 }
 
@@ -635,6 +835,8 @@ fn summarize(endpoints: &[Endpoint], text: impl Fn(&Endpoint) -> String) -> Stri
 pub(crate) mod fixtures;
 #[cfg(test)]
 mod scenarios;
+#[cfg(test)]
+mod scenarios_istio;
 
 #[cfg(test)]
 mod scope_tests {
