@@ -284,7 +284,9 @@ impl Mesh {
                 };
                 let id = mesh.objects.len();
                 mesh.objects.push(o.clone());
+                let rejected = mesh.rejected(id, &ns);
                 match o.kind.as_str() {
+                    _ if rejected => mesh.namespaces.push(ns),
                     "PeerAuthentication" if o.api_version.starts_with("security.istio.io/") => {
                         mesh.namespaces.push(ns.clone());
                         let pa = mesh.type_pa(id, ns);
@@ -351,6 +353,9 @@ impl Mesh {
         for id in start..start + new_len {
             let o = self.objects[id].clone();
             let ns = self.namespaces[id].clone();
+            if self.rejected(id, &ns) {
+                continue;
+            }
             match o.kind.as_str() {
                 "PeerAuthentication" if o.api_version.starts_with("security.istio.io/") => {
                     pas.push(self.type_pa(id, ns))
@@ -416,6 +421,27 @@ impl Mesh {
             d.obj = d.obj - new_len + old_len;
         }
         self.index = index;
+    }
+
+    /// True when the API server rejects the object (Istio's CRD validation): it is recorded as an error per broken
+    /// rule and never typed, so no rule and no posture sees it.
+    fn rejected(&mut self, id: ObjId, namespace: &str) -> bool {
+        let o = &self.objects[id];
+        let found = crate::validation::validate(o);
+        for v in &found {
+            let message = format!(
+                "{} {namespace}/{} is rejected by the API server (Istio's CRD validation), so it is never applied and \
+                 the analysis leaves it out: {}: {}",
+                o.kind, o.name, v.field, v.message
+            );
+            self.schema_errors.push(LoadError {
+                path: o.path.to_string(),
+                line: v.line,
+                message,
+                kind: ErrorKind::Rejected,
+            });
+        }
+        !found.is_empty()
     }
 
     fn schema_error(&mut self, obj: ObjId, keys: &[&str], message: String) {

@@ -275,3 +275,54 @@ fn workload_pa_fixture_still_reads() {
         + &workload_pa("shop", "cart", "cart", "STRICT", &[]);
     assert_eq!(find(&compute(&mesh(&y)), "shop/cart:80", "shop", ClientKind::Sidecar).server_mode, "STRICT");
 }
+
+// 5. Validation as the API server does it.
+
+#[test]
+fn a_rejected_peer_authentication_is_an_error_and_left_out_of_the_posture() {
+    let strict = |extra: &str| {
+        injected("shop")
+            + &service("shop", "cart", &[(80, "8080")])
+            + &deployment("shop", "cart", &[8080], &[])
+            + &format!(
+                "---\napiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata: {{name: strict, namespace: shop}}\n\
+                 spec:\n  mtls: {{mode: STRICT}}\n{extra}"
+            )
+            + &dr("shop", "cart-plain", "cart", Some("DISABLE"))
+    };
+    // Valid: STRICT applies and the DISABLE rule fails against it.
+    let m = mesh(&strict(""));
+    assert!(m.schema_errors.is_empty());
+    assert_eq!(codes(&m), vec![("MTLS001".to_string(), "cart-plain".to_string())]);
+    // `portLevelMtls` without a selector: the API server rejects the object, so it never applies.
+    let y = strict("  portLevelMtls:\n    8080: {mode: DISABLE}\n");
+    let m = mesh(&y);
+    assert_eq!(m.schema_errors.len(), 1, "{:?}", m.schema_errors);
+    let e = &m.schema_errors[0];
+    assert_eq!(e.kind, crate::finding::ErrorKind::Rejected);
+    assert!(e.message.contains("PeerAuthentication shop/strict is rejected by the API server"), "{}", e.message);
+    assert!(e.message.contains("spec: Invalid value: portLevelMtls requires selector"), "{}", e.message);
+    // The line of the PeerAuthentication's `spec:` (the field the rule is on), right after its metadata.
+    let meta = y.lines().position(|l| l.contains("name: strict")).unwrap();
+    assert_eq!(e.line, meta + 2, "{e:?}");
+    assert!(m.peer_authentications.iter().all(|p| p.name != "strict"));
+    let p = compute(&m);
+    assert_eq!(find(&p, "shop/cart:80", "shop", ClientKind::Sidecar).server_mode, "PERMISSIVE");
+    assert!(codes(&m).is_empty(), "{:?}", codes(&m));
+}
+
+#[test]
+fn a_rejected_destination_rule_is_left_out_of_the_client_side() {
+    let y = strict_shop()
+        + "---\napiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: cart, namespace: shop}\n\
+           spec:\n  host: cart\n  trafficPolicy:\n    tls: {mode: DISABLE}\n    connectionPool: {tcp: {connectTimeout: 10}}\n";
+    let m = mesh(&y);
+    assert_eq!(m.schema_errors.len(), 1, "{:?}", m.schema_errors);
+    assert!(m.schema_errors[0].message.contains("must be a valid duration greater than 1ms"));
+    assert!(m.destination_rules.is_empty());
+    assert_eq!(find(&compute(&m), "shop/cart:80", "shop", ClientKind::Sidecar).verdict, Verdict::Mtls);
+    // With a valid duration the DISABLE rule applies and fails against STRICT.
+    let m = mesh(&y.replace("connectTimeout: 10}", "connectTimeout: 10s}"));
+    assert!(m.schema_errors.is_empty());
+    assert_eq!(find(&compute(&m), "shop/cart:80", "shop", ClientKind::Sidecar).verdict, Verdict::FailPlaintextToStrict);
+}
