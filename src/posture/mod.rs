@@ -305,6 +305,8 @@ struct Context<'m> {
     /// Workload indices per client kind, and their counts.
     kind_workloads: [Vec<usize>; 3],
     kind_totals: [usize; 3],
+    /// How many namespaces hold workloads of each client kind.
+    kind_namespaces: [usize; 3],
 }
 
 impl Context<'_> {
@@ -341,7 +343,7 @@ impl Context<'_> {
         namespace: &str,
         selector: Option<&[(String, String)]>,
         listed: &BTreeSet<&str>,
-    ) -> Vec<(ClientKind, Vec<String>)> {
+    ) -> Vec<(ClientKind, Vec<String>, usize)> {
         let name = |w: usize| {
             let r = self.r(self.inv.workloads[w].obj);
             format!("{} {}/{}", r.kind, r.namespace, r.name)
@@ -359,7 +361,12 @@ impl Context<'_> {
                         .take(MAX_CLIENT_NAMES)
                         .map(|w| name(*w))
                         .collect();
-                    out.push((kind, names));
+                    // The namespaces of this kind the row stands for.
+                    let listed_of_kind = listed
+                        .iter()
+                        .filter(|ns| self.kinds_by_namespace.get(**ns).is_some_and(|v| !v[k].is_empty()))
+                        .count();
+                    out.push((kind, names, self.kind_namespaces[k].saturating_sub(listed_of_kind)));
                 }
             }
             return out;
@@ -377,7 +384,7 @@ impl Context<'_> {
                 .map(|w| name(*w))
                 .collect();
             if !names.is_empty() {
-                out.push((ClientKind::Sidecar, names));
+                out.push((ClientKind::Sidecar, names, 0));
             }
             return out;
         }
@@ -386,13 +393,15 @@ impl Context<'_> {
                 for kind in ClientKind::ALL {
                     let list = &by_kind[kind.index()];
                     if !list.is_empty() {
-                        out.push((kind, list.iter().take(MAX_CLIENT_NAMES).map(|w| name(*w)).collect()));
+                        out.push((kind, list.iter().take(MAX_CLIENT_NAMES).map(|w| name(*w)).collect(), 0));
                     }
                 }
             }
-            None => {
-                out.push((workload::namespace_client_kind(self.inv.namespace_labels(self.mesh, namespace)), Vec::new()))
-            }
+            None => out.push((
+                workload::namespace_client_kind(self.inv.namespace_labels(self.mesh, namespace)),
+                Vec::new(),
+                0,
+            )),
         }
         out
     }
@@ -485,6 +494,12 @@ pub fn compute_scoped(mesh: &Mesh, scope: Option<&PostureScope>) -> Posture {
         kind_workloads[k].push(i);
     }
     let kind_totals = [kind_workloads[0].len(), kind_workloads[1].len(), kind_workloads[2].len()];
+    let mut kind_namespaces = [0usize; 3];
+    for v in kinds_by_namespace.values() {
+        for k in 0..3 {
+            kind_namespaces[k] += usize::from(!v[k].is_empty());
+        }
+    }
     let cx = Context {
         mesh,
         refs: vec![OnceCell::new(); mesh.objects.len()],
@@ -495,6 +510,7 @@ pub fn compute_scoped(mesh: &Mesh, scope: Option<&PostureScope>) -> Posture {
         kinds_by_namespace,
         kind_workloads,
         kind_totals,
+        kind_namespaces,
     };
     let client_namespaces = cx.inv.workload_namespaces();
     let mut services: Vec<&Service> = cx.inv.services.iter().collect();
@@ -518,14 +534,14 @@ pub fn compute_scoped(mesh: &Mesh, scope: Option<&PostureScope>) -> Posture {
         let classes = client_classes(&cx, svc, default, &client_namespaces);
         let listed: BTreeSet<&str> =
             classes.iter().filter(|c| c.namespace != OTHER_NAMESPACES).map(|c| c.namespace.as_str()).collect();
-        let class_kinds: Vec<Vec<(ClientKind, Vec<String>)>> =
+        let class_kinds: Vec<Vec<(ClientKind, Vec<String>, usize)>> =
             classes.iter().map(|c| cx.kinds_of(&c.namespace, c.selector_labels.as_deref(), &listed)).collect();
         for p in &svc.ports {
             for kind in ClientKind::ALL {
                 let has_star = classes
                     .iter()
                     .zip(&class_kinds)
-                    .any(|(c, ks)| c.namespace == OTHER_NAMESPACES && ks.iter().any(|(k, _)| *k == kind));
+                    .any(|(c, ks)| c.namespace == OTHER_NAMESPACES && ks.iter().any(|(k, _, _)| *k == kind));
                 let anywhere = kind == ClientKind::Sidecar || cx.kind_totals[kind.index()] > 0;
                 if !has_star && anywhere {
                     let who =
@@ -536,13 +552,13 @@ pub fn compute_scoped(mesh: &Mesh, scope: Option<&PostureScope>) -> Posture {
                 }
             }
             for (c, kinds) in classes.iter().zip(&class_kinds) {
-                for (kind, names) in kinds {
+                for (kind, names, others) in kinds {
                     let who = Clients {
                         namespace: &c.namespace,
                         selector: c.selector.clone(),
                         kind: *kind,
                         workloads: names.clone(),
-                        others: c.others,
+                        others: if c.namespace == OTHER_NAMESPACES { *others } else { c.others },
                     };
                     if let Some(r) = build_row(&cx, svc, p, &eps, who, c.found) {
                         rows.push(r);

@@ -326,3 +326,88 @@ fn a_rejected_destination_rule_is_left_out_of_the_client_side() {
     assert!(m.schema_errors.is_empty());
     assert_eq!(find(&compute(&m), "shop/cart:80", "shop", ClientKind::Sidecar).verdict, Verdict::FailPlaintextToStrict);
 }
+
+// 6. Ambient mode.
+
+fn ambient_ns(ns: &str) -> String {
+    namespace(ns, &[("istio.io/dataplane-mode", "ambient")])
+}
+
+/// `shop` (cart, STRICT) with its own data plane, `web` (frontend) in ambient, `batch` (reporter) outside the mesh,
+/// `legacy` (db) with sidecars, and a DISABLE rule for cart in `web` and in `legacy`.
+fn mixed(shop: &str) -> String {
+    shop.to_string()
+        + &service("shop", "cart", &[(80, "8080")])
+        + &deployment("shop", "cart", &[8080], &[])
+        + &pa("shop", "strict", Some("STRICT"), false)
+        + &ambient_ns("web")
+        + &deployment("web", "frontend", &[8080], &[])
+        + &namespace("batch", &[])
+        + &deployment("batch", "reporter", &[9000], &[])
+        + &injected("legacy")
+        + &deployment("legacy", "db", &[5432], &[])
+        + &dr("legacy", "cart-plain", "cart.shop.svc.cluster.local", Some("DISABLE"))
+}
+
+#[test]
+fn ambient_server_gets_hbone_from_mesh_clients_and_rejects_plaintext_from_outside() {
+    let m = mesh(&mixed(&ambient_ns("shop")));
+    let p = compute(&m);
+    // Sidecar clients reach an ambient endpoint over HBONE although their rule says DISABLE.
+    let legacy = find(&p, "shop/cart:80", "legacy", ClientKind::Sidecar);
+    assert_eq!((legacy.client_tls.as_str(), legacy.verdict), ("HBONE", Verdict::Mtls));
+    assert_eq!(legacy.server_mode, "ambient STRICT");
+    let amb = find(&p, "shop/cart:80", "*", ClientKind::Ambient);
+    assert_eq!((amb.client_tls.as_str(), amb.verdict), ("HBONE (ztunnel)", Verdict::Mtls));
+    // Outside the mesh: plaintext, which ztunnel's STRICT rejects.
+    let out = find(&p, "shop/cart:80", "*", ClientKind::NoSidecar);
+    assert_eq!(out.verdict, Verdict::FailPlaintextToStrict);
+    assert_eq!(codes(&m), vec![("MTLS001".to_string(), "strict".to_string())]);
+    insta::assert_snapshot!("posture_ambient_text", render_text(&p.rows));
+}
+
+#[test]
+fn a_namespace_moving_from_sidecars_to_ambient() {
+    let before = mesh(&mixed(&injected("shop")));
+    let after = mesh(&mixed(&ambient_ns("shop")));
+    let (b, a) = (compute(&before), compute(&after));
+    // With sidecars: the DISABLE rule breaks legacy's calls, and ambient clients send plaintext to STRICT.
+    assert_eq!(find(&b, "shop/cart:80", "legacy", ClientKind::Sidecar).verdict, Verdict::FailPlaintextToStrict);
+    let amb = find(&b, "shop/cart:80", "*", ClientKind::Ambient);
+    assert_eq!(
+        (amb.client_tls.as_str(), amb.verdict),
+        ("plaintext (ztunnel, no tunnel)", Verdict::FailPlaintextToStrict)
+    );
+    // In ambient both become HBONE.
+    let changes = super::diff(&b, &a);
+    insta::assert_snapshot!("posture_ambient_move_diff", crate::report::posture::render_diff_text(&changes));
+    assert!(changes.iter().any(|c| c.key.client_namespace == "legacy"
+        && c.after.as_ref().is_some_and(|r| r.verdict == Verdict::Mtls)));
+}
+
+#[test]
+fn disable_in_ambient_has_no_effect_and_gets_mtls009() {
+    let y = ambient_ns("shop")
+        + &service("shop", "cart", &[(80, "8080")])
+        + &deployment("shop", "cart", &[8080], &[])
+        + &pa("shop", "off", Some("DISABLE"), false)
+        + &injected("web")
+        + &deployment("web", "frontend", &[8080], &[])
+        + &dr("web", "cart-mtls", "cart.shop.svc.cluster.local", Some("ISTIO_MUTUAL"));
+    let m = mesh(&y);
+    let p = compute(&m);
+    // ISTIO_MUTUAL (HBONE) to a DISABLE ambient port is no failure: DISABLE is not applied.
+    assert_eq!(find(&p, "shop/cart:80", "web", ClientKind::Sidecar).verdict, Verdict::Mtls);
+    assert_eq!(codes(&m), vec![("MTLS009".to_string(), "off".to_string())]);
+    // With sidecars the same tree fails (mTLS to a DISABLE port) and MTLS009 does not apply.
+    let m = mesh(&y.replace("istio.io/dataplane-mode: \"ambient\"", "istio-injection: \"enabled\""));
+    assert_eq!(codes(&m), vec![("MTLS002".to_string(), "cart-mtls".to_string())]);
+}
+
+#[test]
+fn a_pod_opting_out_of_ambient_is_outside_the_mesh() {
+    let y = mixed(&ambient_ns("shop")) + &deployment_with("web", "tool", &[("istio.io/dataplane-mode", "none")], "");
+    let p = compute(&mesh(&y));
+    let out = find(&p, "shop/cart:80", "*", ClientKind::NoSidecar);
+    assert!(out.client_workloads.contains(&"Deployment web/tool".to_string()), "{:?}", out.client_workloads);
+}
