@@ -24,6 +24,9 @@ pub const RELEVANT_KINDS: &[&str] = &[
     "Job",
     "CronJob",
     "Rollout",
+    "ValidatingWebhookConfiguration",
+    "MutatingWebhookConfiguration",
+    "APIService",
 ];
 
 /// The text of one file as read, with the facts a fix needs to keep its style.
@@ -134,6 +137,8 @@ pub fn may_hold_relevant(bytes: &[u8]) -> bool {
         b"Job",
         b"Rollout",
         b"List",
+        // `APIService` contains `Service`; the webhook configurations need their own.
+        b"WebhookConfiguration",
     ];
     // One pass over the bytes (every needle starts with an upper-case letter) instead of one pass per needle:
     // same answer, and a manifest usually answers within its first line or two (`kind: Deployment`).
