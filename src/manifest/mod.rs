@@ -27,6 +27,7 @@ pub const RELEVANT_KINDS: &[&str] = &[
     "ValidatingWebhookConfiguration",
     "MutatingWebhookConfiguration",
     "APIService",
+    "VirtualService",
 ];
 
 /// The text of one file as read, with the facts a fix needs to keep its style.
@@ -137,7 +138,7 @@ pub fn may_hold_relevant(bytes: &[u8]) -> bool {
         b"Job",
         b"Rollout",
         b"List",
-        // `APIService` contains `Service`; the webhook configurations need their own.
+        // `APIService` and `VirtualService` contain `Service`; the webhook configurations need their own.
         b"WebhookConfiguration",
     ];
     // One pass over the bytes (every needle starts with an upper-case letter) instead of one pass per needle:

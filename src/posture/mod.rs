@@ -8,6 +8,7 @@
 pub mod client;
 pub mod diff;
 pub mod remedy;
+pub mod routes;
 pub mod server;
 pub mod verdict;
 pub mod workload;
@@ -71,6 +72,9 @@ pub struct Endpoint {
     /// The endpoint is captured by ztunnel (ambient mode).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub ambient: bool,
+    /// The DestinationRule subset a VirtualService route reaches this endpoint through.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subset: Option<String>,
     pub sends: Sends,
     pub verdict: Verdict,
     #[serde(skip)]
@@ -83,6 +87,12 @@ pub struct Endpoint {
     /// The endpoint's TLS mode is `istio` (what auto mTLS reads).
     #[serde(skip)]
     pub tls_mode_istio: bool,
+    /// Index of the row's path (VirtualService destination) this endpoint is reached through.
+    #[serde(skip)]
+    pub path: usize,
+    /// The CLIENT TLS text of this endpoint.
+    #[serde(skip)]
+    pub client_text: String,
 }
 
 impl Endpoint {
@@ -136,6 +146,12 @@ pub struct Row {
     pub service_id: ObjId,
     #[serde(skip)]
     pub client: ClientPolicy,
+    /// A VirtualService sends the calls to subsets or other hosts: `client` is the first path's policy only.
+    #[serde(skip)]
+    pub routed: bool,
+    /// The client policy of each path (indexed by [`Endpoint::path`]).
+    #[serde(skip)]
+    pub path_clients: Vec<ClientPolicy>,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -166,6 +182,11 @@ impl Row {
             self.client_selector.as_deref(),
             self.client_kind,
         )
+    }
+
+    /// The client policy of the path an endpoint is reached through.
+    pub fn client_of(&self, ep: &Endpoint) -> &ClientPolicy {
+        self.path_clients.get(ep.path).unwrap_or(&self.client)
     }
 
     /// The endpoints whose verdict is a failure.
@@ -300,6 +321,7 @@ struct Context<'m> {
     drs: DrIndex,
     pas: server::PaIndex<'m>,
     policies: Vec<WorkloadPolicy>,
+    vs: routes::VsIndex,
     /// Workload indices per namespace and client kind.
     kinds_by_namespace: HashMap<String, [Vec<usize>; 3]>,
     /// Workload indices per client kind, and their counts.
@@ -507,6 +529,7 @@ pub fn compute_scoped(mesh: &Mesh, scope: Option<&PostureScope>) -> Posture {
         drs,
         pas,
         policies,
+        vs: routes::VsIndex::build(mesh),
         kinds_by_namespace,
         kind_workloads,
         kind_totals,
@@ -612,13 +635,16 @@ fn client_classes<'a>(
 ) -> Vec<ClientClass<'a>> {
     let mut out = Vec::new();
     let mut listed = 0usize;
-    let special = cx.drs.special_for(&svc.host);
+    let mut special = cx.drs.special_for(&svc.host);
+    special.extend(cx.vs.special_for(&svc.host));
+    let default_vs = cx.vs.select(None, &svc.host);
     let candidates = std::iter::once(svc.namespace.as_str())
         .chain(special.into_iter().filter(|n| *n != svc.namespace && client_namespaces.contains(*n)));
     for ns in candidates {
         let found = cx.drs.lookup(Some(ns), &svc.namespace, &svc.host);
         let plain = found.as_ref().and_then(|(s, e)| catch_all(*s, e));
-        let differs = plain.map(|(_, e)| &e.drs) != default.map(|(_, e)| &e.drs);
+        let differs = plain.map(|(_, e)| &e.drs) != default.map(|(_, e)| &e.drs)
+            || cx.vs.select(Some(ns), &svc.host) != default_vs;
         let mut selector_classes = Vec::new();
         if let Some((step, entries)) = &found {
             for e in entries {
@@ -662,6 +688,77 @@ fn client_classes<'a>(
     out
 }
 
+/// One way traffic of a row takes: the client policy of a cluster and the endpoints behind it.
+struct Path<'s> {
+    client: ClientPolicy,
+    service: &'s Service,
+    port: &'s ServicePort,
+    /// Workload indices (already filtered by the subset's labels).
+    eps: Vec<usize>,
+    subset: Option<String>,
+}
+
+/// The paths of a sidecar client's calls to a service port: the VirtualService routes (destination host, subset,
+/// port) when one applies, else the service's own cluster.
+fn paths<'s>(
+    cx: &'s Context,
+    svc: &'s Service,
+    port: &'s ServicePort,
+    eps: &[usize],
+    who: &Clients,
+    found: Option<(LookupStep, &Entry)>,
+) -> Vec<Path<'s>> {
+    let own = || {
+        vec![Path {
+            client: client::client_policy(cx.mesh, found, port.port),
+            service: svc,
+            port,
+            eps: eps.to_vec(),
+            subset: None,
+        }]
+    };
+    let client_ns = (who.namespace != OTHER_NAMESPACES).then_some(who.namespace);
+    let Some(vs) = cx.vs.select(client_ns, &svc.host) else { return own() };
+    let dests = cx.vs.destinations(vs, port.port);
+    if dests.is_empty() {
+        return own();
+    }
+    let mut out = Vec::new();
+    for d in dests {
+        let Some(dsvc) = cx.inv.services.iter().find(|s| s.host == d.host) else { continue };
+        let wanted = d.port.unwrap_or(port.port);
+        let dport = dsvc.ports.iter().find(|p| p.port == wanted).or(match dsvc.ports.as_slice() {
+            [only] if d.port.is_none() => Some(only),
+            _ => None,
+        });
+        let Some(dport) = dport else { continue };
+        let dfound = if std::ptr::eq(dsvc, svc) {
+            found
+        } else {
+            cx.drs.lookup(client_ns, &dsvc.namespace, &dsvc.host).and_then(|(s, e)| catch_all(s, &e))
+        };
+        let deps = if std::ptr::eq(dsvc, svc) { eps.to_vec() } else { cx.inv.endpoints(dsvc) };
+        match &d.subset {
+            None => out.push(Path {
+                client: client::client_policy(cx.mesh, dfound, dport.port),
+                service: dsvc,
+                port: dport,
+                eps: deps,
+                subset: None,
+            }),
+            Some(name) => {
+                // A subset no rule defines has no cluster: Istio answers 503 (no route), no TLS happens.
+                let Some((policy, subset)) = client::subset_policy(cx.mesh, dfound, dport.port, name) else {
+                    continue;
+                };
+                let eps = deps.into_iter().filter(|w| cx.inv.workloads[*w].matches(&subset.labels)).collect();
+                out.push(Path { client: policy, service: dsvc, port: dport, eps, subset: Some(name.clone()) });
+            }
+        }
+    }
+    if out.is_empty() { own() } else { out }
+}
+
 /// Builds the row of one (service port, client class), or `None` when neither side is known from the tree
 /// (no workload of the service here and no DestinationRule chosen).
 fn build_row(
@@ -673,69 +770,92 @@ fn build_row(
     found: Option<(LookupStep, &Entry)>,
 ) -> Option<Row> {
     let mesh = cx.mesh;
-    // Only a sidecar reads DestinationRules: other clients send what their application (or ztunnel) sends.
-    let client = if who.kind == ClientKind::Sidecar {
-        client::client_policy(mesh, found, port.port)
+    // Only a sidecar reads DestinationRules and VirtualServices: other clients send what their application (or
+    // ztunnel) sends.
+    let paths = if who.kind == ClientKind::Sidecar {
+        paths(cx, svc, port, eps, &who, found)
     } else {
-        ClientPolicy::default()
+        vec![Path { client: ClientPolicy::default(), service: svc, port, eps: eps.to_vec(), subset: None }]
     };
+    let routed = paths.iter().any(|p| p.subset.is_some() || !std::ptr::eq(p.service, svc));
     let mut endpoints: Vec<Endpoint> = Vec::new();
-    for &i in eps {
-        let w = &cx.inv.workloads[i];
-        let Some(target) = port.target_on(w) else {
-            continue;
-        };
-        let (mode, pa, port_level) = cx.policies[i].port_mode(target);
-        endpoints.push(Endpoint {
-            workload: Some(cx.r(w.obj)),
-            target_port: Some(target),
-            sidecar: w.sidecar,
-            captured: w.sidecar == Sidecar::No || w.capture.captures(target),
-            mode,
-            peer_authentication: pa.map(|p| cx.r(p)),
-            port_level,
-            ambient: w.ambient,
-            sends: Sends::Plaintext,
-            verdict: Verdict::Plaintext,
-            workload_id: Some(w.obj),
-            pa_id: pa,
-            auto: None,
-            tls_mode_istio: w.tls_mode_istio,
-        });
+    let mut all_drs: Vec<ObjId> = Vec::new();
+    for (pi, path) in paths.iter().enumerate() {
+        for d in &path.client.drs {
+            if !all_drs.contains(d) {
+                all_drs.push(*d);
+            }
+        }
+        let start = endpoints.len();
+        for &i in &path.eps {
+            let w = &cx.inv.workloads[i];
+            let Some(target) = path.port.target_on(w) else {
+                continue;
+            };
+            let (mode, pa, port_level) = cx.policies[i].port_mode(target);
+            endpoints.push(Endpoint {
+                workload: Some(cx.r(w.obj)),
+                target_port: Some(target),
+                sidecar: w.sidecar,
+                captured: w.sidecar == Sidecar::No || w.capture.captures(target),
+                mode,
+                peer_authentication: pa.map(|p| cx.r(p)),
+                port_level,
+                ambient: w.ambient,
+                subset: path.subset.clone(),
+                sends: Sends::Plaintext,
+                verdict: Verdict::Plaintext,
+                workload_id: Some(w.obj),
+                pa_id: pa,
+                auto: None,
+                tls_mode_istio: w.tls_mode_istio,
+                path: pi,
+                client_text: String::new(),
+            });
+        }
+        if endpoints.len() == start && !routed {
+            if path.client.drs.is_empty() {
+                continue;
+            }
+            let (ns_mode, ns_pa) = cx.pas.namespace_mode(&path.service.namespace);
+            let target = match &path.port.target {
+                workload::TargetPort::Number(n) => Some(*n),
+                workload::TargetPort::Name(_) => None,
+            };
+            let ambient = workload::namespace_client_kind(cx.inv.namespace_labels(mesh, &path.service.namespace))
+                == ClientKind::Ambient;
+            endpoints.push(Endpoint {
+                workload: None,
+                target_port: target,
+                sidecar: if ambient { Sidecar::No } else { Sidecar::Unknown },
+                captured: true,
+                mode: ns_mode,
+                peer_authentication: ns_pa.map(|p| cx.r(p)),
+                port_level: false,
+                ambient,
+                subset: None,
+                sends: Sends::Plaintext,
+                verdict: Verdict::Plaintext,
+                workload_id: None,
+                pa_id: ns_pa,
+                auto: None,
+                tls_mode_istio: !ambient,
+                path: pi,
+                client_text: String::new(),
+            });
+        }
     }
-    if endpoints.is_empty() && client.drs.is_empty() {
-        return None;
-    }
-    let (ns_mode, ns_pa) = cx.pas.namespace_mode(&svc.namespace);
     if endpoints.is_empty() {
-        let target = match &port.target {
-            workload::TargetPort::Number(n) => Some(*n),
-            workload::TargetPort::Name(_) => None,
-        };
-        let ambient =
-            workload::namespace_client_kind(cx.inv.namespace_labels(mesh, &svc.namespace)) == ClientKind::Ambient;
-        endpoints.push(Endpoint {
-            workload: None,
-            target_port: target,
-            sidecar: if ambient { Sidecar::No } else { Sidecar::Unknown },
-            captured: true,
-            mode: ns_mode,
-            peer_authentication: ns_pa.map(|p| cx.r(p)),
-            port_level: false,
-            ambient,
-            sends: Sends::Plaintext,
-            verdict: Verdict::Plaintext,
-            workload_id: None,
-            pa_id: ns_pa,
-            auto: None,
-            tls_mode_istio: !ambient,
-        });
+        return None;
     }
     // Istio's passthrough inference (`BestEffortInferServiceMTLSMode`): one endpoint whose TLS mode is not `istio`
     // disables auto mTLS for the whole service; otherwise the whole (ORIGINAL_DST) cluster gets mTLS.
-    let passthrough = svc.headless || client.passthrough;
-    let passthrough_without_sidecar = passthrough && endpoints.iter().any(|e| !e.tls_mode_istio && !e.ambient);
     for e in &mut endpoints {
+        let path = &paths[e.path];
+        let client = &path.client;
+        let (ns_mode, _) = cx.pas.namespace_mode(&path.service.namespace);
+        let passthrough = path.service.headless || client.passthrough;
+        let passthrough_without_sidecar = passthrough && path_has_plain_endpoint(cx, path);
         let (sends, auto) = match who.kind {
             ClientKind::NoSidecar => (Sends::Plaintext, None),
             // ztunnel tunnels to ambient endpoints and sends the application's bytes to anything else
@@ -766,10 +886,15 @@ fn build_row(
         e.sends = sends;
         e.auto = auto;
         e.verdict = verdict::judge(sends, e.sidecar, e.captured, e.mode, e.ambient);
+        let text = client_text(who.kind, &client.tls, e);
+        e.client_text = match &e.subset {
+            Some(s) => format!("subset {s}: {text}"),
+            None => text,
+        };
     }
     let verdict = endpoints.iter().map(|e| e.verdict).max().unwrap_or(Verdict::Plaintext);
     let server_mode = summarize(&endpoints, Endpoint::server_text);
-    let client_tls = summarize(&endpoints, |e| client_text(who.kind, &client.tls, e));
+    let client_tls = summarize(&endpoints, |e| e.client_text.clone());
     // A PeerAuthentication decides nothing where no sidecar or ztunnel enforces it.
     let mut pas: Vec<ObjId> = endpoints
         .iter()
@@ -778,6 +903,8 @@ fn build_row(
         .collect();
     pas.sort();
     pas.dedup();
+    let path_clients: Vec<ClientPolicy> = paths.into_iter().map(|p| p.client).collect();
+    let client = path_clients.first().cloned().unwrap_or_default();
     Some(Row {
         service: cx.r(svc.obj),
         host: svc.host.clone(),
@@ -792,10 +919,20 @@ fn build_row(
         client_tls,
         verdict,
         peer_authentications: pas.into_iter().map(|p| cx.r(p)).collect(),
-        destination_rules: client.drs.iter().map(|d| cx.r(*d)).collect(),
+        destination_rules: all_drs.iter().map(|d| cx.r(*d)).collect(),
         endpoints,
         service_id: svc.obj,
         client,
+        routed,
+        path_clients,
+    })
+}
+
+/// True when a passthrough path has an endpoint whose TLS mode is not `istio` (and that ztunnel does not serve).
+fn path_has_plain_endpoint(cx: &Context, path: &Path) -> bool {
+    path.eps.iter().any(|w| {
+        let w = &cx.inv.workloads[*w];
+        path.port.target_on(w).is_some() && !w.tls_mode_istio && !w.ambient
     })
 }
 

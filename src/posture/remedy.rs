@@ -108,10 +108,11 @@ pub fn subject(mesh: &Mesh, row: &Row, ep: &Endpoint) -> Option<(ObjId, &'static
     if !ep.verdict.is_failure() {
         return None;
     }
-    Some(match (&row.client.tls, row.client.policy_dr) {
-        (ClientTls::Explicit { .. } | ClientTls::AutoPortDropsTls { .. }, Some(d)) => {
-            (d, client_field(&row.client.tls))
-        }
+    let client = row.client_of(ep);
+    Some(match (&client.tls, client.policy_dr) {
+        // A subset's own trafficPolicy decides: point at the rule's subsets.
+        (ClientTls::Explicit { .. }, Some(d)) if client.subset_decides => (d, DR_SUBSETS),
+        (ClientTls::Explicit { .. } | ClientTls::AutoPortDropsTls { .. }, Some(d)) => (d, client_field(&client.tls)),
         // Auto mTLS chose plaintext: the STRICT PeerAuthentication is what rejects it, and is what changed when the
         // path broke (a namespace-wide DISABLE alone never fails).
         _ if ep.verdict == Verdict::FailPlaintextToStrict => {
@@ -124,6 +125,9 @@ pub fn subject(mesh: &Mesh, row: &Row, ep: &Endpoint) -> Option<(ObjId, &'static
         }
     })
 }
+
+/// The subsets of a DestinationRule.
+pub const DR_SUBSETS: &[&str] = &["spec", "subsets"];
 
 /// The field of the DestinationRule that decides a client TLS setting: the port's `portLevelSettings` item (which
 /// also decides when it drops the top level), a `tls` block without mode, or the top-level `tls.mode`.
@@ -144,7 +148,7 @@ pub fn related(mesh: &Mesh, row: &Row, ep: &Endpoint) -> Vec<(ObjId, &'static st
     if let Some(p) = ep.pa_id {
         related.push((p, "PeerAuthentication deciding the server mode"));
     }
-    for d in &row.client.drs {
+    for d in &row.client_of(ep).drs {
         related.push((*d, "DestinationRule chosen by the client lookup"));
     }
     if ep.auto == Some(AutoReason::NamespaceDisable)
@@ -162,13 +166,16 @@ pub fn explain(mesh: &Mesh, row: &Row, ep: &Endpoint) -> Option<Cause> {
         return Some(outside_clients(mesh, row, ep, subject, field));
     }
     if ep.verdict == Verdict::FailTlsToStrict {
-        let d = row.client.policy_dr.map(|d| name(mesh, d)).unwrap_or_default();
+        let d = row.client_of(ep).policy_dr.map(|d| name(mesh, d)).unwrap_or_default();
         let why = format!(
             "{d} originates its own TLS; a STRICT sidecar accepts only Istio mTLS (its only inbound filter chain \
              requires an Istio client certificate), so the handshake fails"
         );
         let related = related(mesh, row, ep).into_iter().filter(|(o, _)| *o != subject).collect();
         return Some(Cause { subject, field, related, why, fixes: Vec::new() });
+    }
+    if row.routed {
+        return Some(routed_cause(mesh, row, ep, subject, field));
     }
     let wants = if ep.verdict == Verdict::FailPlaintextToStrict { "ISTIO_MUTUAL" } else { "DISABLE" };
     let port = row.port;
@@ -218,6 +225,28 @@ pub fn explain(mesh: &Mesh, row: &Row, ep: &Endpoint) -> Option<Cause> {
     };
     let related = related(mesh, row, ep).into_iter().filter(|(o, _)| *o != subject).collect();
     Some(Cause { subject, field, related, why, fixes })
+}
+
+/// A failing path that a VirtualService routes (to a subset or another host): the cause is the path's policy; no
+/// fix is offered (a rule for the host would not reach the subset cluster, and editing a shared subset can break
+/// other routes).
+fn routed_cause(mesh: &Mesh, row: &Row, ep: &Endpoint, subject: ObjId, field: &'static [&'static str]) -> Cause {
+    let client = row.client_of(ep);
+    let via = match &ep.subset {
+        Some(s) => format!("a VirtualService route sends these calls to subset `{s}`"),
+        None => "a VirtualService route sends these calls to another host".to_string(),
+    };
+    let tls = match (&client.tls, client.policy_dr) {
+        (ClientTls::Explicit { mode, .. }, Some(d)) if client.subset_decides => {
+            format!(", whose own trafficPolicy in {} sets tls.mode {}", name(mesh, d), mode.as_str())
+        }
+        (ClientTls::Explicit { mode, .. }, Some(d)) => {
+            format!(", where {} sets tls.mode {}", name(mesh, d), mode.as_str())
+        }
+        _ => format!(", where no tls applies: {}", auto_why(mesh, row, ep)),
+    };
+    let related = related(mesh, row, ep).into_iter().filter(|(o, _)| *o != subject).collect();
+    Cause { subject, field, related, why: format!("{via}{tls}"), fixes: Vec::new() }
 }
 
 /// A failing path from clients without sidecar or from ambient clients: no DestinationRule changes what they send.

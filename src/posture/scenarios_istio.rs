@@ -411,3 +411,88 @@ fn a_pod_opting_out_of_ambient_is_outside_the_mesh() {
     let out = find(&p, "shop/cart:80", "*", ClientKind::NoSidecar);
     assert!(out.client_workloads.contains(&"Deployment web/tool".to_string()), "{:?}", out.client_workloads);
 }
+
+// 3. VirtualService-aware client TLS.
+
+/// `shop/reviews` with two versions (`v1`, `v2` by pod label `version`), STRICT, and a DestinationRule with subsets:
+/// top-level `top`, subset v1 without policy, subset v2 with its own `v2_tls`.
+fn reviews(top: &str, v2_tls: &str, vs: &str) -> String {
+    injected("shop")
+        + &service("shop", "reviews", &[(9080, "9080")])
+        + &deployment_with("shop", "reviews-v1", &[("app", "reviews"), ("version", "v1")], "").replace("8080", "9080")
+        + &deployment_with("shop", "reviews-v2", &[("app", "reviews"), ("version", "v2")], "").replace("8080", "9080")
+        + &pa("shop", "strict", Some("STRICT"), false)
+        + &format!(
+            "---\napiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {{name: reviews, namespace: shop}}\n\
+             spec:\n  host: reviews\n  trafficPolicy: {{tls: {{mode: {top}}}}}\n  subsets:\n  - name: v1\n    labels: {{version: v1}}\n\
+             \x20 - name: v2\n    labels: {{version: v2}}\n    trafficPolicy: {{tls: {{mode: {v2_tls}}}}}\n"
+        )
+        + vs
+}
+
+fn vs_to(routes: &[(&str, u32)]) -> String {
+    let mut s =
+        "---\napiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: reviews, namespace: shop}\n\
+                 spec:\n  hosts: [reviews]\n  http:\n  - route:\n"
+            .to_string();
+    for (subset, weight) in routes {
+        s.push_str(&format!("    - destination: {{host: reviews, subset: {subset}}}\n      weight: {weight}\n"));
+    }
+    s
+}
+
+#[test]
+fn traffic_routed_to_a_disable_subset_is_plaintext() {
+    // Without a VirtualService the host's cluster applies: ISTIO_MUTUAL to both versions.
+    let m = mesh(&reviews("ISTIO_MUTUAL", "DISABLE", ""));
+    assert_eq!(find(&compute(&m), "shop/reviews:9080", "shop", ClientKind::Sidecar).verdict, Verdict::Mtls);
+    assert!(codes(&m).is_empty());
+    // Every call routed to v2, whose subset policy is DISABLE: STRICT rejects it.
+    let m = mesh(&reviews("ISTIO_MUTUAL", "DISABLE", &vs_to(&[("v2", 100)])));
+    let p = compute(&m);
+    let r = find(&p, "shop/reviews:9080", "shop", ClientKind::Sidecar);
+    assert_eq!((r.client_tls.as_str(), r.verdict), ("subset v2: DISABLE", Verdict::FailPlaintextToStrict));
+    assert_eq!(r.endpoints.len(), 1, "only v2's endpoint is reached");
+    let f = mtls_findings(&m);
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!((f[0].code, f[0].field), ("MTLS001", super::remedy::DR_SUBSETS));
+    assert!(f[0].message.contains("subset `v2`"), "{}", f[0].message);
+}
+
+#[test]
+fn traffic_routed_to_an_mtls_subset_is_no_false_failure() {
+    // The host's top level says DISABLE, but the route only reaches v2, whose subset policy is ISTIO_MUTUAL.
+    let m = mesh(&reviews("DISABLE", "ISTIO_MUTUAL", ""));
+    assert_eq!(
+        find(&compute(&m), "shop/reviews:9080", "shop", ClientKind::Sidecar).verdict,
+        Verdict::FailPlaintextToStrict
+    );
+    let m = mesh(&reviews("DISABLE", "ISTIO_MUTUAL", &vs_to(&[("v2", 100)])));
+    let r = compute(&m);
+    let r = find(&r, "shop/reviews:9080", "shop", ClientKind::Sidecar);
+    assert_eq!(r.verdict, Verdict::Mtls);
+    assert!(codes(&m).is_empty(), "{:?}", codes(&m));
+}
+
+#[test]
+fn weighted_routes_get_a_verdict_per_subset() {
+    let m = mesh(&reviews("ISTIO_MUTUAL", "DISABLE", &vs_to(&[("v1", 90), ("v2", 10)])));
+    let p = compute(&m);
+    let r = find(&p, "shop/reviews:9080", "shop", ClientKind::Sidecar);
+    assert_eq!(r.client_tls, "reviews-v1: subset v1: ISTIO_MUTUAL; reviews-v2: subset v2: DISABLE");
+    let by_subset: Vec<(Option<&str>, Verdict)> =
+        r.endpoints.iter().map(|e| (e.subset.as_deref(), e.verdict)).collect();
+    assert_eq!(by_subset, [(Some("v1"), Verdict::Mtls), (Some("v2"), Verdict::FailPlaintextToStrict)]);
+    // A weight of 0 sends nothing to v2.
+    let m = mesh(&reviews("ISTIO_MUTUAL", "DISABLE", &vs_to(&[("v1", 100), ("v2", 0)])));
+    assert_eq!(find(&compute(&m), "shop/reviews:9080", "shop", ClientKind::Sidecar).verdict, Verdict::Mtls);
+    insta::assert_snapshot!("posture_subsets_text", render_text(&p.rows));
+}
+
+#[test]
+fn a_virtual_service_for_gateways_only_does_not_route_sidecars() {
+    let vs = vs_to(&[("v2", 100)])
+        .replace("  hosts: [reviews]\n", "  hosts: [reviews]\n  gateways: [istio-system/public]\n");
+    let m = mesh(&reviews("ISTIO_MUTUAL", "DISABLE", &vs));
+    assert_eq!(find(&compute(&m), "shop/reviews:9080", "shop", ClientKind::Sidecar).verdict, Verdict::Mtls);
+}
