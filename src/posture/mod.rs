@@ -322,6 +322,8 @@ struct Context<'m> {
     pas: server::PaIndex<'m>,
     policies: Vec<WorkloadPolicy>,
     vs: routes::VsIndex,
+    /// Service positions in the inventory by host (route destinations).
+    services_by_host: HashMap<String, usize>,
     /// Workload indices per namespace and client kind.
     kinds_by_namespace: HashMap<String, [Vec<usize>; 3]>,
     /// Workload indices per client kind, and their counts.
@@ -522,7 +524,7 @@ pub fn compute_scoped(mesh: &Mesh, scope: Option<&PostureScope>) -> Posture {
             kind_namespaces[k] += usize::from(!v[k].is_empty());
         }
     }
-    let cx = Context {
+    let mut cx = Context {
         mesh,
         refs: vec![OnceCell::new(); mesh.objects.len()],
         inv,
@@ -530,11 +532,15 @@ pub fn compute_scoped(mesh: &Mesh, scope: Option<&PostureScope>) -> Posture {
         pas,
         policies,
         vs: routes::VsIndex::build(mesh),
+        services_by_host: HashMap::new(),
         kinds_by_namespace,
         kind_workloads,
         kind_totals,
         kind_namespaces,
     };
+    if !cx.vs.is_empty() {
+        cx.services_by_host = cx.inv.services.iter().enumerate().map(|(i, s)| (s.host.clone(), i)).collect();
+    }
     let client_namespaces = cx.inv.workload_namespaces();
     let mut services: Vec<&Service> = cx.inv.services.iter().collect();
     services.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
@@ -725,7 +731,7 @@ fn paths<'s>(
     }
     let mut out = Vec::new();
     for d in dests {
-        let Some(dsvc) = cx.inv.services.iter().find(|s| s.host == d.host) else { continue };
+        let Some(dsvc) = cx.services_by_host.get(&d.host).map(|i| &cx.inv.services[*i]) else { continue };
         let wanted = d.port.unwrap_or(port.port);
         let dport = dsvc.ports.iter().find(|p| p.port == wanted).or(match dsvc.ports.as_slice() {
             [only] if d.port.is_none() => Some(only),

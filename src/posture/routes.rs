@@ -10,7 +10,7 @@
 
 use super::client::resolve_host;
 use crate::mesh::{Mesh, ObjId};
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 /// One destination of a route.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -32,10 +32,17 @@ struct Vs {
     blocks: Vec<(Option<Vec<u32>>, Vec<Destination>)>,
 }
 
-/// The VirtualServices of a mesh that apply to sidecars.
+/// The VirtualServices of a mesh that apply to sidecars, indexed by host so that a lookup costs the few
+/// VirtualServices of the host, not all of them.
 #[derive(Debug, Clone, Default)]
 pub struct VsIndex {
     list: Vec<Vs>,
+    /// Positions in `list` (oldest first) by exact host.
+    exact: HashMap<String, Vec<usize>>,
+    /// Positions in `list` (oldest first) of VirtualServices with a wildcard host.
+    wildcard: Vec<usize>,
+    /// Position in `list` by object.
+    by_obj: HashMap<ObjId, usize>,
 }
 
 fn host_matches(pattern: &str, host: &str) -> bool {
@@ -92,7 +99,33 @@ impl VsIndex {
             list.push(Vs { obj: id, namespace: ns, hosts, export_to: strings("exportTo"), blocks });
         }
         list.sort_by(|a, b| mesh.age_key(a.obj).cmp(&mesh.age_key(b.obj)));
-        VsIndex { list }
+        let mut exact: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut wildcard = Vec::new();
+        for (i, v) in list.iter().enumerate() {
+            for h in &v.hosts {
+                if h.starts_with('*') {
+                    if wildcard.last() != Some(&i) {
+                        wildcard.push(i);
+                    }
+                } else {
+                    let e = exact.entry(h.clone()).or_default();
+                    if e.last() != Some(&i) {
+                        e.push(i);
+                    }
+                }
+            }
+        }
+        let by_obj = list.iter().enumerate().map(|(i, v)| (v.obj, i)).collect();
+        VsIndex { list, exact, wildcard, by_obj }
+    }
+
+    /// The VirtualServices naming `host` (exactly or by a wildcard), oldest first.
+    fn for_host<'a>(&'a self, host: &str) -> impl Iterator<Item = &'a Vs> {
+        let mut idx: Vec<usize> = self.exact.get(host).cloned().unwrap_or_default();
+        idx.extend(self.wildcard.iter().copied().filter(|i| self.list[*i].hosts.iter().any(|h| host_matches(h, host))));
+        idx.sort_unstable();
+        idx.dedup();
+        idx.into_iter().map(move |i| &self.list[i])
     }
 
     pub fn is_empty(&self) -> bool {
@@ -123,7 +156,7 @@ impl VsIndex {
 
     /// The destinations of a VirtualService for calls on `port`, deduplicated.
     pub fn destinations(&self, vs: ObjId, port: u32) -> Vec<Destination> {
-        let Some(v) = self.list.iter().find(|v| v.obj == vs) else { return Vec::new() };
+        let Some(v) = self.by_obj.get(&vs).map(|i| &self.list[*i]) else { return Vec::new() };
         let set: BTreeSet<Destination> = v
             .blocks
             .iter()
@@ -137,7 +170,7 @@ impl VsIndex {
     /// VirtualService for it and those named in its `exportTo`.
     pub fn special_for(&self, host: &str) -> BTreeSet<&str> {
         let mut out = BTreeSet::new();
-        for v in self.list.iter().filter(|v| v.hosts.iter().any(|h| host_matches(h, host))) {
+        for v in self.for_host(host) {
             out.insert(v.namespace.as_str());
             out.extend(v.export_to.iter().filter(|e| !matches!(e.as_str(), "." | "*")).map(String::as_str));
         }

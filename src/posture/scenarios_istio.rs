@@ -496,3 +496,18 @@ fn a_virtual_service_for_gateways_only_does_not_route_sidecars() {
     let m = mesh(&reviews("ISTIO_MUTUAL", "DISABLE", &vs));
     assert_eq!(find(&compute(&m), "shop/reviews:9080", "shop", ClientKind::Sidecar).verdict, Verdict::Mtls);
 }
+
+#[test]
+fn a_private_virtual_service_routes_only_its_own_namespace() {
+    let vs = vs_to(&[("v2", 100)])
+        .replace("namespace: shop}", "namespace: web}")
+        .replace("  hosts: [reviews]\n", "  hosts: [reviews.shop.svc.cluster.local]\n  exportTo: [\".\"]\n")
+        .replace("host: reviews,", "host: reviews.shop.svc.cluster.local,");
+    let y = reviews("ISTIO_MUTUAL", "DISABLE", &vs) + &injected("web") + &deployment("web", "frontend", &[8080], &[]);
+    let m = mesh(&y);
+    let p = compute(&m);
+    // `web`'s clients follow the route to v2 (DISABLE): rejected by STRICT.
+    assert_eq!(find(&p, "shop/reviews:9080", "web", ClientKind::Sidecar).verdict, Verdict::FailPlaintextToStrict);
+    // `shop`'s own clients do not see the VirtualService: mTLS to both versions.
+    assert_eq!(find(&p, "shop/reviews:9080", "shop", ClientKind::Sidecar).verdict, Verdict::Mtls);
+}
