@@ -162,7 +162,7 @@ pub struct LoadError {
     pub path: String,
     pub line: usize,
     pub message: String,
-    /// `parse`, `encoding`, `limit`, `duplicate_key`, `schema`, `skipped`.
+    /// `parse`, `encoding`, `limit`, `duplicate_key`, `schema`, `skipped`, `rejected`.
     pub kind: ErrorKind,
 }
 
@@ -186,11 +186,18 @@ pub enum ErrorKind {
     Render,
     /// Two documents with the same identity in one mesh (kustomize refuses this within one build).
     Conflict,
+    /// The Kubernetes API server rejects the object (Istio's CRD schema or validation rules): it is never applied,
+    /// and the analysis leaves it out.
+    Rejected,
 }
 
 impl ErrorKind {
-    /// True when the file (or a document in it) could not be read at all.
+    /// True when the file (or a document in it) could not be read at all, or an object in it would never be
+    /// applied (the API server rejects it): an error, never a warning.
     pub fn is_fatal(self) -> bool {
-        matches!(self, ErrorKind::Parse | ErrorKind::Encoding | ErrorKind::Limit | ErrorKind::Render)
+        matches!(
+            self,
+            ErrorKind::Parse | ErrorKind::Encoding | ErrorKind::Limit | ErrorKind::Render | ErrorKind::Rejected
+        )
     }
 }

@@ -284,7 +284,9 @@ impl Mesh {
                 };
                 let id = mesh.objects.len();
                 mesh.objects.push(o.clone());
+                let rejected = mesh.rejected(id, &ns);
                 match o.kind.as_str() {
+                    _ if rejected => mesh.namespaces.push(ns),
                     "PeerAuthentication" if o.api_version.starts_with("security.istio.io/") => {
                         mesh.namespaces.push(ns.clone());
                         let pa = mesh.type_pa(id, ns);
@@ -351,6 +353,9 @@ impl Mesh {
         for id in start..start + new_len {
             let o = self.objects[id].clone();
             let ns = self.namespaces[id].clone();
+            if self.rejected(id, &ns) {
+                continue;
+            }
             match o.kind.as_str() {
                 "PeerAuthentication" if o.api_version.starts_with("security.istio.io/") => {
                     pas.push(self.type_pa(id, ns))
@@ -418,10 +423,29 @@ impl Mesh {
         self.index = index;
     }
 
+    /// True when the API server rejects the object (Istio's CRD validation): it is recorded as an error per broken
+    /// rule and never typed, so no rule and no posture sees it.
+    fn rejected(&mut self, id: ObjId, namespace: &str) -> bool {
+        let o = &self.objects[id];
+        let found = crate::validation::validate(o);
+        for v in &found {
+            let message = format!(
+                "{} {namespace}/{} is rejected by the API server (Istio's CRD validation), so it is never applied and \
+                 the analysis leaves it out: {}: {}",
+                o.kind, o.name, v.field, v.message
+            );
+            let keys: Vec<&str> = v.field.split('.').map(|k| k.split('[').next().unwrap_or(k)).collect();
+            let (path, line) = source_location(o, &keys, v.line);
+            self.schema_errors.push(LoadError { path, line, message, kind: ErrorKind::Rejected });
+        }
+        !found.is_empty()
+    }
+
     fn schema_error(&mut self, obj: ObjId, keys: &[&str], message: String) {
         let o = &self.objects[obj];
         let line = o.field_lines(keys).map(|l| l.0).unwrap_or(o.line);
-        self.schema_errors.push(LoadError { path: o.path.to_string(), line, message, kind: ErrorKind::Schema });
+        let (path, line) = source_location(o, keys, line);
+        self.schema_errors.push(LoadError { path, line, message, kind: ErrorKind::Schema });
     }
 
     fn type_pa(&mut self, id: ObjId, namespace: String) -> PeerAuthentication {
@@ -780,5 +804,14 @@ mod index_tests {
 
     fn names(pas: Vec<&PeerAuthentication>) -> Vec<String> {
         pas.iter().map(|p| p.name.clone()).collect()
+    }
+}
+
+/// Where a field of an object is written in the source tree: the object's own file and `line`, or for a rendered
+/// object the source line its provenance gives.
+fn source_location(o: &Object, keys: &[&str], line: usize) -> (String, usize) {
+    match o.provenance.as_ref().and_then(|p| p.field_source(keys)) {
+        Some(s) => (s.path.to_string(), s.line),
+        None => (o.path.to_string(), line),
     }
 }

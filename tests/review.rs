@@ -320,3 +320,19 @@ fn posture_diff_shows_only_changed_paths_and_mtls003() {
     let out = bin(r.path(), &["posture", "--base", "main", "--head", "feature"]);
     insta::assert_snapshot!(String::from_utf8(out.stdout).unwrap());
 }
+
+#[test]
+fn an_object_the_api_server_rejects_is_an_introduced_error_only_when_the_change_brings_it() {
+    // `portLevelMtls` on a namespace-wide PeerAuthentication: Istio's CRD rule "portLevelMtls requires selector".
+    let rejected = format!("{NS_PA_STRICT}  portLevelMtls:\n    8080:\n      mode: DISABLE\n");
+    let (v, code) = review(&[("shop/pa.yaml", NS_PA_STRICT)], &[("shop/pa.yaml", &rejected)], &[]);
+    let e = &v["errors"][0];
+    assert_eq!(e["kind"], "rejected", "{v}");
+    assert_eq!(e["introduced"], true);
+    assert_eq!(e["line"], 6);
+    assert!(e["message"].as_str().unwrap().contains("portLevelMtls requires selector"), "{e}");
+    assert_eq!(code, 1);
+    // Already rejected on the base side: existing, not introduced.
+    let (v, _) = review(&[("shop/pa.yaml", &rejected)], &[("shop/pa.yaml", &rejected)], &[]);
+    assert_eq!(v["errors"][0]["introduced"], false, "{v}");
+}

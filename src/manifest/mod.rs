@@ -25,6 +25,10 @@ pub const RELEVANT_KINDS: &[&str] = &[
     "Job",
     "CronJob",
     "Rollout",
+    "ValidatingWebhookConfiguration",
+    "MutatingWebhookConfiguration",
+    "APIService",
+    "VirtualService",
 ];
 
 /// The text of one file as read, with the facts a fix needs to keep its style.
@@ -142,6 +146,8 @@ pub fn may_hold_relevant(bytes: &[u8]) -> bool {
         b"Job",
         b"Rollout",
         b"List",
+        // `APIService` and `VirtualService` contain `Service`; the webhook configurations need their own.
+        b"WebhookConfiguration",
     ];
     // One pass over the bytes (every needle starts with an upper-case letter) instead of one pass per needle:
     // same answer, and a manifest usually answers within its first line or two (`kind: Deployment`).

@@ -29,7 +29,7 @@ pub struct Entry {
     pub drs: Vec<usize>,
     /// The rule whose `trafficPolicy` applies: the oldest that has one.
     pub policy: Option<usize>,
-    /// `exportTo` of the merged rule: the oldest non-empty one.
+    /// `exportTo` of the entry: that of its first rule (rules with other sets stay apart, see [`Table::add`]).
     pub export_to: Vec<String>,
     /// `workloadSelector.matchLabels`, sorted; `None` for rules that apply to every client workload.
     pub selector: Option<Vec<(String, String)>>,
@@ -64,8 +64,20 @@ impl Table {
         };
         let mut append = true;
         for existing in list.iter_mut() {
+            // Istio 1.24 and later (`ENABLE_ENHANCED_DESTINATIONRULE_MERGE`, on by default): rules merge only when
+            // their exportTo sets are equal; a rule whose set is a superset of a non-empty existing one merges into
+            // it and is also kept on its own; any other rule stays apart (`mergeDestinationRule`).
+            if export_to == existing.export_to.as_slice() {
+                append = false;
+            } else if !existing.export_to.is_empty() && existing.export_to.iter().all(|e| export_to.contains(e)) {
+                append = true;
+            } else {
+                append = true;
+                continue;
+            }
             let both_with = existing.selector.is_some() && selector.is_some();
             if both_with && existing.selector != selector {
+                append = true;
                 continue;
             }
             if existing.selector == selector {
@@ -76,9 +88,6 @@ impl Table {
             existing.drs.push(dr);
             if existing.policy.is_none() && has_policy {
                 existing.policy = Some(dr);
-            }
-            if existing.export_to.is_empty() && !export_to.is_empty() {
-                existing.export_to = export_to.to_vec();
             }
         }
         if append {
@@ -253,6 +262,10 @@ pub struct ClientPolicy {
     pub tls: ClientTls,
     /// `loadBalancer.simple: PASSTHROUGH` applies: auto mTLS then looks at every endpoint.
     pub passthrough: bool,
+    /// For a subset cluster: the rule that defines the subset.
+    pub subset_dr: Option<ObjId>,
+    /// True when the subset's own `trafficPolicy` decides the TLS setting.
+    pub subset_decides: bool,
 }
 
 /// The client policy of an entry on one service port (Istio's `GetPortLevelTrafficPolicy`).
@@ -401,4 +414,79 @@ mod tests {
         assert!(entries[0].selector.is_some());
         assert_eq!(idx.lookup(Some("other"), "bookinfo", HOST), None);
     }
+}
+
+/// A DestinationRule subset a route sends traffic to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subset {
+    pub name: String,
+    /// The rule that defines it.
+    pub dr: ObjId,
+    /// `labels`: the endpoints of the subset are the service's endpoints carrying them.
+    pub labels: Vec<(String, String)>,
+}
+
+fn tls_at(t: &crate::manifest::yaml::YamlDoc, level: usize) -> Option<Tls> {
+    let n = t.get(level, "tls")?;
+    if t.is_null(n) {
+        return None;
+    }
+    Some(match t.str_at(n, &["mode"]) {
+        Some(m) => Tls::Set { mode: TlsMode::parse(m), mode_written: true },
+        None => Tls::Set { mode: TlsMode::Disable, mode_written: false },
+    })
+}
+
+/// The client policy of a subset cluster on one service port (Istio's `MergeSubsetTrafficPolicy`): the rule's
+/// policy for the port, then the subset's: a subset `portLevelSettings` item for the port replaces the TLS setting
+/// wholesale (no `tls` there means auto mTLS), else a subset `trafficPolicy.tls` replaces it, else the rule's stays.
+/// Subsets of same-host rules that Istio merged are searched oldest rule first (the first subset of a name wins).
+/// `None` when no merged rule defines the subset.
+pub fn subset_policy(
+    mesh: &Mesh,
+    found: Option<(LookupStep, &Entry)>,
+    port: u32,
+    subset: &str,
+) -> Option<(ClientPolicy, Subset)> {
+    let (_, entry) = found?;
+    let base = client_policy(mesh, found, port);
+    for d in &entry.drs {
+        let obj = mesh.destination_rules[*d].obj;
+        let o = &mesh.objects[obj];
+        let t = &o.tree;
+        let Some(subsets) = t.path(o.root, &["spec", "subsets"]) else { continue };
+        for s in t.items(subsets) {
+            if t.str_at(*s, &["name"]) != Some(subset) {
+                continue;
+            }
+            let labels = t.get(*s, "labels").map(|l| t.string_map(l)).unwrap_or_default();
+            let mut out = base.clone();
+            out.subset_dr = Some(obj);
+            if let Some(tp) = t.get(*s, "trafficPolicy").filter(|n| !t.is_null(*n)) {
+                let item = t.get(tp, "portLevelSettings").and_then(|pls| {
+                    t.items(pls)
+                        .iter()
+                        .copied()
+                        .find(|i| t.str_at(*i, &["port", "number"]).and_then(|n| n.parse::<u32>().ok()) == Some(port))
+                });
+                let level = item.unwrap_or(tp);
+                let tls = tls_at(t, level);
+                if item.is_some() || tls.is_some() {
+                    out.tls = match tls {
+                        Some(Tls::Set { mode, mode_written }) => {
+                            ClientTls::Explicit { mode, written: mode_written, port_level: item.is_some() }
+                        }
+                        _ => ClientTls::Auto,
+                    };
+                    out.policy_dr = Some(obj);
+                    out.subset_decides = true;
+                }
+                if let Some(lb) = t.str_at(level, &["loadBalancer", "simple"]) {
+                    out.passthrough = lb == "PASSTHROUGH";
+                }
+            }
+            return Some((out, Subset { name: subset.to_string(), dr: obj, labels }));
+        }
+    }
+    None
 }

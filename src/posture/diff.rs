@@ -34,6 +34,7 @@ pub fn diff(before: &Posture, after: &Posture) -> Vec<RowChange> {
                 port: key.2,
                 client_namespace: key.3.to_string(),
                 client_selector: key.4.map(str::to_string),
+                client_kind: key.5,
             };
             // A stand-in row gets the key's client columns.
             let as_key = |r: &Row| Row {

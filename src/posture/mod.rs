@@ -8,13 +8,14 @@
 pub mod client;
 pub mod diff;
 pub mod remedy;
+pub mod routes;
 pub mod server;
 pub mod verdict;
 pub mod workload;
 
 pub use diff::{RowChange, diff};
 pub use verdict::{Sends, Verdict};
-pub use workload::Sidecar;
+pub use workload::{ClientKind, Sidecar};
 
 use crate::finding::ObjectRef;
 use crate::mesh::{Mesh, ObjId, PaMode};
@@ -68,6 +69,12 @@ pub struct Endpoint {
     pub peer_authentication: Option<SharedRef>,
     /// True when a `portLevelMtls` entry decided `mode`.
     pub port_level: bool,
+    /// The endpoint is captured by ztunnel (ambient mode).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub ambient: bool,
+    /// The DestinationRule subset a VirtualService route reaches this endpoint through.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subset: Option<String>,
     pub sends: Sends,
     pub verdict: Verdict,
     #[serde(skip)]
@@ -77,6 +84,15 @@ pub struct Endpoint {
     /// Set when auto mTLS decided `sends`.
     #[serde(skip)]
     pub auto: Option<AutoReason>,
+    /// The endpoint's TLS mode is `istio` (what auto mTLS reads).
+    #[serde(skip)]
+    pub tls_mode_istio: bool,
+    /// Index of the row's path (VirtualService destination) this endpoint is reached through.
+    #[serde(skip)]
+    pub path: usize,
+    /// The CLIENT TLS text of this endpoint.
+    #[serde(skip)]
+    pub client_text: String,
 }
 
 impl Endpoint {
@@ -85,6 +101,7 @@ impl Endpoint {
         let mode = self.mode.as_str();
         match (&self.workload, self.sidecar, self.captured) {
             (None, _, _) => format!("{mode} (no workload in tree)"),
+            (_, Sidecar::No, _) if self.ambient => format!("ambient {mode}"),
             (_, Sidecar::No, _) => "no sidecar".to_string(),
             (_, _, false) => format!("no sidecar (port {} not captured)", self.target_port.unwrap_or_default()),
             (_, Sidecar::Unknown, true) => format!("{mode} (sidecar unknown)"),
@@ -107,6 +124,11 @@ pub struct Row {
     /// For client workloads chosen by a DestinationRule `workloadSelector`: the selector as `k=v,...`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_selector: Option<String>,
+    /// What the clients of this row are: with a sidecar, without one, or ambient.
+    pub client_kind: ClientKind,
+    /// The client workloads of the row in the tree (`kind namespace/name`), at most [`MAX_CLIENT_NAMES`].
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub client_workloads: Vec<String>,
     /// How many client namespaces of the tree the `*` row stands for.
     #[serde(skip_serializing_if = "is_zero")]
     pub other_namespaces: usize,
@@ -124,6 +146,12 @@ pub struct Row {
     pub service_id: ObjId,
     #[serde(skip)]
     pub client: ClientPolicy,
+    /// A VirtualService sends the calls to subsets or other hosts: `client` is the first path's policy only.
+    #[serde(skip)]
+    pub routed: bool,
+    /// The client policy of each path (indexed by [`Endpoint::path`]).
+    #[serde(skip)]
+    pub path_clients: Vec<ClientPolicy>,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -133,13 +161,14 @@ fn is_zero(n: &usize) -> bool {
 impl Row {
     /// The identity of a row across base and head.
     pub fn key(&self) -> RowKey {
-        let (namespace, name, port, client, selector) = self.key_ref();
+        let (namespace, name, port, client, selector, kind) = self.key_ref();
         RowKey {
             namespace: namespace.to_string(),
             name: name.to_string(),
             port,
             client_namespace: client.to_string(),
             client_selector: selector.map(str::to_string),
+            client_kind: kind,
         }
     }
 
@@ -151,7 +180,13 @@ impl Row {
             self.port,
             self.client_namespace.as_str(),
             self.client_selector.as_deref(),
+            self.client_kind,
         )
+    }
+
+    /// The client policy of the path an endpoint is reached through.
+    pub fn client_of(&self, ep: &Endpoint) -> &ClientPolicy {
+        self.path_clients.get(ep.path).unwrap_or(&self.client)
     }
 
     /// The endpoints whose verdict is a failure.
@@ -160,10 +195,13 @@ impl Row {
     }
 }
 
-/// A borrowed [`RowKey`]: (service namespace, service name, port, client namespace, client selector).
-pub type KeyRef<'a> = (&'a str, &'a str, u32, &'a str, Option<&'a str>);
+/// A borrowed [`RowKey`]: (service namespace, service name, port, client namespace, client selector, client kind).
+pub type KeyRef<'a> = (&'a str, &'a str, u32, &'a str, Option<&'a str>, ClientKind);
 
-/// Identity of a row: (service namespace, service name, port, client namespace, client selector).
+/// At most this many client workloads are named on a row.
+pub const MAX_CLIENT_NAMES: usize = 3;
+
+/// Identity of a row: (service namespace, service name, port, client namespace, client selector, client kind).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct RowKey {
     pub namespace: String,
@@ -172,6 +210,7 @@ pub struct RowKey {
     pub client_namespace: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_selector: Option<String>,
+    pub client_kind: ClientKind,
 }
 
 /// Server posture of one port of a workload.
@@ -219,14 +258,14 @@ pub struct PostureIndex<'a> {
     rows: HashMap<KeyRef<'a>, usize>,
     /// Per service port, the row of unlisted namespaces: the `*` row (`true`, index into `rows`) or a default
     /// row (`false`, index into `defaults`).
-    defaults: HashMap<(&'a str, &'a str, u32), (bool, usize)>,
+    defaults: HashMap<(&'a str, &'a str, u32, ClientKind), (bool, usize)>,
 }
 
 impl Posture {
     /// Indexes the rows by key, for [`Posture::resolve_in`].
     pub fn index(&self) -> PostureIndex<'_> {
-        fn short(r: &Row) -> (&str, &str, u32) {
-            (r.service.namespace.as_str(), r.service.name.as_str(), r.port)
+        fn short(r: &Row) -> (&str, &str, u32, ClientKind) {
+            (r.service.namespace.as_str(), r.service.name.as_str(), r.port, r.client_kind)
         }
         let stars = self
             .rows
@@ -247,13 +286,12 @@ impl Posture {
             return Some(&self.rows[*i]);
         }
         if key.4.is_some() {
-            return self.resolve_in(index, (key.0, key.1, key.2, key.3, None));
+            return self.resolve_in(index, (key.0, key.1, key.2, key.3, None, key.5));
         }
-        index.defaults.get(&(key.0, key.1, key.2)).map(
-            |(in_rows, i)| {
-                if *in_rows { &self.rows[*i] } else { &self.defaults[*i] }
-            },
-        )
+        index
+            .defaults
+            .get(&(key.0, key.1, key.2, key.5))
+            .map(|(in_rows, i)| if *in_rows { &self.rows[*i] } else { &self.defaults[*i] })
     }
 
     /// [`Posture::resolve_in`] for one key, as an owned row carrying the key's client columns.
@@ -264,6 +302,7 @@ impl Posture {
             key.port,
             key.client_namespace.as_str(),
             key.client_selector.as_deref(),
+            key.client_kind,
         );
         self.resolve_in(&self.index(), k).map(|r| Row {
             client_namespace: key.client_namespace.clone(),
@@ -282,6 +321,16 @@ struct Context<'m> {
     drs: DrIndex,
     pas: server::PaIndex<'m>,
     policies: Vec<WorkloadPolicy>,
+    vs: routes::VsIndex,
+    /// Service positions in the inventory by host (route destinations).
+    services_by_host: HashMap<String, usize>,
+    /// Workload indices per namespace and client kind.
+    kinds_by_namespace: HashMap<String, [Vec<usize>; 3]>,
+    /// Workload indices per client kind, and their counts.
+    kind_workloads: [Vec<usize>; 3],
+    kind_totals: [usize; 3],
+    /// How many namespaces hold workloads of each client kind.
+    kind_namespaces: [usize; 3],
 }
 
 impl Context<'_> {
@@ -295,8 +344,91 @@ impl Context<'_> {
 struct ClientClass<'a> {
     namespace: String,
     selector: Option<String>,
+    selector_labels: Option<Vec<(String, String)>>,
     found: Option<(LookupStep, &'a Entry)>,
     others: usize,
+}
+
+/// Who sends on one row: the client class and the kind of its workloads.
+struct Clients<'c> {
+    namespace: &'c str,
+    selector: Option<String>,
+    kind: ClientKind,
+    workloads: Vec<String>,
+    others: usize,
+}
+
+impl Context<'_> {
+    /// The client kinds present in a client class, with (a few of) their workloads: the workloads of the namespace
+    /// (those a selector picks: sidecar clients only, since only they read DestinationRules), the workloads of the
+    /// namespaces not `listed` for `*`, and for a namespace without workloads in the tree the kind its labels say.
+    fn kinds_of(
+        &self,
+        namespace: &str,
+        selector: Option<&[(String, String)]>,
+        listed: &BTreeSet<&str>,
+    ) -> Vec<(ClientKind, Vec<String>, usize)> {
+        let name = |w: usize| {
+            let r = self.r(self.inv.workloads[w].obj);
+            format!("{} {}/{}", r.kind, r.namespace, r.name)
+        };
+        let mut out = Vec::new();
+        if namespace == OTHER_NAMESPACES {
+            for kind in ClientKind::ALL {
+                let k = kind.index();
+                let in_listed: usize =
+                    listed.iter().filter_map(|ns| self.kinds_by_namespace.get(*ns)).map(|v| v[k].len()).sum();
+                if self.kind_totals[k] > in_listed {
+                    let names = self.kind_workloads[k]
+                        .iter()
+                        .filter(|w| !listed.contains(self.inv.workloads[**w].namespace.as_str()))
+                        .take(MAX_CLIENT_NAMES)
+                        .map(|w| name(*w))
+                        .collect();
+                    // The namespaces of this kind the row stands for.
+                    let listed_of_kind = listed
+                        .iter()
+                        .filter(|ns| self.kinds_by_namespace.get(**ns).is_some_and(|v| !v[k].is_empty()))
+                        .count();
+                    out.push((kind, names, self.kind_namespaces[k].saturating_sub(listed_of_kind)));
+                }
+            }
+            return out;
+        }
+        if let Some(sel) = selector {
+            let names: Vec<String> = self
+                .inv
+                .workloads_in(namespace)
+                .iter()
+                .filter(|w| {
+                    let w = &self.inv.workloads[**w];
+                    w.matches(sel) && w.client_kind() == ClientKind::Sidecar
+                })
+                .take(MAX_CLIENT_NAMES)
+                .map(|w| name(*w))
+                .collect();
+            if !names.is_empty() {
+                out.push((ClientKind::Sidecar, names, 0));
+            }
+            return out;
+        }
+        match self.kinds_by_namespace.get(namespace) {
+            Some(by_kind) => {
+                for kind in ClientKind::ALL {
+                    let list = &by_kind[kind.index()];
+                    if !list.is_empty() {
+                        out.push((kind, list.iter().take(MAX_CLIENT_NAMES).map(|w| name(*w)).collect(), 0));
+                    }
+                }
+            }
+            None => out.push((
+                workload::namespace_client_kind(self.inv.namespace_labels(self.mesh, namespace)),
+                Vec::new(),
+                0,
+            )),
+        }
+        out
+    }
 }
 
 /// The services whose rows a fix verification recomputes: those a spliced file's PeerAuthentications and
@@ -378,7 +510,37 @@ pub fn compute_scoped(mesh: &Mesh, scope: Option<&PostureScope>) -> Posture {
             _ => pas.workload_policy(&w.namespace, &w.labels),
         })
         .collect();
-    let cx = Context { mesh, refs: vec![OnceCell::new(); mesh.objects.len()], inv, drs, pas, policies };
+    let mut kinds_by_namespace: HashMap<String, [Vec<usize>; 3]> = HashMap::new();
+    let mut kind_workloads: [Vec<usize>; 3] = Default::default();
+    for (i, w) in inv.workloads.iter().enumerate() {
+        let k = w.client_kind().index();
+        kinds_by_namespace.entry(w.namespace.clone()).or_default()[k].push(i);
+        kind_workloads[k].push(i);
+    }
+    let kind_totals = [kind_workloads[0].len(), kind_workloads[1].len(), kind_workloads[2].len()];
+    let mut kind_namespaces = [0usize; 3];
+    for v in kinds_by_namespace.values() {
+        for k in 0..3 {
+            kind_namespaces[k] += usize::from(!v[k].is_empty());
+        }
+    }
+    let mut cx = Context {
+        mesh,
+        refs: vec![OnceCell::new(); mesh.objects.len()],
+        inv,
+        drs,
+        pas,
+        policies,
+        vs: routes::VsIndex::build(mesh),
+        services_by_host: HashMap::new(),
+        kinds_by_namespace,
+        kind_workloads,
+        kind_totals,
+        kind_namespaces,
+    };
+    if !cx.vs.is_empty() {
+        cx.services_by_host = cx.inv.services.iter().enumerate().map(|(i, s)| (s.host.clone(), i)).collect();
+    }
     let client_namespaces = cx.inv.workload_namespaces();
     let mut services: Vec<&Service> = cx.inv.services.iter().collect();
     services.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
@@ -399,14 +561,37 @@ pub fn compute_scoped(mesh: &Mesh, scope: Option<&PostureScope>) -> Posture {
         }
         let default = cx.drs.lookup(None, &svc.namespace, &svc.host).and_then(|(s, e)| catch_all(s, &e));
         let classes = client_classes(&cx, svc, default, &client_namespaces);
-        let has_star = classes.iter().any(|c| c.namespace == OTHER_NAMESPACES);
+        let listed: BTreeSet<&str> =
+            classes.iter().filter(|c| c.namespace != OTHER_NAMESPACES).map(|c| c.namespace.as_str()).collect();
+        let class_kinds: Vec<Vec<(ClientKind, Vec<String>, usize)>> =
+            classes.iter().map(|c| cx.kinds_of(&c.namespace, c.selector_labels.as_deref(), &listed)).collect();
         for p in &svc.ports {
-            if !has_star && let Some(d) = build_row(&cx, svc, p, &eps, OTHER_NAMESPACES, None, default, 0) {
-                defaults.push(d);
+            for kind in ClientKind::ALL {
+                let has_star = classes
+                    .iter()
+                    .zip(&class_kinds)
+                    .any(|(c, ks)| c.namespace == OTHER_NAMESPACES && ks.iter().any(|(k, _, _)| *k == kind));
+                let anywhere = kind == ClientKind::Sidecar || cx.kind_totals[kind.index()] > 0;
+                if !has_star && anywhere {
+                    let who =
+                        Clients { namespace: OTHER_NAMESPACES, selector: None, kind, workloads: Vec::new(), others: 0 };
+                    if let Some(d) = build_row(&cx, svc, p, &eps, who, default) {
+                        defaults.push(d);
+                    }
+                }
             }
-            for c in &classes {
-                if let Some(r) = build_row(&cx, svc, p, &eps, &c.namespace, c.selector.clone(), c.found, c.others) {
-                    rows.push(r);
+            for (c, kinds) in classes.iter().zip(&class_kinds) {
+                for (kind, names, others) in kinds {
+                    let who = Clients {
+                        namespace: &c.namespace,
+                        selector: c.selector.clone(),
+                        kind: *kind,
+                        workloads: names.clone(),
+                        others: if c.namespace == OTHER_NAMESPACES { *others } else { c.others },
+                    };
+                    if let Some(r) = build_row(&cx, svc, p, &eps, who, c.found) {
+                        rows.push(r);
+                    }
                 }
             }
         }
@@ -456,13 +641,16 @@ fn client_classes<'a>(
 ) -> Vec<ClientClass<'a>> {
     let mut out = Vec::new();
     let mut listed = 0usize;
-    let special = cx.drs.special_for(&svc.host);
+    let mut special = cx.drs.special_for(&svc.host);
+    special.extend(cx.vs.special_for(&svc.host));
+    let default_vs = cx.vs.select(None, &svc.host);
     let candidates = std::iter::once(svc.namespace.as_str())
         .chain(special.into_iter().filter(|n| *n != svc.namespace && client_namespaces.contains(*n)));
     for ns in candidates {
         let found = cx.drs.lookup(Some(ns), &svc.namespace, &svc.host);
         let plain = found.as_ref().and_then(|(s, e)| catch_all(*s, e));
-        let differs = plain.map(|(_, e)| &e.drs) != default.map(|(_, e)| &e.drs);
+        let differs = plain.map(|(_, e)| &e.drs) != default.map(|(_, e)| &e.drs)
+            || cx.vs.select(Some(ns), &svc.host) != default_vs;
         let mut selector_classes = Vec::new();
         if let Some((step, entries)) = &found {
             for e in entries {
@@ -471,6 +659,7 @@ fn client_classes<'a>(
                     selector_classes.push(ClientClass {
                         namespace: ns.to_string(),
                         selector: Some(selector_text(sel)),
+                        selector_labels: Some(sel.clone()),
                         found: Some((*step, *e)),
                         others: 0,
                     });
@@ -481,129 +670,292 @@ fn client_classes<'a>(
             if client_namespaces.contains(ns) {
                 listed += 1;
             }
-            out.push(ClientClass { namespace: ns.to_string(), selector: None, found: plain, others: 0 });
+            out.push(ClientClass {
+                namespace: ns.to_string(),
+                selector: None,
+                selector_labels: None,
+                found: plain,
+                others: 0,
+            });
             out.extend(selector_classes);
         }
     }
     out.sort_by(|a, b| (&a.namespace, &a.selector).cmp(&(&b.namespace, &b.selector)));
     let others = client_namespaces.len().saturating_sub(listed);
     if others > 0 {
-        out.push(ClientClass { namespace: OTHER_NAMESPACES.to_string(), selector: None, found: default, others });
+        out.push(ClientClass {
+            namespace: OTHER_NAMESPACES.to_string(),
+            selector: None,
+            selector_labels: None,
+            found: default,
+            others,
+        });
     }
     out
 }
 
+/// One way traffic of a row takes: the client policy of a cluster and the endpoints behind it.
+struct Path<'s> {
+    client: ClientPolicy,
+    service: &'s Service,
+    port: &'s ServicePort,
+    /// Workload indices (already filtered by the subset's labels).
+    eps: Vec<usize>,
+    subset: Option<String>,
+}
+
+/// The paths of a sidecar client's calls to a service port: the VirtualService routes (destination host, subset,
+/// port) when one applies, else the service's own cluster.
+fn paths<'s>(
+    cx: &'s Context,
+    svc: &'s Service,
+    port: &'s ServicePort,
+    eps: &[usize],
+    who: &Clients,
+    found: Option<(LookupStep, &Entry)>,
+) -> Vec<Path<'s>> {
+    let own = || {
+        vec![Path {
+            client: client::client_policy(cx.mesh, found, port.port),
+            service: svc,
+            port,
+            eps: eps.to_vec(),
+            subset: None,
+        }]
+    };
+    let client_ns = (who.namespace != OTHER_NAMESPACES).then_some(who.namespace);
+    let Some(vs) = cx.vs.select(client_ns, &svc.host) else { return own() };
+    let dests = cx.vs.destinations(vs, port.port);
+    if dests.is_empty() {
+        return own();
+    }
+    let mut out = Vec::new();
+    for d in dests {
+        let Some(dsvc) = cx.services_by_host.get(&d.host).map(|i| &cx.inv.services[*i]) else { continue };
+        let wanted = d.port.unwrap_or(port.port);
+        let dport = dsvc.ports.iter().find(|p| p.port == wanted).or(match dsvc.ports.as_slice() {
+            [only] if d.port.is_none() => Some(only),
+            _ => None,
+        });
+        let Some(dport) = dport else { continue };
+        let dfound = if std::ptr::eq(dsvc, svc) {
+            found
+        } else {
+            cx.drs.lookup(client_ns, &dsvc.namespace, &dsvc.host).and_then(|(s, e)| catch_all(s, &e))
+        };
+        let deps = if std::ptr::eq(dsvc, svc) { eps.to_vec() } else { cx.inv.endpoints(dsvc) };
+        match &d.subset {
+            None => out.push(Path {
+                client: client::client_policy(cx.mesh, dfound, dport.port),
+                service: dsvc,
+                port: dport,
+                eps: deps,
+                subset: None,
+            }),
+            Some(name) => {
+                // A subset no rule defines has no cluster: Istio answers 503 (no route), no TLS happens.
+                let Some((policy, subset)) = client::subset_policy(cx.mesh, dfound, dport.port, name) else {
+                    continue;
+                };
+                let eps = deps.into_iter().filter(|w| cx.inv.workloads[*w].matches(&subset.labels)).collect();
+                out.push(Path { client: policy, service: dsvc, port: dport, eps, subset: Some(name.clone()) });
+            }
+        }
+    }
+    if out.is_empty() { own() } else { out }
+}
+
 /// Builds the row of one (service port, client class), or `None` when neither side is known from the tree
 /// (no workload of the service here and no DestinationRule chosen).
-#[allow(clippy::too_many_arguments)]
 fn build_row(
     cx: &Context,
     svc: &Service,
     port: &ServicePort,
     eps: &[usize],
-    client_namespace: &str,
-    client_selector: Option<String>,
+    who: Clients,
     found: Option<(LookupStep, &Entry)>,
-    others: usize,
 ) -> Option<Row> {
     let mesh = cx.mesh;
-    let client = client::client_policy(mesh, found, port.port);
+    // Only a sidecar reads DestinationRules and VirtualServices: other clients send what their application (or
+    // ztunnel) sends.
+    let paths = if who.kind == ClientKind::Sidecar {
+        paths(cx, svc, port, eps, &who, found)
+    } else {
+        vec![Path { client: ClientPolicy::default(), service: svc, port, eps: eps.to_vec(), subset: None }]
+    };
+    let routed = paths.iter().any(|p| p.subset.is_some() || !std::ptr::eq(p.service, svc));
     let mut endpoints: Vec<Endpoint> = Vec::new();
-    for &i in eps {
-        let w = &cx.inv.workloads[i];
-        let Some(target) = port.target_on(w) else {
-            continue;
-        };
-        let (mode, pa, port_level) = cx.policies[i].port_mode(target);
-        endpoints.push(Endpoint {
-            workload: Some(cx.r(w.obj)),
-            target_port: Some(target),
-            sidecar: w.sidecar,
-            captured: w.sidecar == Sidecar::No || w.capture.captures(target),
-            mode,
-            peer_authentication: pa.map(|p| cx.r(p)),
-            port_level,
-            sends: Sends::Plaintext,
-            verdict: Verdict::Plaintext,
-            workload_id: Some(w.obj),
-            pa_id: pa,
-            auto: None,
-        });
+    let mut all_drs: Vec<ObjId> = Vec::new();
+    for (pi, path) in paths.iter().enumerate() {
+        for d in &path.client.drs {
+            if !all_drs.contains(d) {
+                all_drs.push(*d);
+            }
+        }
+        let start = endpoints.len();
+        for &i in &path.eps {
+            let w = &cx.inv.workloads[i];
+            let Some(target) = path.port.target_on(w) else {
+                continue;
+            };
+            let (mode, pa, port_level) = cx.policies[i].port_mode(target);
+            endpoints.push(Endpoint {
+                workload: Some(cx.r(w.obj)),
+                target_port: Some(target),
+                sidecar: w.sidecar,
+                captured: w.sidecar == Sidecar::No || w.capture.captures(target),
+                mode,
+                peer_authentication: pa.map(|p| cx.r(p)),
+                port_level,
+                ambient: w.ambient,
+                subset: path.subset.clone(),
+                sends: Sends::Plaintext,
+                verdict: Verdict::Plaintext,
+                workload_id: Some(w.obj),
+                pa_id: pa,
+                auto: None,
+                tls_mode_istio: w.tls_mode_istio,
+                path: pi,
+                client_text: String::new(),
+            });
+        }
+        if endpoints.len() == start && !routed {
+            if path.client.drs.is_empty() {
+                continue;
+            }
+            let (ns_mode, ns_pa) = cx.pas.namespace_mode(&path.service.namespace);
+            let target = match &path.port.target {
+                workload::TargetPort::Number(n) => Some(*n),
+                workload::TargetPort::Name(_) => None,
+            };
+            let ambient = workload::namespace_client_kind(cx.inv.namespace_labels(mesh, &path.service.namespace))
+                == ClientKind::Ambient;
+            endpoints.push(Endpoint {
+                workload: None,
+                target_port: target,
+                sidecar: if ambient { Sidecar::No } else { Sidecar::Unknown },
+                captured: true,
+                mode: ns_mode,
+                peer_authentication: ns_pa.map(|p| cx.r(p)),
+                port_level: false,
+                ambient,
+                subset: None,
+                sends: Sends::Plaintext,
+                verdict: Verdict::Plaintext,
+                workload_id: None,
+                pa_id: ns_pa,
+                auto: None,
+                tls_mode_istio: !ambient,
+                path: pi,
+                client_text: String::new(),
+            });
+        }
     }
-    if endpoints.is_empty() && client.drs.is_empty() {
+    if endpoints.is_empty() {
         return None;
     }
-    let (ns_mode, ns_pa) = cx.pas.namespace_mode(&svc.namespace);
-    if endpoints.is_empty() {
-        let target = match &port.target {
-            workload::TargetPort::Number(n) => Some(*n),
-            workload::TargetPort::Name(_) => None,
-        };
-        endpoints.push(Endpoint {
-            workload: None,
-            target_port: target,
-            sidecar: Sidecar::Unknown,
-            captured: true,
-            mode: ns_mode,
-            peer_authentication: ns_pa.map(|p| cx.r(p)),
-            port_level: false,
-            sends: Sends::Plaintext,
-            verdict: Verdict::Plaintext,
-            workload_id: None,
-            pa_id: ns_pa,
-            auto: None,
-        });
-    }
-    // Istio's passthrough inference: one endpoint without sidecar disables auto mTLS for all of them.
-    let passthrough_without_sidecar =
-        (svc.headless || client.passthrough) && endpoints.iter().any(|e| e.sidecar == Sidecar::No);
+    // Istio's passthrough inference (`BestEffortInferServiceMTLSMode`): one endpoint whose TLS mode is not `istio`
+    // disables auto mTLS for the whole service; otherwise the whole (ORIGINAL_DST) cluster gets mTLS.
     for e in &mut endpoints {
-        let (sends, auto) = match &client.tls {
-            ClientTls::Explicit { mode, .. } => (verdict::sends_for(mode), None),
-            ClientTls::Auto | ClientTls::AutoPortDropsTls { .. } => {
-                let (s, r) = verdict::auto_sends(AutoFacts {
-                    enabled: mesh.settings.auto_mtls,
-                    namespace_disable: ns_mode == PaMode::Disable,
-                    passthrough_without_sidecar,
-                    sidecar: e.sidecar,
-                    port_mode: e.mode,
-                });
-                (s, Some(r))
-            }
+        let path = &paths[e.path];
+        let client = &path.client;
+        let (ns_mode, _) = cx.pas.namespace_mode(&path.service.namespace);
+        let passthrough = path.service.headless || client.passthrough;
+        let passthrough_without_sidecar = passthrough && path_has_plain_endpoint(cx, path);
+        let (sends, auto) = match who.kind {
+            ClientKind::NoSidecar => (Sends::Plaintext, None),
+            // ztunnel tunnels to ambient endpoints and sends the application's bytes to anything else
+            // (`pilot/pkg/serviceregistry/ambient/workloads.go` `setTunnelProtocol`: sidecar pods get no tunnel).
+            ClientKind::Ambient => (if e.ambient { Sends::Mtls } else { Sends::Plaintext }, None),
+            ClientKind::Sidecar => match &client.tls {
+                // A sidecar reaches an ambient endpoint over HBONE whatever the rule says; SIMPLE / MUTUAL is
+                // originated inside the tunnel (`cluster_tls.go` `applyHBONETransportSocketMatches`).
+                ClientTls::Explicit { mode, .. } if e.ambient => match verdict::sends_for(mode) {
+                    Sends::Plaintext => (Sends::Mtls, None),
+                    other => (other, None),
+                },
+                _ if e.ambient => (Sends::Mtls, None),
+                ClientTls::Explicit { mode, .. } => (verdict::sends_for(mode), None),
+                ClientTls::Auto | ClientTls::AutoPortDropsTls { .. } => {
+                    let (s, r) = verdict::auto_sends(AutoFacts {
+                        enabled: mesh.settings.auto_mtls,
+                        namespace_disable: ns_mode == PaMode::Disable,
+                        passthrough,
+                        passthrough_without_sidecar,
+                        sidecar: if e.tls_mode_istio { Sidecar::Yes } else { Sidecar::No },
+                        port_mode: e.mode,
+                    });
+                    (s, Some(r))
+                }
+            },
         };
         e.sends = sends;
         e.auto = auto;
-        e.verdict = verdict::judge(sends, e.sidecar, e.captured, e.mode);
+        e.verdict = verdict::judge(sends, e.sidecar, e.captured, e.mode, e.ambient);
+        let text = client_text(who.kind, &client.tls, e);
+        e.client_text = match &e.subset {
+            Some(s) => format!("subset {s}: {text}"),
+            None => text,
+        };
     }
     let verdict = endpoints.iter().map(|e| e.verdict).max().unwrap_or(Verdict::Plaintext);
     let server_mode = summarize(&endpoints, Endpoint::server_text);
-    let client_tls = summarize(&endpoints, |e| client_text(&client.tls, e));
-    // A PeerAuthentication decides nothing where no sidecar enforces it.
-    let mut pas: Vec<ObjId> =
-        endpoints.iter().filter(|e| e.sidecar != Sidecar::No && e.captured).filter_map(|e| e.pa_id).collect();
+    let client_tls = summarize(&endpoints, |e| e.client_text.clone());
+    // A PeerAuthentication decides nothing where no sidecar or ztunnel enforces it.
+    let mut pas: Vec<ObjId> = endpoints
+        .iter()
+        .filter(|e| (e.sidecar != Sidecar::No && e.captured) || e.ambient)
+        .filter_map(|e| e.pa_id)
+        .collect();
     pas.sort();
     pas.dedup();
+    let path_clients: Vec<ClientPolicy> = paths.into_iter().map(|p| p.client).collect();
+    let client = path_clients.first().cloned().unwrap_or_default();
     Some(Row {
         service: cx.r(svc.obj),
         host: svc.host.clone(),
         port: port.port,
         port_name: port.name.clone(),
-        client_namespace: client_namespace.to_string(),
-        client_selector,
-        other_namespaces: others,
+        client_namespace: who.namespace.to_string(),
+        client_selector: who.selector,
+        client_kind: who.kind,
+        client_workloads: who.workloads,
+        other_namespaces: who.others,
         server_mode,
         client_tls,
         verdict,
         peer_authentications: pas.into_iter().map(|p| cx.r(p)).collect(),
-        destination_rules: client.drs.iter().map(|d| cx.r(*d)).collect(),
+        destination_rules: all_drs.iter().map(|d| cx.r(*d)).collect(),
         endpoints,
         service_id: svc.obj,
         client,
+        routed,
+        path_clients,
+    })
+}
+
+/// True when a passthrough path has an endpoint whose TLS mode is not `istio` (and that ztunnel does not serve).
+fn path_has_plain_endpoint(cx: &Context, path: &Path) -> bool {
+    path.eps.iter().any(|w| {
+        let w = &cx.inv.workloads[*w];
+        path.port.target_on(w).is_some() && !w.tls_mode_istio && !w.ambient
     })
 }
 
 /// The CLIENT TLS text for one endpoint.
-fn client_text(tls: &ClientTls, e: &Endpoint) -> String {
+fn client_text(kind: ClientKind, tls: &ClientTls, e: &Endpoint) -> String {
+    match kind {
+        ClientKind::NoSidecar => return "plaintext (no sidecar)".to_string(),
+        ClientKind::Ambient if e.ambient => return "HBONE (ztunnel)".to_string(),
+        ClientKind::Ambient => return "plaintext (ztunnel, no tunnel)".to_string(),
+        ClientKind::Sidecar if e.ambient => {
+            return match e.sends {
+                Sends::Tls => format!("HBONE + {}", tls_name(tls)),
+                _ => "HBONE".to_string(),
+            };
+        }
+        ClientKind::Sidecar => {}
+    }
     match tls {
         ClientTls::Explicit { mode, written: false, .. } => format!("{} (tls without mode)", mode.as_str()),
         ClientTls::Explicit { mode, .. } => mode.as_str().to_string(),
@@ -611,6 +963,13 @@ fn client_text(tls: &ClientTls, e: &Endpoint) -> String {
             Sends::Mtls => "auto: mTLS".to_string(),
             _ => "auto: plaintext".to_string(),
         },
+    }
+}
+
+fn tls_name(tls: &ClientTls) -> &str {
+    match tls {
+        ClientTls::Explicit { mode, .. } => mode.as_str(),
+        _ => "TLS",
     }
 }
 
@@ -635,6 +994,8 @@ fn summarize(endpoints: &[Endpoint], text: impl Fn(&Endpoint) -> String) -> Stri
 pub(crate) mod fixtures;
 #[cfg(test)]
 mod scenarios;
+#[cfg(test)]
+mod scenarios_istio;
 
 #[cfg(test)]
 mod scope_tests {

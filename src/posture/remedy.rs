@@ -5,7 +5,7 @@
 use super::client::{ClientTls, LookupStep, resolve_host};
 use super::verdict::{AutoReason, Verdict};
 use super::workload::{annotations_field, label};
-use super::{Endpoint, OTHER_NAMESPACES, Posture, Row};
+use super::{ClientKind, Endpoint, OTHER_NAMESPACES, Posture, Row};
 use crate::finding::Severity;
 use crate::mesh::{DestinationRule, Mesh, ObjId, PaMode, TlsMode};
 use crate::rules::{
@@ -24,9 +24,20 @@ pub struct Cause {
     pub fixes: Vec<FixPlan>,
 }
 
-/// Who sends on a row, for messages.
+/// Who sends on a row, for messages: the namespace (or other namespaces), the selector, the kind of client and the
+/// client workloads the tree holds.
 pub fn clients(row: &Row) -> String {
-    clients_of(&row.client_namespace, row.client_selector.as_deref())
+    let base = clients_of(&row.client_namespace, row.client_selector.as_deref());
+    let base = match row.client_kind {
+        ClientKind::Sidecar => base,
+        ClientKind::NoSidecar => base.replacen("clients", "clients without sidecar", 1),
+        ClientKind::Ambient => base.replacen("clients", "ambient clients", 1),
+    };
+    if row.client_workloads.is_empty() {
+        return base;
+    }
+    let more = if row.client_workloads.len() >= super::MAX_CLIENT_NAMES { ", ..." } else { "" };
+    format!("{base} ({}{more})", row.client_workloads.join(", "))
 }
 
 /// Who sends from a client namespace (or `*`) and selector, for messages.
@@ -97,10 +108,11 @@ pub fn subject(mesh: &Mesh, row: &Row, ep: &Endpoint) -> Option<(ObjId, &'static
     if !ep.verdict.is_failure() {
         return None;
     }
-    Some(match (&row.client.tls, row.client.policy_dr) {
-        (ClientTls::Explicit { .. } | ClientTls::AutoPortDropsTls { .. }, Some(d)) => {
-            (d, client_field(&row.client.tls))
-        }
+    let client = row.client_of(ep);
+    Some(match (&client.tls, client.policy_dr) {
+        // A subset's own trafficPolicy decides: point at the rule's subsets.
+        (ClientTls::Explicit { .. }, Some(d)) if client.subset_decides => (d, DR_SUBSETS),
+        (ClientTls::Explicit { .. } | ClientTls::AutoPortDropsTls { .. }, Some(d)) => (d, client_field(&client.tls)),
         // Auto mTLS chose plaintext: the STRICT PeerAuthentication is what rejects it, and is what changed when the
         // path broke (a namespace-wide DISABLE alone never fails).
         _ if ep.verdict == Verdict::FailPlaintextToStrict => {
@@ -113,6 +125,9 @@ pub fn subject(mesh: &Mesh, row: &Row, ep: &Endpoint) -> Option<(ObjId, &'static
         }
     })
 }
+
+/// The subsets of a DestinationRule.
+pub const DR_SUBSETS: &[&str] = &["spec", "subsets"];
 
 /// The field of the DestinationRule that decides a client TLS setting: the port's `portLevelSettings` item (which
 /// also decides when it drops the top level), a `tls` block without mode, or the top-level `tls.mode`.
@@ -133,7 +148,7 @@ pub fn related(mesh: &Mesh, row: &Row, ep: &Endpoint) -> Vec<(ObjId, &'static st
     if let Some(p) = ep.pa_id {
         related.push((p, "PeerAuthentication deciding the server mode"));
     }
-    for d in &row.client.drs {
+    for d in &row.client_of(ep).drs {
         related.push((*d, "DestinationRule chosen by the client lookup"));
     }
     if ep.auto == Some(AutoReason::NamespaceDisable)
@@ -147,6 +162,21 @@ pub fn related(mesh: &Mesh, row: &Row, ep: &Endpoint) -> Vec<(ObjId, &'static st
 /// Explains a failing endpoint of a row, with fix candidates. `None` for endpoints that do not fail.
 pub fn explain(mesh: &Mesh, row: &Row, ep: &Endpoint) -> Option<Cause> {
     let (subject, field) = subject(mesh, row, ep)?;
+    if row.client_kind != ClientKind::Sidecar {
+        return Some(outside_clients(mesh, row, ep, subject, field));
+    }
+    if ep.verdict == Verdict::FailTlsToStrict {
+        let d = row.client_of(ep).policy_dr.map(|d| name(mesh, d)).unwrap_or_default();
+        let why = format!(
+            "{d} originates its own TLS; a STRICT sidecar accepts only Istio mTLS (its only inbound filter chain \
+             requires an Istio client certificate), so the handshake fails"
+        );
+        let related = related(mesh, row, ep).into_iter().filter(|(o, _)| *o != subject).collect();
+        return Some(Cause { subject, field, related, why, fixes: Vec::new() });
+    }
+    if row.routed {
+        return Some(routed_cause(mesh, row, ep, subject, field));
+    }
     let wants = if ep.verdict == Verdict::FailPlaintextToStrict { "ISTIO_MUTUAL" } else { "DISABLE" };
     let port = row.port;
     let (why, fixes) = match (&row.client.tls, row.client.policy_dr) {
@@ -195,6 +225,55 @@ pub fn explain(mesh: &Mesh, row: &Row, ep: &Endpoint) -> Option<Cause> {
     };
     let related = related(mesh, row, ep).into_iter().filter(|(o, _)| *o != subject).collect();
     Some(Cause { subject, field, related, why, fixes })
+}
+
+/// A failing path that a VirtualService routes (to a subset or another host): the cause is the path's policy; no
+/// fix is offered (a rule for the host would not reach the subset cluster, and editing a shared subset can break
+/// other routes).
+fn routed_cause(mesh: &Mesh, row: &Row, ep: &Endpoint, subject: ObjId, field: &'static [&'static str]) -> Cause {
+    let client = row.client_of(ep);
+    let via = match &ep.subset {
+        Some(s) => format!("a VirtualService route sends these calls to subset `{s}`"),
+        None => "a VirtualService route sends these calls to another host".to_string(),
+    };
+    let tls = match (&client.tls, client.policy_dr) {
+        (ClientTls::Explicit { mode, .. }, Some(d)) if client.subset_decides => {
+            format!(", whose own trafficPolicy in {} sets tls.mode {}", name(mesh, d), mode.as_str())
+        }
+        (ClientTls::Explicit { mode, .. }, Some(d)) => {
+            format!(", where {} sets tls.mode {}", name(mesh, d), mode.as_str())
+        }
+        _ => format!(", where no tls applies: {}", auto_why(mesh, row, ep)),
+    };
+    let related = related(mesh, row, ep).into_iter().filter(|(o, _)| *o != subject).collect();
+    Cause { subject, field, related, why: format!("{via}{tls}"), fixes: Vec::new() }
+}
+
+/// A failing path from clients without sidecar or from ambient clients: no DestinationRule changes what they send.
+/// The STRICT PeerAuthentication is what rejects them; the fix offered relaxes it to PERMISSIVE (the other way out,
+/// a sidecar or ambient mode for the clients, is named in the reason).
+fn outside_clients(mesh: &Mesh, row: &Row, ep: &Endpoint, subject: ObjId, field: &'static [&'static str]) -> Cause {
+    let why = match row.client_kind {
+        ClientKind::Ambient => {
+            "ztunnel tunnels (HBONE) only to ambient endpoints; to a pod with a sidecar it sends the \
+                               application's plaintext, and no DestinationRule changes that"
+                .to_string()
+        }
+        _ => {
+            "these clients have no sidecar, so they send the application's plaintext whatever a DestinationRule says; \
+              inject a sidecar into them (or enroll both sides in ambient mode), or accept plaintext on the port"
+                .to_string()
+        }
+    };
+    let mut fixes = Vec::new();
+    if let Some(p) = ep.pa_id.filter(|p| *p == subject && !ep.port_level) {
+        fixes.push(FixPlan {
+            description: format!("set {} to mTLS mode PERMISSIVE, so that it accepts plaintext as well", name(mesh, p)),
+            edits: vec![FixEdit::SetField { object: p, field: PA_MODE, value: "PERMISSIVE".to_string() }],
+        });
+    }
+    let related = related(mesh, row, ep).into_iter().filter(|(o, _)| *o != subject).collect();
+    Cause { subject, field, related, why, fixes }
 }
 
 /// The DestinationRule `d` when it is written for exactly the row's host and applies to every client workload.
@@ -276,6 +355,10 @@ fn breaks(mesh: &Mesh, row: &Row, ep: &Endpoint) -> String {
     let at = endpoint_text(mesh, ep);
     let by = ep.pa_id.map(|p| format!(" by {}", name(mesh, p))).unwrap_or_default();
     match ep.verdict {
+        Verdict::FailTlsToStrict => format!(
+            "{} originate TLS to {target} ({at}), which is STRICT{by}: its sidecar requires Istio mTLS",
+            clients(row)
+        ),
         Verdict::FailPlaintextToStrict => format!(
             "{} send plaintext to {target} ({at}), which is STRICT{by}: its sidecar rejects every plaintext connection",
             clients(row)
@@ -386,18 +469,28 @@ pub fn path_findings(
 }
 
 /// What a fix for one failing endpoint depends on: paths with equal keys get the same fix.
-type FixKey<'p> = (ObjId, u32, &'p super::client::ClientPolicy, Option<&'p str>, bool, Verdict, Option<ObjId>);
+type FixKey<'p> =
+    (ObjId, u32, &'p super::client::ClientPolicy, Option<&'p str>, bool, Verdict, Option<ObjId>, ClientKind);
 
 fn fix_key<'p>(row: &'p Row, ep: &'p Endpoint) -> FixKey<'p> {
     let placement = (row.client.step == Some(LookupStep::ClientNamespace)).then_some(row.client_namespace.as_str());
-    let wants = if ep.verdict == Verdict::FailPlaintextToStrict {
-        Verdict::FailPlaintextToStrict
+    let wants = if matches!(ep.verdict, Verdict::FailPlaintextToStrict | Verdict::FailTlsToStrict) {
+        ep.verdict
     } else {
         Verdict::FailMtlsToNoSidecar
     };
     let auto_subject =
         if matches!(row.client.tls, ClientTls::Explicit { .. }) { None } else { ep.pa_id.or(ep.workload_id) };
-    (row.service_id, row.port, &row.client, placement, row.client_selector.is_some(), wants, auto_subject)
+    (
+        row.service_id,
+        row.port,
+        &row.client,
+        placement,
+        row.client_selector.is_some(),
+        wants,
+        auto_subject,
+        row.client_kind,
+    )
 }
 
 fn upper_first(s: &str) -> String {

@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 use super::fixtures::{deployment, injected, namespace, service, workload_pa};
-use super::{Posture, Row, Verdict, compute, diff};
+use super::{ClientKind, Posture, Row, Verdict, compute, diff};
 use crate::finding::ObjectRef;
 use crate::manifest::{load_file, yaml::Limits};
 use crate::mesh::Mesh;
@@ -17,9 +17,23 @@ fn row<'p>(p: &'p Posture, service: &str, client: &str) -> &'p Row {
     p.rows
         .iter()
         .find(|r| {
-            format!("{}/{}:{}", r.service.namespace, r.service.name, r.port) == service && r.client_namespace == client
+            format!("{}/{}:{}", r.service.namespace, r.service.name, r.port) == service
+                && r.client_namespace == client
+                && r.client_kind == ClientKind::Sidecar
         })
         .unwrap_or_else(|| panic!("no row {service} from {client}:\n{}", render_text(&p.rows)))
+}
+
+/// The row for `ns/name:port` seen from a client namespace's clients of one kind.
+fn kind_row<'p>(p: &'p Posture, service: &str, client: &str, kind: ClientKind) -> &'p Row {
+    p.rows
+        .iter()
+        .find(|r| {
+            format!("{}/{}:{}", r.service.namespace, r.service.name, r.port) == service
+                && r.client_namespace == client
+                && r.client_kind == kind
+        })
+        .unwrap_or_else(|| panic!("no {kind:?} row {service} from {client}:\n{}", render_text(&p.rows)))
 }
 
 /// (code, subject name, port) of every finding of every registered rule.
@@ -65,12 +79,15 @@ fn istio_mutual_dr_to_a_namespace_without_injection() {
         + &dr("istio-system", "legacy-mtls", "*.legacy.svc.cluster.local", Some("ISTIO_MUTUAL"));
     let m = mesh(&y);
     let p = compute(&m);
-    for client in ["legacy", "*"] {
-        let r = row(&p, "legacy/db:5432", client);
-        assert_eq!(r.server_mode, "no sidecar");
-        assert_eq!(r.verdict, Verdict::FailMtlsToNoSidecar);
-    }
-    assert_eq!(row(&p, "legacy/db:5432", "*").other_namespaces, 1);
+    let r = row(&p, "legacy/db:5432", "*");
+    assert_eq!(r.server_mode, "no sidecar");
+    assert_eq!(r.verdict, Verdict::FailMtlsToNoSidecar);
+    assert_eq!(r.other_namespaces, 1);
+    // `legacy`'s own client (db, no sidecar) sends plaintext: the rule does not apply to it.
+    let own = kind_row(&p, "legacy/db:5432", "legacy", ClientKind::NoSidecar);
+    assert_eq!((own.client_tls.as_str(), own.verdict), ("plaintext (no sidecar)", Verdict::Plaintext));
+    assert!(own.destination_rules.is_empty());
+    assert!(p.rows.iter().all(|r| !(r.client_namespace == "legacy" && r.client_kind == ClientKind::Sidecar)));
     assert_eq!(findings(&m), vec![f("MTLS002", "legacy-mtls", Some(5432))]);
 }
 

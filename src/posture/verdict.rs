@@ -31,6 +31,9 @@ pub enum Verdict {
     FailMtlsToPlaintextOnly,
     #[serde(rename = "fail: mTLS to a workload without sidecar")]
     FailMtlsToNoSidecar,
+    /// SIMPLE / MUTUAL origination to a STRICT sidecar, which demands an Istio client certificate.
+    #[serde(rename = "fail: TLS origination to STRICT")]
+    FailTlsToStrict,
 }
 
 impl Verdict {
@@ -43,12 +46,19 @@ impl Verdict {
             Verdict::FailPlaintextToStrict => "fail: plaintext to STRICT",
             Verdict::FailMtlsToPlaintextOnly => "fail: mTLS to plaintext-only server",
             Verdict::FailMtlsToNoSidecar => "fail: mTLS to a workload without sidecar",
+            Verdict::FailTlsToStrict => "fail: TLS origination to STRICT",
         }
     }
 
-    /// True for the three failing verdicts.
+    /// True for the failing verdicts.
     pub fn is_failure(self) -> bool {
-        matches!(self, Verdict::FailPlaintextToStrict | Verdict::FailMtlsToPlaintextOnly | Verdict::FailMtlsToNoSidecar)
+        matches!(
+            self,
+            Verdict::FailPlaintextToStrict
+                | Verdict::FailMtlsToPlaintextOnly
+                | Verdict::FailMtlsToNoSidecar
+                | Verdict::FailTlsToStrict
+        )
     }
 }
 
@@ -102,6 +112,8 @@ pub fn sends_for(mode: &TlsMode) -> Sends {
 pub struct AutoFacts {
     pub enabled: bool,
     pub namespace_disable: bool,
+    /// A passthrough (ORIGINAL_DST) cluster: one TLS setting for every endpoint, no per-endpoint match.
+    pub passthrough: bool,
     pub passthrough_without_sidecar: bool,
     pub sidecar: Sidecar,
     pub port_mode: PaMode,
@@ -115,6 +127,9 @@ pub fn auto_sends(f: AutoFacts) -> (Sends, AutoReason) {
         AutoReason::NamespaceDisable
     } else if f.passthrough_without_sidecar {
         AutoReason::Passthrough
+    } else if f.passthrough {
+        // `applyUpstreamTLSSettings`: an ORIGINAL_DST cluster keeps its one mTLS socket for every endpoint.
+        return (Sends::Mtls, AutoReason::Mtls);
     } else if f.sidecar == Sidecar::No {
         AutoReason::NoSidecar
     } else if f.port_mode == PaMode::Disable {
@@ -125,9 +140,25 @@ pub fn auto_sends(f: AutoFacts) -> (Sends, AutoReason) {
     (Sends::Plaintext, reason)
 }
 
-/// Judges what a client sends against the server end: `sidecar` of the pod, whether the port is captured, and
-/// the port's PeerAuthentication mode. An unknown sidecar counts as present: a failure never rests on it.
-pub fn judge(sends: Sends, sidecar: Sidecar, captured: bool, mode: PaMode) -> Verdict {
+/// Judges what a client sends against the server end: `sidecar` of the pod, whether the port is captured, the
+/// port's PeerAuthentication mode, and whether ztunnel serves the pod (`ambient`). An unknown sidecar counts as
+/// present: a failure never rests on it.
+///
+/// TLS a client originates itself (SIMPLE / MUTUAL) meets the sidecar's inbound listener: in STRICT its only filter
+/// chain demands an Istio client certificate and the handshake fails; in PERMISSIVE and DISABLE the TLS bytes go to
+/// the application as they are (`pilot/pkg/networking/core/listener_inbound.go`, `filterchain_options.go`).
+/// In ambient, ztunnel ignores DISABLE (the PeerAuthentication reference: not supported) and STRICT rejects
+/// anything that does not arrive over HBONE.
+pub fn judge(sends: Sends, sidecar: Sidecar, captured: bool, mode: PaMode, ambient: bool) -> Verdict {
+    if ambient {
+        return match sends {
+            Sends::Mtls => Verdict::Mtls,
+            Sends::Plaintext if mode == PaMode::Strict => Verdict::FailPlaintextToStrict,
+            Sends::Plaintext => Verdict::Plaintext,
+            Sends::Tls => Verdict::Tls,
+            Sends::Invalid => Verdict::Unknown,
+        };
+    }
     let proxied = sidecar != Sidecar::No && captured;
     match sends {
         Sends::Mtls if !proxied => Verdict::FailMtlsToNoSidecar,
@@ -135,6 +166,7 @@ pub fn judge(sends: Sends, sidecar: Sidecar, captured: bool, mode: PaMode) -> Ve
         Sends::Mtls => Verdict::Mtls,
         Sends::Plaintext if proxied && mode == PaMode::Strict => Verdict::FailPlaintextToStrict,
         Sends::Plaintext => Verdict::Plaintext,
+        Sends::Tls if proxied && mode == PaMode::Strict => Verdict::FailTlsToStrict,
         Sends::Tls => Verdict::Tls,
         Sends::Invalid => Verdict::Unknown,
     }
@@ -146,15 +178,21 @@ mod tests {
 
     #[test]
     fn judging() {
-        assert_eq!(judge(Sends::Mtls, Sidecar::Yes, true, PaMode::Strict), Verdict::Mtls);
-        assert_eq!(judge(Sends::Mtls, Sidecar::Unknown, true, PaMode::Permissive), Verdict::Mtls);
-        assert_eq!(judge(Sends::Mtls, Sidecar::No, true, PaMode::Permissive), Verdict::FailMtlsToNoSidecar);
-        assert_eq!(judge(Sends::Mtls, Sidecar::Yes, false, PaMode::Permissive), Verdict::FailMtlsToNoSidecar);
-        assert_eq!(judge(Sends::Mtls, Sidecar::Yes, true, PaMode::Disable), Verdict::FailMtlsToPlaintextOnly);
-        assert_eq!(judge(Sends::Plaintext, Sidecar::Yes, true, PaMode::Strict), Verdict::FailPlaintextToStrict);
-        assert_eq!(judge(Sends::Plaintext, Sidecar::No, true, PaMode::Strict), Verdict::Plaintext);
-        assert_eq!(judge(Sends::Plaintext, Sidecar::Yes, false, PaMode::Strict), Verdict::Plaintext);
-        assert_eq!(judge(Sends::Tls, Sidecar::Yes, true, PaMode::Strict), Verdict::Tls);
+        assert_eq!(judge(Sends::Mtls, Sidecar::Yes, true, PaMode::Strict, false), Verdict::Mtls);
+        assert_eq!(judge(Sends::Mtls, Sidecar::Unknown, true, PaMode::Permissive, false), Verdict::Mtls);
+        assert_eq!(judge(Sends::Mtls, Sidecar::No, true, PaMode::Permissive, false), Verdict::FailMtlsToNoSidecar);
+        assert_eq!(judge(Sends::Mtls, Sidecar::Yes, false, PaMode::Permissive, false), Verdict::FailMtlsToNoSidecar);
+        assert_eq!(judge(Sends::Mtls, Sidecar::Yes, true, PaMode::Disable, false), Verdict::FailMtlsToPlaintextOnly);
+        assert_eq!(judge(Sends::Plaintext, Sidecar::Yes, true, PaMode::Strict, false), Verdict::FailPlaintextToStrict);
+        assert_eq!(judge(Sends::Plaintext, Sidecar::No, true, PaMode::Strict, false), Verdict::Plaintext);
+        assert_eq!(judge(Sends::Plaintext, Sidecar::Yes, false, PaMode::Strict, false), Verdict::Plaintext);
+        assert_eq!(judge(Sends::Tls, Sidecar::Yes, true, PaMode::Strict, false), Verdict::FailTlsToStrict);
+        assert_eq!(judge(Sends::Tls, Sidecar::Yes, true, PaMode::Permissive, false), Verdict::Tls);
+        assert_eq!(judge(Sends::Tls, Sidecar::No, true, PaMode::Strict, false), Verdict::Tls);
+        // Ambient: DISABLE has no effect, STRICT rejects plaintext.
+        assert_eq!(judge(Sends::Mtls, Sidecar::No, true, PaMode::Disable, true), Verdict::Mtls);
+        assert_eq!(judge(Sends::Plaintext, Sidecar::No, true, PaMode::Strict, true), Verdict::FailPlaintextToStrict);
+        assert_eq!(judge(Sends::Plaintext, Sidecar::No, true, PaMode::Permissive, true), Verdict::Plaintext);
     }
 
     #[test]
@@ -162,6 +200,7 @@ mod tests {
         let base = AutoFacts {
             enabled: true,
             namespace_disable: false,
+            passthrough: false,
             passthrough_without_sidecar: false,
             sidecar: Sidecar::Yes,
             port_mode: PaMode::Strict,
@@ -172,5 +211,9 @@ mod tests {
         assert_eq!(auto_sends(AutoFacts { sidecar: Sidecar::No, ..base }).1, AutoReason::NoSidecar);
         assert_eq!(auto_sends(AutoFacts { port_mode: PaMode::Disable, ..base }).1, AutoReason::PortDisable);
         assert_eq!(auto_sends(AutoFacts { sidecar: Sidecar::Unknown, ..base }).0, Sends::Mtls);
+        // A passthrough cluster decides for the whole service: no per-endpoint sidecar or port check.
+        let pt = AutoFacts { passthrough: true, sidecar: Sidecar::No, port_mode: PaMode::Disable, ..base };
+        assert_eq!(auto_sends(pt).0, Sends::Mtls);
+        assert_eq!(auto_sends(AutoFacts { passthrough_without_sidecar: true, ..pt }).1, AutoReason::Passthrough);
     }
 }

@@ -24,8 +24,14 @@ pub const INJECTION_LABEL: &str = "istio-injection";
 pub const EXCLUDE_INBOUND: &str = "traffic.sidecar.istio.io/excludeInboundPorts";
 /// Pod annotation listing the only inbound ports the sidecar captures (`*` = all).
 pub const INCLUDE_INBOUND: &str = "traffic.sidecar.istio.io/includeInboundPorts";
-/// Namespace label of ambient mode, which this engine does not model.
-const AMBIENT_LABEL: &str = "istio.io/dataplane-mode";
+/// Namespace or pod label of ambient mode (`ambient`; a pod's `none` opts out).
+pub const AMBIENT_LABEL: &str = "istio.io/dataplane-mode";
+/// Pod label the injector sets on pods with a sidecar; auto mTLS reads it from the endpoint (`istio`: mTLS).
+pub const TLS_MODE_LABEL: &str = "security.istio.io/tlsMode";
+/// Pod annotation the injector writes on the pods it injected.
+pub const SIDECAR_STATUS: &str = "sidecar.istio.io/status";
+/// Name of the sidecar container.
+pub const PROXY_CONTAINER: &str = "istio-proxy";
 /// Namespaces the injector never touches (`inject.IgnoredNamespaces`).
 const IGNORED_NAMESPACES: &[&str] = &["kube-system", "kube-public", "kube-node-lease", "local-path-storage"];
 
@@ -38,6 +44,34 @@ pub enum Sidecar {
     /// The tree does not say (typically: the Namespace object is not in it). Posture computes as if the sidecar
     /// were there and never derives a failure from its absence.
     Unknown,
+}
+
+/// What a workload is as a client: what its traffic leaves the pod through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ClientKind {
+    /// A sidecar (or a pod whose sidecar the tree does not decide): DestinationRules and auto mTLS apply.
+    Sidecar,
+    /// No sidecar and not captured by ztunnel: the application's own bytes, plaintext whatever a rule says.
+    NoSidecar,
+    /// Captured by ztunnel (ambient mode): HBONE to ambient endpoints, plaintext to anything else.
+    Ambient,
+}
+
+impl ClientKind {
+    pub const ALL: [ClientKind; 3] = [ClientKind::Sidecar, ClientKind::NoSidecar, ClientKind::Ambient];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClientKind::Sidecar => "sidecar",
+            ClientKind::NoSidecar => "no sidecar",
+            ClientKind::Ambient => "ambient",
+        }
+    }
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
 }
 
 /// Which inbound ports the sidecar captures.
@@ -69,9 +103,25 @@ pub struct Workload {
     /// Why the sidecar is (not) there, for messages.
     pub sidecar_reason: String,
     pub capture: Capture,
+    /// Captured by ztunnel (ambient mode); never together with a sidecar.
+    pub ambient: bool,
+    /// The endpoint's TLS mode as auto mTLS reads it: the pod label `security.istio.io/tlsMode` (`istio` or not),
+    /// which the injector sets on the pods it injects; without the label, whether a sidecar is there.
+    pub tls_mode_istio: bool,
 }
 
 impl Workload {
+    /// The workload as a client.
+    pub fn client_kind(&self) -> ClientKind {
+        if self.ambient {
+            ClientKind::Ambient
+        } else if self.sidecar == Sidecar::No {
+            ClientKind::NoSidecar
+        } else {
+            ClientKind::Sidecar
+        }
+    }
+
     /// Number of a container port by name.
     pub fn container_port(&self, name: &str) -> Option<u32> {
         self.container_ports.iter().find(|(n, _)| n.as_deref() == Some(name)).map(|(_, p)| *p)
@@ -292,7 +342,11 @@ impl Inventory {
         let spec = t.get(template, "spec");
         let host_network = spec.and_then(|s| t.str_at(s, &["hostNetwork"])).and_then(parse_bool).unwrap_or(false);
         let mut container_ports = Vec::new();
-        for c in spec.and_then(|s| t.get(s, "containers")).map(|c| t.items(c)).unwrap_or_default() {
+        let containers = spec.and_then(|s| t.get(s, "containers")).map(|c| t.items(c)).unwrap_or_default();
+        // Native sidecars (Kubernetes 1.29+, Istio's default since 1.27 where supported) are init containers.
+        let init = spec.and_then(|s| t.get(s, "initContainers")).map(|c| t.items(c)).unwrap_or_default();
+        let explicit_proxy = containers.iter().chain(init).any(|c| t.str_at(*c, &["name"]) == Some(PROXY_CONTAINER));
+        for c in containers {
             for p in t.get(*c, "ports").map(|p| t.items(p)).unwrap_or_default() {
                 if let Some(n) = t.str_at(*p, &["containerPort"]).and_then(|n| n.parse::<u32>().ok()) {
                     container_ports.push((t.str_at(*p, &["name"]).map(str::to_string), n));
@@ -301,12 +355,46 @@ impl Inventory {
         }
         let namespace = mesh.namespaces[id].clone();
         let ns_labels = self.namespace_labels(mesh, &namespace);
-        let (sidecar, sidecar_reason) = decide_sidecar(&namespace, ns_labels, &labels, &annotations, host_network);
+        let (sidecar, sidecar_reason) = if explicit_proxy || label(&annotations, SIDECAR_STATUS).is_some() {
+            let how = if explicit_proxy {
+                format!("the pod spec carries the `{PROXY_CONTAINER}` container (already injected)")
+            } else {
+                format!("the pod carries the injector's `{SIDECAR_STATUS}` annotation (already injected)")
+            };
+            (Sidecar::Yes, how)
+        } else {
+            decide_sidecar(&namespace, ns_labels, &labels, &annotations, host_network)
+        };
+        let ambient = sidecar != Sidecar::Yes && !host_network && ambient_captured(ns_labels, &labels);
+        let (sidecar, sidecar_reason) = if ambient {
+            let why = match label(&labels, AMBIENT_LABEL) {
+                Some("ambient") => format!("the pod label `{AMBIENT_LABEL}=ambient` puts it in ambient mode"),
+                _ => format!("namespace `{namespace}` has `{AMBIENT_LABEL}=ambient`: ztunnel captures the pod"),
+            };
+            (Sidecar::No, why)
+        } else {
+            (sidecar, sidecar_reason)
+        };
+        let tls_mode_istio = match label(&labels, TLS_MODE_LABEL) {
+            Some(v) => v == "istio",
+            None => sidecar != Sidecar::No,
+        };
         let capture = Capture {
             include: label(&annotations, INCLUDE_INBOUND).and_then(port_list),
             exclude: label(&annotations, EXCLUDE_INBOUND).and_then(port_list).unwrap_or_default(),
         };
-        Some(Workload { obj: id, namespace, labels, container_ports, host_network, sidecar, sidecar_reason, capture })
+        Some(Workload {
+            obj: id,
+            namespace,
+            labels,
+            container_ports,
+            host_network,
+            sidecar,
+            sidecar_reason,
+            capture,
+            ambient,
+            tls_mode_istio,
+        })
     }
 
     /// Indices of the workloads a Service selects (same namespace, labels a superset of the selector).
@@ -381,9 +469,41 @@ fn type_service(mesh: &Mesh, id: ObjId) -> Option<Service> {
     })
 }
 
-/// Istio's truthy values for the injection label/annotation (`y`, `yes`, `true`, `on`, any case).
-fn truthy(v: &str) -> bool {
-    matches!(v.to_ascii_lowercase().as_str(), "y" | "yes" | "true" | "on")
+/// The injection label/annotation as Istio 1.27 and later read it (`pkg/kube/inject/inject.go` `injectRequired`):
+/// exactly `true` or `false`; anything else (`yes`, `False`, ...) is ignored and the default policy applies.
+/// (Istio 1.26 and earlier read `y`, `yes`, `true`, `on` in any case as true and every other value as false.)
+fn inject_value(v: &str) -> Option<bool> {
+    match v {
+        "true" => Some(true),
+        "false" => Some(false),
+        _ => None,
+    }
+}
+
+/// Whether ztunnel captures a pod without sidecar: the default enablement selectors of the CNI
+/// (`manifests/charts/istio-cni/values.yaml` `ambient.enablementSelectors`): the pod label
+/// `istio.io/dataplane-mode=ambient`, or the namespace label `istio.io/dataplane-mode=ambient` unless the pod label is
+/// `none`.
+pub fn ambient_captured(ns_labels: Option<&[(String, String)]>, pod_labels: &[(String, String)]) -> bool {
+    match label(pod_labels, AMBIENT_LABEL) {
+        Some("ambient") => true,
+        Some("none") => false,
+        _ => ns_labels.and_then(|l| label(l, AMBIENT_LABEL)) == Some("ambient"),
+    }
+}
+
+/// What a namespace's clients are when no workload of it is in the tree: decided by its labels.
+pub fn namespace_client_kind(ns_labels: Option<&[(String, String)]>) -> ClientKind {
+    let Some(l) = ns_labels else { return ClientKind::Sidecar };
+    if label(l, INJECTION_LABEL) == Some("enabled")
+        || label(l, INJECTION_LABEL).is_none() && label(l, REV_LABEL).is_some()
+    {
+        ClientKind::Sidecar
+    } else if label(l, AMBIENT_LABEL) == Some("ambient") {
+        ClientKind::Ambient
+    } else {
+        ClientKind::NoSidecar
+    }
 }
 
 /// Decides sidecar presence as the webhooks and the injector do.
@@ -402,7 +522,7 @@ pub fn decide_sidecar(
     }
     let pod_label = label(labels, INJECT_KEY);
     // The injector prefers the label over the annotation; an empty value means "use the default".
-    let explicit = pod_label.or(label(annotations, INJECT_KEY)).filter(|v| !v.is_empty()).map(truthy);
+    let explicit = pod_label.or(label(annotations, INJECT_KEY)).and_then(inject_value);
     let opted_out = || (Sidecar::No, format!("the pod sets `{INJECT_KEY}` to a false value"));
     match ns_labels {
         Some(nl) => {
@@ -422,12 +542,6 @@ pub fn decide_sidecar(
                 } else {
                     (Sidecar::Yes, format!("namespace `{namespace}` has `{REV_LABEL}={rev}`"))
                 };
-            }
-            if label(nl, AMBIENT_LABEL) == Some("ambient") {
-                return (
-                    Sidecar::Unknown,
-                    format!("namespace `{namespace}` is in ambient mode, which posture does not model"),
-                );
             }
             // Without a namespace label only the pod *label* reaches the webhook; the annotation alone does not.
             if pod_label == Some("true") {

@@ -27,6 +27,9 @@ fn client_cell(key: &RowKey, others: usize) -> String {
     if let Some(sel) = &key.client_selector {
         s.push_str(&format!(" [{sel}]"));
     }
+    if key.client_kind != crate::posture::ClientKind::Sidecar {
+        s.push_str(&format!(" ({})", key.client_kind.as_str()));
+    }
     s
 }
 

@@ -377,12 +377,24 @@ fn review_one(
     findings.sort_by_key(|f| f.status);
 
     let changed_head: HashSet<&str> = changes.iter().filter_map(|c| c.head_path.as_deref()).collect();
+    // An object the API server rejects is introduced when the change brings the rejection (the message names the
+    // object, field and rule; lines may move).
+    let base_rejected: HashSet<&str> = base
+        .errors
+        .iter()
+        .filter(|e| e.kind == crate::finding::ErrorKind::Rejected)
+        .map(|e| e.message.as_str())
+        .collect();
     let errors = head
         .errors
         .iter()
         .map(|e| ReviewError {
             error: e.clone(),
-            introduced: e.kind.is_fatal() && changed_head.contains(e.path.as_str()),
+            introduced: if e.kind == crate::finding::ErrorKind::Rejected {
+                !base_rejected.contains(e.message.as_str())
+            } else {
+                e.kind.is_fatal() && changed_head.contains(e.path.as_str())
+            },
         })
         .collect();
     Review {

@@ -10,6 +10,8 @@ pub mod mtls005;
 pub mod mtls006;
 pub mod mtls007;
 pub mod mtls008;
+pub mod mtls009;
+pub mod mtls010;
 pub mod tis0205;
 pub mod tis0206;
 pub mod tis0207;
@@ -51,6 +53,8 @@ pub const RULES: &[&Rule] = &[
     &mtls006::RULE,
     &mtls007::RULE,
     &mtls008::RULE,
+    &mtls009::RULE,
+    &mtls010::RULE,
 ];
 
 /// Looks a rule up by code.

@@ -20,7 +20,9 @@ pub const RULE: Rule = Rule {
 };
 
 fn check(mesh: &Mesh) -> Vec<RuleFinding> {
-    remedy::path_findings(mesh, &mesh.posture(), RULE.code, |v| v == Verdict::FailPlaintextToStrict)
+    remedy::path_findings(mesh, &mesh.posture(), RULE.code, |v| {
+        matches!(v, Verdict::FailPlaintextToStrict | Verdict::FailTlsToStrict)
+    })
 }
 
 #[cfg(test)]

@@ -34,15 +34,20 @@ mod tests {
 
     #[test]
     fn istio_mutual_to_a_namespace_without_injection() {
-        let y = namespace("legacy", &[])
+        let legacy_only = namespace("legacy", &[])
             + &service("legacy", "db", &[(5432, "5432")])
             + &deployment("legacy", "db", &[5432], &[])
             + &dr("legacy", "all-mtls", "*.legacy.svc.cluster.local", Some("ISTIO_MUTUAL"));
+        // The only clients are in `legacy` and have no sidecar: they never send mTLS, whatever the rule says.
+        assert!(check(&mesh(&legacy_only)).is_empty());
+        // A sidecar client that reads the rule does.
+        let y = legacy_only + &injected("web") + &deployment("web", "frontend", &[8080], &[]);
         let m = mesh(&y);
         let f = check(&m);
         assert_eq!(f.len(), 1, "{f:?}");
         assert_eq!(m.objects[f[0].subject].name, "all-mtls");
         assert!(f[0].message.contains("it has no sidecar"), "{}", f[0].message);
+        assert!(f[0].message.contains("clients in other namespaces (Deployment web/frontend)"), "{}", f[0].message);
         match &f[0].fixes[0].edits[0] {
             FixEdit::AddObject {
                 object: NewObject::PortDestinationRule { namespace, host, top_mode, ports, .. },

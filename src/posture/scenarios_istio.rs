@@ -1,0 +1,513 @@
+//! Scenario tests for the behaviour Istio's own code decides: client workloads without sidecars, the injector's
+//! value parsing, explicit `istio-proxy` containers, the `security.istio.io/tlsMode` label, headless Services,
+//! exportTo without merging, TLS origination and ambient mode. Each point has a failing and a passing case.
+#![allow(clippy::unwrap_used)]
+
+use super::fixtures::{deployment, injected, namespace, service, workload_pa};
+use super::{ClientKind, Posture, Row, Verdict, compute};
+use crate::mesh::Mesh;
+use crate::report::posture::render_text;
+use crate::rules::testing::{dr, mesh, pa};
+use crate::rules::{RULES, RuleFinding};
+
+fn find<'p>(p: &'p Posture, service: &str, client: &str, kind: ClientKind) -> &'p Row {
+    p.rows
+        .iter()
+        .find(|r| {
+            format!("{}/{}:{}", r.service.namespace, r.service.name, r.port) == service
+                && r.client_namespace == client
+                && r.client_kind == kind
+                && r.client_selector.is_none()
+        })
+        .unwrap_or_else(|| panic!("no {kind:?} row {service} from {client}:\n{}", render_text(&p.rows)))
+}
+
+fn mtls_findings(m: &Mesh) -> Vec<RuleFinding> {
+    RULES.iter().flat_map(|r| (r.check)(m)).filter(|f| f.code.starts_with("MTLS")).collect()
+}
+
+fn codes(m: &Mesh) -> Vec<(String, String)> {
+    let mut v: Vec<_> =
+        mtls_findings(m).iter().map(|f| (f.code.to_string(), m.objects[f.subject].name.clone())).collect();
+    v.sort();
+    v
+}
+
+fn strict_shop() -> String {
+    injected("shop")
+        + &service("shop", "cart", &[(80, "8080")])
+        + &deployment("shop", "cart", &[8080], &[])
+        + &pa("shop", "strict", Some("STRICT"), false)
+}
+
+/// A Deployment with pod labels (besides `app`) and a pod spec suffix.
+fn deployment_with(ns: &str, name: &str, labels: &[(&str, &str)], spec_extra: &str) -> String {
+    let mut s = format!(
+        "---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\n  namespace: {ns}\nspec:\n  template:\n    metadata:\n      labels:\n"
+    );
+    if !labels.iter().any(|(k, _)| *k == "app") {
+        s.push_str(&format!("        app: {name}\n"));
+    }
+    for (k, v) in labels {
+        s.push_str(&format!("        {k}: \"{v}\"\n"));
+    }
+    s.push_str(&format!("    spec:\n{spec_extra}      containers:\n      - name: {name}\n        image: x\n"));
+    s.push_str("        ports:\n        - containerPort: 8080\n");
+    s
+}
+
+// 1. Clients are workloads.
+
+#[test]
+fn client_without_sidecar_to_strict_is_mtls001_naming_the_workload() {
+    let y = strict_shop() + &namespace("batch", &[]) + &deployment("batch", "reporter", &[9000], &[]);
+    let m = mesh(&y);
+    let p = compute(&m);
+    let r = find(&p, "shop/cart:80", "*", ClientKind::NoSidecar);
+    assert_eq!((r.client_tls.as_str(), r.verdict), ("plaintext (no sidecar)", Verdict::FailPlaintextToStrict));
+    assert!(r.destination_rules.is_empty());
+    let f = mtls_findings(&m);
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!((f[0].code, m.objects[f[0].subject].name.as_str()), ("MTLS001", "strict"));
+    assert!(
+        f[0].message.contains("clients without sidecar in other namespaces (Deployment batch/reporter)"),
+        "{}",
+        f[0].message
+    );
+    assert!(f[0].message.contains("whatever a DestinationRule says"), "{}", f[0].message);
+    assert!(matches!(&f[0].fixes[0].edits[0], crate::rules::FixEdit::SetField { value, .. } if value == "PERMISSIVE"));
+}
+
+#[test]
+fn client_with_sidecar_to_strict_is_mtls() {
+    let y = strict_shop() + &injected("batch") + &deployment("batch", "reporter", &[9000], &[]);
+    let m = mesh(&y);
+    let p = compute(&m);
+    assert_eq!(find(&p, "shop/cart:80", "*", ClientKind::Sidecar).verdict, Verdict::Mtls);
+    assert!(p.rows.iter().all(|r| r.client_kind == ClientKind::Sidecar));
+    assert!(codes(&m).is_empty());
+}
+
+#[test]
+fn opted_out_and_host_network_clients_get_their_own_row_in_an_injected_namespace() {
+    let y = strict_shop()
+        + &injected("web")
+        + &deployment("web", "frontend", &[8080], &[])
+        + &deployment_with("web", "legacy", &[("sidecar.istio.io/inject", "false")], "")
+        + &deployment_with("web", "node-agent", &[], "      hostNetwork: true\n");
+    let p = compute(&mesh(&y));
+    // `web` is not listed on its own for shop/cart (no rule names it): the `*` rows stand for it.
+    assert_eq!(find(&p, "shop/cart:80", "*", ClientKind::Sidecar).verdict, Verdict::Mtls);
+    let plain = find(&p, "shop/cart:80", "*", ClientKind::NoSidecar);
+    assert_eq!(plain.verdict, Verdict::FailPlaintextToStrict);
+    assert_eq!(plain.client_workloads, vec!["Deployment web/legacy", "Deployment web/node-agent"]);
+}
+
+#[test]
+fn a_namespace_without_workloads_in_the_tree_is_decided_by_its_labels() {
+    // No workload of shop is in the tree; the namespace is not injected, so its clients have no sidecar, the
+    // ISTIO_MUTUAL rule does not apply to them, and nothing is known of the path: no row.
+    let y = namespace("shop", &[])
+        + &service("shop", "cart", &[(80, "8080")])
+        + &dr("shop", "cart", "cart", Some("ISTIO_MUTUAL"));
+    let p = compute(&mesh(&y));
+    assert!(p.rows.is_empty(), "{}", render_text(&p.rows));
+    let injected_ns = injected("shop")
+        + &service("shop", "cart", &[(80, "8080")])
+        + &dr("shop", "cart", "cart", Some("ISTIO_MUTUAL"));
+    let p = compute(&mesh(&injected_ns));
+    assert_eq!(p.rows.len(), 1, "{}", render_text(&p.rows));
+    assert_eq!(p.rows[0].client_kind, ClientKind::Sidecar);
+    assert_eq!(p.rows[0].client_tls, "ISTIO_MUTUAL");
+}
+
+// 2. The corners.
+
+#[test]
+fn inject_values_are_read_as_istio_1_27_does() {
+    // `"False"` is not `false`: ignored, the namespace default (inject) applies; before 1.27 it meant no sidecar.
+    let y = strict_shop()
+        + &injected("web")
+        + &deployment_with("web", "frontend", &[("sidecar.istio.io/inject", "False")], "");
+    let p = compute(&mesh(&y));
+    assert!(p.rows.iter().all(|r| r.client_kind == ClientKind::Sidecar), "{}", render_text(&p.rows));
+    // Exactly `false` opts out.
+    let y = strict_shop()
+        + &injected("web")
+        + &deployment_with("web", "frontend", &[("sidecar.istio.io/inject", "false")], "");
+    let p = compute(&mesh(&y));
+    assert_eq!(find(&p, "shop/cart:80", "*", ClientKind::NoSidecar).verdict, Verdict::FailPlaintextToStrict);
+}
+
+#[test]
+fn an_explicit_istio_proxy_container_is_a_sidecar() {
+    let legacy = |extra: &str| {
+        namespace("legacy", &[])
+            + &service("legacy", "db", &[(5432, "5432")])
+            + &deployment("legacy", "db", &[5432], &[])
+            + extra
+            + &injected("web")
+            + &deployment("web", "frontend", &[8080], &[])
+            + &dr("web", "db-mtls", "db.legacy.svc.cluster.local", Some("ISTIO_MUTUAL"))
+    };
+    // Without the container: mTLS to a pod without sidecar.
+    assert_eq!(codes(&mesh(&legacy(""))), vec![("MTLS002".to_string(), "db-mtls".to_string())]);
+    // `istioctl kube-inject` output: the pod spec already carries istio-proxy (and the tlsMode label).
+    let proxy = "      - name: istio-proxy\n        image: proxyv2\n";
+    let y = legacy(proxy);
+    let m = mesh(&y);
+    assert!(codes(&m).is_empty(), "{:?}", codes(&m));
+    let p = compute(&m);
+    assert_eq!(find(&p, "legacy/db:5432", "web", ClientKind::Sidecar).verdict, Verdict::Mtls);
+}
+
+#[test]
+fn the_tls_mode_label_is_what_auto_mtls_reads() {
+    // A pod without sidecar that carries `security.istio.io/tlsMode: istio` (copied labels): auto mTLS sends mTLS.
+    let y = namespace("legacy", &[])
+        + &service("legacy", "db", &[(8080, "8080")])
+        + &deployment_with("legacy", "db", &[("security.istio.io/tlsMode", "istio")], "")
+        + &injected("web")
+        + &deployment("web", "frontend", &[8080], &[]);
+    let m = mesh(&y);
+    let p = compute(&m);
+    let r = find(&p, "legacy/db:8080", "*", ClientKind::Sidecar);
+    assert_eq!((r.client_tls.as_str(), r.verdict), ("auto: mTLS", Verdict::FailMtlsToNoSidecar));
+    // Without the label auto mTLS sends plaintext.
+    let y = y.replace("        security.istio.io/tlsMode: \"istio\"\n", "");
+    let p = compute(&mesh(&y));
+    assert_eq!(find(&p, "legacy/db:8080", "*", ClientKind::Sidecar).verdict, Verdict::Plaintext);
+}
+
+#[test]
+fn headless_services_get_one_auto_mtls_decision_for_every_endpoint() {
+    let headless = |head: bool| {
+        let svc = service("shop", "db", &[(80, "8080")]);
+        let svc = if head { svc.replace("spec:\n", "spec:\n  clusterIP: None\n") } else { svc };
+        injected("shop")
+            + &svc
+            + &deployment_with("shop", "db-a", &[("app", "db")], "")
+            + &deployment_with("shop", "db-b", &[("app", "db"), ("role", "b")], "")
+            + "---\napiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata: {name: b-off, namespace: shop}\n\
+               spec:\n  selector: {matchLabels: {role: b}}\n  mtls: {mode: DISABLE}\n"
+    };
+    // Headless: one ORIGINAL_DST cluster with one mTLS socket; db-b's DISABLE port gets mTLS too.
+    let p = compute(&mesh(&headless(true)));
+    let r = find(&p, "shop/db:80", "shop", ClientKind::Sidecar);
+    assert_eq!(r.verdict, Verdict::FailMtlsToPlaintextOnly, "{}", render_text(&p.rows));
+    // A ClusterIP Service: the endpoint match sends mTLS to db-a and plaintext to db-b; nothing fails.
+    let p = compute(&mesh(&headless(false)));
+    let r = find(&p, "shop/db:80", "shop", ClientKind::Sidecar);
+    let verdicts: Vec<Verdict> = r.endpoints.iter().map(|e| e.verdict).collect();
+    assert_eq!(verdicts, [Verdict::Mtls, Verdict::Plaintext]);
+}
+
+#[test]
+fn rules_with_different_export_to_are_not_merged() {
+    // Both for one host in `shop`: the older is private and ISTIO_MUTUAL, the newer public and DISABLE. Istio 1.24
+    // keeps them apart: clients in `shop` get the last catch-all entry of the host (DISABLE); merged, they would have
+    // got the older rule's ISTIO_MUTUAL.
+    let y = strict_shop()
+        + "---\napiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: a-private, namespace: shop}\n\
+           spec:\n  host: cart\n  exportTo: [\".\"]\n  trafficPolicy: {tls: {mode: ISTIO_MUTUAL}}\n"
+        + "---\napiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: b-public, namespace: shop}\n\
+           spec:\n  host: cart\n  exportTo: [\"*\"]\n  trafficPolicy: {tls: {mode: DISABLE}}\n";
+    let p = compute(&mesh(&y));
+    let r = find(&p, "shop/cart:80", "shop", ClientKind::Sidecar);
+    assert_eq!(r.destination_rules.iter().map(|d| d.name.as_str()).collect::<Vec<_>>(), ["b-public"]);
+    assert_eq!(r.verdict, Verdict::FailPlaintextToStrict);
+    // Equal exportTo sets merge: the oldest trafficPolicy applies.
+    let same = y.replace("exportTo: [\"*\"]", "exportTo: [\".\"]");
+    let p = compute(&mesh(&same));
+    let r = find(&p, "shop/cart:80", "shop", ClientKind::Sidecar);
+    assert_eq!(r.destination_rules[0].name, "a-private");
+    assert_eq!(r.verdict, Verdict::Mtls);
+}
+
+#[test]
+fn port_item_without_tls_falls_back_to_auto_mtls_not_to_the_top_level() {
+    // `GetPortLevelTrafficPolicy` / `shadowCopyPortTrafficPolicy`: the port item's (absent) tls replaces the top
+    // level's. With auto mTLS on, the port gets mTLS although the top level says DISABLE.
+    let y = strict_shop()
+        + "---\napiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: cart, namespace: shop}\n\
+           spec:\n  host: cart\n  trafficPolicy:\n    tls: {mode: DISABLE}\n    portLevelSettings:\n\
+           \x20   - port: {number: 80}\n      connectionPool: {tcp: {maxConnections: 10}}\n";
+    let p = compute(&mesh(&y));
+    assert_eq!(find(&p, "shop/cart:80", "shop", ClientKind::Sidecar).client_tls, "auto: mTLS");
+    // Without the port item, the top-level DISABLE applies and STRICT rejects it.
+    let top = y.replace(
+        "    portLevelSettings:\n    - port: {number: 80}\n      connectionPool: {tcp: {maxConnections: 10}}\n",
+        "",
+    );
+    let p = compute(&mesh(&top));
+    assert_eq!(find(&p, "shop/cart:80", "shop", ClientKind::Sidecar).verdict, Verdict::FailPlaintextToStrict);
+}
+
+// 4. TLS origination.
+
+#[test]
+fn simple_origination_to_a_strict_sidecar_fails_and_to_permissive_passes_through() {
+    let y = strict_shop() + &dr("shop", "cart-tls", "cart", Some("SIMPLE"));
+    let m = mesh(&y);
+    let p = compute(&m);
+    assert_eq!(find(&p, "shop/cart:80", "shop", ClientKind::Sidecar).verdict, Verdict::FailTlsToStrict);
+    let f = mtls_findings(&m);
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].code, "MTLS001");
+    assert!(f[0].message.contains("originates its own TLS"), "{}", f[0].message);
+    let permissive = y.replace("mode: STRICT", "mode: PERMISSIVE");
+    let m = mesh(&permissive);
+    assert_eq!(find(&compute(&m), "shop/cart:80", "shop", ClientKind::Sidecar).verdict, Verdict::Tls);
+    assert!(codes(&m).is_empty());
+    let mutual = y.replace("SIMPLE", "MUTUAL");
+    assert_eq!(
+        find(&compute(&mesh(&mutual)), "shop/cart:80", "shop", ClientKind::Sidecar).verdict,
+        Verdict::FailTlsToStrict
+    );
+}
+
+#[test]
+fn workload_pa_fixture_still_reads() {
+    // The fixtures keep their meaning: a workload PA selects its app.
+    let y = injected("shop")
+        + &service("shop", "cart", &[(80, "8080")])
+        + &deployment("shop", "cart", &[8080], &[])
+        + &workload_pa("shop", "cart", "cart", "STRICT", &[]);
+    assert_eq!(find(&compute(&mesh(&y)), "shop/cart:80", "shop", ClientKind::Sidecar).server_mode, "STRICT");
+}
+
+// 5. Validation as the API server does it.
+
+#[test]
+fn a_rejected_peer_authentication_is_an_error_and_left_out_of_the_posture() {
+    let strict = |extra: &str| {
+        injected("shop")
+            + &service("shop", "cart", &[(80, "8080")])
+            + &deployment("shop", "cart", &[8080], &[])
+            + &format!(
+                "---\napiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata: {{name: strict, namespace: shop}}\n\
+                 spec:\n  mtls: {{mode: STRICT}}\n{extra}"
+            )
+            + &dr("shop", "cart-plain", "cart", Some("DISABLE"))
+    };
+    // Valid: STRICT applies and the DISABLE rule fails against it.
+    let m = mesh(&strict(""));
+    assert!(m.schema_errors.is_empty());
+    assert_eq!(codes(&m), vec![("MTLS001".to_string(), "cart-plain".to_string())]);
+    // `portLevelMtls` without a selector: the API server rejects the object, so it never applies.
+    let y = strict("  portLevelMtls:\n    8080: {mode: DISABLE}\n");
+    let m = mesh(&y);
+    assert_eq!(m.schema_errors.len(), 1, "{:?}", m.schema_errors);
+    let e = &m.schema_errors[0];
+    assert_eq!(e.kind, crate::finding::ErrorKind::Rejected);
+    assert!(e.message.contains("PeerAuthentication shop/strict is rejected by the API server"), "{}", e.message);
+    assert!(e.message.contains("spec: Invalid value: portLevelMtls requires selector"), "{}", e.message);
+    // The line of the PeerAuthentication's `spec:` (the field the rule is on), right after its metadata.
+    let meta = y.lines().position(|l| l.contains("name: strict")).unwrap();
+    assert_eq!(e.line, meta + 2, "{e:?}");
+    assert!(m.peer_authentications.iter().all(|p| p.name != "strict"));
+    let p = compute(&m);
+    assert_eq!(find(&p, "shop/cart:80", "shop", ClientKind::Sidecar).server_mode, "PERMISSIVE");
+    assert!(codes(&m).is_empty(), "{:?}", codes(&m));
+}
+
+#[test]
+fn a_rejected_destination_rule_is_left_out_of_the_client_side() {
+    let y = strict_shop()
+        + "---\napiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: cart, namespace: shop}\n\
+           spec:\n  host: cart\n  trafficPolicy:\n    tls: {mode: DISABLE}\n    connectionPool: {tcp: {connectTimeout: 10}}\n";
+    let m = mesh(&y);
+    assert_eq!(m.schema_errors.len(), 1, "{:?}", m.schema_errors);
+    assert!(m.schema_errors[0].message.contains("must be a valid duration greater than 1ms"));
+    assert!(m.destination_rules.is_empty());
+    assert_eq!(find(&compute(&m), "shop/cart:80", "shop", ClientKind::Sidecar).verdict, Verdict::Mtls);
+    // With a valid duration the DISABLE rule applies and fails against STRICT.
+    let m = mesh(&y.replace("connectTimeout: 10}", "connectTimeout: 10s}"));
+    assert!(m.schema_errors.is_empty());
+    assert_eq!(find(&compute(&m), "shop/cart:80", "shop", ClientKind::Sidecar).verdict, Verdict::FailPlaintextToStrict);
+}
+
+// 6. Ambient mode.
+
+fn ambient_ns(ns: &str) -> String {
+    namespace(ns, &[("istio.io/dataplane-mode", "ambient")])
+}
+
+/// `shop` (cart, STRICT) with its own data plane, `web` (frontend) in ambient, `batch` (reporter) outside the mesh,
+/// `legacy` (db) with sidecars, and a DISABLE rule for cart in `web` and in `legacy`.
+fn mixed(shop: &str) -> String {
+    shop.to_string()
+        + &service("shop", "cart", &[(80, "8080")])
+        + &deployment("shop", "cart", &[8080], &[])
+        + &pa("shop", "strict", Some("STRICT"), false)
+        + &ambient_ns("web")
+        + &deployment("web", "frontend", &[8080], &[])
+        + &namespace("batch", &[])
+        + &deployment("batch", "reporter", &[9000], &[])
+        + &injected("legacy")
+        + &deployment("legacy", "db", &[5432], &[])
+        + &dr("legacy", "cart-plain", "cart.shop.svc.cluster.local", Some("DISABLE"))
+}
+
+#[test]
+fn ambient_server_gets_hbone_from_mesh_clients_and_rejects_plaintext_from_outside() {
+    let m = mesh(&mixed(&ambient_ns("shop")));
+    let p = compute(&m);
+    // Sidecar clients reach an ambient endpoint over HBONE although their rule says DISABLE.
+    let legacy = find(&p, "shop/cart:80", "legacy", ClientKind::Sidecar);
+    assert_eq!((legacy.client_tls.as_str(), legacy.verdict), ("HBONE", Verdict::Mtls));
+    assert_eq!(legacy.server_mode, "ambient STRICT");
+    let amb = find(&p, "shop/cart:80", "*", ClientKind::Ambient);
+    assert_eq!((amb.client_tls.as_str(), amb.verdict), ("HBONE (ztunnel)", Verdict::Mtls));
+    // Outside the mesh: plaintext, which ztunnel's STRICT rejects.
+    let out = find(&p, "shop/cart:80", "*", ClientKind::NoSidecar);
+    assert_eq!(out.verdict, Verdict::FailPlaintextToStrict);
+    assert_eq!(codes(&m), vec![("MTLS001".to_string(), "strict".to_string())]);
+    insta::assert_snapshot!("posture_ambient_text", render_text(&p.rows));
+}
+
+#[test]
+fn a_namespace_moving_from_sidecars_to_ambient() {
+    let before = mesh(&mixed(&injected("shop")));
+    let after = mesh(&mixed(&ambient_ns("shop")));
+    let (b, a) = (compute(&before), compute(&after));
+    // With sidecars: the DISABLE rule breaks legacy's calls, and ambient clients send plaintext to STRICT.
+    assert_eq!(find(&b, "shop/cart:80", "legacy", ClientKind::Sidecar).verdict, Verdict::FailPlaintextToStrict);
+    let amb = find(&b, "shop/cart:80", "*", ClientKind::Ambient);
+    assert_eq!(
+        (amb.client_tls.as_str(), amb.verdict),
+        ("plaintext (ztunnel, no tunnel)", Verdict::FailPlaintextToStrict)
+    );
+    // In ambient both become HBONE.
+    let changes = super::diff(&b, &a);
+    insta::assert_snapshot!("posture_ambient_move_diff", crate::report::posture::render_diff_text(&changes));
+    assert!(changes.iter().any(|c| c.key.client_namespace == "legacy"
+        && c.after.as_ref().is_some_and(|r| r.verdict == Verdict::Mtls)));
+}
+
+#[test]
+fn disable_in_ambient_has_no_effect_and_gets_mtls009() {
+    let y = ambient_ns("shop")
+        + &service("shop", "cart", &[(80, "8080")])
+        + &deployment("shop", "cart", &[8080], &[])
+        + &pa("shop", "off", Some("DISABLE"), false)
+        + &injected("web")
+        + &deployment("web", "frontend", &[8080], &[])
+        + &dr("web", "cart-mtls", "cart.shop.svc.cluster.local", Some("ISTIO_MUTUAL"));
+    let m = mesh(&y);
+    let p = compute(&m);
+    // ISTIO_MUTUAL (HBONE) to a DISABLE ambient port is no failure: DISABLE is not applied.
+    assert_eq!(find(&p, "shop/cart:80", "web", ClientKind::Sidecar).verdict, Verdict::Mtls);
+    assert_eq!(codes(&m), vec![("MTLS009".to_string(), "off".to_string())]);
+    // With sidecars the same tree fails (mTLS to a DISABLE port) and MTLS009 does not apply.
+    let m = mesh(&y.replace("istio.io/dataplane-mode: \"ambient\"", "istio-injection: \"enabled\""));
+    assert_eq!(codes(&m), vec![("MTLS002".to_string(), "cart-mtls".to_string())]);
+}
+
+#[test]
+fn a_pod_opting_out_of_ambient_is_outside_the_mesh() {
+    let y = mixed(&ambient_ns("shop")) + &deployment_with("web", "tool", &[("istio.io/dataplane-mode", "none")], "");
+    let p = compute(&mesh(&y));
+    let out = find(&p, "shop/cart:80", "*", ClientKind::NoSidecar);
+    assert!(out.client_workloads.contains(&"Deployment web/tool".to_string()), "{:?}", out.client_workloads);
+}
+
+// 3. VirtualService-aware client TLS.
+
+/// `shop/reviews` with two versions (`v1`, `v2` by pod label `version`), STRICT, and a DestinationRule with subsets:
+/// top-level `top`, subset v1 without policy, subset v2 with its own `v2_tls`.
+fn reviews(top: &str, v2_tls: &str, vs: &str) -> String {
+    injected("shop")
+        + &service("shop", "reviews", &[(9080, "9080")])
+        + &deployment_with("shop", "reviews-v1", &[("app", "reviews"), ("version", "v1")], "").replace("8080", "9080")
+        + &deployment_with("shop", "reviews-v2", &[("app", "reviews"), ("version", "v2")], "").replace("8080", "9080")
+        + &pa("shop", "strict", Some("STRICT"), false)
+        + &format!(
+            "---\napiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {{name: reviews, namespace: shop}}\n\
+             spec:\n  host: reviews\n  trafficPolicy: {{tls: {{mode: {top}}}}}\n  subsets:\n  - name: v1\n    labels: {{version: v1}}\n\
+             \x20 - name: v2\n    labels: {{version: v2}}\n    trafficPolicy: {{tls: {{mode: {v2_tls}}}}}\n"
+        )
+        + vs
+}
+
+fn vs_to(routes: &[(&str, u32)]) -> String {
+    let mut s =
+        "---\napiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: reviews, namespace: shop}\n\
+                 spec:\n  hosts: [reviews]\n  http:\n  - route:\n"
+            .to_string();
+    for (subset, weight) in routes {
+        s.push_str(&format!("    - destination: {{host: reviews, subset: {subset}}}\n      weight: {weight}\n"));
+    }
+    s
+}
+
+#[test]
+fn traffic_routed_to_a_disable_subset_is_plaintext() {
+    // Without a VirtualService the host's cluster applies: ISTIO_MUTUAL to both versions.
+    let m = mesh(&reviews("ISTIO_MUTUAL", "DISABLE", ""));
+    assert_eq!(find(&compute(&m), "shop/reviews:9080", "shop", ClientKind::Sidecar).verdict, Verdict::Mtls);
+    assert!(codes(&m).is_empty());
+    // Every call routed to v2, whose subset policy is DISABLE: STRICT rejects it.
+    let m = mesh(&reviews("ISTIO_MUTUAL", "DISABLE", &vs_to(&[("v2", 100)])));
+    let p = compute(&m);
+    let r = find(&p, "shop/reviews:9080", "shop", ClientKind::Sidecar);
+    assert_eq!((r.client_tls.as_str(), r.verdict), ("subset v2: DISABLE", Verdict::FailPlaintextToStrict));
+    assert_eq!(r.endpoints.len(), 1, "only v2's endpoint is reached");
+    let f = mtls_findings(&m);
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!((f[0].code, f[0].field), ("MTLS001", super::remedy::DR_SUBSETS));
+    assert!(f[0].message.contains("subset `v2`"), "{}", f[0].message);
+}
+
+#[test]
+fn traffic_routed_to_an_mtls_subset_is_no_false_failure() {
+    // The host's top level says DISABLE, but the route only reaches v2, whose subset policy is ISTIO_MUTUAL.
+    let m = mesh(&reviews("DISABLE", "ISTIO_MUTUAL", ""));
+    assert_eq!(
+        find(&compute(&m), "shop/reviews:9080", "shop", ClientKind::Sidecar).verdict,
+        Verdict::FailPlaintextToStrict
+    );
+    let m = mesh(&reviews("DISABLE", "ISTIO_MUTUAL", &vs_to(&[("v2", 100)])));
+    let r = compute(&m);
+    let r = find(&r, "shop/reviews:9080", "shop", ClientKind::Sidecar);
+    assert_eq!(r.verdict, Verdict::Mtls);
+    assert!(codes(&m).is_empty(), "{:?}", codes(&m));
+}
+
+#[test]
+fn weighted_routes_get_a_verdict_per_subset() {
+    let m = mesh(&reviews("ISTIO_MUTUAL", "DISABLE", &vs_to(&[("v1", 90), ("v2", 10)])));
+    let p = compute(&m);
+    let r = find(&p, "shop/reviews:9080", "shop", ClientKind::Sidecar);
+    assert_eq!(r.client_tls, "reviews-v1: subset v1: ISTIO_MUTUAL; reviews-v2: subset v2: DISABLE");
+    let by_subset: Vec<(Option<&str>, Verdict)> =
+        r.endpoints.iter().map(|e| (e.subset.as_deref(), e.verdict)).collect();
+    assert_eq!(by_subset, [(Some("v1"), Verdict::Mtls), (Some("v2"), Verdict::FailPlaintextToStrict)]);
+    // A weight of 0 sends nothing to v2.
+    let m = mesh(&reviews("ISTIO_MUTUAL", "DISABLE", &vs_to(&[("v1", 100), ("v2", 0)])));
+    assert_eq!(find(&compute(&m), "shop/reviews:9080", "shop", ClientKind::Sidecar).verdict, Verdict::Mtls);
+    insta::assert_snapshot!("posture_subsets_text", render_text(&p.rows));
+}
+
+#[test]
+fn a_virtual_service_for_gateways_only_does_not_route_sidecars() {
+    let vs = vs_to(&[("v2", 100)])
+        .replace("  hosts: [reviews]\n", "  hosts: [reviews]\n  gateways: [istio-system/public]\n");
+    let m = mesh(&reviews("ISTIO_MUTUAL", "DISABLE", &vs));
+    assert_eq!(find(&compute(&m), "shop/reviews:9080", "shop", ClientKind::Sidecar).verdict, Verdict::Mtls);
+}
+
+#[test]
+fn a_private_virtual_service_routes_only_its_own_namespace() {
+    let vs = vs_to(&[("v2", 100)])
+        .replace("namespace: shop}", "namespace: web}")
+        .replace("  hosts: [reviews]\n", "  hosts: [reviews.shop.svc.cluster.local]\n  exportTo: [\".\"]\n")
+        .replace("host: reviews,", "host: reviews.shop.svc.cluster.local,");
+    let y = reviews("ISTIO_MUTUAL", "DISABLE", &vs) + &injected("web") + &deployment("web", "frontend", &[8080], &[]);
+    let m = mesh(&y);
+    let p = compute(&m);
+    // `web`'s clients follow the route to v2 (DISABLE): rejected by STRICT.
+    assert_eq!(find(&p, "shop/reviews:9080", "web", ClientKind::Sidecar).verdict, Verdict::FailPlaintextToStrict);
+    // `shop`'s own clients do not see the VirtualService: mTLS to both versions.
+    assert_eq!(find(&p, "shop/reviews:9080", "shop", ClientKind::Sidecar).verdict, Verdict::Mtls);
+}

@@ -1,0 +1,432 @@
+//! Validation as the Kubernetes API server does it for Istio's PeerAuthentication and DestinationRule: the
+//! structural schema (`enum`, `required`, `oneOf`, size and range limits) and the CEL rules
+//! (`x-kubernetes-validations`) of Istio's CustomResourceDefinitions.
+//!
+//! The rules are data, copied from Istio's CRDs into `istio-crds.yaml` (its header names the source and licence).
+//! Each check kind, and each CEL rule by its exact text, has an implementation here; a rule without one makes the
+//! table test fail, so a CRD update cannot silently lose a check. An object that violates a rule is rejected by
+//! the API server and never applied: the mesh leaves it out and reports it as an error with the field's line and
+//! the rule's message.
+//!
+//! Pure: no I/O. The table is parsed once.
+
+use crate::manifest::Object;
+use crate::manifest::yaml::{NodeId, Value, YamlDoc};
+use serde::Deserialize;
+use std::sync::OnceLock;
+
+/// One rule of the table.
+#[derive(Debug, Clone, Deserialize)]
+pub struct CrdRule {
+    pub kind: String,
+    /// Field path under the object: `.` between fields, `[]` for list items, `{}` for map values.
+    pub path: String,
+    /// `cel`, `enum`, `required`, `oneOf`, `minimum`, `maximum`, `minItems`, `maxItems`, `minProperties`,
+    /// `maxProperties`, `maxLength`.
+    pub check: String,
+    #[serde(default)]
+    pub message: Option<String>,
+    #[serde(default)]
+    pub rule: Option<String>,
+    #[serde(default)]
+    pub values: Vec<String>,
+    #[serde(default)]
+    pub limit: Option<i64>,
+}
+
+/// A rule an object breaks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    /// 1-based line of the offending field.
+    pub line: usize,
+    /// The field as the API server names it (`spec.trafficPolicy.tls.mode`).
+    pub field: String,
+    /// The API server's message (the CEL rule's own message for `x-kubernetes-validations`).
+    pub message: String,
+}
+
+const TABLE: &str = include_str!("istio-crds.yaml");
+
+/// The rule table.
+pub fn rules() -> &'static [CrdRule] {
+    static RULES: OnceLock<Vec<CrdRule>> = OnceLock::new();
+    RULES.get_or_init(|| serde_yaml_ng::from_str(TABLE).unwrap_or_default())
+}
+
+/// The kinds and API groups the table covers.
+fn covered(kind: &str, api_version: &str) -> bool {
+    match kind {
+        "PeerAuthentication" => api_version.starts_with("security.istio.io/"),
+        "DestinationRule" => api_version.starts_with("networking.istio.io/"),
+        _ => false,
+    }
+}
+
+/// The rules an object breaks, in table order (empty for kinds the table does not cover).
+pub fn validate(o: &Object) -> Vec<Violation> {
+    if !covered(&o.kind, &o.api_version) {
+        return Vec::new();
+    }
+    let t = &o.tree;
+    let mut out = Vec::new();
+    for r in rules().iter().filter(|r| r.kind == o.kind) {
+        for (node, field, line) in nodes_at(t, o.root, &r.path) {
+            if let Some(message) = check(t, node, r) {
+                out.push(Violation { line, field, message });
+            }
+        }
+    }
+    out
+}
+
+/// The nodes a table path reaches, with their field names as the API server writes them and the line to report
+/// (the key's line for a field, the item's or value's line for list items and map values).
+fn nodes_at(t: &YamlDoc, root: NodeId, path: &str) -> Vec<(NodeId, String, usize)> {
+    let mut at: Vec<(NodeId, String, usize)> = vec![(root, String::new(), t.node(root).line)];
+    for seg in path.split('.') {
+        let (name, suffix) = match seg.find(['[', '{']) {
+            Some(i) => (&seg[..i], &seg[i..]),
+            None => (seg, ""),
+        };
+        let mut next = Vec::new();
+        for (n, f, _) in at {
+            let Some(c) = t.get(n, name).filter(|c| !t.is_null(*c)) else { continue };
+            let line = t.key_node(n, name).map(|k| t.node(k).line).unwrap_or(t.node(c).line);
+            let f = if f.is_empty() { name.to_string() } else { format!("{f}.{name}") };
+            next.push((t.resolve(c), f, line));
+        }
+        for s in suffix.as_bytes().chunks(2) {
+            let mut expanded = Vec::new();
+            for (n, f, _) in next {
+                match s {
+                    b"[]" => {
+                        for (i, item) in t.items(n).iter().enumerate() {
+                            let item = t.resolve(*item);
+                            expanded.push((item, format!("{f}[{i}]"), t.node(item).line));
+                        }
+                    }
+                    _ => {
+                        for (k, v) in t.entries(n) {
+                            let key = t.key_text(*k).unwrap_or("");
+                            expanded.push((t.resolve(*v), format!("{f}[{key}]"), t.node(*k).line));
+                        }
+                    }
+                }
+            }
+            next = expanded;
+        }
+        at = next;
+    }
+    at
+}
+
+fn is_seq(t: &YamlDoc, n: NodeId) -> bool {
+    matches!(t.node(t.resolve(n)).value, Value::Seq { .. })
+}
+
+fn keys(t: &YamlDoc, n: NodeId) -> Vec<&str> {
+    t.entries(n).iter().filter_map(|(k, _)| t.key_text(*k)).collect()
+}
+
+/// The message of a broken rule, or `None` when the node keeps it.
+fn check(t: &YamlDoc, n: NodeId, r: &CrdRule) -> Option<String> {
+    let limit = r.limit.unwrap_or_default();
+    match r.check.as_str() {
+        "enum" => {
+            let v = t.scalar(n)?;
+            (!r.values.iter().any(|x| x == v)).then(|| {
+                let supported: Vec<String> = r.values.iter().map(|x| format!("\"{x}\"")).collect();
+                format!("Unsupported value: \"{v}\": supported values: {}", supported.join(", "))
+            })
+        }
+        "required" => {
+            if !t.is_map(n) {
+                return None;
+            }
+            let missing: Vec<&String> = r.values.iter().filter(|k| t.get(n, k).is_none_or(|v| t.is_null(v))).collect();
+            missing.first().map(|k| format!("Required value: `{k}` is required"))
+        }
+        "oneOf" => {
+            let set: Vec<&String> = r.values.iter().filter(|k| t.get(n, k).is_some_and(|v| !t.is_null(v))).collect();
+            (set.len() > 1).then(|| {
+                let names: Vec<&str> = set.iter().map(|s| s.as_str()).collect();
+                format!("must validate one and only one schema (oneOf): only one of {} may be set", names.join(", "))
+            })
+        }
+        "minimum" | "maximum" => {
+            let v = t.scalar(n)?;
+            match v.parse::<i64>() {
+                Err(_) => Some(format!("Invalid value: \"{v}\": must be an integer")),
+                Ok(x) if r.check == "minimum" && x < limit => {
+                    Some(format!("Invalid value: {x}: should be greater than or equal to {limit}"))
+                }
+                Ok(x) if r.check == "maximum" && x > limit => {
+                    Some(format!("Invalid value: {x}: should be less than or equal to {limit}"))
+                }
+                Ok(_) => None,
+            }
+        }
+        "minItems" | "maxItems" => {
+            if !is_seq(t, n) {
+                return None;
+            }
+            let len = t.items(n).len() as i64;
+            match r.check.as_str() {
+                "minItems" if len < limit => Some(format!("Invalid value: {len}: must have at least {limit} items")),
+                "maxItems" if len > limit => Some(format!("Too many: {len}: must have at most {limit} items")),
+                _ => None,
+            }
+        }
+        "minProperties" | "maxProperties" => {
+            if !t.is_map(n) {
+                return None;
+            }
+            let len = t.entries(n).len() as i64;
+            match r.check.as_str() {
+                "minProperties" if len < limit => {
+                    Some(format!("Invalid value: {len}: must have at least {limit} properties"))
+                }
+                "maxProperties" if len > limit => {
+                    Some(format!("Too many: {len}: must have at most {limit} properties"))
+                }
+                _ => None,
+            }
+        }
+        "maxLength" => {
+            let v = t.scalar(n)?;
+            let len = v.chars().count() as i64;
+            (len > limit).then(|| format!("Too long: may not be more than {limit} characters"))
+        }
+        "cel" => cel(t, n, r.rule.as_deref().unwrap_or_default())
+            .then(|| format!("Invalid value: {}", r.message.clone().unwrap_or_default())),
+        _ => None,
+    }
+}
+
+/// CEL rules by their exact text: true when the node breaks the rule. An unknown rule is never broken here (the
+/// table test makes sure there is none).
+fn cel(t: &YamlDoc, n: NodeId, rule: &str) -> bool {
+    match rule {
+        // PeerAuthentication `spec`.
+        "has(self.portLevelMtls) ? (((has(self.selector) && has(self.selector.matchLabels)) ? self.selector.matchLabels : {}).size() > 0) : true" =>
+        {
+            let has = |k: &str| t.get(n, k).is_some_and(|v| !t.is_null(v));
+            let labels = t.path(n, &["selector", "matchLabels"]).filter(|m| !t.is_null(*m));
+            has("portLevelMtls") && labels.is_none_or(|m| t.entries(m).is_empty())
+        }
+        // `portLevelMtls` keys; `int()` of a key that is not a number is an evaluation error, which rejects too.
+        "self.all(key, 0 < int(key) && int(key) <= 65535)" => {
+            keys(t, n).iter().any(|k| !k.trim().parse::<i64>().is_ok_and(|p| 0 < p && p <= 65535))
+        }
+        "self.all(key, !key.contains(\"*\"))" => keys(t, n).iter().any(|k| k.contains('*')),
+        "self.all(key, key.size() != 0)" => keys(t, n).iter().any(|k| k.is_empty()),
+        "!self.contains(\"*\")" => t.scalar(n).is_some_and(|v| v.contains('*')),
+        "duration(self) >= duration('1ms')" => {
+            t.scalar(n).is_some_and(|v| go_duration_nanos(v).is_none_or(|d| d < 1_000_000))
+        }
+        _ => false,
+    }
+}
+
+/// True for the CEL rules [`cel`] implements.
+pub fn cel_known(rule: &str) -> bool {
+    const KNOWN: &[&str] = &[
+        "has(self.portLevelMtls) ? (((has(self.selector) && has(self.selector.matchLabels)) ? self.selector.matchLabels : {}).size() > 0) : true",
+        "self.all(key, 0 < int(key) && int(key) <= 65535)",
+        "self.all(key, !key.contains(\"*\"))",
+        "self.all(key, key.size() != 0)",
+        "!self.contains(\"*\")",
+        "duration(self) >= duration('1ms')",
+    ];
+    KNOWN.contains(&rule)
+}
+
+/// A Go / CEL duration (`1h2m3.5s`, `300ms`, `-1s`) in nanoseconds; `None` when it does not parse.
+pub fn go_duration_nanos(text: &str) -> Option<i128> {
+    let (neg, mut rest) = match text.strip_prefix('-') {
+        Some(r) => (true, r),
+        None => (false, text.strip_prefix('+').unwrap_or(text)),
+    };
+    if rest == "0" {
+        return Some(0);
+    }
+    if rest.is_empty() {
+        return None;
+    }
+    let mut total: f64 = 0.0;
+    while !rest.is_empty() {
+        let num_end = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
+        let (num, after) = rest.split_at(num_end);
+        if num.is_empty() || num == "." {
+            return None;
+        }
+        let value: f64 = num.parse().ok()?;
+        let unit_end = after.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(after.len());
+        let (unit, next) = after.split_at(unit_end);
+        let scale = match unit {
+            "ns" => 1.0,
+            "us" | "µs" | "μs" => 1e3,
+            "ms" => 1e6,
+            "s" => 1e9,
+            "m" => 60e9,
+            "h" => 3600e9,
+            _ => return None,
+        };
+        total += value * scale;
+        rest = next;
+    }
+    let nanos = total as i128;
+    Some(if neg { -nanos } else { nanos })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::manifest::{load_file, yaml::Limits};
+
+    fn violations(yaml: &str) -> Vec<Violation> {
+        let f = load_file("t.yaml", yaml.as_bytes(), &Limits::default());
+        assert_eq!(f.objects.len(), 1, "{:?}", f.errors);
+        validate(&f.objects[0])
+    }
+
+    fn messages(yaml: &str) -> Vec<String> {
+        violations(yaml).into_iter().map(|v| format!("{}: {}", v.field, v.message)).collect()
+    }
+
+    const PA: &str = "apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata: {name: p, namespace: n}\n";
+    const DR: &str = "apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: d, namespace: n}\n";
+
+    #[test]
+    fn the_table_is_complete_and_every_check_is_implemented() {
+        let rules = rules();
+        assert!(rules.len() > 150, "{}", rules.len());
+        for kind in ["PeerAuthentication", "DestinationRule"] {
+            assert!(rules.iter().any(|r| r.kind == kind));
+        }
+        for r in rules {
+            match r.check.as_str() {
+                "cel" => assert!(cel_known(r.rule.as_deref().unwrap_or("")), "no implementation for {r:?}"),
+                "enum" | "required" | "oneOf" => assert!(!r.values.is_empty(), "{r:?}"),
+                "minimum" | "maximum" | "minItems" | "maxItems" | "minProperties" | "maxProperties" | "maxLength" => {
+                    assert!(r.limit.is_some(), "{r:?}")
+                }
+                other => panic!("unknown check {other} in {r:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn port_level_mtls_requires_a_selector() {
+        let bad = format!("{PA}spec:\n  mtls: {{mode: STRICT}}\n  portLevelMtls:\n    8080: {{mode: DISABLE}}\n");
+        assert_eq!(messages(&bad), ["spec: Invalid value: portLevelMtls requires selector"]);
+        assert_eq!(violations(&bad)[0].line, 4);
+        let empty = bad.replace("  mtls:", "  selector: {matchLabels: {}}\n  mtls:");
+        assert_eq!(messages(&empty), ["spec: Invalid value: portLevelMtls requires selector"]);
+        let good = bad.replace("  mtls:", "  selector: {matchLabels: {app: x}}\n  mtls:");
+        assert!(messages(&good).is_empty(), "{:?}", messages(&good));
+    }
+
+    #[test]
+    fn port_level_mtls_keys_and_size() {
+        let with = |body: &str| format!("{PA}spec:\n  selector: {{matchLabels: {{app: x}}}}\n  portLevelMtls:\n{body}");
+        assert_eq!(
+            messages(&with("    \"0\": {mode: DISABLE}\n")),
+            ["spec.portLevelMtls: Invalid value: port must be between 1-65535"]
+        );
+        assert_eq!(messages(&with("    http: {mode: DISABLE}\n")).len(), 1);
+        assert_eq!(messages(&with("    65536: {mode: DISABLE}\n")).len(), 1);
+        assert!(messages(&with("    65535: {mode: DISABLE}\n")).is_empty());
+        let empty = format!("{PA}spec:\n  selector: {{matchLabels: {{app: x}}}}\n  portLevelMtls: {{}}\n");
+        assert_eq!(messages(&empty), ["spec.portLevelMtls: Invalid value: 0: must have at least 1 properties"]);
+    }
+
+    #[test]
+    fn modes_are_enums() {
+        let bad = format!("{PA}spec:\n  mtls: {{mode: strict}}\n");
+        let m = messages(&bad);
+        assert_eq!(m.len(), 1);
+        assert!(m[0].starts_with("spec.mtls.mode: Unsupported value: \"strict\""), "{m:?}");
+        assert!(messages(&bad.replace("strict", "STRICT")).is_empty());
+        let port =
+            format!("{PA}spec:\n  selector: {{matchLabels: {{app: x}}}}\n  portLevelMtls:\n    80: {{mode: OFF}}\n");
+        assert_eq!(messages(&port).len(), 1);
+        let dr = format!("{DR}spec:\n  host: a\n  trafficPolicy:\n    tls: {{mode: ISTIO_MTLS}}\n");
+        assert!(messages(&dr)[0].starts_with("spec.trafficPolicy.tls.mode: Unsupported value"), "{:?}", messages(&dr));
+        let sub = format!(
+            "{DR}spec:\n  host: a\n  subsets:\n  - name: v1\n    trafficPolicy:\n      portLevelSettings:\n      - port: {{number: 80}}\n        tls: {{mode: mutual}}\n"
+        );
+        assert_eq!(messages(&sub).len(), 1);
+        assert!(messages(&sub)[0].starts_with("spec.subsets[0].trafficPolicy.portLevelSettings[0].tls.mode"));
+        assert!(messages(&sub.replace("mutual", "MUTUAL")).is_empty());
+    }
+
+    #[test]
+    fn selectors_reject_wildcards_and_empty_keys() {
+        let sel =
+            |labels: &str| format!("{PA}spec:\n  selector:\n    matchLabels:\n{labels}  mtls: {{mode: STRICT}}\n");
+        assert_eq!(
+            messages(&sel("      app: \"web-*\"\n")),
+            ["spec.selector.matchLabels[app]: Invalid value: wildcard not allowed in label value match"]
+        );
+        assert_eq!(
+            messages(&sel("      \"app*\": web\n")),
+            ["spec.selector.matchLabels: Invalid value: wildcard not allowed in label key match"]
+        );
+        assert_eq!(
+            messages(&sel("      \"\": web\n")),
+            ["spec.selector.matchLabels: Invalid value: key must not be empty"]
+        );
+        assert_eq!(messages(&sel(&format!("      app: {}\n", "x".repeat(64)))).len(), 1);
+        assert!(messages(&sel("      app: web\n")).is_empty());
+        let dr = format!("{DR}spec:\n  host: a\n  workloadSelector:\n    matchLabels: {{app: \"*\"}}\n");
+        assert_eq!(messages(&dr).len(), 1);
+    }
+
+    #[test]
+    fn destination_rule_structure() {
+        assert_eq!(
+            messages(&format!("{DR}spec:\n  exportTo: [\".\"]\n")),
+            ["spec: Required value: `host` is required"]
+        );
+        let sub = format!("{DR}spec:\n  host: a\n  subsets:\n  - labels: {{v: \"1\"}}\n");
+        assert_eq!(messages(&sub), ["spec.subsets[0]: Required value: `name` is required"]);
+        let lb = format!(
+            "{DR}spec:\n  host: a\n  trafficPolicy:\n    loadBalancer:\n      simple: ROUND_ROBIN\n      consistentHash: {{useSourceIp: true}}\n"
+        );
+        assert_eq!(messages(&lb).len(), 1, "{:?}", messages(&lb));
+        let port =
+            format!("{DR}spec:\n  host: a\n  trafficPolicy:\n    portLevelSettings:\n    - port: {{number: -1}}\n");
+        assert_eq!(messages(&port).len(), 1, "{:?}", messages(&port));
+        let timeout = format!(
+            "{DR}spec:\n  host: a\n  trafficPolicy:\n    connectionPool:\n      tcp: {{connectTimeout: 500us}}\n"
+        );
+        assert_eq!(
+            messages(&timeout),
+            [
+                "spec.trafficPolicy.connectionPool.tcp.connectTimeout: Invalid value: must be a valid duration greater than 1ms"
+            ]
+        );
+        assert!(messages(&timeout.replace("500us", "1.5s")).is_empty());
+        assert_eq!(messages(&timeout.replace("500us", "10 seconds")).len(), 1);
+        assert!(messages(&format!("{DR}spec:\n  host: a\n  trafficPolicy: {{tls: {{mode: SIMPLE}}}}\n")).is_empty());
+    }
+
+    #[test]
+    fn durations_parse_as_go_does() {
+        assert_eq!(go_duration_nanos("1ms"), Some(1_000_000));
+        assert_eq!(go_duration_nanos("1h2m3s"), Some(3_723_000_000_000));
+        assert_eq!(go_duration_nanos("1.5s"), Some(1_500_000_000));
+        assert_eq!(go_duration_nanos("0"), Some(0));
+        assert_eq!(go_duration_nanos("10"), None);
+        assert_eq!(go_duration_nanos(""), None);
+        assert_eq!(go_duration_nanos("5d"), None);
+    }
+
+    #[test]
+    fn other_kinds_are_not_validated() {
+        let svc = "apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec:\n  ports: [{port: 80}]\n";
+        assert!(messages(svc).is_empty());
+    }
+}
