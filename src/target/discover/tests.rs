@@ -160,7 +160,9 @@ fn flux_two_clusters() {
     let refs: Vec<(&str, &str)> = files.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
     let p = plan(&refs);
     assert_eq!(p.meshes.iter().map(|m| m.name.as_str()).collect::<Vec<_>>(), vec!["prod", "staging"]);
-    assert_eq!(mesh(&p, "prod"), vec!["flux:prod/apps", "flux:prod/infrastructure"]);
+    // The cluster directory itself: its gotk files and Flux objects are left out, the vars file is applied.
+    assert_eq!(mesh(&p, "prod"), vec!["flux:prod/apps", "flux:prod/flux-system", "flux:prod/infrastructure"]);
+    assert_eq!(target(&p, "flux:prod/flux-system").files, vec!["clusters/prod/vars.yaml"]);
     let apps = target(&p, "flux:prod/apps");
     assert_eq!((apps.path.as_str(), apps.render.clone()), ("apps/prod", RenderKind::Kustomize));
     assert_eq!(apps.target_namespace.as_deref(), Some("shop"));
@@ -176,7 +178,6 @@ fn flux_two_clusters() {
         (infra.render.clone(), infra.files.clone()),
         (RenderKind::Plain, vec!["infrastructure/prod/istio.yaml".to_string()])
     );
-    assert!(p.skipped.iter().any(|s| s.reason.contains("holds only Flux")), "{:?}", p.skipped);
     assert!(!p.skipped.iter().any(|s| s.reason.contains("missing")), "optional: true may be missing");
     assert!(p.targets.iter().all(|t| !t.path.starts_with("unused")), "not applied by any cluster");
 }
