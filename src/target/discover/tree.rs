@@ -85,7 +85,13 @@ pub fn to_n(doc: &YamlDoc, id: NodeId, depth: usize) -> N {
             Value::Map { entries, .. } => V::M(
                 entries
                     .iter()
-                    .filter_map(|(k, v)| Some((doc.key_text(*k)?.to_string(), to_n(doc, *v, depth + 1))))
+                    .filter_map(|(k, v)| {
+                        let mut n = to_n(doc, *v, depth + 1);
+                        if matches!(n.v, V::S(_)) {
+                            n.line = doc.node(*k).line; // a block scalar starts below its key: keep the key's line
+                        }
+                        Some((doc.key_text(*k)?.to_string(), n))
+                    })
                     .collect(),
             ),
             Value::Alias(_) => V::S(None),
