@@ -118,6 +118,51 @@ pub struct ProjectConfig {
     pub ignore: Vec<String>,
     #[serde(default)]
     pub paths: Vec<String>,
+    /// Meshes and their targets, written out: when present (and not empty) discovery is not run.
+    #[serde(default)]
+    pub meshes: Vec<MeshConfig>,
+}
+
+/// One mesh of `.mtls-review.yaml` `meshes:`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MeshConfig {
+    pub name: String,
+    #[serde(default)]
+    pub targets: Vec<TargetConfig>,
+    pub root_namespace: Option<String>,
+    pub cluster_domain: Option<String>,
+    pub auto_mtls: Option<bool>,
+    pub default_namespace: Option<String>,
+}
+
+/// How a configured target is rendered.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RenderConfig {
+    #[default]
+    Kustomize,
+    Plain,
+    Command,
+    Helm,
+}
+
+/// One target of a configured mesh.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetConfig {
+    /// Directory (or file, for `plain`) relative to the tree root.
+    pub path: String,
+    /// Defaults to `kustomize` when the path holds a kustomization, else `plain` (decided by discovery).
+    pub render: Option<RenderConfig>,
+    /// Namespace for namespaced objects that name none.
+    pub namespace: Option<String>,
+    /// `render: command`: the program and its arguments, run in `path`.
+    #[serde(default)]
+    pub command: Vec<String>,
+    /// `render: helm`: values files relative to the tree root.
+    #[serde(default)]
+    pub values_files: Vec<String>,
 }
 
 impl ProjectConfig {
@@ -226,6 +271,22 @@ mod tests {
         assert_eq!(c.suggest_mode, Some(SuggestMode::Strict));
         assert_eq!(c.ignore, vec!["TIS0206".to_string()]);
         assert_eq!(c.auto_mtls, Some(false));
+    }
+
+    #[test]
+    fn config_meshes() {
+        let c = parse_project_config(
+            "c",
+            "meshes:\n- name: prod\n  root_namespace: istio-root\n  targets:\n  - {path: overlays/prod, render: kustomize}\n  - {path: gen, render: command, command: [sh, gen.sh]}\n",
+        )
+        .unwrap();
+        assert_eq!(c.meshes.len(), 1);
+        assert_eq!(c.meshes[0].root_namespace.as_deref(), Some("istio-root"));
+        assert_eq!(c.meshes[0].targets[1].render, Some(RenderConfig::Command));
+        assert_eq!(c.meshes[0].targets[1].command, vec!["sh".to_string(), "gen.sh".to_string()]);
+        let e =
+            parse_project_config("c", "meshes:\n- name: a\n  targets:\n  - {path: x, renderer: plain}\n").unwrap_err();
+        assert!(e.message.contains("renderer"), "{}", e.message);
     }
 
     #[test]
