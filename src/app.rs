@@ -160,7 +160,7 @@ pub fn read_snapshot(req: &CheckRequest) -> Result<(Vec<TreeFile>, Vec<TreeFile>
             for f in files.iter().filter(|f| crate::manifest::is_kustomization(&f.path)) {
                 let dir = crate::target::closure::parent(&f.path);
                 for m in crate::target::closure::closure(&map, dir).missing {
-                    if m.starts_with("../") && asked.insert(m.clone()) {
+                    if asked.insert(m.clone()) {
                         missing.push(m);
                     }
                 }

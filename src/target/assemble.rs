@@ -72,6 +72,17 @@ pub fn assemble(
                         continue;
                     }
                     let Some(f) = parsed.get(p) else { continue };
+                    // Flux substitutes `postBuild` variables in what it applies, plain directories included.
+                    let substituted = (!t.substitute.is_empty())
+                        .then(|| files.get(p))
+                        .flatten()
+                        .map(|b| String::from_utf8_lossy(b).into_owned())
+                        .filter(|text| text.contains("${"))
+                        .map(|text| {
+                            let new = super::render::substitute(&text, &t.substitute);
+                            Arc::new(crate::manifest::load_file(p, new.as_bytes(), &crate::manifest::yaml::Limits::default()))
+                        });
+                    let f = substituted.as_ref().unwrap_or(f);
                     key.push_str(p);
                     key.push('\0');
                     if let Some(b) = files.get(p) {

@@ -50,7 +50,19 @@ pub fn origin_path(annotation: &str, wrapper_dir: &str) -> Option<String> {
     if doc.get(root, "repo").is_some() {
         return None;
     }
-    Some(join(wrapper_dir, p))
+    Some(tree_path(wrapper_dir, p))
+}
+
+/// A path relative to the wrapper directory, relative to the tree root: the tree's copy sits beside the wrapper
+/// in [`TREE_DIR`](super::render::TREE_DIR).
+pub fn tree_path(wrapper_dir: &str, p: &str) -> String {
+    let joined = join(wrapper_dir, p);
+    let inside = format!("../{}/", super::render::TREE_DIR);
+    match joined.strip_prefix(&inside) {
+        Some(rest) => rest.to_string(),
+        None if joined == inside.trim_end_matches('/') => String::new(),
+        None => joined,
+    }
 }
 
 /// The kustomization files (relative to the tree root) whose patch transformers touched the object, in order.
@@ -66,7 +78,7 @@ pub fn patch_kustomizations(annotation: &str, wrapper_dir: &str) -> Vec<String> 
             continue;
         }
         if let Some(k) = doc.str_at(*item, &["configuredIn"]) {
-            let k = join(wrapper_dir, k);
+            let k = if k == "kustomization.yaml" { join(wrapper_dir, k) } else { tree_path(wrapper_dir, k) };
             if out.last() != Some(&k) {
                 out.push(k);
             }
@@ -84,7 +96,10 @@ pub fn namespace_kustomizations(annotation: &str, wrapper_dir: &str) -> Vec<Stri
     doc.items(root)
         .iter()
         .filter(|i| doc.str_at(**i, &["configuredBy", "kind"]) == Some("NamespaceTransformer"))
-        .filter_map(|i| doc.str_at(*i, &["configuredIn"]).map(|k| join(wrapper_dir, k)))
+        .filter_map(|i| {
+            doc.str_at(*i, &["configuredIn"])
+                .map(|k| if k == "kustomization.yaml" { join(wrapper_dir, k) } else { tree_path(wrapper_dir, k) })
+        })
         .collect()
 }
 
@@ -359,15 +374,13 @@ mod tests {
 
     #[test]
     fn annotations_are_read_relative_to_the_wrapper() {
-        assert_eq!(
-            origin_path("path: ../base/dr.yaml\n", ".mtls-review/w").as_deref(),
-            Some(".mtls-review/base/dr.yaml")
-        );
-        assert_eq!(origin_path("path: ../../base/dr.yaml\n", "a/b").as_deref(), Some("base/dr.yaml"));
+        let w = "../.mtls-review-render";
+        assert_eq!(origin_path("path: ../.mtls-review-tree/base/dr.yaml\n", w).as_deref(), Some("base/dr.yaml"));
+        assert_eq!(origin_path("path: ../shared/dr.yaml\n", w).as_deref(), Some("../shared/dr.yaml"));
         assert_eq!(origin_path("path: x.yaml\nrepo: https://github.com/a/b\n", "w"), None);
-        let t = "- configuredIn: ../overlays/prod/kustomization.yaml\n  configuredBy:\n    apiVersion: builtin\n    kind: PatchTransformer\n- configuredIn: ../overlays/prod/kustomization.yaml\n  configuredBy:\n    apiVersion: builtin\n    kind: PatchTransformer\n- configuredIn: ../overlays/prod/kustomization.yaml\n  configuredBy:\n    kind: NamespaceTransformer\n";
-        assert_eq!(patch_kustomizations(t, "w"), vec!["overlays/prod/kustomization.yaml".to_string()]);
-        assert_eq!(namespace_kustomizations(t, "w"), vec!["overlays/prod/kustomization.yaml".to_string()]);
+        let t = "- configuredIn: ../.mtls-review-tree/overlays/prod/kustomization.yaml\n  configuredBy:\n    apiVersion: builtin\n    kind: PatchTransformer\n- configuredIn: ../.mtls-review-tree/overlays/prod/kustomization.yaml\n  configuredBy:\n    apiVersion: builtin\n    kind: PatchTransformer\n- configuredIn: ../.mtls-review-tree/overlays/prod/kustomization.yaml\n  configuredBy:\n    kind: NamespaceTransformer\n";
+        assert_eq!(patch_kustomizations(t, w), vec!["overlays/prod/kustomization.yaml".to_string()]);
+        assert_eq!(namespace_kustomizations(t, w), vec!["overlays/prod/kustomization.yaml".to_string()]);
     }
 
     #[test]

@@ -18,8 +18,10 @@ use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-/// The directory (relative to the tree root) of the wrapper kustomization a render runs on.
+/// The directory, beside the tree's copy, of the wrapper kustomization a render runs on.
 pub const WRAPPER_DIR: &str = ".mtls-review-render";
+/// The directory that holds the tree's copy in a render's temporary directory.
+pub const TREE_DIR: &str = ".mtls-review-tree";
 
 /// What a render needs from the tools: the YAML stream of a target's build in a directory that holds its files.
 pub trait Tool: Send + Sync {
@@ -288,10 +290,13 @@ impl RenderService {
         let dir = TempDir::new().map_err(|e| format!("cannot create a temporary directory: {e}"))?;
         // Paths that leave the tree (`../shared/x.yaml`) need room above the tree root.
         let depth = closure.files.iter().map(|p| p.split('/').take_while(|s| *s == "..").count()).max().unwrap_or(0);
+        // The tree goes into TREE_DIR, the wrapper beside it (inside, a target at the tree root would contain its
+        // own wrapper: kustomize refuses the cycle).
         let mut root = dir.path().to_path_buf();
         for i in 0..depth {
             root.push(format!("up{i}"));
         }
+        root.push(TREE_DIR);
         for p in &closure.files {
             if let Some(bytes) = files.get(p) {
                 let dest = root.join(p);
@@ -304,7 +309,7 @@ impl RenderService {
         std::fs::create_dir_all(root.join(&target.path)).map_err(|e| format!("cannot write {}: {e}", target.path))?;
         let result = match &target.render {
             RenderKind::Kustomize => {
-                let wrapper = root.join(WRAPPER_DIR);
+                let wrapper = root.parent().unwrap_or(&root).join(WRAPPER_DIR);
                 std::fs::create_dir_all(&wrapper).map_err(|e| format!("cannot write the wrapper: {e}"))?;
                 std::fs::write(wrapper.join("kustomization.yaml"), wrapper_kustomization(target))
                     .map_err(|e| format!("cannot write the wrapper: {e}"))?;
@@ -314,14 +319,22 @@ impl RenderService {
         };
         // Messages name the tree's paths, not the temporary directory.
         let prefix = format!("{}/", root.display());
-        result.map_err(|m| m.replace(&prefix, "").replace(&format!("{WRAPPER_DIR}/"), ""))
+        let parent = format!("{}/", root.parent().unwrap_or(&root).display());
+        result.map_err(|m| {
+            m.replace(&prefix, "")
+                .replace(&parent, "")
+                .replace(&format!("../{TREE_DIR}/"), "")
+                .replace(&format!("{TREE_DIR}/"), "")
+                .replace(&format!("{WRAPPER_DIR}/"), "")
+        })
     }
 }
 
 /// The wrapper kustomization: the target as its only resource, the target's own options, provenance on.
 pub fn wrapper_kustomization(target: &Target) -> String {
     let quote = |s: &str| serde_json::to_string(s).unwrap_or_default();
-    let resource = if target.path.is_empty() { "..".to_string() } else { format!("../{}", target.path) };
+    let resource =
+        if target.path.is_empty() { format!("../{TREE_DIR}") } else { format!("../{TREE_DIR}/{}", target.path) };
     let mut y = String::from("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n");
     y.push_str(&format!("resources:\n- {}\n", quote(&resource)));
     y.push_str("buildMetadata: [originAnnotations, transformerAnnotations]\n");
@@ -378,8 +391,9 @@ fn objects_of(target: &Target, yaml: &str, files: &FileMap, docs: &SourceDocs, c
     let virtual_path = format!("{}@rendered", target.name);
     let limits = Limits { max_file_bytes: usize::MAX / 2, ..Limits::default() };
     let mut loaded = load_file(&virtual_path, text.as_bytes(), &limits);
-    let wrapper_path = format!("{WRAPPER_DIR}/kustomization.yaml");
-    let ctx = RenderContext { target, docs, wrapper_dir: WRAPPER_DIR, wrapper_path: &wrapper_path };
+    let wrapper_dir = format!("../{WRAPPER_DIR}");
+    let wrapper_path = format!("{wrapper_dir}/kustomization.yaml");
+    let ctx = RenderContext { target, docs, wrapper_dir: &wrapper_dir, wrapper_path: &wrapper_path };
     loaded.objects = loaded
         .objects
         .iter()
@@ -523,7 +537,7 @@ mod tests {
             line: 12,
         });
         let w = wrapper_kustomization(&t);
-        assert!(w.contains("- \"../apps/prod\"\n"), "{w}");
+        assert!(w.contains("- \"../.mtls-review-tree/apps/prod\"\n"), "{w}");
         assert!(w.contains("namespace: \"shop\"\n") && w.contains("namePrefix: \"p-\"\n"), "{w}");
         assert!(w.contains("  target: {\"kind\": \"DestinationRule\", \"name\": \"all\"}\n"), "{w}");
         let doc = crate::manifest::yaml::parse_stream(&w, &Limits::default());
