@@ -180,6 +180,12 @@ fn verify(files: &[LoadedFile], fix: &Fix, finding: &Finding, opts: &AnalysisOpt
         None => {
             // The edited file feeds rendered targets: render each again with the edit and re-analyze the mesh.
             let Some(rerender) = &opts.rerender else { return false };
+            // An edit of a file that other meshes also render (a shared base) would change them unseen: offer
+            // only fixes whose file feeds this mesh alone.
+            let mesh_targets: Vec<&str> = files.iter().filter_map(|f| f.target.as_deref()).collect();
+            if rerender.feeds_others(&mesh_targets, &fix.path) {
+                return false;
+            }
             let fed: Vec<usize> = files
                 .iter()
                 .enumerate()

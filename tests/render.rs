@@ -93,6 +93,13 @@ impl Rerender for Re {
         let r = self.service.render(t, &files, &docs);
         r.error.is_none().then_some(r.file)
     }
+    fn feeds_others(&self, targets: &[&str], path: &str) -> bool {
+        self.plan
+            .targets
+            .iter()
+            .filter(|t| !targets.contains(&t.name.as_str()))
+            .any(|t| RenderService::closure_of(t, &self.files).files.contains(path))
+    }
 }
 
 #[test]

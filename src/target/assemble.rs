@@ -80,7 +80,11 @@ pub fn assemble(
                         .filter(|text| text.contains("${"))
                         .map(|text| {
                             let new = super::render::substitute(&text, &t.substitute);
-                            Arc::new(crate::manifest::load_file(p, new.as_bytes(), &crate::manifest::yaml::Limits::default()))
+                            Arc::new(crate::manifest::load_file(
+                                p,
+                                new.as_bytes(),
+                                &crate::manifest::yaml::Limits::default(),
+                            ))
                         });
                     let f = substituted.as_ref().unwrap_or(f);
                     key.push_str(p);

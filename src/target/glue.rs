@@ -86,4 +86,12 @@ impl Rerender for HeadRerender {
         let r = self.service.render(t, &files, &docs);
         if r.error.is_some() { None } else { Some(r.file) }
     }
+
+    fn feeds_others(&self, targets: &[&str], path: &str) -> bool {
+        self.plan
+            .targets
+            .iter()
+            .filter(|t| !targets.contains(&t.name.as_str()))
+            .any(|t| RenderService::closure_of(t, &self.files).files.contains(path))
+    }
 }

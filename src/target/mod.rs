@@ -158,4 +158,6 @@ pub struct Plan {
 pub trait Rerender: Send + Sync + std::fmt::Debug {
     /// The rendered file of target `target` with `path` holding `bytes`; `None` when it no longer renders.
     fn rerender(&self, target: &str, path: &str, bytes: &[u8]) -> Option<crate::manifest::LoadedFile>;
+    /// True when `path` also feeds a target outside `targets` (another mesh, which an edit would change unseen).
+    fn feeds_others(&self, targets: &[&str], path: &str) -> bool;
 }

@@ -160,10 +160,7 @@ fn inline_patches(file: &str, patches: Option<&N>) -> Vec<InlinePatch> {
             patch: text.to_string(),
             target: p.get("target").map(|t| t.to_json().to_string()),
             path: file.to_string(),
-            line: p
-                .get("patch")
-                .map(|n| n.line.saturating_sub(if matches!(n.v, V::S(_)) { 0 } else { 0 }))
-                .unwrap_or(p.line),
+            line: p.get("patch").map(|n| n.line).unwrap_or(p.line),
         });
     }
     out
