@@ -80,7 +80,8 @@ plan() {
   output archive "$(archive_name "$v" "$target")"
   output dir "$dir"
   output key "mtls-review-${v}-${target}"
-  output path "$dir/$(binary_name "$target")"
+  # The binary's path for the run step (a bash path on Windows too); the cache takes `dir` as the runner gave it.
+  output path "$(unix_path "$dir")/$(binary_name "$target")"
   echo "mtls-review ${v} for ${target}"
 }
 
