@@ -3,7 +3,7 @@
 # each built natively by .github/workflows/release.yml), running as a non-root user.
 #   docker build -t mtls-review .
 #   docker run --rm --user "$(id -u):$(id -g)" -v "$PWD:/work" --entrypoint mtls-review mtls-review check .
-# The entrypoint stays `mtls-review github` for workflows that run the image as a container step.
+# The entrypoint stays `mtls-review github`, as the Action runs it; the CLI needs `--entrypoint mtls-review`.
 #
 # .ci/run (scripts/docker-build-check.py) replays the build stage on the host from a clean copy of exactly the files
 # its COPY lines name, so keep that stage to WORKDIR, ENV, COPY and RUN.

@@ -38,17 +38,17 @@ target_for() {
   esac
 }
 
-version() {
-  local v="${MTLS_VERSION:-}"
+# Sets VERSION, TARGET and DIR, or dies (not in a subshell, so the annotation reaches the log).
+resolve() {
+  VERSION="${MTLS_VERSION:-}"
   # A tag only: it becomes part of a URL and of a path.
-  [[ "$v" =~ ^v[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.]+)?$ ]] || die "version must be a release tag such as v0.1.0, got '${v}'"
-  printf '%s' "$v"
-}
-
-install_dir() {
+  [[ "$VERSION" =~ ^v[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.]+)?$ ]] ||
+    die "version must be a release tag such as v0.1.0, got '${VERSION}'"
+  TARGET=$(target_for "${RUNNER_OS:-}" "${RUNNER_ARCH:-}") ||
+    die "no mtls-review release binary for ${RUNNER_OS:-?}/${RUNNER_ARCH:-?} (there are Linux X64 and ARM64, macOS ARM64 and X64, Windows X64); use the container image instead"
   local base="${RUNNER_TOOL_CACHE:-${RUNNER_TEMP:-}}"
   [ -n "$base" ] || die "neither RUNNER_TOOL_CACHE nor RUNNER_TEMP is set"
-  printf '%s/mtls-review/%s/%s' "$base" "$1" "$2"
+  DIR="${base}/mtls-review/${VERSION}/${TARGET}"
 }
 
 # A path bash can use (Git Bash on Windows gets C:\... from the runner).
@@ -59,10 +59,8 @@ unix_path() {
 sha256_of() {
   if command -v sha256sum >/dev/null 2>&1; then
     sha256sum "$1" | awk '{print $1}'
-  elif command -v shasum >/dev/null 2>&1; then
-    shasum -a 256 "$1" | awk '{print $1}'
   else
-    die "neither sha256sum nor shasum is available"
+    shasum -a 256 "$1" | awk '{print $1}'
   fi
 }
 
@@ -71,11 +69,8 @@ binary_name() {
 }
 
 plan() {
-  local v target dir
-  v=$(version)
-  target=$(target_for "${RUNNER_OS:-}" "${RUNNER_ARCH:-}") ||
-    die "no mtls-review release binary for ${RUNNER_OS:-?}/${RUNNER_ARCH:-?} (there are Linux X64 and ARM64, macOS ARM64 and X64, Windows X64); use the container image instead"
-  dir=$(install_dir "$v" "$target")
+  resolve
+  local v="$VERSION" target="$TARGET" dir="$DIR"
   output target "$target"
   output archive "$(archive_name "$v" "$target")"
   output dir "$dir"
@@ -90,11 +85,11 @@ fetch() {
 }
 
 install() {
-  local v target dir archive sums expected actual bin
-  v=$(version)
-  target=$(target_for "${RUNNER_OS:-}" "${RUNNER_ARCH:-}") || die "no release binary for ${RUNNER_OS:-?}/${RUNNER_ARCH:-?}"
+  resolve
+  local v="$VERSION" target="$TARGET" dir archive sums expected actual bin
   [ -n "${MTLS_RELEASE_URL:-}" ] || die "MTLS_RELEASE_URL is not set"
-  dir=$(unix_path "$(install_dir "$v" "$target")")
+  command -v sha256sum >/dev/null 2>&1 || command -v shasum >/dev/null 2>&1 || die "neither sha256sum nor shasum is available"
+  dir=$(unix_path "$DIR")
   archive=$(archive_name "$v" "$target")
   sums=$(checksums_name "$v")
   mkdir -p "$dir"

@@ -54,12 +54,13 @@ for bad in Linux/X86 Windows/ARM64 FreeBSD/X64 /; do
   IFS=/ read -r os arch <<<"$bad"
   run "$os" "$arch" plan
   [ "$rc" -eq 2 ] || fail "plan $bad should exit 2, got $rc"
-  grep -q '^::error' <<<"$log" || fail "plan $bad: no error annotation: $log"
+  grep -q '^::error.*no mtls-review release binary' <<<"$log" || fail "plan $bad: no error annotation: $log"
   [ ! -s "$out" ] || fail "plan $bad wrote outputs"
 done
 for v in 1.0.0 latest "v1.0.0/../../x" "v1.0"; do
   run Linux X64 plan MTLS_VERSION="$v"
   [ "$rc" -eq 2 ] || fail "version '$v' should be refused, got $rc"
+  grep -q "^::error.*version must be a release tag" <<<"$log" || fail "version '$v': no error annotation: $log"
 done
 
 # A good install: verified, unpacked, the output names a binary that runs.
