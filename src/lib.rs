@@ -14,6 +14,7 @@ pub mod posture;
 pub mod report;
 pub mod review;
 pub mod rules;
+pub mod schema;
 pub mod settings;
 pub mod source;
 pub mod target;

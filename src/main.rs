@@ -31,6 +31,17 @@ enum Command {
     /// The GitHub Action's entrypoint: reviews the pull request described by the Actions environment
     /// (GITHUB_EVENT_PATH, INPUT_* ...) and reports it as a review, a check run and step outputs.
     Github,
+    /// The project config file: `config schema` prints the JSON Schema of `.mtls-review.yaml`.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Print the JSON Schema (draft 2020-12) of `.mtls-review.yaml`.
+    Schema,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -127,6 +138,14 @@ fn main() -> ExitCode {
         Command::Posture(a) => run_posture(*a),
         Command::Targets(a) => run_targets(*a),
         Command::Github => ExitCode::from(u8::try_from(mtls_review::github::run()).unwrap_or(2)),
+        Command::Config { command: ConfigCommand::Schema } => {
+            let mut out = std::io::stdout().lock();
+            let text = mtls_review::schema::config_schema_text();
+            match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(_) => ExitCode::from(2),
+            }
+        }
     }
 }
 

@@ -12,7 +12,7 @@ use crate::finding::Severity;
 use crate::review::Review;
 
 /// Default base URL of the rule pages (`<base>/<CODE>.md`).
-pub const DEFAULT_DOCS_URL: &str = "https://github.com/mtls-review/mtls-review/blob/main/docs/rules";
+pub const DEFAULT_DOCS_URL: &str = concat!(env!("CARGO_PKG_REPOSITORY"), "/blob/main/docs/rules");
 
 /// The URL of a rule's page.
 pub fn rule_url(docs_base: &str, code: &str) -> String {

@@ -100,7 +100,7 @@ pub fn render(review: &Review, docs_base: &str) -> String {
             "tool": {"driver": {
                 "name": "mtls-review",
                 "version": env!("CARGO_PKG_VERSION"),
-                "informationUri": "https://github.com/mtls-review/mtls-review",
+                "informationUri": env!("CARGO_PKG_REPOSITORY"),
                 "rules": rules,
             }},
             "results": results,
