@@ -118,7 +118,7 @@ fn load_snapshot(req: &CheckRequest) -> Result<(Vec<crate::manifest::LoadedFile>
     };
     let opts = options(req, project)?;
     let files = restrict_to(dir::read_tree(&root, &paths)?, &opts.project.paths);
-    Ok((load_files(files, &Limits::default()), opts))
+    Ok((load_files(files, &Limits::configured()), opts))
 }
 
 /// Runs `check` on one snapshot (or, with `base`/`base_dir`, on a change).

@@ -34,7 +34,7 @@ pub struct ReviewInput {
 
 /// Reviews a change. `opts` must carry the base side's project config.
 pub fn review(input: &ReviewInput, opts: &AnalysisOptions) -> Review {
-    let limits = Limits::default();
+    let limits = Limits::configured();
     let base_ids: HashMap<&str, &str> = input.base.iter().map(|f| (f.path.as_str(), f.id.as_str())).collect();
     let head_ids: HashMap<&str, &str> = input.head.iter().map(|f| (f.path.as_str(), f.id.as_str())).collect();
     let renamed_from: HashMap<&str, &str> = input.renames.iter().map(|(b, h)| (h.as_str(), b.as_str())).collect();
@@ -63,7 +63,11 @@ pub fn review(input: &ReviewInput, opts: &AnalysisOptions) -> Review {
         }
     }
     let clock = std::time::Instant::now();
-    let parsed: Vec<LoadedFile> = parallel_map(&jobs, |f| load_file(&f.path, &f.bytes, &limits));
+    let fits = crate::manifest::fit_total(jobs.iter().map(|f| f.bytes.len()), &limits);
+    let jobs_fit: Vec<(&TreeFile, bool)> = jobs.iter().copied().zip(fits).collect();
+    let parsed: Vec<LoadedFile> = parallel_map(&jobs_fit, |(f, fits)| {
+        if *fits { load_file(&f.path, &f.bytes, &limits) } else { crate::manifest::refused_total(&f.path, &limits) }
+    });
     tracing::debug!(files = jobs.len(), ms = clock.elapsed().as_millis() as u64, "parsed");
     let cache: HashMap<(&str, &str), &LoadedFile> =
         jobs.iter().zip(parsed.iter()).map(|(f, l)| ((f.path.as_str(), f.id.as_str()), l)).collect();
