@@ -637,9 +637,26 @@ pub fn parse_stream(text: &str, limits: &Limits) -> ParsedStream {
             });
             break;
         }
-        match parse_chunk(&pos, &lines, start, chunk, limits, &mut budget) {
-            Ok(docs) => out.docs.extend(docs),
-            Err(e) => out.errors.push(e),
+        // libyaml-safer panics on a block scalar that ends the input without a line break (its reader expects
+        // one): every chunk is given one (only a `|+` scalar at the very end reads one more newline), and a
+        // parser panic costs only its chunk.
+        let owned;
+        let chunk = if chunk.ends_with(['\n', '\r']) {
+            chunk
+        } else {
+            owned = format!("{chunk}\n");
+            owned.as_str()
+        };
+        let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            parse_chunk(&pos, &lines, start, chunk, limits, &mut budget)
+        }));
+        match parsed {
+            Ok(Ok(docs)) => out.docs.extend(docs),
+            Ok(Err(e)) => out.errors.push(e),
+            Err(_) => out.errors.push(YamlError {
+                line: pos.line(start),
+                message: "internal error of the YAML parser on this document; it was skipped".into(),
+            }),
         }
     }
     out
