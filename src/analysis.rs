@@ -23,7 +23,12 @@ pub struct Analysis {
 pub fn load_files(files: Vec<(String, Vec<u8>)>, limits: &Limits) -> Vec<LoadedFile> {
     let templates = helm_template_paths(files.iter().map(|(p, _)| p.as_str()));
     let files: Vec<(String, Vec<u8>)> = files.into_iter().filter(|(p, _)| !templates.contains(p)).collect();
-    parallel_map(&files, |(p, b)| load_file(p, b, limits))
+    let fits = crate::manifest::fit_total(files.iter().map(|(_, b)| b.len()), limits);
+    let files: Vec<(&(String, Vec<u8>), bool)> = files.iter().zip(fits).collect();
+    parallel_map(
+        &files,
+        |((p, b), fits)| if *fits { load_file(p, b, limits) } else { crate::manifest::refused_total(p, limits) },
+    )
 }
 
 /// Maps over a slice on all cores (2 here), keeping order.

@@ -500,7 +500,7 @@ impl Mesh {
         let mut port_level = Vec::new();
         if let Some(pls) = tp.and_then(|p| t.get(p, "portLevelSettings")) {
             for item in t.items(pls) {
-                if let Some(port) = t.str_at(*item, &["port", "number"]).and_then(|p| p.parse::<u32>().ok()) {
+                if let Some(port) = t.port_at(*item, &["port", "number"]) {
                     port_level.push((port, read_tls(Some(*item))));
                 }
             }

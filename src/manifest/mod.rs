@@ -42,9 +42,10 @@ pub struct SourceText {
 }
 
 impl SourceText {
-    /// Lines without their line endings.
+    /// Lines without their line endings, counted as YAML parsers count them (LF, CRLF and a lone CR), so the
+    /// line numbers of nodes and findings index into this.
     pub fn lines(&self) -> Vec<&str> {
-        self.text.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l)).collect()
+        yaml::split_lines(&self.text)
     }
 }
 
@@ -217,7 +218,7 @@ fn load_file_inner(path: &str, bytes: &[u8], limits: &Limits) -> LoadedFile {
         Arc::new(SourceText { path: path.to_string(), text: text.to_string(), crlf: text.contains("\r\n"), bom });
     let stream = yaml::parse_stream(text, limits);
     // Errors at end of input point one past the last line; keep them on a line that exists.
-    let last_line = text.trim_end_matches(['\n', '\r']).split('\n').count().max(1);
+    let last_line = yaml::LineIndex::new(text).line_count();
     for e in &stream.errors {
         let kind = if e.message.contains("refused") || e.message.contains("documents in one file") {
             ErrorKind::Limit
@@ -227,6 +228,7 @@ fn load_file_inner(path: &str, bytes: &[u8], limits: &Limits) -> LoadedFile {
         out.errors.push(err(path, e.line.min(last_line), e.message.clone(), kind));
     }
     let path_arc: Arc<str> = Arc::from(path);
+    let mut more_duplicates = 0;
     let kustomization = is_kustomization(path);
     for (doc_index, mut doc) in stream.docs.into_iter().enumerate() {
         let Some(root) = doc.root else { continue };
@@ -246,6 +248,7 @@ fn load_file_inner(path: &str, bytes: &[u8], limits: &Limits) -> LoadedFile {
         if api.is_empty() || !relevant {
             continue;
         }
+        more_duplicates += doc.more_duplicates;
         for d in &doc.duplicates {
             out.errors.push(err(
                 path,
@@ -272,8 +275,60 @@ fn load_file_inner(path: &str, bytes: &[u8], limits: &Limits) -> LoadedFile {
             out.objects.push(Arc::new(o));
         }
     }
+    cap_errors(path, &mut out.errors, more_duplicates, limits);
     out.source = Some(source);
     out
+}
+
+/// Keeps the first `max_errors_per_file` errors of a file and replaces the rest (and duplicates the parser
+/// only counted) with one summary entry at the line of the first one left out: a file with 300,000 duplicate
+/// keys costs a few entries, not gigabytes of report.
+fn cap_errors(path: &str, errors: &mut Vec<LoadError>, uncounted: usize, limits: &Limits) {
+    let keep = limits.max_errors_per_file.max(1);
+    let over = errors.len().saturating_sub(keep) + uncounted;
+    if over == 0 {
+        return;
+    }
+    let line = errors.get(keep).map(|e| e.line).unwrap_or_else(|| errors.last().map_or(1, |e| e.line));
+    errors.truncate(keep);
+    errors.push(err(
+        path,
+        line,
+        format!("{over} more errors in this file are not listed (at most {keep} per file)"),
+        ErrorKind::Limit,
+    ));
+}
+
+/// For files read in this order, which ones fit in `max_total_bytes` (a file that does not fit is refused,
+/// later smaller ones may still fit).
+pub fn fit_total<'a>(sizes: impl IntoIterator<Item = usize> + 'a, limits: &Limits) -> Vec<bool> {
+    let mut used = 0usize;
+    sizes
+        .into_iter()
+        .map(|n| {
+            let fits = used.saturating_add(n) <= limits.max_total_bytes;
+            if fits {
+                used += n;
+            }
+            fits
+        })
+        .collect()
+}
+
+/// What a file refused by [`fit_total`] yields: one limit error.
+pub fn refused_total(path: &str, limits: &Limits) -> LoadedFile {
+    LoadedFile {
+        errors: vec![err(
+            path,
+            1,
+            format!(
+                "the files read so far reach the total limit of {} bytes (MTLS_REVIEW_MAX_TOTAL_BYTES); refused",
+                limits.max_total_bytes
+            ),
+            ErrorKind::Limit,
+        )],
+        ..LoadedFile::default()
+    }
 }
 
 fn make_object(
@@ -391,5 +446,53 @@ mod tests {
         );
         assert_eq!(f.kustomize_namespace.as_deref(), Some("payments"));
         assert!(f.objects.is_empty());
+    }
+    #[test]
+    fn a_namespace_label_given_by_a_merge_key_is_a_label() {
+        let f = load(
+            "ns.yaml",
+            "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  labels: {<<: {istio-injection: enabled}}\n",
+        );
+        assert!(f.errors.is_empty(), "{:?}", f.errors);
+        assert_eq!(f.objects[0].labels, vec![("istio-injection".to_string(), "enabled".to_string())]);
+    }
+
+    #[test]
+    fn errors_are_capped_per_file_with_one_summary() {
+        let mut t = String::from("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: n\n");
+        for i in 0..3000 {
+            t.push_str(&format!("x: {i}\n"));
+        }
+        let f = load("d.yaml", &t);
+        let cap = Limits::default().max_errors_per_file;
+        assert_eq!(f.errors.len(), cap + 1);
+        assert!(f.errors[..cap].iter().all(|e| e.kind == ErrorKind::DuplicateKey));
+        let last = f.errors.last().unwrap();
+        assert_eq!(last.kind, ErrorKind::Limit);
+        assert!(last.message.starts_with(&format!("{} more errors", 2999 - cap)), "{}", last.message);
+        assert_eq!(f.objects.len(), 1);
+        // Parse errors of many broken documents are capped the same way.
+        let broken: String = (0..100).map(|_| "---\na: [\n").collect();
+        let f = load("b.yaml", &broken);
+        assert_eq!(f.errors.len(), cap + 1);
+    }
+
+    #[test]
+    fn lone_cr_files_keep_lines_inside_the_file() {
+        let text = "apiVersion: v1\rkind: Namespace\rmetadata:\r  name: n\r";
+        let f = load("cr.yaml", text);
+        assert!(f.errors.is_empty(), "{:?}", f.errors);
+        let o = &f.objects[0];
+        assert_eq!((o.line, o.end_line), (1, 4));
+        assert_eq!(o.field_lines(&["metadata", "name"]), Some((4, 4)));
+        assert_eq!(f.source.unwrap().lines().len(), 4);
+    }
+
+    #[test]
+    fn the_total_limit_refuses_files_past_it() {
+        let limits = Limits { max_total_bytes: 10, ..Limits::default() };
+        assert_eq!(fit_total([4, 4, 4, 2], &limits), vec![true, true, false, true]);
+        let f = refused_total("x.yaml", &limits);
+        assert_eq!(f.errors[0].kind, ErrorKind::Limit);
     }
 }

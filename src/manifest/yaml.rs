@@ -1,32 +1,75 @@
-//! YAML text to span-carrying node trees: strict parsing with hard limits, no alias expansion.
+//! YAML text to span-carrying node trees, read the way Kubernetes reads it, with hard limits and no alias expansion.
 //!
-//! We consume `saphyr-parser`'s event stream (iterative, strict, with a line/column for every event) and build
-//! a flat arena of nodes. Aliases become references to the anchored node, never copies, so an alias bomb costs
-//! nothing. Nesting depth, documents per file and aliases per document are capped; a cheap pre-scan refuses
-//! pathological nesting before the parser sees it.
+//! We consume `libyaml-safer`'s event stream (a safe Rust port of libyaml, the C library that go-yaml v2 and v3
+//! were ported from, so both accept and refuse the same inputs and read the same scalars) and build a flat arena
+//! of nodes. The parser is a state machine (no recursion) and so is our builder; every byte offset of an event
+//! is turned into a line and column with one line index and a forward-moving column cursor (linear in the input,
+//! however long its lines). Aliases become references to the anchored node, never copies, so an alias bomb costs
+//! nothing; an alias to a collection that is still open (a cycle) is refused, as go-yaml refuses it. Nesting
+//! depth, documents per file, nodes per document and errors per file are capped.
 
-use saphyr_parser::{Event, Parser, ScalarStyle, ScanError};
-use std::collections::HashMap;
+use libyaml_safer::{EventData, MappingStyle, Parser, ScalarStyle, SequenceStyle};
+use std::collections::{HashMap, HashSet};
 
 /// Index of a node inside one [`YamlDoc`].
 pub type NodeId = usize;
 
-/// Hard limits on hostile input.
+/// Hard limits on hostile input. Everything here is configurable (see `Limits::from_env` and the README).
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     /// Largest file accepted, in bytes.
     pub max_file_bytes: usize,
+    /// Most bytes read over all files of one side of a run; files past it are refused (reported, not read).
+    pub max_total_bytes: usize,
     /// Deepest nesting of collections accepted.
     pub max_depth: usize,
     /// Most documents in one file.
     pub max_documents: usize,
     /// Most nodes in one document.
     pub max_nodes: usize,
+    /// Most errors listed for one file; the rest become one summary entry.
+    pub max_errors_per_file: usize,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_file_bytes: 8 * 1024 * 1024, max_depth: 128, max_documents: 20_000, max_nodes: 2_000_000 }
+        Limits {
+            // Rendered output of whole platforms (kubeflow's is 11.2 MB) fits with room to spare.
+            max_file_bytes: 64 * 1024 * 1024,
+            max_total_bytes: 1024 * 1024 * 1024,
+            max_depth: 256,
+            max_documents: 100_000,
+            max_nodes: 8_000_000,
+            max_errors_per_file: 20,
+        }
+    }
+}
+
+impl Limits {
+    /// The defaults, with any of `MTLS_REVIEW_MAX_FILE_BYTES`, `MTLS_REVIEW_MAX_TOTAL_BYTES`,
+    /// `MTLS_REVIEW_MAX_DEPTH`, `MTLS_REVIEW_MAX_DOCUMENTS`, `MTLS_REVIEW_MAX_NODES` and
+    /// `MTLS_REVIEW_MAX_ERRORS_PER_FILE` taken from `get` (the environment, for the binary).
+    pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> Limits {
+        let mut l = Limits::default();
+        let num = |name: &str, slot: &mut usize| {
+            if let Some(v) = get(name).and_then(|v| v.trim().replace('_', "").parse::<usize>().ok()) {
+                *slot = v;
+            }
+        };
+        num("MTLS_REVIEW_MAX_FILE_BYTES", &mut l.max_file_bytes);
+        num("MTLS_REVIEW_MAX_TOTAL_BYTES", &mut l.max_total_bytes);
+        num("MTLS_REVIEW_MAX_DEPTH", &mut l.max_depth);
+        num("MTLS_REVIEW_MAX_DOCUMENTS", &mut l.max_documents);
+        num("MTLS_REVIEW_MAX_NODES", &mut l.max_nodes);
+        num("MTLS_REVIEW_MAX_ERRORS_PER_FILE", &mut l.max_errors_per_file);
+        l.max_errors_per_file = l.max_errors_per_file.max(1);
+        l
+    }
+
+    /// [`Limits::from_vars`] on the process environment, read once.
+    pub fn configured() -> Limits {
+        static CONFIGURED: std::sync::OnceLock<Limits> = std::sync::OnceLock::new();
+        *CONFIGURED.get_or_init(|| Limits::from_vars(|k| std::env::var(k).ok()))
     }
 }
 
@@ -59,7 +102,7 @@ pub enum Value {
     Alias(NodeId),
 }
 
-/// One node with its 1-based line span and 0-based start column.
+/// One node with its 1-based line span and 0-based start column (in characters).
 #[derive(Debug, Clone)]
 pub struct Node {
     pub value: Value,
@@ -86,7 +129,11 @@ pub struct YamlDoc {
     pub end_line: usize,
     /// Line of the `---` marker that opens this document, if any.
     pub marker_line: Option<usize>,
+    /// The first duplicate keys (up to the per-file error cap); `more_duplicates` counts the rest.
     pub duplicates: Vec<DuplicateKey>,
+    pub more_duplicates: usize,
+    /// Explicit tags (`!!str 80`), by node, in node order; most documents have none.
+    pub tags: Vec<(NodeId, compact_str::CompactString)>,
 }
 
 /// Why a chunk of YAML was refused.
@@ -102,6 +149,16 @@ pub struct ParsedStream {
     pub docs: Vec<YamlDoc>,
     pub errors: Vec<YamlError>,
 }
+
+/// Which go-yaml's reading of merge keys and scalars: v2 (kubectl, Argo CD, the API server's YAML decoding) or
+/// v3 (kustomize, Flux).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Schema {
+    V2,
+    V3,
+}
+
+const MERGE_TAG: &str = "tag:yaml.org,2002:merge";
 
 impl YamlDoc {
     /// Releases the spare capacity the parser's growing vectors left (up to half of a document's memory); for
@@ -121,9 +178,9 @@ impl YamlDoc {
         &self.nodes[id]
     }
 
-    /// Follows aliases (bounded) to the node that carries the value.
+    /// Follows an alias to the node that carries the value (an anchored node is never itself an alias).
     pub fn resolve(&self, mut id: NodeId) -> NodeId {
-        for _ in 0..16 {
+        for _ in 0..4 {
             match self.nodes[id].value {
                 Value::Alias(target) => id = target,
                 _ => return id,
@@ -132,11 +189,17 @@ impl YamlDoc {
         id
     }
 
+    /// The explicit tag of a node, if it has one.
+    pub fn tag(&self, id: NodeId) -> Option<&str> {
+        self.tags.binary_search_by_key(&id, |(n, _)| *n).ok().map(|i| self.tags[i].1.as_str())
+    }
+
     /// The scalar text of a node, if it is a non-null scalar.
     pub fn scalar(&self, id: NodeId) -> Option<&str> {
-        match &self.nodes[self.resolve(id)].value {
+        let id = self.resolve(id);
+        match &self.nodes[id].value {
             Value::Scalar { text, style } => {
-                if *style == Style::Plain && is_null_text(text) {
+                if *style == Style::Plain && is_null_text(text) && self.tag(id).is_none() {
                     None
                 } else {
                     Some(text.as_str())
@@ -146,12 +209,40 @@ impl YamlDoc {
         }
     }
 
-    /// True when the node is missing-equivalent: a null scalar.
-    pub fn is_null(&self, id: NodeId) -> bool {
-        matches!(&self.nodes[self.resolve(id)].value, Value::Scalar { text, style } if *style == Style::Plain && is_null_text(text))
+    /// An integer as go-yaml v2 (and v3) reads a plain scalar: YAML 1.1, so `0120` is 80, `0x50` is 80,
+    /// `8_080` is 8080. A quoted scalar is a string, never a number, as for Kubernetes.
+    pub fn int(&self, id: NodeId) -> Option<i64> {
+        let id = self.resolve(id);
+        match &self.nodes[id].value {
+            Value::Scalar { text, style: Style::Plain } => match self.tag(id) {
+                None | Some("tag:yaml.org,2002:int") => yaml11_int(text),
+                Some(_) => None,
+            },
+            _ => None,
+        }
     }
 
-    /// Entries of a mapping node (empty for anything else).
+    /// A port number (0..=65535) at a path of keys: a plain scalar read as go-yaml v2 reads integers
+    /// (`0120` is 80); a quoted one as a decimal, as before (the API server refuses it; we keep reading it).
+    pub fn port_at(&self, from: NodeId, keys: &[&str]) -> Option<u32> {
+        let n = self.resolve(self.path(from, keys)?);
+        let v = match &self.nodes[n].value {
+            Value::Scalar { style: Style::Plain, .. } => self.int(n)?,
+            Value::Scalar { text, .. } => text.trim().parse::<i64>().ok()?,
+            _ => return None,
+        };
+        u32::try_from(v).ok().filter(|p| *p <= 65535)
+    }
+
+    /// True when the node is missing-equivalent: a null scalar.
+    pub fn is_null(&self, id: NodeId) -> bool {
+        let id = self.resolve(id);
+        matches!(&self.nodes[id].value, Value::Scalar { text, style } if *style == Style::Plain && is_null_text(text))
+            && self.tag(id).is_none_or(|t| t == "tag:yaml.org,2002:null")
+    }
+
+    /// Entries of a mapping node as written (empty for anything else); `<<` merge keys are entries here, see
+    /// [`YamlDoc::merged_entries`] for the mapping as Kubernetes reads it.
     pub fn entries(&self, id: NodeId) -> &[(NodeId, NodeId)] {
         match &self.nodes[self.resolve(id)].value {
             Value::Map { entries, .. } => entries,
@@ -175,33 +266,151 @@ impl YamlDoc {
         matches!(self.nodes[self.resolve(id)].value, Value::Map { flow: true, .. } | Value::Seq { flow: true, .. })
     }
 
-    /// Looks a key up in a mapping: the last occurrence wins (as Kubernetes decodes), then `<<` merge keys.
-    pub fn get(&self, map: NodeId, key: &str) -> Option<NodeId> {
-        // One pass: the hot path of every field read (most lookups of optional fields miss).
-        let mut merge = None;
-        for (k, v) in self.entries(map).iter().rev() {
-            match self.key_text(*k) {
-                Some(t) if t == key => return Some(*v),
-                Some("<<") if merge.is_none() => merge = Some(*v),
-                _ => {}
-            }
-        }
-        let merged = self.resolve(merge?);
-        match &self.nodes[merged].value {
-            Value::Map { .. } => self.get(merged, key),
-            Value::Seq { items, .. } => items.iter().find_map(|m| {
-                let m = self.resolve(*m);
-                if self.is_map(m) { self.get_direct(m, key) } else { None }
-            }),
+    /// True for a `<<` key that go-yaml reads as a merge: plain, untagged (or tagged `!!merge`).
+    pub fn is_merge_key(&self, id: NodeId) -> bool {
+        matches!(&self.nodes[id].value, Value::Scalar { text, style: Style::Plain } if text == "<<")
+            && self.tag(id).is_none_or(|t| t == MERGE_TAG)
+    }
+
+    /// The mappings a `<<` value merges, in precedence order (first wins); `None` when the value is not a
+    /// mapping, an alias to one, or a sequence of those (go-yaml refuses the document then).
+    fn merge_sources(&self, value: NodeId) -> Option<Vec<NodeId>> {
+        let v = self.resolve(value);
+        match &self.nodes[v].value {
+            Value::Map { .. } => Some(vec![v]),
+            Value::Seq { items, .. } => items
+                .iter()
+                .map(|i| {
+                    let m = self.resolve(*i);
+                    self.is_map(m).then_some(m)
+                })
+                .collect(),
             _ => None,
         }
     }
 
-    fn get_direct(&self, map: NodeId, key: &str) -> Option<NodeId> {
-        self.entries(map).iter().rev().find(|(k, _)| self.key_text(*k) == Some(key)).map(|(_, v)| *v)
+    /// Visits the entries of a mapping in go-yaml's precedence order (the first visit of a key text wins),
+    /// expanding merge keys; iterative, each mapping visited once (so no cycle or diamond can blow up; a
+    /// mapping visited again cannot change which entry of a key comes first). Stops when `f` returns true.
+    fn visit_entries(&self, map: NodeId, schema: Schema, mut f: impl FnMut(NodeId, NodeId) -> bool) {
+        // (mapping, next position): positions count down for v2 (later entries and merges override earlier
+        // ones), and for v3 run over explicit keys first (usize::MAX marks a mapping not yet started).
+        let mut stack: Vec<(NodeId, usize)> = vec![(self.resolve(map), usize::MAX)];
+        let mut visited: HashSet<NodeId> = HashSet::new();
+        while let Some(top) = stack.last_mut() {
+            let (m, pos) = *top;
+            let entries = self.entries(m);
+            if pos == usize::MAX {
+                if !visited.insert(m) {
+                    stack.pop();
+                    continue;
+                }
+                top.1 = entries.len();
+                if schema == Schema::V3 {
+                    // Explicit keys first (v3 refuses duplicate keys, so their order does not matter), then
+                    // the last `<<` only.
+                    for (k, v) in entries.iter().rev() {
+                        if !self.is_merge_key(*k) && f(*k, *v) {
+                            return;
+                        }
+                    }
+                    stack.pop();
+                    if let Some((_, v)) = entries.iter().rev().find(|(k, _)| self.is_merge_key(*k)) {
+                        for s in self.merge_sources(*v).unwrap_or_default().into_iter().rev() {
+                            stack.push((s, usize::MAX));
+                        }
+                    }
+                }
+                continue;
+            }
+            if pos == 0 {
+                stack.pop();
+                continue;
+            }
+            top.1 = pos - 1;
+            let (k, v) = entries[pos - 1];
+            if self.is_merge_key(k) {
+                for s in self.merge_sources(v).unwrap_or_default().into_iter().rev() {
+                    stack.push((s, usize::MAX));
+                }
+            } else if f(k, v) {
+                return;
+            }
+        }
     }
 
-    /// The key node (not the value) of `key` in `map`, last occurrence.
+    /// Looks a key up in a mapping as go-yaml v2 reads it: the last occurrence wins (as Kubernetes decodes),
+    /// `<<` merge keys count where they stand (later entries override what they merge).
+    pub fn get(&self, map: NodeId, key: &str) -> Option<NodeId> {
+        self.get_in(map, key, Schema::V2)
+    }
+
+    /// [`YamlDoc::get`] with the merge reading of one go-yaml version.
+    pub fn get_in(&self, map: NodeId, key: &str, schema: Schema) -> Option<NodeId> {
+        // One pass without merge keys: the hot path of every field read (most lookups of optional fields miss).
+        let entries = self.entries(map);
+        let mut merges = false;
+        for (k, v) in entries.iter().rev() {
+            if self.is_merge_key(*k) {
+                merges = true;
+                if schema == Schema::V2 {
+                    break;
+                }
+            } else if self.key_text(*k) == Some(key) {
+                return Some(*v);
+            }
+        }
+        if !merges {
+            return None;
+        }
+        let mut found = None;
+        self.visit_entries(map, schema, |k, v| {
+            if self.key_text(k) == Some(key) {
+                found = Some(v);
+                true
+            } else {
+                false
+            }
+        });
+        found
+    }
+
+    /// The entries of a mapping as go-yaml v2 reads it: merge keys expanded, one entry per key (the one that
+    /// wins), in source order.
+    pub fn merged_entries(&self, map: NodeId) -> Vec<(NodeId, NodeId)> {
+        self.merged_entries_in(map, Schema::V2)
+    }
+
+    /// [`YamlDoc::merged_entries`] with the merge reading of one go-yaml version.
+    pub fn merged_entries_in(&self, map: NodeId, schema: Schema) -> Vec<(NodeId, NodeId)> {
+        let entries = self.entries(map);
+        let mut out = Vec::new();
+        let mut seen: HashSet<&str> = HashSet::new();
+        let mut complex = Vec::new();
+        if !entries.iter().any(|(k, _)| self.is_merge_key(*k)) {
+            for (k, v) in entries.iter().rev() {
+                match self.key_text(*k) {
+                    Some(t) if !seen.insert(t) => {}
+                    Some(_) => out.push((*k, *v)),
+                    None => complex.push((*k, *v)),
+                }
+            }
+        } else {
+            self.visit_entries(map, schema, |k, v| {
+                match self.key_text(k) {
+                    Some(t) if !seen.insert(t) => {}
+                    Some(_) => out.push((k, v)),
+                    None => complex.push((k, v)),
+                }
+                false
+            });
+        }
+        out.extend(complex);
+        out.reverse();
+        out
+    }
+
+    /// The key node (not the value) of `key` in `map`, last occurrence written in the mapping itself.
     pub fn key_node(&self, map: NodeId, key: &str) -> Option<NodeId> {
         self.entries(map).iter().rev().find(|(k, _)| self.key_text(*k) == Some(key)).map(|(k, _)| *k)
     }
@@ -231,9 +440,9 @@ impl YamlDoc {
         self.path(from, keys).and_then(|n| self.scalar(n))
     }
 
-    /// A mapping of scalar keys to scalar values (labels, annotations, matchLabels).
+    /// A mapping of scalar keys to scalar values (labels, annotations, matchLabels), merge keys expanded.
     pub fn string_map(&self, id: NodeId) -> Vec<(String, String)> {
-        self.entries(id)
+        self.merged_entries(id)
             .iter()
             .filter_map(|(k, v)| Some((self.key_text(*k)?.to_string(), self.scalar(*v).unwrap_or("").to_string())))
             .collect()
@@ -245,92 +454,166 @@ pub fn is_null_text(text: &str) -> bool {
     matches!(text, "" | "~" | "null" | "Null" | "NULL")
 }
 
+/// An integer as go-yaml reads a plain scalar (`strconv.ParseInt(s, 0, 64)` after removing `_`, then
+/// `ParseUint`, then `0b`/`-0b`, then v3's `0o`): decimal, `0x` hex, `0o` and YAML 1.1 leading-zero octal,
+/// `0b` binary, with an optional sign. Values past `i64` are `None` here.
+pub fn yaml11_int(text: &str) -> Option<i64> {
+    let first = *text.as_bytes().first()?;
+    if !(first.is_ascii_digit() || first == b'+' || first == b'-') {
+        return None;
+    }
+    let plain: String = text.chars().filter(|c| *c != '_').collect();
+    let (neg, body) = match plain.as_bytes().first() {
+        Some(b'-') => (true, &plain[1..]),
+        Some(b'+') => (false, &plain[1..]),
+        _ => (false, plain.as_str()),
+    };
+    let (radix, digits) = if let Some(d) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
+        (16, d)
+    } else if let Some(d) = body.strip_prefix("0b").or_else(|| body.strip_prefix("0B")) {
+        (2, d)
+    } else if let Some(d) = body.strip_prefix("0o").or_else(|| body.strip_prefix("0O")) {
+        (8, d)
+    } else if body.len() > 1 && body.starts_with('0') {
+        (8, &body[1..])
+    } else {
+        (10, body)
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return None;
+    }
+    let magnitude = i128::from(u64::from_str_radix(digits, radix).ok()?);
+    let v = if neg { -magnitude } else { magnitude };
+    i64::try_from(v).ok()
+}
+
+/// Line starts of a text, with line breaks as YAML parsers count them: LF, CRLF and a lone CR.
+#[derive(Debug, Clone)]
+pub struct LineIndex {
+    starts: Vec<usize>,
+    len: usize,
+}
+
+impl LineIndex {
+    pub fn new(text: &str) -> LineIndex {
+        let b = text.as_bytes();
+        let mut starts = vec![0];
+        let mut i = 0;
+        while i < b.len() {
+            match b[i] {
+                b'\n' => starts.push(i + 1),
+                b'\r' if b.get(i + 1) != Some(&b'\n') => starts.push(i + 1),
+                _ => {}
+            }
+            i += 1;
+        }
+        LineIndex { starts, len: b.len() }
+    }
+
+    /// 1-based line of a byte offset (offsets past the end are on the last line that has text).
+    pub fn line_of(&self, byte: usize) -> usize {
+        let byte = byte.min(self.len);
+        self.starts.partition_point(|s| *s <= byte).clamp(1, self.line_count())
+    }
+
+    /// Byte offset where a 1-based line starts.
+    pub fn start(&self, line: usize) -> usize {
+        self.starts.get(line.saturating_sub(1)).copied().unwrap_or(self.len)
+    }
+
+    /// Number of lines: a final line break does not open a line of its own; an empty text has one line.
+    pub fn line_count(&self) -> usize {
+        let n = self.starts.len();
+        if n > 1 && self.starts[n - 1] == self.len { n - 1 } else { n }
+    }
+
+    /// The lines of `text` (the one this index was built from), without their line breaks.
+    pub fn lines<'t>(&self, text: &'t str) -> Vec<&'t str> {
+        (0..self.line_count())
+            .map(|i| {
+                let a = self.starts[i];
+                let b = self.starts.get(i + 1).copied().unwrap_or(self.len).min(text.len());
+                text.get(a..b).unwrap_or("").trim_end_matches(['\n', '\r'])
+            })
+            .collect()
+    }
+}
+
+/// Lines of a text as YAML parsers count them (LF, CRLF, lone CR), without their line breaks.
+pub fn split_lines(text: &str) -> Vec<&str> {
+    LineIndex::new(text).lines(text)
+}
+
+/// Byte offsets to (line, column) for one file: columns in characters, found by counting forward from the
+/// last position asked on the same line, so a file's events (which come in order) cost one pass over it.
+struct Positions<'t> {
+    text: &'t [u8],
+    index: LineIndex,
+    /// Last answer: (byte, line, column).
+    last: std::cell::Cell<(usize, usize, usize)>,
+}
+
+impl<'t> Positions<'t> {
+    fn new(text: &'t str) -> Self {
+        Positions { text: text.as_bytes(), index: LineIndex::new(text), last: std::cell::Cell::new((0, 1, 0)) }
+    }
+
+    fn line(&self, byte: usize) -> usize {
+        self.index.line_of(byte)
+    }
+
+    fn at(&self, byte: usize) -> (usize, usize) {
+        let byte = byte.min(self.text.len());
+        let line = self.index.line_of(byte);
+        let (lb, ll, lc) = self.last.get();
+        let (from, mut col) = if ll == line && lb <= byte { (lb, lc) } else { (self.index.start(line).min(byte), 0) };
+        // Characters are the bytes that do not continue a UTF-8 sequence.
+        col += self.text[from..byte].iter().filter(|b| (**b & 0xC0) != 0x80).count();
+        self.last.set((byte, line, col));
+        (line, col)
+    }
+
+    /// Line of the last byte in `start..end` that is not white space or a line break (the line where a
+    /// scalar or flow collection visibly ends), or the start's line.
+    fn end_line(&self, start: usize, end: usize) -> usize {
+        let end = end.min(self.text.len());
+        let mut i = end;
+        while i > start && matches!(self.text[i - 1], b' ' | b'\t' | b'\n' | b'\r') {
+            i -= 1;
+        }
+        self.line(if i > start { i - 1 } else { start })
+    }
+}
+
 /// Splits a file into chunks that each start at a `---` line (or the file start), so that one broken document
-/// does not hide the others. A `---` at column 0 always starts a document in YAML, even inside block scalars.
-fn split_chunks(text: &str) -> Vec<(usize, &str)> {
+/// does not hide the others, as Kubernetes splits a stream before go-yaml reads each part.
+fn split_chunks<'t>(text: &'t str, index: &LineIndex) -> Vec<(usize, &'t str)> {
     let mut chunks = Vec::new();
     let mut start_byte = 0;
-    let mut start_line = 1;
-    let mut pending_directive: Option<(usize, usize)> = None;
-    let mut offset = 0;
-    for (i, raw) in text.split_inclusive('\n').enumerate() {
-        let line_no = i + 1;
-        let line = raw.trim_end_matches(['\n', '\r']);
+    let mut pending_directive: Option<usize> = None;
+    for (i, line) in index.lines(text).into_iter().enumerate() {
+        let offset = index.start(i + 1);
         if line.starts_with('%') && pending_directive.is_none() {
-            pending_directive = Some((offset, line_no));
+            pending_directive = Some(offset);
         } else if is_doc_start(line) {
-            let (cut, cut_line) = pending_directive.unwrap_or((offset, line_no));
+            let cut = pending_directive.unwrap_or(offset);
             if cut > start_byte {
-                chunks.push((start_line, &text[start_byte..cut]));
+                chunks.push((start_byte, &text[start_byte..cut]));
             }
             start_byte = cut;
-            start_line = cut_line;
             pending_directive = None;
         } else if !line.trim().is_empty() && !line.trim_start().starts_with('#') {
             pending_directive = None;
         }
-        offset += raw.len();
     }
     if start_byte < text.len() {
-        chunks.push((start_line, &text[start_byte..]));
+        chunks.push((start_byte, &text[start_byte..]));
     }
     chunks
 }
 
 fn is_doc_start(line: &str) -> bool {
     line == "---" || line.starts_with("--- ") || line.starts_with("---\t")
-}
-
-/// Cheap guard run before the parser: refuses nesting that no manifest has (deep block sequences `- - -`,
-/// deep indentation, deep flow brackets), so no recursive or quadratic path is ever reached.
-fn prescan_depth(chunk: &str, first_line: usize, limits: &Limits) -> Result<(), YamlError> {
-    let mut flow_depth: usize = 0;
-    for (i, line) in chunk.lines().enumerate() {
-        let bytes = line.as_bytes();
-        let mut pos = 0;
-        let mut dashes = 0;
-        while pos < bytes.len() {
-            match bytes[pos] {
-                b' ' => pos += 1,
-                b'-' if bytes.get(pos + 1).is_none_or(|b| *b == b' ') => {
-                    dashes += 1;
-                    pos += 1;
-                }
-                _ => break,
-            }
-        }
-        // Rough structural depth of a block line: indentation plus inline sequence entries.
-        if dashes > limits.max_depth || pos > limits.max_depth * 8 {
-            return Err(YamlError {
-                line: first_line + i,
-                message: format!("nesting deeper than {} levels; refused", limits.max_depth),
-            });
-        }
-        let mut in_single = false;
-        let mut in_double = false;
-        let mut prev = b' ';
-        for &b in bytes {
-            match b {
-                b'#' if !in_single && !in_double && (prev == b' ' || prev == b'\t') => break,
-                b'\'' if !in_double => in_single = !in_single,
-                b'"' if !in_single && prev != b'\\' => in_double = !in_double,
-                b'[' | b'{' if !in_single && !in_double => {
-                    flow_depth += 1;
-                    if flow_depth > limits.max_depth {
-                        return Err(YamlError {
-                            line: first_line + i,
-                            message: format!("flow nesting deeper than {} levels; refused", limits.max_depth),
-                        });
-                    }
-                }
-                b']' | b'}' if !in_single && !in_double => flow_depth = flow_depth.saturating_sub(1),
-                _ => {}
-            }
-            prev = b;
-        }
-        // Quotes do not span lines in manifests often; reset to avoid a stray quote poisoning the count.
-    }
-    Ok(())
 }
 
 /// Parses a whole file's text into documents. Never panics on any input; errors carry 1-based lines.
@@ -343,25 +626,46 @@ pub fn parse_stream(text: &str, limits: &Limits) -> ParsedStream {
         });
         return out;
     }
-    let lines: Vec<&str> = text.split('\n').collect();
-    for (first_line, chunk) in split_chunks(text) {
-        if out.docs.len() >= limits.max_documents {
+    let pos = Positions::new(text);
+    let lines = pos.index.lines(text);
+    let mut budget = DocBudget { documents: 0, duplicates: 0 };
+    for (start, chunk) in split_chunks(text, &pos.index) {
+        if budget.documents >= limits.max_documents {
             out.errors.push(YamlError {
-                line: first_line,
+                line: pos.line(start),
                 message: format!("more than {} documents in one file; the rest is ignored", limits.max_documents),
             });
             break;
         }
-        if let Err(e) = prescan_depth(chunk, first_line, limits) {
-            out.errors.push(e);
-            continue;
-        }
-        match parse_chunk(chunk, first_line, &lines, limits) {
-            Ok(docs) => out.docs.extend(docs),
-            Err(e) => out.errors.push(e),
+        // libyaml-safer panics on a block scalar that ends the input without a line break (its reader expects
+        // one): every chunk is given one (only a `|+` scalar at the very end reads one more newline), and a
+        // parser panic costs only its chunk.
+        let owned;
+        let chunk = if chunk.ends_with(['\n', '\r']) {
+            chunk
+        } else {
+            owned = format!("{chunk}\n");
+            owned.as_str()
+        };
+        let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            parse_chunk(&pos, &lines, start, chunk, limits, &mut budget)
+        }));
+        match parsed {
+            Ok(Ok(docs)) => out.docs.extend(docs),
+            Ok(Err(e)) => out.errors.push(e),
+            Err(_) => out.errors.push(YamlError {
+                line: pos.line(start),
+                message: "internal error of the YAML parser on this document; it was skipped".into(),
+            }),
         }
     }
     out
+}
+
+/// Counters over one file.
+struct DocBudget {
+    documents: usize,
+    duplicates: usize,
 }
 
 struct Frame {
@@ -383,88 +687,119 @@ fn previous_key_line(doc: &YamlDoc, entries: &[(NodeId, NodeId)], k: &str) -> Op
     })
 }
 
-fn scan_error(e: &ScanError, line_offset: usize) -> YamlError {
-    YamlError { line: e.marker().line() + line_offset, message: e.info().to_string() }
+fn parse_error(e: &libyaml_safer::Error, pos: &Positions, base: usize) -> YamlError {
+    let Some(mark) = e.problem_mark() else {
+        return YamlError { line: 1, message: e.problem().to_string() };
+    };
+    let (line, col) = pos.at(base + usize::try_from(mark.index).unwrap_or(usize::MAX));
+    let mut message = format!("{} (line {line}, column {})", e.problem(), col + 1);
+    if let (Some(ctx), Some(cm)) = (e.context(), e.context_mark()) {
+        let l = pos.line(base + usize::try_from(cm.index).unwrap_or(usize::MAX));
+        message.push_str(&format!(", {ctx} at line {l}"));
+    }
+    YamlError { line, message }
 }
 
-fn parse_chunk(chunk: &str, first_line: usize, lines: &[&str], limits: &Limits) -> Result<Vec<YamlDoc>, YamlError> {
-    let off = first_line - 1;
-    let chunk_end_line = off + 1 + chunk.trim_end_matches(['\n', '\r']).bytes().filter(|b| *b == b'\n').count();
+fn parse_chunk(
+    pos: &Positions,
+    lines: &[&str],
+    base: usize,
+    chunk: &str,
+    limits: &Limits,
+    budget: &mut DocBudget,
+) -> Result<Vec<YamlDoc>, YamlError> {
+    let chunk_end_line = pos.end_line(base, base + chunk.len());
     let mut docs = Vec::new();
     let mut doc = YamlDoc::default();
     let mut stack: Vec<Frame> = Vec::new();
-    let mut anchors: HashMap<usize, NodeId> = HashMap::new();
-    let parser = Parser::new_from_str(chunk);
-    for ev in parser {
-        let (event, span) = ev.map_err(|e| scan_error(&e, off))?;
-        let line = span.start.line() + off;
-        let col = span.start.col();
-        let mut new_node: Option<(Node, usize, bool)> = None; // node, anchor id, opens a collection
-        match event {
-            Event::StreamStart | Event::StreamEnd | Event::Nothing => {}
-            Event::DocumentStart(explicit) => {
-                doc = YamlDoc { start_line: line, marker_line: explicit.then_some(line), ..YamlDoc::default() };
+    let mut anchors: HashMap<String, NodeId> = HashMap::new();
+    let mut input = chunk.as_bytes();
+    let mut parser = Parser::new();
+    parser.set_input_string(&mut input);
+    let idx = |m: libyaml_safer::Mark| base + usize::try_from(m.index).unwrap_or(usize::MAX);
+    loop {
+        let ev = parser.parse().map_err(|e| parse_error(&e, pos, base))?;
+        let (start, end) = (idx(ev.start_mark), idx(ev.end_mark));
+        let mut new_node: Option<(Node, Option<String>, Option<String>, bool)> = None; // node, anchor, tag, opens
+        match ev.data {
+            EventData::StreamEnd => break,
+            EventData::StreamStart { .. } => {}
+            EventData::DocumentStart { implicit, .. } => {
+                let line = pos.line(start);
+                doc = YamlDoc { start_line: line, marker_line: (!implicit).then_some(line), ..YamlDoc::default() };
                 anchors.clear();
             }
-            Event::DocumentEnd => {
+            EventData::DocumentEnd { .. } => {
                 let mut finished = std::mem::take(&mut doc);
-                finished.end_line = last_content_line(lines, finished.start_line, chunk_end_line);
+                let bound = if end > start { pos.end_line(start, end) } else { chunk_end_line };
+                finished.end_line = last_content_line(lines, finished.start_line, bound.max(finished.start_line));
+                check_merges(&finished)?;
                 if finished.root.is_some_and(|r| !finished.is_null(r)) {
+                    if budget.documents >= limits.max_documents {
+                        return Err(YamlError {
+                            line: finished.start_line,
+                            message: format!(
+                                "more than {} documents in one file; the rest is ignored",
+                                limits.max_documents
+                            ),
+                        });
+                    }
+                    budget.documents += 1;
                     docs.push(finished);
                 }
             }
-            Event::Alias(anchor) => {
-                let target = *anchors
-                    .get(&anchor)
-                    .ok_or_else(|| YamlError { line, message: "alias to an unknown anchor".to_string() })?;
-                new_node = Some((Node { value: Value::Alias(target), line, col, end_line: line }, 0, false));
+            EventData::Alias { anchor } => {
+                let (line, col) = pos.at(start);
+                let target = *anchors.get(&anchor).ok_or_else(|| YamlError {
+                    line,
+                    message: format!("unknown anchor '{anchor}' referenced (line {line}, column {})", col + 1),
+                })?;
+                if stack.iter().any(|f| f.id == target) {
+                    return Err(YamlError {
+                        line,
+                        message: format!("anchor '{anchor}' value contains itself (line {line}, column {})", col + 1),
+                    });
+                }
+                new_node = Some((Node { value: Value::Alias(target), line, col, end_line: line }, None, None, false));
             }
-            Event::Scalar(text, style, anchor, _tag) => {
+            EventData::Scalar { anchor, tag, value, style, .. } => {
                 let style = match style {
-                    ScalarStyle::Plain => Style::Plain,
                     ScalarStyle::SingleQuoted => Style::SingleQuoted,
                     ScalarStyle::DoubleQuoted => Style::DoubleQuoted,
                     ScalarStyle::Literal => Style::Literal,
                     ScalarStyle::Folded => Style::Folded,
+                    _ => Style::Plain,
                 };
-                let end_line = (span.end.line() + off).max(line);
-                new_node = Some((
-                    Node {
-                        value: Value::Scalar { text: compact_str::CompactString::from(text.as_ref()), style },
-                        line,
-                        col,
-                        end_line,
-                    },
-                    anchor,
-                    false,
-                ));
+                let (line, col) = pos.at(start);
+                let end_line = pos.end_line(start, end).max(line);
+                let text = compact_str::CompactString::from(value);
+                new_node =
+                    Some((Node { value: Value::Scalar { text, style }, line, col, end_line }, anchor, tag, false));
             }
-            Event::SequenceStart(anchor, _) => {
-                let flow = char_at(lines, line, col) == Some('[');
-                new_node = Some((
-                    Node { value: Value::Seq { items: Vec::new(), flow }, line, col, end_line: line },
-                    anchor,
-                    true,
-                ));
+            EventData::SequenceStart { anchor, tag, style, .. } => {
+                let (line, col) = pos.at(start);
+                let flow = style == SequenceStyle::Flow;
+                let node = Node { value: Value::Seq { items: Vec::new(), flow }, line, col, end_line: line };
+                new_node = Some((node, anchor, tag, true));
             }
-            Event::MappingStart(anchor, _) => {
-                let flow = char_at(lines, line, col) == Some('{');
-                new_node = Some((
-                    Node { value: Value::Map { entries: Vec::new(), flow }, line, col, end_line: line },
-                    anchor,
-                    true,
-                ));
+            EventData::MappingStart { anchor, tag, style, .. } => {
+                let (line, col) = pos.at(start);
+                let flow = style == MappingStyle::Flow;
+                let node = Node { value: Value::Map { entries: Vec::new(), flow }, line, col, end_line: line };
+                new_node = Some((node, anchor, tag, true));
             }
-            Event::SequenceEnd | Event::MappingEnd => {
+            EventData::SequenceEnd | EventData::MappingEnd => {
+                let line = pos.line(start);
                 let frame = stack.pop().ok_or_else(|| YamlError { line, message: "unbalanced collection".into() })?;
-                let end_line = span.end.line() + off;
                 let node_flow = doc.is_flow(frame.id);
                 let child_end = child_max_end(&doc, frame.id);
+                let flow_end = pos.end_line(start, end);
                 let n = &mut doc.nodes[frame.id];
-                n.end_line = if node_flow { end_line.max(child_end) } else { child_end.max(n.line) };
+                n.end_line = if node_flow { flow_end.max(child_end) } else { child_end.max(n.line) };
             }
         }
-        if let Some((node, anchor, opens)) = new_node {
+        if let Some((node, anchor, tag, opens)) = new_node {
+            let line = node.line;
             if doc.nodes.len() >= limits.max_nodes {
                 return Err(YamlError {
                     line,
@@ -473,10 +808,13 @@ fn parse_chunk(chunk: &str, first_line: usize, lines: &[&str], limits: &Limits) 
             }
             let id = doc.nodes.len();
             doc.nodes.push(node);
-            if anchor != 0 {
-                anchors.insert(anchor, id);
+            if let Some(a) = anchor {
+                anchors.insert(a, id);
             }
-            attach(&mut doc, &mut stack, id)?;
+            if let Some(t) = tag {
+                doc.tags.push((id, compact_str::CompactString::from(t)));
+            }
+            attach(&mut doc, &mut stack, id, limits, budget);
             if opens {
                 if stack.len() >= limits.max_depth {
                     return Err(YamlError {
@@ -491,6 +829,27 @@ fn parse_chunk(chunk: &str, first_line: usize, lines: &[&str], limits: &Limits) 
     Ok(docs)
 }
 
+/// go-yaml refuses a document whose `<<` value is not a mapping or a sequence of mappings.
+fn check_merges(doc: &YamlDoc) -> Result<(), YamlError> {
+    for n in &doc.nodes {
+        if let Value::Map { entries, .. } = &n.value {
+            for (k, v) in entries {
+                if doc.is_merge_key(*k) && doc.merge_sources(*v).is_none() {
+                    let line = doc.nodes[*k].line;
+                    return Err(YamlError {
+                        line,
+                        message: format!(
+                            "map merge requires map or sequence of maps as the value (line {line}, column {})",
+                            doc.nodes[*k].col + 1
+                        ),
+                    });
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 fn child_max_end(doc: &YamlDoc, id: NodeId) -> usize {
     match &doc.nodes[id].value {
         Value::Seq { items, .. } => items.iter().map(|c| doc.nodes[*c].end_line).max().unwrap_or(0),
@@ -501,10 +860,10 @@ fn child_max_end(doc: &YamlDoc, id: NodeId) -> usize {
     }
 }
 
-fn attach(doc: &mut YamlDoc, stack: &mut [Frame], id: NodeId) -> Result<(), YamlError> {
+fn attach(doc: &mut YamlDoc, stack: &mut [Frame], id: NodeId, limits: &Limits, budget: &mut DocBudget) {
     let Some(frame) = stack.last_mut() else {
         doc.root = Some(id);
-        return Ok(());
+        return;
     };
     let parent = frame.id;
     match &mut doc.nodes[parent].value {
@@ -540,7 +899,15 @@ fn attach(doc: &mut YamlDoc, stack: &mut [Frame], id: NodeId) -> Result<(), Yaml
                         duplicate = Some(DuplicateKey { key: k.to_string(), line, first_line });
                     }
                 }
-                doc.duplicates.extend(duplicate);
+                if let Some(d) = duplicate {
+                    // Only the first few are kept (each becomes an error entry); the rest are counted.
+                    if budget.duplicates < limits.max_errors_per_file {
+                        doc.duplicates.push(d);
+                    } else {
+                        doc.more_duplicates += 1;
+                    }
+                    budget.duplicates += 1;
+                }
                 if let Value::Map { entries, .. } = &mut doc.nodes[parent].value {
                     entries.push((key, id));
                 }
@@ -548,11 +915,6 @@ fn attach(doc: &mut YamlDoc, stack: &mut [Frame], id: NodeId) -> Result<(), Yaml
         },
         _ => {}
     }
-    Ok(())
-}
-
-fn char_at(lines: &[&str], line: usize, col: usize) -> Option<char> {
-    lines.get(line.checked_sub(1)?)?.chars().nth(col)
 }
 
 /// Last line of a document that holds content (not blank, not only a comment), within `start..=max`.
@@ -565,6 +927,223 @@ fn last_content_line(lines: &[&str], start: usize, max: usize) -> usize {
         }
     }
     last
+}
+
+/// A document as go-yaml decodes it into Go values (`interface{}`), as JSON: scalars become `"null"`,
+/// `"bool:true"`, `"int:80"`, `"float:<IEEE bits in hex>"`, `"ts"` (a v3 timestamp) or `"str:<text>"`; mappings
+/// become objects keyed by those strings, with merge keys applied and the last duplicate winning; aliases are
+/// expanded. The differential test against go-yaml and the fuzz oracles compare with this; `Err` when the
+/// document cannot be written this way (a collection as a key, an expansion past `budget` nodes or 500 levels).
+pub fn go_value(doc: &YamlDoc, schema: Schema, budget: usize) -> Result<serde_json::Value, String> {
+    let Some(root) = doc.root else { return Ok(serde_json::Value::Null) };
+    let mut left = budget;
+    go_node(doc, root, schema, &mut left, 0)
+}
+
+fn go_node(
+    doc: &YamlDoc,
+    id: NodeId,
+    schema: Schema,
+    left: &mut usize,
+    depth: usize,
+) -> Result<serde_json::Value, String> {
+    use serde_json::Value as J;
+    if depth > 500 {
+        return Err("nested deeper than 500 levels after alias expansion".into());
+    }
+    *left = left.checked_sub(1).ok_or("alias expansion past the budget")?;
+    let id = doc.resolve(id);
+    match &doc.nodes[id].value {
+        Value::Scalar { text, style } => Ok(J::String(go_scalar(text, *style, doc.tag(id), schema)?)),
+        Value::Seq { items, .. } => {
+            items.iter().map(|i| go_node(doc, *i, schema, left, depth + 1)).collect::<Result<Vec<_>, _>>().map(J::Array)
+        }
+        Value::Map { .. } => {
+            let mut out = serde_json::Map::new();
+            for (k, v) in doc.merged_entries_in(id, schema) {
+                let kr = doc.resolve(k);
+                let Value::Scalar { text, style } = &doc.nodes[kr].value else {
+                    return Err("a collection as a mapping key".into());
+                };
+                let key = go_scalar(text, *style, doc.tag(kr), schema)?;
+                let value = go_node(doc, v, schema, left, depth + 1)?;
+                out.insert(key, value);
+            }
+            Ok(J::Object(out))
+        }
+        Value::Alias(_) => Err("alias chain".into()),
+    }
+}
+
+/// A scalar as go-yaml resolves it (see [`go_value`] for the notation).
+pub fn go_scalar(text: &str, style: Style, tag: Option<&str>, schema: Schema) -> Result<String, String> {
+    let tag = tag.map(|t| t.strip_prefix("tag:yaml.org,2002:").map_or(t.to_string(), |s| format!("!!{s}")));
+    let plain = match tag.as_deref() {
+        None => style == Style::Plain,
+        Some("!!str") | Some("!") => return Ok(format!("str:{text}")),
+        Some("!!int" | "!!bool" | "!!float" | "!!null" | "!!merge" | "!!timestamp") => true,
+        Some(t) if t.starts_with("!!") => return Err(format!("tag {t}")),
+        Some(_) => return Ok(format!("str:{text}")),
+    };
+    if !plain {
+        return Ok(format!("str:{text}"));
+    }
+    let resolved = go_plain(text, schema);
+    match tag.as_deref() {
+        None => Ok(resolved),
+        Some("!!float") if resolved.starts_with("int:") => {
+            let v: f64 = resolved[4..].parse().map_err(|_| "float")?;
+            Ok(float_repr(v))
+        }
+        Some(t) => {
+            let want = &t[2..];
+            let kind = resolved.split(':').next().unwrap_or("");
+            let ok = match want {
+                "int" | "bool" | "float" => kind == want,
+                "null" => resolved == "null",
+                "timestamp" => kind == "ts" || (schema == Schema::V2 && kind == "str" && looks_like_timestamp(text)),
+                _ => kind == "str" && text == "<<",
+            };
+            if ok { Ok(resolved) } else { Err(format!("cannot decode `{text}` as {t}")) }
+        }
+    }
+}
+
+fn float_repr(v: f64) -> String {
+    if v.is_nan() { "float:nan".into() } else { format!("float:{:016x}", v.to_bits()) }
+}
+
+fn go_plain(text: &str, schema: Schema) -> String {
+    let v2_bool = |t: &str| match t {
+        "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" => Some(true),
+        "n" | "N" | "no" | "No" | "NO" | "off" | "Off" | "OFF" => Some(false),
+        _ => None,
+    };
+    match text {
+        "true" | "True" | "TRUE" => return "bool:true".into(),
+        "false" | "False" | "FALSE" => return "bool:false".into(),
+        _ if is_null_text(text) => return "null".into(),
+        ".nan" | ".NaN" | ".NAN" => return "float:nan".into(),
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => return float_repr(f64::INFINITY),
+        "-.inf" | "-.Inf" | "-.INF" => return float_repr(f64::NEG_INFINITY),
+        _ => {}
+    }
+    if schema == Schema::V2
+        && let Some(b) = v2_bool(text)
+    {
+        return format!("bool:{b}");
+    }
+    let first = text.as_bytes()[0];
+    if first == b'.' {
+        if let Some(f) = go_parse_float(text) {
+            return float_repr(f);
+        }
+    } else if first.is_ascii_digit() || first == b'+' || first == b'-' {
+        if schema == Schema::V3 && looks_like_timestamp(text) {
+            return "ts".into();
+        }
+        let plain: String = text.chars().filter(|c| *c != '_').collect();
+        if let Some(v) = yaml11_int(&plain) {
+            return format!("int:{v}");
+        }
+        if !plain.starts_with(['+', '-']) {
+            let (radix, digits) = match plain.get(..2) {
+                Some("0x" | "0X") => (16, &plain[2..]),
+                Some("0b" | "0B") => (2, &plain[2..]),
+                Some("0o" | "0O") => (8, &plain[2..]),
+                _ if plain.len() > 1 && plain.starts_with('0') => (8, &plain[1..]),
+                _ => (10, plain.as_str()),
+            };
+            if !digits.is_empty()
+                && digits.bytes().all(|b| b.is_ascii_alphanumeric())
+                && let Ok(u) = u64::from_str_radix(digits, radix)
+            {
+                return format!("int:{u}");
+            }
+        }
+        if yaml_style_float(&plain)
+            && let Some(f) = go_parse_float(&plain)
+        {
+            return float_repr(f);
+        }
+    }
+    format!("str:{text}")
+}
+
+/// `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`, go-yaml's gate for floats.
+fn yaml_style_float(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut i = usize::from(matches!(b.first(), Some(b'+' | b'-')));
+    let digits = |i: &mut usize| {
+        let s = *i;
+        while *i < b.len() && b[*i].is_ascii_digit() {
+            *i += 1;
+        }
+        *i - s
+    };
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        if digits(&mut i) == 0 {
+            return false;
+        }
+    } else {
+        if digits(&mut i) == 0 {
+            return false;
+        }
+        if b.get(i) == Some(&b'.') {
+            i += 1;
+            digits(&mut i);
+        }
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(b.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        if digits(&mut i) == 0 {
+            return false;
+        }
+    }
+    i == b.len()
+}
+
+/// `strconv.ParseFloat` on the decimal forms YAML writes (Go also reads hex floats and `inf`; those are rare).
+fn go_parse_float(s: &str) -> Option<f64> {
+    let body = s.trim_start_matches(['+', '-']);
+    if body.is_empty() || !body.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-')) {
+        return None;
+    }
+    s.parse::<f64>().ok()
+}
+
+/// go-yaml v3's timestamp test, approximated: `YYYY-M-D`, optionally followed by a time.
+fn looks_like_timestamp(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.len() < 8 || !b[..4].iter().all(u8::is_ascii_digit) || b[4] != b'-' {
+        return false;
+    }
+    let mut parts = s[5..].splitn(2, ['T', 't', ' ']);
+    let date = parts.next().unwrap_or("");
+    let mut dm = date.split('-');
+    let (Some(m), Some(d), None) = (dm.next(), dm.next(), dm.next()) else { return false };
+    let num = |x: &str, lo: u32, hi: u32| {
+        (1..=2).contains(&x.len())
+            && x.bytes().all(|c| c.is_ascii_digit())
+            && x.parse::<u32>().is_ok_and(|v| (lo..=hi).contains(&v))
+    };
+    if !num(m, 1, 12) || !num(d, 1, 31) {
+        return false;
+    }
+    match parts.next() {
+        None => true,
+        Some(time) => {
+            let t = time.trim_start();
+            let mut hms = t.splitn(3, ':');
+            let (Some(h), Some(mi), Some(rest)) = (hms.next(), hms.next(), hms.next()) else { return false };
+            let sec: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
+            num(h, 0, 24) && num(mi, 0, 59) && num(&sec, 0, 60)
+        }
+    }
 }
 
 #[cfg(test)]
@@ -672,5 +1251,236 @@ mod tests {
         let s = parse("base: &b\n  mode: STRICT\nspec:\n  <<: *b\n  other: 1\n");
         let d = &s.docs[0];
         assert_eq!(d.str_at(d.root.unwrap(), &["spec", "mode"]), Some("STRICT"));
+    }
+    // ---- issue 13: each input of its "Why", reduced to a minimal reproduction ----
+
+    fn one(text: &str) -> YamlDoc {
+        let s = parse(text);
+        assert!(s.errors.is_empty(), "{text:?}: {:?}", s.errors);
+        assert_eq!(s.docs.len(), 1, "{text:?}");
+        s.docs.into_iter().next().unwrap()
+    }
+
+    #[test]
+    fn an_alias_to_an_open_collection_is_refused_not_a_stack_overflow() {
+        for text in ["&a {<<: *a}", "&a [*a]", "a: &a\n  b: *a\n", "&a {x: [{<<: *a}]}\n", "- &a\n  - *a\n"] {
+            let s = parse(text);
+            assert!(s.docs.is_empty(), "{text:?}");
+            assert_eq!(s.errors.len(), 1, "{text:?}");
+            assert!(s.errors[0].message.contains("contains itself"), "{:?}", s.errors);
+        }
+        // An alias to a closed collection is fine, and the document after the refused one is read.
+        let s = parse("a: &a {x: 1}\nb: *a\n---\n&b [*b]\n---\nc: 1\n");
+        assert_eq!((s.docs.len(), s.errors.len()), (2, 1));
+        assert_eq!(s.errors[0].line, 4);
+    }
+
+    #[test]
+    fn merge_chains_and_diamonds_are_bounded() {
+        // 5,000 mappings each merging the previous one: a lookup walks them without recursion.
+        let mut t = String::from("m0: &m0 {k0: v}\n");
+        for i in 1..5000 {
+            t.push_str(&format!("m{i}: &m{i} {{<<: *m{}, k{i}: v}}\n", i - 1));
+        }
+        let d = one(&t);
+        let last = d.get(d.root.unwrap(), "m4999").unwrap();
+        assert_eq!(d.str_at(last, &["k0"]), Some("v"));
+        assert_eq!(d.get(last, "missing"), None);
+        // Diamonds: each level merges the one below twice; 2^40 paths, each mapping visited once.
+        let mut t = String::from("d0: &d0 {x: 1}\n");
+        for i in 1..40 {
+            t.push_str(&format!("d{i}: &d{i} {{<<: [*d{p}, *d{p}]}}\n", p = i - 1));
+        }
+        let d = one(&t);
+        let top = d.get(d.root.unwrap(), "d39").unwrap();
+        assert_eq!(d.str_at(top, &["x"]), Some("1"));
+        assert_eq!(d.get(top, "nope"), None);
+        assert_eq!(d.merged_entries(top).len(), 1);
+    }
+
+    #[test]
+    fn merge_values_that_are_not_mappings_refuse_the_document_like_go_yaml() {
+        for text in ["a:\n  <<: 1\n", "a: {<<: [1]}\n", "s: &s [1]\na: {<<: *s}\n"] {
+            let s = parse(text);
+            assert!(s.docs.is_empty() && s.errors.len() == 1, "{text:?}: {:?}", s.errors);
+            assert!(s.errors[0].message.contains("map merge requires"), "{:?}", s.errors);
+        }
+        // A quoted `<<` is an ordinary key.
+        let d = one("a: {'<<': 1}\n");
+        assert_eq!(d.str_at(d.root.unwrap(), &["a", "<<"]), Some("1"));
+    }
+
+    #[test]
+    fn merge_precedence_follows_go_yaml_v2_and_v3() {
+        let d = one(
+            "b: &b {x: from-b, y: from-b}\nc: &c {x: from-c, z: from-c}\nm:\n  x: own-before\n  <<: [*b, *c]\n  y: own-after\n",
+        );
+        let m = d.get(d.root.unwrap(), "m").unwrap();
+        // v2: a merge overrides the keys written before it, the keys after it override the merge, the first
+        // mapping of a merged sequence wins.
+        assert_eq!(d.str_at(m, &["x"]), Some("from-b"));
+        assert_eq!(d.str_at(m, &["y"]), Some("own-after"));
+        assert_eq!(d.str_at(m, &["z"]), Some("from-c"));
+        // v3: the mapping's own keys always win.
+        assert_eq!(d.get_in(m, "x", Schema::V3).and_then(|n| d.scalar(n)), Some("own-before"));
+        let keys: Vec<&str> = d.merged_entries(m).iter().filter_map(|(k, _)| d.key_text(*k)).collect();
+        assert_eq!(keys.len(), 3);
+        assert!(!keys.contains(&"<<"));
+    }
+
+    #[test]
+    fn merge_keys_in_label_maps_are_labels() {
+        let d = one("metadata:\n  labels: {<<: {istio-injection: enabled}, team: a}\n");
+        let labels = d.path(d.root.unwrap(), &["metadata", "labels"]).unwrap();
+        let mut m = d.string_map(labels);
+        m.sort();
+        assert_eq!(m, vec![("istio-injection".into(), "enabled".into()), ("team".into(), "a".into())]);
+    }
+
+    #[test]
+    fn yaml_that_kubernetes_accepts_is_read_with_its_values() {
+        let root = |d: &YamlDoc| d.root.unwrap();
+        // A tab after `key:`.
+        let d = one("spec:\n  mtls:\n    mode:\tSTRICT\n");
+        assert_eq!(d.str_at(root(&d), &["spec", "mtls", "mode"]), Some("STRICT"));
+        // A flow mapping continued below its key's indentation.
+        let d = one("spec:\n  selector:\n    matchLabels: {app: web,\n    version: v1}\n  x: 1\n");
+        assert_eq!(d.str_at(root(&d), &["spec", "selector", "matchLabels", "version"]), Some("v1"));
+        assert_eq!(d.str_at(root(&d), &["spec", "x"]), Some("1"));
+        // A flow sequence closed at its key's indentation (Istio's SPIRE sample, kubeflow's Istio install).
+        let d = one("containers:\n- name: c\n  args: [\n    \"-a\",\n    \"-b\",\n  ]\n  image: i\n");
+        let c = d.items(d.get(root(&d), "containers").unwrap())[0];
+        assert_eq!(d.items(d.get(c, "args").unwrap()).len(), 2);
+        assert_eq!(d.str_at(c, &["image"]), Some("i"));
+        let args = d.get(c, "args").unwrap();
+        assert_eq!((d.node(args).line, d.node(args).end_line), (3, 6));
+        // A quoted scalar continued at its key's indentation.
+        let d = one("metadata:\n  annotations:\n    a: \"one\n    two\"\n");
+        assert_eq!(d.str_at(root(&d), &["metadata", "annotations", "a"]), Some("one two"));
+        let d = one("a:\n  b: 'one\n  two'\n");
+        assert_eq!(d.str_at(root(&d), &["a", "b"]), Some("one two"));
+        // A comment right after a quoted scalar.
+        let d = one("mode: \"STRICT\"# pinned\nb: 'x'# c\n");
+        assert_eq!(d.str_at(root(&d), &["mode"]), Some("STRICT"));
+        assert_eq!(d.str_at(root(&d), &["b"]), Some("x"));
+        // A tab starting a quoted continuation line.
+        let d = one("a: \"x\n\ty\"\n");
+        assert_eq!(d.str_at(root(&d), &["a"]), Some("x y"));
+        // An empty flow mapping closed on the next line.
+        let d = one("metadata:\n  labels: {\n  }\n  name: n\n");
+        assert!(d.entries(d.path(root(&d), &["metadata", "labels"]).unwrap()).is_empty());
+        assert_eq!(d.str_at(root(&d), &["metadata", "name"]), Some("n"));
+    }
+
+    #[test]
+    fn ports_are_yaml_1_1_integers_as_go_yaml_v2_reads_them() {
+        let d = one("a: 0120\nb: 0x50\nc: 8_080\nd: \"0120\"\ne: 0o17\nf: 99999\ng: -1\nh: 0b1010000\ni: 089\n");
+        let r = d.root.unwrap();
+        let port = |k| d.port_at(r, &[k]);
+        assert_eq!((port("a"), port("b"), port("c"), port("d")), (Some(80), Some(80), Some(8080), Some(120)));
+        assert_eq!((port("e"), port("f"), port("g"), port("h"), port("i")), (Some(15), None, None, Some(80), None));
+        assert_eq!(yaml11_int("-0x10"), Some(-16));
+        assert_eq!(yaml11_int("0"), Some(0));
+        assert_eq!(yaml11_int("+12"), Some(12));
+        assert_eq!(yaml11_int("0x"), None);
+        assert_eq!(yaml11_int("1e3"), None);
+        assert_eq!(yaml11_int("9223372036854775808"), None);
+        assert_eq!(go_plain("9223372036854775808", Schema::V2), "int:9223372036854775808");
+        assert_eq!(go_plain("089", Schema::V2), format!("float:{:016x}", 89f64.to_bits()));
+        assert_eq!(go_plain("yes", Schema::V2), "bool:true");
+        assert_eq!(go_plain("yes", Schema::V3), "str:yes");
+    }
+
+    #[test]
+    fn columns_on_one_long_line_are_exact() {
+        // A minified JSON list: one line, 20,000 collections, non-ASCII text before them.
+        let mut t = String::from("{\"é\": \"ü\", \"items\": [");
+        for i in 0..20_000 {
+            if i > 0 {
+                t.push(',');
+            }
+            t.push_str(&format!("{{\"k\": {i}}}"));
+        }
+        t.push_str("]}");
+        let d = one(&t);
+        let items = d.items(d.get(d.root.unwrap(), "items").unwrap()).to_vec();
+        assert_eq!(items.len(), 20_000);
+        let char_col = |byte: usize| t[..byte].chars().count();
+        let first = t.find("{\"k\"").unwrap();
+        assert_eq!(d.node(items[0]).col, char_col(first));
+        let last = t.rfind("{\"k\"").unwrap();
+        assert_eq!(d.node(items[19_999]).col, char_col(last));
+        assert!(items.iter().all(|i| d.node(*i).line == 1 && d.node(*i).end_line == 1));
+    }
+
+    #[test]
+    fn duplicate_keys_are_capped_per_file() {
+        let t: String = (0..5000).map(|i| format!("k: {i}\n")).collect();
+        let s = parse(&t);
+        let d = &s.docs[0];
+        assert_eq!(d.duplicates.len(), Limits::default().max_errors_per_file);
+        assert_eq!(d.duplicates.len() + d.more_duplicates, 4999);
+        assert_eq!(d.str_at(d.root.unwrap(), &["k"]), Some("4999"));
+    }
+
+    #[test]
+    fn apostrophes_in_block_scalars_never_count_as_nesting() {
+        let mut t = String::from("data:\n  mesh: |-\n");
+        for i in 0..300 {
+            t.push_str(&format!("    - [Don't restart pod {i}](https://example.com/{i})\n"));
+        }
+        t.push_str("  other: x\n");
+        let d = one(&t);
+        assert_eq!(d.str_at(d.root.unwrap(), &["other"]), None);
+        assert!(d.str_at(d.root.unwrap(), &["data", "mesh"]).unwrap().contains("pod 299"));
+        // Deep nesting that is valid YAML is read up to the limit, then refused with a line.
+        let deep = "[".repeat(200) + &"]".repeat(200);
+        assert!(parse(&deep).errors.is_empty());
+        let deeper = "[".repeat(300) + &"]".repeat(300);
+        assert_eq!(parse(&deeper).errors.len(), 1);
+    }
+
+    #[test]
+    fn lines_are_counted_like_yaml_parsers_and_spans_stay_in_the_file() {
+        for text in ["a: 1\rb: 2\rc:\r  d: x\r", "a: 1\r\nb: 2\r\nc:\r\n  d: x\r\n", "a: 1\nb: 2\r\nc:\r  d: x"] {
+            let d = one(text);
+            let r = d.root.unwrap();
+            let dn = d.path(r, &["c", "d"]).unwrap();
+            assert_eq!(d.node(dn).line, 4, "{text:?}");
+            assert_eq!(d.node(d.get(r, "b").unwrap()).line, 2, "{text:?}");
+            assert_eq!(d.end_line, 4, "{text:?}");
+            assert_eq!(split_lines(text).len(), 4, "{text:?}");
+        }
+        // An explicit key at the end of a file without a final newline.
+        for text in ["? a\n: b", "? a\n", "? a", "a: |\n  x\n\n\n", "a: [1,\n 2]"] {
+            let s = parse(text);
+            let n = LineIndex::new(text).line_count();
+            for d in &s.docs {
+                assert!(d.end_line <= n, "{text:?}");
+                assert!(d.nodes.iter().all(|x| x.line <= n && x.end_line <= n), "{text:?}: {:?}", d.nodes);
+            }
+            assert!(s.errors.iter().all(|e| e.line <= n), "{text:?}");
+        }
+        let idx = LineIndex::new("a\r\rb\n");
+        assert_eq!((idx.line_count(), idx.line_of(3), idx.line_of(99)), (3, 3, 3));
+    }
+
+    #[test]
+    fn errors_carry_line_and_column() {
+        let s = parse("a: 1\nb: [1, 2\nc: d\n");
+        assert_eq!(s.errors.len(), 1);
+        assert!(s.errors[0].message.contains("column"), "{:?}", s.errors);
+        let s = parse("a: *nope\n");
+        assert!(s.errors[0].message.contains("unknown anchor"), "{:?}", s.errors);
+    }
+
+    #[test]
+    fn limits_come_from_variables() {
+        let l = Limits::from_vars(|k| (k == "MTLS_REVIEW_MAX_FILE_BYTES").then(|| "100_000_000".to_string()));
+        assert_eq!(l.max_file_bytes, 100_000_000);
+        assert_eq!(l.max_total_bytes, Limits::default().max_total_bytes);
+        assert!(Limits::default().max_file_bytes > 12 * 1024 * 1024);
+        let small = Limits { max_file_bytes: 10, ..Limits::default() };
+        assert_eq!(parse_stream("a: 1234567890\n", &small).errors.len(), 1);
     }
 }

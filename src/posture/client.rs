@@ -286,12 +286,9 @@ pub fn client_policy(mesh: &Mesh, found: Option<(LookupStep, &Entry)>, port: u32
     let t = &o.tree;
     let tp = t.path(o.root, &["spec", "trafficPolicy"]);
     // The first portLevelSettings item for the port replaces the top level entirely.
-    let port_item = tp.and_then(|tp| t.get(tp, "portLevelSettings")).and_then(|pls| {
-        t.items(pls)
-            .iter()
-            .copied()
-            .find(|i| t.str_at(*i, &["port", "number"]).and_then(|n| n.parse::<u32>().ok()) == Some(port))
-    });
+    let port_item = tp
+        .and_then(|tp| t.get(tp, "portLevelSettings"))
+        .and_then(|pls| t.items(pls).iter().copied().find(|i| t.port_at(*i, &["port", "number"]) == Some(port)));
     let level = port_item.or(tp);
     out.passthrough = level.and_then(|l| t.str_at(l, &["loadBalancer", "simple"])) == Some("PASSTHROUGH");
     let port_tls = dr.port_level.iter().find(|(n, _)| *n == port).map(|(_, tls)| tls);

@@ -98,7 +98,7 @@ impl<'m> PaIndex<'m> {
                 w.port_level
                     .iter()
                     .filter_map(|(k, m)| {
-                        let port = k.trim().parse::<u32>().ok()?;
+                        let port = crate::manifest::yaml::yaml11_int(k.trim()).and_then(|v| u32::try_from(v).ok())?;
                         Some((port, if *m == PaMode::Unset { mode } else { *m }))
                     })
                     .collect()

@@ -348,7 +348,7 @@ impl Inventory {
         let explicit_proxy = containers.iter().chain(init).any(|c| t.str_at(*c, &["name"]) == Some(PROXY_CONTAINER));
         for c in containers {
             for p in t.get(*c, "ports").map(|p| t.items(p)).unwrap_or_default() {
-                if let Some(n) = t.str_at(*p, &["containerPort"]).and_then(|n| n.parse::<u32>().ok()) {
+                if let Some(n) = t.port_at(*p, &["containerPort"]) {
                     container_ports.push((t.str_at(*p, &["name"]).map(str::to_string), n));
                 }
             }
@@ -442,7 +442,7 @@ fn type_service(mesh: &Mesh, id: ObjId) -> Option<Service> {
     let mut ports = Vec::new();
     for p in spec.and_then(|s| t.get(s, "ports")).map(|p| t.items(p)).unwrap_or_default() {
         let protocol = t.str_at(*p, &["protocol"]).unwrap_or("TCP");
-        let Some(port) = t.str_at(*p, &["port"]).and_then(|n| n.parse::<u32>().ok()) else {
+        let Some(port) = t.port_at(*p, &["port"]) else {
             continue;
         };
         if protocol != "TCP" {
@@ -450,9 +450,9 @@ fn type_service(mesh: &Mesh, id: ObjId) -> Option<Service> {
         }
         let target = match t.str_at(*p, &["targetPort"]) {
             None => TargetPort::Number(port),
-            Some(text) => match text.parse::<u32>() {
-                Ok(n) => TargetPort::Number(n),
-                Err(_) => TargetPort::Name(text.to_string()),
+            Some(text) => match t.port_at(*p, &["targetPort"]) {
+                Some(n) => TargetPort::Number(n),
+                None => TargetPort::Name(text.to_string()),
             },
         };
         ports.push(ServicePort { port, name: t.str_at(*p, &["name"]).map(str::to_string), target });

@@ -70,7 +70,7 @@ impl Assemble for OneMesh {
 /// Reviews a change whose meshes `assemble` lays out: each mesh compared on its own, findings that several meshes
 /// share from the same source line merged into one that lists its meshes.
 pub fn review_with(input: &ReviewInput, opts: &AnalysisOptions, assemble: &dyn Assemble) -> Review {
-    let limits = Limits::default();
+    let limits = Limits::configured();
     let base_ids: HashMap<&str, &str> = input.base.iter().map(|f| (f.path.as_str(), f.id.as_str())).collect();
     let head_ids: HashMap<&str, &str> = input.head.iter().map(|f| (f.path.as_str(), f.id.as_str())).collect();
     let renamed_from: HashMap<&str, &str> = input.renames.iter().map(|(b, h)| (h.as_str(), b.as_str())).collect();
@@ -99,7 +99,11 @@ pub fn review_with(input: &ReviewInput, opts: &AnalysisOptions, assemble: &dyn A
         }
     }
     let clock = std::time::Instant::now();
-    let parsed: Vec<LoadedFile> = parallel_map(&jobs, |f| load_file(&f.path, &f.bytes, &limits));
+    let fits = crate::manifest::fit_total(jobs.iter().map(|f| f.bytes.len()), &limits);
+    let jobs_fit: Vec<(&TreeFile, bool)> = jobs.iter().copied().zip(fits).collect();
+    let parsed: Vec<LoadedFile> = parallel_map(&jobs_fit, |(f, fits)| {
+        if *fits { load_file(&f.path, &f.bytes, &limits) } else { crate::manifest::refused_total(&f.path, &limits) }
+    });
     tracing::debug!(files = jobs.len(), ms = clock.elapsed().as_millis() as u64, "parsed");
     let cache: HashMap<(&str, &str), &LoadedFile> =
         jobs.iter().zip(parsed.iter()).map(|(f, l)| ((f.path.as_str(), f.id.as_str()), l)).collect();
@@ -602,7 +606,7 @@ fn source_spans(o: &crate::manifest::Object) -> Vec<(Arc<str>, usize, usize)> {
 /// Checks one snapshot whose meshes `assemble` lays out: every mesh analyzed (with verified fixes), findings
 /// that several meshes share from the same source line merged. Every finding is `existing`.
 pub fn snapshot_with(files: &[TreeFile], opts: &AnalysisOptions, assemble: &dyn Assemble) -> Review {
-    let limits = Limits::default();
+    let limits = Limits::configured();
     let templates = helm_template_paths(files.iter().map(|f| f.path.as_str()));
     let sel: Vec<&TreeFile> = files.iter().filter(|f| !templates.contains(&f.path)).collect();
     let parsed: Vec<LoadedFile> = parallel_map(&sel, |f| load_file(&f.path, &f.bytes, &limits));

@@ -2,7 +2,7 @@
 //! context (what GitHub shows on a pull request), and the exact added and deleted line ranges.
 
 use super::{FileChange, Hunk};
-use similar::{DiffTag, TextDiff};
+use similar::{Algorithm, DiffOp, DiffTag, TextDiff};
 
 /// Merges sorted inclusive ranges that touch or overlap.
 pub fn merge_ranges(mut ranges: Vec<(usize, usize)>) -> Vec<(usize, usize)> {
@@ -26,10 +26,10 @@ pub fn file_change(
 ) -> FileChange {
     let old = base.unwrap_or("");
     let new = head.unwrap_or("");
-    let diff = TextDiff::configure().algorithm(similar::Algorithm::Myers).diff_lines(old, new);
+    let ops = line_ops(old, new);
     let mut added = Vec::new();
     let mut deleted = Vec::new();
-    for op in diff.ops() {
+    for op in &ops {
         let (tag, o, n) = (op.tag(), op.old_range(), op.new_range());
         if matches!(tag, DiffTag::Delete | DiffTag::Replace) && !o.is_empty() {
             deleted.push((o.start + 1, o.end));
@@ -38,14 +38,13 @@ pub fn file_change(
             added.push((n.start + 1, n.end));
         }
     }
-    let hunks = diff
-        .grouped_ops(3)
+    let hunks = similar::group_diff_ops(ops, 3)
         .iter()
         .filter_map(|group| {
-            let first = group.first()?;
-            let last = group.last()?;
-            let (os, oe) = (first.old_range().start, last.old_range().end);
-            let (ns, ne) = (first.new_range().start, last.new_range().end);
+            let os = group.iter().map(|o| o.old_range().start).min()?;
+            let oe = group.iter().map(|o| o.old_range().end).max()?;
+            let ns = group.iter().map(|o| o.new_range().start).min()?;
+            let ne = group.iter().map(|o| o.new_range().end).max()?;
             Some(Hunk { base_start: os + 1, base_lines: oe - os, head_start: ns + 1, head_lines: ne - ns })
         })
         .collect();
@@ -56,6 +55,46 @@ pub fn file_change(
         added: merge_ranges(added),
         deleted: merge_ranges(deleted),
     }
+}
+
+/// The line operations from `old` to `new`: `similar`'s Myers diff when its operations tile both texts in
+/// order (it sometimes yields them out of order: base `x` and 8 newlines against 7 newlines, `y`, 5 newlines,
+/// `x` gives a deletion at head line 3 before an equal run from head line 1), else its patience and LCS diffs
+/// under the same check, else one replacement of the whole text (coarse, never wrong).
+fn line_ops(old: &str, new: &str) -> Vec<DiffOp> {
+    let old_lines = TextDiff::from_lines(old, "").ops().iter().map(|o| o.old_range().end).max().unwrap_or(0);
+    let new_lines = TextDiff::from_lines("", new).ops().iter().map(|o| o.new_range().end).max().unwrap_or(0);
+    for algorithm in [Algorithm::Myers, Algorithm::Patience, Algorithm::Lcs] {
+        let diff = TextDiff::configure().algorithm(algorithm).diff_lines(old, new);
+        let ops = diff.ops().to_vec();
+        if tiles(&ops, old_lines, new_lines) {
+            return ops;
+        }
+    }
+    let mut ops = Vec::new();
+    match (old_lines, new_lines) {
+        (0, 0) => {}
+        (0, n) => ops.push(DiffOp::Insert { old_index: 0, new_index: 0, new_len: n }),
+        (o, 0) => ops.push(DiffOp::Delete { old_index: 0, old_len: o, new_index: 0 }),
+        (o, n) => ops.push(DiffOp::Replace { old_index: 0, old_len: o, new_index: 0, new_len: n }),
+    }
+    ops
+}
+
+/// True when the operations cover `0..old_len` and `0..new_len` in order, without gaps or overlaps.
+fn tiles(ops: &[DiffOp], old_len: usize, new_len: usize) -> bool {
+    let (mut o, mut n) = (0, 0);
+    for op in ops {
+        let (or, nr) = (op.old_range(), op.new_range());
+        if or.start != o || nr.start != n {
+            return false;
+        }
+        if op.tag() == DiffTag::Equal && or.len() != nr.len() {
+            return false;
+        }
+        (o, n) = (or.end, nr.end);
+    }
+    o == old_len && n == new_len
 }
 
 /// True when any line of `a..=b` lies in one of `ranges`; returns the overlapping parts.
@@ -85,5 +124,114 @@ mod tests {
         assert_eq!(c.hunks.len(), 2);
         assert!(c.hunks[1].contains(crate::finding::Side::Head, 18));
         assert!(!c.hunks[0].contains(crate::finding::Side::Head, 10));
+    }
+    #[test]
+    fn operations_out_of_order_from_similar_do_not_break_hunks() {
+        // similar's Myers yields a deletion at head line 3 before an equal run from head line 1 here.
+        let old = format!("x{}", "\n".repeat(8));
+        let new = format!("{}y{}x", "\n".repeat(7), "\n".repeat(5));
+        let c = file_change(Some("a"), Some(&old), Some("a"), Some(&new));
+        check_change(&old, &new, &c);
+    }
+
+    /// Lines without their endings, as the diff counts them.
+    fn lines(t: &str) -> Vec<&str> {
+        t.split_inclusive('\n').collect()
+    }
+
+    /// A change is right when: removing its deleted lines from the base and its added lines from the head
+    /// leaves the same sequence (the unchanged lines, matched in order), every range is inside its file, and
+    /// the hunks are ordered, disjoint, inside the files and cover every changed line.
+    fn check_change(old: &str, new: &str, c: &FileChange) {
+        let (ol, nl) = (lines(old), lines(new));
+        let inside = |r: &[(usize, usize)], n: usize| r.iter().all(|(a, b)| 1 <= *a && a <= b && *b <= n);
+        assert!(inside(&c.deleted, ol.len()) && inside(&c.added, nl.len()), "{c:?}");
+        let keep = |ls: &[&str], r: &[(usize, usize)]| -> Vec<String> {
+            ls.iter()
+                .enumerate()
+                .filter(|(i, _)| !r.iter().any(|(a, b)| (*a..=*b).contains(&(i + 1))))
+                .map(|(_, l)| l.trim_end_matches('\n').to_string())
+                .collect()
+        };
+        assert_eq!(keep(&ol, &c.deleted), keep(&nl, &c.added), "{old:?} -> {new:?}: {c:?}");
+        let mut prev_end = (0, 0);
+        for h in &c.hunks {
+            assert!(h.base_start >= 1 && h.head_start >= 1, "{h:?}");
+            assert!(
+                h.base_start - 1 + h.base_lines <= ol.len() && h.head_start - 1 + h.head_lines <= nl.len(),
+                "{h:?}"
+            );
+            assert!(h.base_start > prev_end.0 && h.head_start > prev_end.1, "{:?}", c.hunks);
+            prev_end = (h.base_start - 1 + h.base_lines, h.head_start - 1 + h.head_lines);
+        }
+        for (a, b) in &c.added {
+            for l in *a..=*b {
+                assert!(c.hunks.iter().any(|h| h.contains(crate::finding::Side::Head, l)), "head {l}: {c:?}");
+            }
+        }
+        for (a, b) in &c.deleted {
+            for l in *a..=*b {
+                assert!(c.hunks.iter().any(|h| h.contains(crate::finding::Side::Base, l)), "base {l}: {c:?}");
+            }
+        }
+        // As few changed lines as a longest common subsequence allows, or the whole-file fallback.
+        let lcs = lcs_len(&ol, &nl);
+        let changed = |r: &[(usize, usize)]| r.iter().map(|(a, b)| b - a + 1).sum::<usize>();
+        let (d, a) = (changed(&c.deleted), changed(&c.added));
+        assert!(d >= ol.len() - lcs && a >= nl.len() - lcs);
+    }
+
+    fn lcs_len(a: &[&str], b: &[&str]) -> usize {
+        let mut row = vec![0usize; b.len() + 1];
+        for x in a {
+            let mut diag = 0;
+            for (j, y) in b.iter().enumerate() {
+                let up = row[j + 1];
+                row[j + 1] =
+                    if x.trim_end_matches('\n') == y.trim_end_matches('\n') { diag + 1 } else { up.max(row[j]) };
+                diag = up;
+            }
+        }
+        row[b.len()]
+    }
+
+    #[test]
+    fn random_edits_of_a_manifest_give_right_hunks() {
+        const BASE: &str = "apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata:\n  name: default\n  namespace: shop\nspec:\n  mtls:\n    mode: STRICT\n\n---\napiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata:\n  name: web\nspec:\n  host: web\n  trafficPolicy:\n    tls:\n      mode: ISTIO_MUTUAL\n\n\n---\n";
+        let pool = ["", "x", "y", "---", "  mode: DISABLE", "spec:", "    mode: STRICT", "\n"];
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        for case in 0..3000 {
+            let mut old: Vec<String> = BASE.lines().map(str::to_string).collect();
+            if case % 3 == 0 {
+                old.truncate(next(old.len() + 1));
+            }
+            let mut new = old.clone();
+            for _ in 0..1 + next(4) {
+                let at = next(new.len() + 1);
+                match next(3) {
+                    0 if at < new.len() => {
+                        new.remove(at);
+                    }
+                    1 if at < new.len() => new[at] = pool[next(pool.len())].to_string(),
+                    _ => new.insert(at, pool[next(pool.len())].to_string()),
+                }
+            }
+            let join = |v: &[String], nl: bool| {
+                let mut s = v.join("\n");
+                if nl && !s.is_empty() {
+                    s.push('\n');
+                }
+                s
+            };
+            let (o, n) = (join(&old, next(4) > 0), join(&new, next(4) > 0));
+            let c = file_change(Some("a"), Some(&o), Some("a"), Some(&n));
+            check_change(&o, &n, &c);
+        }
     }
 }
