@@ -337,18 +337,7 @@ pub fn posture(req: &CheckRequest) -> Result<String, AppError> {
             _ => report::posture::render_diff_text(&review.connectivity),
         });
     }
-    use crate::review::build::Assemble;
-    let (files, support, opts) = read_snapshot(req)?;
-    let t = Targets::new(
-        opts.project.clone(),
-        render_service(),
-        FileMap::new(),
-        crate::target::glue::file_map(&files, &support),
-    );
-    let parsed: Vec<crate::manifest::LoadedFile> = crate::analysis::parallel_map(&files, |f| {
-        crate::manifest::load_file(&f.path, &f.bytes, &crate::manifest::yaml::Limits::default())
-    });
-    let meshes = t.meshes(crate::finding::Side::Head, &parsed);
+    let (meshes, _, opts, _) = snapshot_meshes(req)?;
     let several = meshes.len() > 1;
     let mut json_meshes = Vec::new();
     let mut text = String::new();
@@ -387,10 +376,23 @@ pub fn posture(req: &CheckRequest) -> Result<String, AppError> {
 
 /// `mtls-review targets`: how a snapshot is read (meshes, targets, renderer, object counts, failures, skipped).
 pub fn targets(req: &CheckRequest) -> Result<String, AppError> {
-    use crate::review::build::Assemble;
     if req.base.is_some() || req.base_dir.is_some() {
         return Err(AppError::Usage("targets lists one snapshot: give PATHs, not --base / --base-dir".into()));
     }
+    let (meshes, t, _, service) = snapshot_meshes(req)?;
+    let plan = t.plan(crate::finding::Side::Head);
+    let report = report::targets::TargetsReport::new(plan, &meshes, |r| service.describe(r));
+    Ok(match req.format.unwrap_or(Format::Text) {
+        Format::Json => report::targets::render_json(&report),
+        _ => report::targets::render_text(&report),
+    })
+}
+
+/// The meshes of a snapshot, assembled (every target rendered), with what assembled them.
+fn snapshot_meshes(
+    req: &CheckRequest,
+) -> Result<(Vec<crate::target::assemble::MeshFiles>, Targets, AnalysisOptions, Arc<RenderService>), AppError> {
+    use crate::review::build::Assemble;
     let (files, support, opts) = read_snapshot(req)?;
     let service = render_service();
     let t = Targets::new(
@@ -399,14 +401,9 @@ pub fn targets(req: &CheckRequest) -> Result<String, AppError> {
         FileMap::new(),
         crate::target::glue::file_map(&files, &support),
     );
-    let parsed: Vec<crate::manifest::LoadedFile> = crate::analysis::parallel_map(&files, |f| {
-        crate::manifest::load_file(&f.path, &f.bytes, &crate::manifest::yaml::Limits::default())
-    });
+    let limits = crate::manifest::yaml::Limits::configured();
+    let parsed: Vec<crate::manifest::LoadedFile> =
+        crate::analysis::parallel_map(&files, |f| crate::manifest::load_file(&f.path, &f.bytes, &limits));
     let meshes = t.meshes(crate::finding::Side::Head, &parsed);
-    let plan = t.plan(crate::finding::Side::Head);
-    let report = report::targets::TargetsReport::new(plan, &meshes, |r| service.describe(r));
-    Ok(match req.format.unwrap_or(Format::Text) {
-        Format::Json => report::targets::render_json(&report),
-        _ => report::targets::render_text(&report),
-    })
+    Ok((meshes, t, opts, service))
 }

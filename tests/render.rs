@@ -2,15 +2,15 @@
 //! lines (the overlay's patch for a field it sets), fixes on the patch line verified by re-rendering.
 //! These tests need kustomize or kubectl; `.ci/run` installs kubectl when neither is there, so they never skip.
 
-use mtls_review::finding::Side;
 use mtls_review::manifest::{LoadedFile, load_file, yaml::Limits};
 use mtls_review::review::TreeFile;
-use mtls_review::review::build::{Assemble, snapshot_with};
+use mtls_review::review::build::snapshot_with;
 use mtls_review::settings::AnalysisOptions;
 use mtls_review::target::assemble::assemble;
 use mtls_review::target::closure::FileMap;
+use mtls_review::target::glue::Targets;
 use mtls_review::target::render::{InstalledTools, RenderService};
-use mtls_review::target::{MeshOverrides, MeshPlan, Plan, RenderKind, Rerender, Target, TargetOrigin};
+use mtls_review::target::{MeshOverrides, MeshPlan, Plan, RenderKind, Target, TargetOrigin};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -60,48 +60,6 @@ fn plan() -> Plan {
     Plan { targets: vec![t("dev"), t("prod")], meshes: vec![m("dev", 0), m("prod", 1)], ..Plan::default() }
 }
 
-struct Fixed {
-    plan: Plan,
-    files: FileMap,
-    service: Arc<RenderService>,
-}
-
-impl Assemble for Fixed {
-    fn meshes(&self, _side: Side, parsed: &[LoadedFile]) -> Vec<mtls_review::target::assemble::MeshFiles> {
-        let map: HashMap<String, Arc<LoadedFile>> =
-            parsed.iter().filter_map(|f| Some((f.source.as_ref()?.path.clone(), Arc::new(f.clone())))).collect();
-        assemble(&self.plan, &self.files, &map, &self.service)
-    }
-    fn rerender(&self) -> Option<Arc<dyn Rerender>> {
-        Some(Arc::new(Re { plan: self.plan.clone(), files: self.files.clone(), service: self.service.clone() }))
-    }
-}
-
-#[derive(Debug)]
-struct Re {
-    plan: Plan,
-    files: FileMap,
-    service: Arc<RenderService>,
-}
-
-impl Rerender for Re {
-    fn rerender(&self, target: &str, path: &str, bytes: &[u8]) -> Option<LoadedFile> {
-        let t = self.plan.targets.iter().find(|t| t.name == target)?;
-        let mut files = self.files.clone();
-        files.insert(path.into(), Arc::from(bytes));
-        let docs = mtls_review::target::provenance::SourceDocs::new(&files, std::iter::empty());
-        let r = self.service.render(t, &files, &docs);
-        r.error.is_none().then_some(r.file)
-    }
-    fn feeds_others(&self, targets: &[&str], path: &str) -> bool {
-        self.plan
-            .targets
-            .iter()
-            .filter(|t| !targets.contains(&t.name.as_str()))
-            .any(|t| RenderService::closure_of(t, &self.files).files.contains(path))
-    }
-}
-
 #[test]
 fn overlays_render_with_provenance() {
     let files = file_map(&tree());
@@ -137,7 +95,7 @@ fn overlays_render_with_provenance() {
 #[test]
 fn finding_lands_on_the_overlay_patch_with_a_verified_fix() {
     let files = file_map(&tree());
-    let a = Fixed { plan: plan(), files: files.clone(), service: service() };
+    let a = Targets::with_plan(service(), FileMap::new(), files.clone(), plan());
     let head: Vec<TreeFile> = tree()
         .iter()
         .map(|(p, t)| TreeFile { path: p.to_string(), id: p.to_string(), bytes: Arc::from(t.as_bytes()) })
@@ -195,4 +153,24 @@ fn a_target_that_cannot_render_is_an_error_and_the_rest_goes_on() {
     assert!(e.message.contains("missing.yaml"), "{}", e.message);
     assert!(!e.message.contains("/tmp/"), "the message names tree paths, not the temporary copy: {}", e.message);
     assert!(meshes[0].errors.is_empty(), "{:?}", meshes[0].errors);
+}
+
+#[test]
+fn base_and_head_share_the_renders_of_unchanged_targets() {
+    let s = service();
+    let base = file_map(&tree());
+    let mut head_files = tree();
+    head_files[4] = (
+        "overlays/dev/pa-patch.yaml",
+        "apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata:\n  name: default\nspec:\n  mtls:\n    mode: PERMISSIVE\n",
+    );
+    let head = file_map(&head_files);
+    std::thread::scope(|scope| {
+        let b = scope.spawn(|| assemble(&plan(), &base, &HashMap::new(), &s));
+        let h = assemble(&plan(), &head, &HashMap::new(), &s);
+        let b = b.join().unwrap();
+        assert_eq!(b.len(), h.len());
+    });
+    // dev changed (two renders), prod did not (one render for both sides, even when asked at the same time).
+    assert_eq!(s.runs.load(std::sync::atomic::Ordering::Relaxed), 3);
 }

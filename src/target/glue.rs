@@ -34,6 +34,14 @@ impl Targets {
         Targets { config, service, base, head, head_plan: OnceLock::new(), base_plan: OnceLock::new() }
     }
 
+    /// Targets whose plans are given rather than discovered (both sides the same plan).
+    pub fn with_plan(service: Arc<RenderService>, base: FileMap, head: FileMap, plan: Plan) -> Self {
+        let t = Targets::new(ProjectConfig::default(), service, base, head);
+        let _ = t.base_plan.set(plan.clone());
+        let _ = t.head_plan.set(plan);
+        t
+    }
+
     /// The plan of a side (discovered once).
     pub fn plan(&self, side: Side) -> &Plan {
         let (cell, files) = match side {

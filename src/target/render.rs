@@ -193,10 +193,13 @@ pub struct Rendered {
     pub key: String,
 }
 
+/// The render of one input content, computed once.
+type RenderCell = Arc<std::sync::OnceLock<Result<Arc<str>, String>>>;
+
 /// Renders targets, caching by content. Shared by base, head and fix verification.
 pub struct RenderService {
     tool: Arc<dyn Tool>,
-    cache: Mutex<HashMap<String, Result<Arc<str>, String>>>,
+    cache: Mutex<HashMap<String, RenderCell>>,
     /// Count of tool runs (for `targets` and the benchmark).
     pub runs: std::sync::atomic::AtomicUsize,
 }
@@ -260,16 +263,15 @@ impl RenderService {
             });
             return out;
         }
-        let cached = self.cache.lock().unwrap_or_else(|e| e.into_inner()).get(&key).cloned();
-        let result = match cached {
-            Some(r) => r,
-            None => {
+        // One cell per input content: base and head render on their own threads, and the second to ask for a
+        // target both sides share waits for the first one's render instead of running the tool again.
+        let cell = self.cache.lock().unwrap_or_else(|e| e.into_inner()).entry(key).or_default().clone();
+        let result = cell
+            .get_or_init(|| {
                 self.runs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let r = self.run_in_temp(target, &closure, files).map(Arc::from);
-                self.cache.lock().unwrap_or_else(|e| e.into_inner()).insert(key, r.clone());
-                r
-            }
-        };
+                self.run_in_temp(target, &closure, files).map(Arc::from)
+            })
+            .clone();
         match result {
             Ok(yaml) => {
                 out.file = objects_of(target, &yaml, files, docs, &closure);
