@@ -154,19 +154,7 @@ fn run_posture(a: CheckArgs) -> ExitCode {
         let _ = writeln!(std::io::stderr(), "error: posture prints text, json or markdown");
         return ExitCode::from(2);
     }
-    match app::posture(&request(a)) {
-        Ok(text) => {
-            let mut out = std::io::stdout().lock();
-            if out.write_all(text.as_bytes()).and_then(|_| out.flush()).is_err() {
-                return ExitCode::from(2);
-            }
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            let _ = writeln!(std::io::stderr(), "error: {e}");
-            ExitCode::from(2)
-        }
-    }
+    print_report(app::posture(&request(a)))
 }
 
 fn run_targets(a: CheckArgs) -> ExitCode {
@@ -174,7 +162,12 @@ fn run_targets(a: CheckArgs) -> ExitCode {
         let _ = writeln!(std::io::stderr(), "error: targets prints text or json");
         return ExitCode::from(2);
     }
-    match app::targets(&request(a)) {
+    print_report(app::targets(&request(a)))
+}
+
+/// Prints a report on stdout (exit 0), or the error on stderr (exit 2).
+fn print_report(result: Result<String, app::AppError>) -> ExitCode {
+    match result {
         Ok(text) => {
             let mut out = std::io::stdout().lock();
             if out.write_all(text.as_bytes()).and_then(|_| out.flush()).is_err() {
