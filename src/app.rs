@@ -239,28 +239,12 @@ fn diff_review_with(req: &CheckRequest, no_fixes: bool) -> Result<(Review, Analy
             if !dir.is_dir() {
                 return Err(SourceError::NotFound { path: dir.to_path_buf() }.into());
             }
-            Ok(dir::read_tree(dir, &[dir.to_path_buf()])?
-                .into_iter()
-                .map(|(path, bytes)| {
-                    let id = git2::Oid::hash_object(git2::ObjectType::Blob, &bytes)
-                        .map(|o| o.to_string())
-                        .unwrap_or_default();
-                    TreeFile { path, id, bytes: bytes.into() }
-                })
-                .collect())
+            Ok(dir::read_tree(dir, &[dir.to_path_buf()])?.into_iter().map(|(p, b)| tree_file(p, b)).collect())
         };
         let base = side(base_dir)?;
         let head = side(&head_dir)?;
         let support = |dir: &Path| -> Vec<TreeFile> {
-            dir::read_support(dir, dir)
-                .into_iter()
-                .map(|(path, bytes)| {
-                    let id = git2::Oid::hash_object(git2::ObjectType::Blob, &bytes)
-                        .map(|o| o.to_string())
-                        .unwrap_or_default();
-                    TreeFile { path, id, bytes: bytes.into() }
-                })
-                .collect()
+            dir::read_support(dir, dir).into_iter().map(|(p, b)| tree_file(p, b)).collect()
         };
         let read = |d: &Path| std::fs::read_to_string(d.join(PROJECT_CONFIG_FILE)).ok();
         let (bc, hc) = (read(base_dir), read(&head_dir));
