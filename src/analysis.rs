@@ -242,6 +242,7 @@ pub(crate) fn concretize(mesh: &Mesh, rf: &RuleFinding, side: Side) -> Finding {
         anchors: None,
         meshes: Vec::new(),
         targets: Vec::new(),
+        group: None,
     }
 }
 

@@ -115,6 +115,10 @@ pub struct Finding {
     pub meshes: Vec<String>,
     /// The targets that render the finding's object.
     pub targets: Vec<String>,
+    /// The cause group (change review): findings one change introduces on the same lines share an id and are
+    /// shown together (one inline comment). `None` outside a review or before grouping.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
 }
 
 /// A related object and where it is.

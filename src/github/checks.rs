@@ -270,6 +270,7 @@ mod tests {
             anchors: None,
             meshes: Vec::new(),
             targets: Vec::new(),
+            group: None,
         }
     }
 

@@ -857,6 +857,7 @@ mod tests {
             anchors: anchor.map(|a| vec![a]),
             meshes: Vec::new(),
             targets: Vec::new(),
+            group: None,
         }
     }
 

@@ -683,6 +683,7 @@ pub fn finding(code: &'static str, name: &str, severity: Severity, status: Statu
         anchors: if anchors.is_empty() { None } else { Some(anchors) },
         meshes: Vec::new(),
         targets: Vec::new(),
+        group: None,
     }
 }
 
