@@ -228,13 +228,10 @@ pub(crate) fn concretize(mesh: &Mesh, rf: &RuleFinding, side: Side) -> Finding {
         related: rf
             .related
             .iter()
-            .map(|(id, role)| {
-                let (path, line, end_line) = object_span(mesh, *id);
-                Related {
-                    object: mesh.object_ref(*id),
-                    location: Location { side, path, line, end_line },
-                    role: (*role).to_string(),
-                }
+            .map(|(id, role)| Related {
+                object: mesh.object_ref(*id),
+                location: related_location(mesh, *id, side),
+                role: (*role).to_string(),
             })
             .collect(),
         fix: None,
@@ -244,6 +241,32 @@ pub(crate) fn concretize(mesh: &Mesh, rf: &RuleFinding, side: Side) -> Finding {
         targets: Vec::new(),
         group: None,
     }
+}
+
+/// Where a related object takes part: the line of the field that makes it matter (a PeerAuthentication's
+/// `spec.mtls.mode`, a DestinationRule's `spec.trafficPolicy.tls.mode`, a Service's `spec.ports`, falling back to
+/// the nearest parent written), else the object's first line. One line: reports show it as a secondary span.
+pub fn related_location(mesh: &Mesh, id: ObjId, side: Side) -> Location {
+    let field: &[&str] = match mesh.objects[id].kind.as_str() {
+        "PeerAuthentication" => rules::PA_MODE,
+        "DestinationRule" => rules::DR_TLS_MODE,
+        "Service" => &["spec", "ports"],
+        _ => &[],
+    };
+    if field.is_empty() {
+        let (path, line, _) = object_span(mesh, id);
+        return Location { side, path, line, end_line: line };
+    }
+    let o = &mesh.objects[id];
+    if o.provenance.is_none()
+        && o.kind == "Service"
+        && let Some(line) = o.key_line(field)
+    {
+        return Location { side, path: o.path.to_string(), line, end_line: line };
+    }
+    let mut l = field_location(mesh, id, field, side);
+    l.end_line = l.line;
+    l
 }
 
 /// The source lines of an object as a whole: its own document, or for a rendered object its source document.

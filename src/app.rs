@@ -47,6 +47,10 @@ pub struct CheckRequest {
     pub repo: Option<PathBuf>,
     /// Diff mode against a base directory (the single PATH is the head directory).
     pub base_dir: Option<PathBuf>,
+    /// Text report: ANSI colours.
+    pub color: bool,
+    /// Text report: the long form of each message.
+    pub verbose: bool,
 }
 
 /// Why a run could not produce a report (exit code 2).
@@ -190,7 +194,20 @@ pub fn read_snapshot(req: &CheckRequest) -> Result<(Vec<TreeFile>, Vec<TreeFile>
 pub fn finish(req: &CheckRequest, opts: &AnalysisOptions, review: Review) -> Outcome {
     let fail_on = req.fail_on.or(opts.project.fail_on).unwrap_or_default();
     let exit_code = i32::from(fails(&review, fail_on));
-    let output = render(&review, req.format.unwrap_or(Format::Text), req.docs_url.as_deref());
+    let format = req.format.unwrap_or(Format::Text);
+    let output = if format == Format::Text {
+        report::text::render(
+            &review,
+            &report::text::TextOptions {
+                docs_base: req.docs_url.clone().unwrap_or_else(|| report::DEFAULT_DOCS_URL.to_string()),
+                color: req.color,
+                verbose: req.verbose,
+                fail_on,
+            },
+        )
+    } else {
+        render(&review, format, req.docs_url.as_deref())
+    };
     Outcome { output, exit_code, review }
 }
 
@@ -198,7 +215,10 @@ pub fn finish(req: &CheckRequest, opts: &AnalysisOptions, review: Review) -> Out
 pub fn render(review: &Review, format: Format, docs_url: Option<&str>) -> String {
     let docs = docs_url.unwrap_or(report::DEFAULT_DOCS_URL);
     match format {
-        Format::Text => report::text::render(review, docs),
+        Format::Text => report::text::render(
+            review,
+            &report::text::TextOptions { docs_base: docs.to_string(), ..report::text::TextOptions::default() },
+        ),
         Format::Json => report::json::render(review),
         Format::Sarif => report::sarif::render(review, docs),
         Format::Markdown => report::markdown::render(review, docs),

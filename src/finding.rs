@@ -147,6 +147,53 @@ impl Finding {
         let text = format!("{}|{}|{}|{}|{}", id.0, id.1, id.2, id.3, id.4.map(|p| p.to_string()).unwrap_or_default());
         stable_hash(&text)
     }
+
+    /// The short form's clause: what goes wrong, in one clause (the rule's title goes before it). Rules write
+    /// their messages as `<what is configured>: <what happens>`, optionally followed by further sentences; the
+    /// clause is the part after the last top-level `: ` of the first sentence (the whole first sentence when it
+    /// has none), cut at a word boundary to [`SHORT_CLAUSE_CHARS`].
+    pub fn short_clause(&self) -> String {
+        short_clause(&self.message)
+    }
+}
+
+/// The longest clause of a short form, in characters (longer ones are cut at a word and end in `…`).
+pub const SHORT_CLAUSE_CHARS: usize = 110;
+
+/// See [`Finding::short_clause`].
+pub fn short_clause(message: &str) -> String {
+    let chars: Vec<char> = message.trim().chars().collect();
+    let (mut depth, mut code) = (0usize, false);
+    let mut end = chars.len();
+    let mut colon: Option<usize> = None;
+    for (i, &c) in chars.iter().enumerate() {
+        match c {
+            '`' => code = !code,
+            '(' | '[' if !code => depth += 1,
+            ')' | ']' if !code => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        if code || depth > 0 {
+            continue;
+        }
+        let next = chars.get(i + 1).copied();
+        if c == '.' && (next.is_none() || (next == Some(' ') && chars.get(i + 2).is_some_and(|c| c.is_uppercase()))) {
+            end = i;
+            break;
+        }
+        if c == ':' && next == Some(' ') {
+            colon = Some(i + 2);
+        }
+    }
+    let start = colon.unwrap_or(0);
+    let clause: String = chars[start..end].iter().collect();
+    let clause = clause.trim().trim_end_matches('.');
+    if clause.chars().count() <= SHORT_CLAUSE_CHARS {
+        return clause.to_string();
+    }
+    let cut: String = clause.chars().take(SHORT_CLAUSE_CHARS - 1).collect();
+    let cut = cut.rsplit_once(' ').map(|(a, _)| a).unwrap_or(&cut);
+    format!("{}…", cut.trim_end_matches([',', ';', ':']))
 }
 
 /// FNV-1a 64 of a text as 16 hex digits: stable across platforms and releases (std's hasher is not), so markers
@@ -203,5 +250,30 @@ impl ErrorKind {
             self,
             ErrorKind::Parse | ErrorKind::Encoding | ErrorKind::Limit | ErrorKind::Render | ErrorKind::Rejected
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::short_clause;
+
+    #[test]
+    fn the_short_clause_is_the_consequence_of_the_first_sentence() {
+        assert_eq!(
+            short_clause(
+                "DestinationRule shop/a makes clients send ISTIO_MUTUAL to `shop`, but mTLS is DISABLEd there \
+                 (PeerAuthentication shop/default: mode DISABLE): servers accept only plaintext and these calls fail"
+            ),
+            "servers accept only plaintext and these calls fail"
+        );
+        assert_eq!(
+            short_clause("a to b:80 (c), which is DISABLE: the sidecar passes TLS on. DestinationRule x sets y."),
+            "the sidecar passes TLS on"
+        );
+        assert_eq!(short_clause("web -> cart:80 used mTLS and now sends plaintext (DISABLE)."), "web -> cart:80 used mTLS and now sends plaintext (DISABLE)");
+        let long = "word ".repeat(60);
+        let c = short_clause(&long);
+        assert!(c.ends_with('…') && c.chars().count() <= super::SHORT_CLAUSE_CHARS, "{c}");
+        assert_eq!(short_clause("key `a: b` is odd"), "key `a: b` is odd");
     }
 }

@@ -54,6 +54,13 @@ enum FormatArg {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
+enum ColorArg {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
 enum FailOnArg {
     Error,
     Warning,
@@ -113,6 +120,24 @@ struct CheckArgs {
     /// Directory mode: the base directory; the single PATH is the head directory.
     #[arg(long)]
     base_dir: Option<PathBuf>,
+    /// Colours in the text report: auto (a terminal, unless NO_COLOR is set and not empty), always, never.
+    #[arg(long, value_enum, default_value = "auto")]
+    color: ColorArg,
+    /// Text report: each finding's full message instead of its short clause.
+    #[arg(long, short)]
+    verbose: bool,
+}
+
+/// `--color`: `always` wins over `NO_COLOR` (https://no-color.org: a flag that asks for colour overrides it).
+fn use_color(c: ColorArg) -> bool {
+    use std::io::IsTerminal;
+    match c {
+        ColorArg::Always => true,
+        ColorArg::Never => false,
+        ColorArg::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -213,6 +238,8 @@ fn request(a: CheckArgs) -> CheckRequest {
         head: a.head,
         repo: a.repo,
         base_dir: a.base_dir,
+        color: use_color(a.color),
+        verbose: a.verbose,
     }
 }
 
