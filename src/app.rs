@@ -205,10 +205,26 @@ pub fn finish(req: &CheckRequest, opts: &AnalysisOptions, review: Review) -> Out
                 fail_on,
             },
         )
+    } else if format == Format::Sarif {
+        let opts = report::sarif::SarifOptions {
+            docs_base: req.docs_url.clone().unwrap_or_else(|| report::DEFAULT_DOCS_URL.to_string()),
+            uri_prefix: uri_prefix(req),
+        };
+        report::sarif::render(&review, &opts)
     } else {
         render(&review, format, req.docs_url.as_deref())
     };
     Outcome { output, exit_code, review }
+}
+
+/// What makes report paths relative to the repository root: nothing in git mode (they are), else the scanned
+/// directory's place in the repository holding it (`clusters/prod/`), nothing outside one.
+fn uri_prefix(req: &CheckRequest) -> String {
+    if req.base.is_some() {
+        return String::new();
+    }
+    let paths = if req.paths.is_empty() { vec![PathBuf::from(".")] } else { req.paths.clone() };
+    dir::scanned_root(&paths).ok().and_then(|root| crate::source::root::repo_prefix(&root)).unwrap_or_default()
 }
 
 /// Renders a review in a format.
@@ -220,7 +236,10 @@ pub fn render(review: &Review, format: Format, docs_url: Option<&str>) -> String
             &report::text::TextOptions { docs_base: docs.to_string(), ..report::text::TextOptions::default() },
         ),
         Format::Json => report::json::render(review),
-        Format::Sarif => report::sarif::render(review, docs),
+        Format::Sarif => report::sarif::render(
+            review,
+            &report::sarif::SarifOptions { docs_base: docs.to_string(), ..report::sarif::SarifOptions::default() },
+        ),
         Format::Markdown => report::markdown::render(review, docs),
         Format::Github => report::workflow::render(review),
     }

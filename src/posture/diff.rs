@@ -11,6 +11,9 @@ pub struct RowChange {
     pub key: RowKey,
     pub before: Option<Row>,
     pub after: Option<Row>,
+    /// The mesh the path is in, when the review holds several (filled by the review; empty otherwise).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub mesh: String,
 }
 
 fn state(r: Option<&Row>) -> Option<(&str, &str, super::Verdict)> {
@@ -42,7 +45,7 @@ pub fn diff(before: &Posture, after: &Posture) -> Vec<RowChange> {
                 client_selector: owned.client_selector.clone(),
                 ..r.clone()
             };
-            out.push(RowChange { before: b.map(as_key), after: a.map(as_key), key: owned });
+            out.push(RowChange { before: b.map(as_key), after: a.map(as_key), key: owned, mesh: String::new() });
         }
     }
     out

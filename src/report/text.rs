@@ -408,7 +408,7 @@ fn render_fix(out: &mut String, st: &Style, review: &Review, fix: &crate::findin
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::finding::{Anchor, Fix, Location, ObjectRef, Related};
     use crate::review::FileChange;

@@ -278,7 +278,12 @@ fn merge_reviews(reviews: Vec<(String, Review)>, several: bool) -> Review {
         out.posture.before.extend(p.before);
         out.posture.after.extend(p.after);
         out.posture.changed.extend(p.changed.into_iter().map(label));
-        out.connectivity.extend(r.connectivity);
+        out.connectivity.extend(r.connectivity.into_iter().map(|mut c| {
+            if several {
+                c.mesh = name.clone();
+            }
+            c
+        }));
     }
     sort_findings(&mut out.findings);
     out.findings.sort_by_key(|f| f.status);

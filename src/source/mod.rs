@@ -3,6 +3,7 @@
 
 pub mod dir;
 pub mod git;
+pub mod root;
 
 use std::path::PathBuf;
 use thiserror::Error;
