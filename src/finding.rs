@@ -185,8 +185,18 @@ pub fn short_clause(message: &str) -> String {
             colon = Some(i + 2);
         }
     }
-    let start = colon.unwrap_or(0);
-    let clause: String = chars[start..end].iter().collect();
+    let mut start = colon.unwrap_or(0);
+    let mut stop = end;
+    // A consequence that points back (`its workloads ... follow it`) says little alone: the cause before the colon
+    // is the clause then.
+    if let Some(c) = colon {
+        let after: String = chars[c..end].iter().collect();
+        let first = after.split_whitespace().next().unwrap_or("");
+        if ["it", "its", "they", "their", "this", "that"].contains(&first) || after.ends_with(" it") {
+            (start, stop) = (0, c - 2);
+        }
+    }
+    let clause: String = chars[start..stop].iter().collect();
     let clause = clause.trim().trim_end_matches('.');
     if clause.chars().count() <= SHORT_CLAUSE_CHARS {
         return clause.to_string();
@@ -275,5 +285,9 @@ mod tests {
         let c = short_clause(&long);
         assert!(c.ends_with('…') && c.chars().count() <= super::SHORT_CLAUSE_CHARS, "{c}");
         assert_eq!(short_clause("key `a: b` is odd"), "key `a: b` is odd");
+        assert_eq!(
+            short_clause("namespace `shop` drops from STRICT to DISABLE: its workloads without their own PeerAuthentication follow it."),
+            "namespace `shop` drops from STRICT to DISABLE"
+        );
     }
 }

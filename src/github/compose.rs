@@ -809,6 +809,9 @@ fn body_section(f: &Finding, p: &Placement, review: &Review, opts: &ComposeOptio
     let lines = if p.start < p.end { format!("lines {}-{}", p.start, p.end) } else { format!("line {}", p.end) };
     let side = if p.side == ApiSide::Left { " (deleted)" } else { "" };
     let mut s = format!("#### {} `{}` {lines}{side}\n\n{}\n", heading(f), p.path, f.message.trim());
+    if let Some(cause) = crate::report::markdown::deletion_cause(review, f) {
+        s.push_str(&format!("\nThis finding is {cause}: the deletion is the cause.\n"));
+    }
     if f.fix.is_some() {
         s.push_str(&fix_as_diff(f, review));
     }
@@ -1038,6 +1041,12 @@ mod tests {
             ("shop/pa.yaml", 8, ApiSide::Left, Some(1), Some(ApiSide::Left))
         );
         assert!(!c.body.contains("suggestion"));
+        // In the review body (beyond the cap, or refused), the deletion is named as the cause.
+        assert!(
+            draft.inline[0].body_section.contains("caused by deleting `shop/pa.yaml`: the deletion is the cause"),
+            "{}",
+            draft.inline[0].body_section
+        );
     }
 
     #[test]

@@ -71,8 +71,9 @@ fn headline(review: &Review) -> String {
         let namespaces: BTreeSet<&str> = breaking.iter().map(|c| c.key.namespace.as_str()).collect();
         let meshes: BTreeSet<&str> = breaking.iter().map(|c| c.mesh.as_str()).filter(|m| !m.is_empty()).collect();
         let word = if namespaces.len() == 1 { "namespace" } else { "namespaces" };
+        let verb = if breaking.len() == 1 { "starts" } else { "start" };
         let mut line = format!(
-            "❌ **{} start failing** (services in {word} {}",
+            "❌ **{} {verb} failing** (services in {word} {}",
             plural(breaking.len(), "client path"),
             code_list(&namespaces)
         );
@@ -84,7 +85,8 @@ fn headline(review: &Review) -> String {
     }
     let fixed = review.connectivity.iter().filter(|c| stops_failing(c)).count();
     if fixed > 0 {
-        out.push_str(&format!("✅ {} stop failing.\n\n", plural(fixed, "client path")));
+        let verb = if fixed == 1 { "stops" } else { "stop" };
+        out.push_str(&format!("✅ {} {verb} failing.\n\n", plural(fixed, "client path")));
     }
     out.push_str(&format!("This change introduces {counts}; it resolves {resolved}, and {existing} existed before.\n"));
     out
@@ -276,11 +278,21 @@ fn clients(c: &RowChange) -> String {
     s
 }
 
-fn state(r: Option<&crate::posture::Row>) -> String {
-    match r {
-        None => "(none)".to_string(),
-        Some(r) => format!("{} ({} → {})", r.verdict.as_str(), r.client_tls, r.server_mode),
+/// One side of a path: its verdict, and the server mode and client TLS where they differ from the other side.
+fn state(r: Option<&crate::posture::Row>, other: Option<&crate::posture::Row>) -> String {
+    let Some(r) = r else { return "(none)".to_string() };
+    let mut s = r.verdict.as_str().to_string();
+    let mut what = Vec::new();
+    if other.is_none_or(|o| o.server_mode != r.server_mode) {
+        what.push(format!("server {}", r.server_mode));
     }
+    if other.is_none_or(|o| o.client_tls != r.client_tls) {
+        what.push(format!("client {}", r.client_tls));
+    }
+    if !what.is_empty() {
+        s.push_str(&format!(" ({})", what.join(", ")));
+    }
+    s
 }
 
 /// The connectivity changes as a three-column table: the path, before, after.
@@ -288,7 +300,7 @@ fn connectivity_table(changes: &[RowChange]) -> String {
     let mut out = String::from("| Client path | Before | After |\n|---|---|---|\n");
     for c in changes {
         let mesh = if c.mesh.is_empty() { String::new() } else { format!("{}: ", escape(&c.mesh)) };
-        let after = state(c.after.as_ref());
+        let after = state(c.after.as_ref(), c.before.as_ref());
         let after = if starts_failing(c) { format!("**{}**", escape(&after)) } else { escape(&after) };
         out.push_str(&format!(
             "| {mesh}{} → `{}/{}:{}` | {} | {after} |\n",
@@ -296,7 +308,7 @@ fn connectivity_table(changes: &[RowChange]) -> String {
             escape(&c.key.namespace),
             escape(&c.key.name),
             c.key.port,
-            escape(&state(c.before.as_ref())),
+            escape(&state(c.before.as_ref(), c.after.as_ref())),
         ));
     }
     out
