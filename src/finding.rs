@@ -280,13 +280,18 @@ mod tests {
             short_clause("a to b:80 (c), which is DISABLE: the sidecar passes TLS on. DestinationRule x sets y."),
             "the sidecar passes TLS on"
         );
-        assert_eq!(short_clause("web -> cart:80 used mTLS and now sends plaintext (DISABLE)."), "web -> cart:80 used mTLS and now sends plaintext (DISABLE)");
+        assert_eq!(
+            short_clause("web -> cart:80 used mTLS and now sends plaintext (DISABLE)."),
+            "web -> cart:80 used mTLS and now sends plaintext (DISABLE)"
+        );
         let long = "word ".repeat(60);
         let c = short_clause(&long);
         assert!(c.ends_with('…') && c.chars().count() <= super::SHORT_CLAUSE_CHARS, "{c}");
         assert_eq!(short_clause("key `a: b` is odd"), "key `a: b` is odd");
         assert_eq!(
-            short_clause("namespace `shop` drops from STRICT to DISABLE: its workloads without their own PeerAuthentication follow it."),
+            short_clause(
+                "namespace `shop` drops from STRICT to DISABLE: its workloads without their own PeerAuthentication follow it."
+            ),
             "namespace `shop` drops from STRICT to DISABLE"
         );
     }

@@ -145,7 +145,10 @@ fn colour_follows_the_flag_and_no_color() {
     assert!(!text(&["check", "fixtures/demo"], &[]).contains('\x1b'));
     let always = text(&["check", "--color", "always", "fixtures/demo"], &[]);
     assert!(always.contains("\x1b[1;31merror["), "{always}");
-    assert!(text(&["check", "--color", "always", "fixtures/demo"], &[("NO_COLOR", "1")]).contains('\x1b'), "a flag that asks for colour wins");
+    assert!(
+        text(&["check", "--color", "always", "fixtures/demo"], &[("NO_COLOR", "1")]).contains('\x1b'),
+        "a flag that asks for colour wins"
+    );
     assert!(!text(&["check", "--color", "never", "fixtures/demo"], &[]).contains('\x1b'));
     let out = run(&r, &["check", "--color", "sometimes", "fixtures/demo"], &[]);
     assert_eq!(out.status.code(), Some(2));

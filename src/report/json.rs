@@ -27,6 +27,13 @@ pub fn render(review: &Review) -> String {
             }
         }
     }
+    // The short form of each finding: its rule's title and one clause.
+    if let Value::Array(items) = &mut findings {
+        for (v, f) in items.iter_mut().zip(&review.findings) {
+            v["title"] = json!(super::title(f.code));
+            v["short"] = json!(f.short_clause());
+        }
+    }
     let mut out = json!({
         "version": 1,
         "findings": findings,

@@ -36,11 +36,13 @@ fn icon(s: Severity) -> &'static str {
 
 /// True when a path's verdict is a failure after the change and was not before.
 fn starts_failing(c: &RowChange) -> bool {
-    c.after.as_ref().is_some_and(|r| r.verdict.is_failure()) && !c.before.as_ref().is_some_and(|r| r.verdict.is_failure())
+    c.after.as_ref().is_some_and(|r| r.verdict.is_failure())
+        && !c.before.as_ref().is_some_and(|r| r.verdict.is_failure())
 }
 
 fn stops_failing(c: &RowChange) -> bool {
-    c.before.as_ref().is_some_and(|r| r.verdict.is_failure()) && !c.after.as_ref().is_some_and(|r| r.verdict.is_failure())
+    c.before.as_ref().is_some_and(|r| r.verdict.is_failure())
+        && !c.after.as_ref().is_some_and(|r| r.verdict.is_failure())
 }
 
 fn code_list(items: &BTreeSet<&str>) -> String {
@@ -241,11 +243,8 @@ fn posture_section(review: &Review) -> String {
         };
         let server = cell(|x| x.server_mode.clone());
         let client = cell(|x| x.client_tls.clone());
-        let scope_label = if scope == "mesh" || scope.ends_with(": mesh") {
-            escape(scope)
-        } else {
-            format!("`{}`", escape(scope))
-        };
+        let scope_label =
+            if scope == "mesh" || scope.ends_with(": mesh") { escape(scope) } else { format!("`{}`", escape(scope)) };
         table.push_str(&format!("| {scope_label} | {server} | {client} |\n"));
         if let Some(x) = after.or(before) {
             let mut d = format!("server mode by {}", decided_by(&x.server_decided_by));
@@ -342,8 +341,10 @@ pub fn mermaid(changes: &[RowChange]) -> Option<String> {
         let k = &c.key;
         let client_label = clients(c).replace('`', "");
         let from = id(&mut nodes, &c.mesh, format!("c:{client_label}"), format!("clients in {client_label}"));
-        let to = id(&mut nodes, &c.mesh, format!("s:{}/{}", k.namespace, k.name), format!("{}/{}", k.namespace, k.name));
-        let short = |r: Option<&crate::posture::Row>| r.map(|r| r.verdict.as_str().to_string()).unwrap_or("(none)".into());
+        let to =
+            id(&mut nodes, &c.mesh, format!("s:{}/{}", k.namespace, k.name), format!("{}/{}", k.namespace, k.name));
+        let short =
+            |r: Option<&crate::posture::Row>| r.map(|r| r.verdict.as_str().to_string()).unwrap_or("(none)".into());
         let (b, a) = (short(c.before.as_ref()), short(c.after.as_ref()));
         let colour = if starts_failing(c) {
             Some("stroke:#d73a49,stroke-width:3px")
@@ -369,7 +370,11 @@ pub fn mermaid(changes: &[RowChange]) -> Option<String> {
         }
         for (i, (m, key, label)) in nodes.iter().enumerate() {
             if m == mesh {
-                let shape = if key.starts_with("c:") { format!("([\"{}\"])", mermaid_text(label)) } else { format!("[\"{}\"]", mermaid_text(label)) };
+                let shape = if key.starts_with("c:") {
+                    format!("([\"{}\"])", mermaid_text(label))
+                } else {
+                    format!("[\"{}\"]", mermaid_text(label))
+                };
                 out.push_str(&format!("{indent}n{i}{shape}\n"));
             }
         }
@@ -416,18 +421,24 @@ mod tests {
     #[test]
     fn the_implicit_mode_is_named_as_istios_default() {
         assert_eq!(decided_by("default"), "Istio default (PERMISSIVE)");
-        assert_eq!(decided_by("namespace PeerAuthentication shop/default"), "namespace PeerAuthentication shop/default");
+        assert_eq!(
+            decided_by("namespace PeerAuthentication shop/default"),
+            "namespace PeerAuthentication shop/default"
+        );
     }
 
     #[test]
     fn a_grouped_summary_is_short_lines_with_resolved_ones_without_badges() {
-        let review = crate::report::text::tests::grouped_review();
+        let mut review = crate::report::text::tests::grouped_review();
+        review.connectivity = changes(2, "STRICT", "DISABLE");
         let md = render(&review, crate::report::DEFAULT_DOCS_URL);
         insta::assert_snapshot!("markdown_grouped", md);
         assert_eq!(md.matches("\n- 🔴").count(), 1, "one item for the group: {md}");
         assert!(md.contains("  - same cause: 🔴 [TIS0206]"), "{md}");
         assert!(md.contains("- ✅ resolved: [TIS0207]"), "{md}");
         assert!(!md.contains("| | Rule |"), "no wide findings table: {md}");
+        assert!(md.contains("❌ **2 client paths start failing** (services in namespace `shop`)"), "{md}");
+        assert!(md.contains("```mermaid\n"), "{md}");
         for l in md.lines().filter(|l| l.starts_with('|')) {
             assert!(l.matches(" | ").count() <= 3, "at most three columns: {l}");
         }
@@ -446,7 +457,9 @@ mod tests {
             })
             .collect();
         let tree = |mode: &str| {
-            services.clone() + &pa("shop", "default", Some(mode), false) + &dr("shop", "all", "*.shop.svc.cluster.local", Some("ISTIO_MUTUAL"))
+            services.clone()
+                + &pa("shop", "default", Some(mode), false)
+                + &dr("shop", "all", "*.shop.svc.cluster.local", Some("ISTIO_MUTUAL"))
         };
         diff(&compute(&mesh(&tree(before))), &compute(&mesh(&tree(after))))
     }

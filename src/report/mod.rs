@@ -123,11 +123,8 @@ pub fn verdict(review: &Review, fail_on: crate::settings::FailOn) -> (bool, Stri
         let text = plural(n, &format!("{adj}{}", sev.as_str()));
         if fail_on.fails(sev) { failing.push(text) } else { below.push(text) }
     }
-    let broken = if review.diff {
-        review.errors.iter().filter(|e| e.introduced && e.error.kind.is_fatal()).count()
-    } else {
-        0
-    };
+    let broken =
+        if review.diff { review.errors.iter().filter(|e| e.introduced && e.error.kind.is_fatal()).count() } else { 0 };
     if broken > 0 {
         let text = format!("{} the change broke", plural(broken, "file"));
         if fail_on.fails(Severity::Error) { failing.push(text) } else { below.push(text) }

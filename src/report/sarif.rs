@@ -266,7 +266,11 @@ mod tests {
     #[test]
     fn a_change_review_has_baseline_states_and_resolved_findings_pass() {
         let review = crate::report::text::tests::grouped_review();
-        let v: Value = serde_json::from_str(&render(&review, &SarifOptions { uri_prefix: "clusters/prod/".into(), ..SarifOptions::default() })).expect("json");
+        let v: Value = serde_json::from_str(&render(
+            &review,
+            &SarifOptions { uri_prefix: "clusters/prod/".into(), ..SarifOptions::default() },
+        ))
+        .expect("json");
         let results = v["runs"][0]["results"].as_array().expect("results");
         let states: Vec<&str> = results.iter().map(|r| r["baselineState"].as_str().unwrap_or("")).collect();
         assert_eq!(states, ["new", "new", "absent"]);

@@ -42,7 +42,12 @@ pub struct TextOptions {
 
 impl Default for TextOptions {
     fn default() -> Self {
-        TextOptions { docs_base: super::DEFAULT_DOCS_URL.to_string(), color: false, verbose: false, fail_on: FailOn::Error }
+        TextOptions {
+            docs_base: super::DEFAULT_DOCS_URL.to_string(),
+            color: false,
+            verbose: false,
+            fail_on: FailOn::Error,
+        }
     }
 }
 
@@ -110,7 +115,10 @@ pub fn render(review: &Review, opts: &TextOptions) -> String {
     }
     let resolved: Vec<&Finding> = review.findings.iter().filter(|f| f.status == Status::Resolved).collect();
     if review.diff && !resolved.is_empty() {
-        out.push_str(&format!("{}\n", st.paint(Paint::Bold, &format!("resolved by this change ({}):", resolved.len()))));
+        out.push_str(&format!(
+            "{}\n",
+            st.paint(Paint::Bold, &format!("resolved by this change ({}):", resolved.len()))
+        ));
         for f in resolved {
             let side = if f.location.side == Side::Base { " (base)" } else { "" };
             out.push_str(&format!(
@@ -224,7 +232,11 @@ fn snippet(out: &mut String, st: &Style, sev: Severity, lines: &[&str], mut span
             let (mark, paint) = if s.primary { ('^', Paint::Severity(sev)) } else { ('-', Paint::Gutter) };
             let label = if n == s.end_line.min(lines.len()) { s.label.as_deref().unwrap_or("") } else { "" };
             let under = format!("{}{}", mark.to_string().repeat(len), if label.is_empty() { "" } else { " " });
-            out.push_str(&format!("{pad} {bar} {}{}\n", " ".repeat(indent), st.paint(paint, &format!("{under}{label}"))));
+            out.push_str(&format!(
+                "{pad} {bar} {}{}\n",
+                " ".repeat(indent),
+                st.paint(paint, &format!("{under}{label}"))
+            ));
         }
     }
     out.push_str(&format!("{pad} {bar}\n"));
@@ -263,9 +275,9 @@ fn render_block(out: &mut String, st: &Style, review: &Review, block: &[&Finding
     let src = sources(review, loc.side).get(&loc.path);
     let lines: Vec<&str> = src.map(|s| s.lines()).unwrap_or_default();
     // The primary span, and the related objects in the same file as secondary spans; the others in their files.
-    let primary_label = line_text(review, loc.side, &loc.path, loc.end_line).and_then(|t| line_label(&f.object.kind, t));
-    let mut spans =
-        vec![Span { line: loc.line, end_line: loc.end_line, primary: true, label: primary_label }];
+    let primary_label =
+        line_text(review, loc.side, &loc.path, loc.end_line).and_then(|t| line_label(&f.object.kind, t));
+    let mut spans = vec![Span { line: loc.line, end_line: loc.end_line, primary: true, label: primary_label }];
     let mut elsewhere: BTreeMap<(Side, String), Vec<Span>> = BTreeMap::new();
     for r in &f.related {
         let text = line_text(review, r.location.side, &r.location.path, r.location.line);
@@ -388,7 +400,12 @@ fn render_fix(out: &mut String, st: &Style, review: &Review, fix: &crate::findin
     let bar = st.paint(Paint::Gutter, "|");
     let flines: Vec<&str> = sources(review, Side::Head).get(&fix.path).map(|s| s.lines()).unwrap_or_default();
     let col = flines.get(fix.start_line.wrapping_sub(1)).map(|t| first_column(t)).unwrap_or(1);
-    out.push_str(&format!("{pad}{} {}:{}:{col}\n{pad} {bar}\n", st.paint(Paint::Gutter, "-->"), fix.path, fix.start_line));
+    out.push_str(&format!(
+        "{pad}{} {}:{}:{col}\n{pad} {bar}\n",
+        st.paint(Paint::Gutter, "-->"),
+        fix.path,
+        fix.start_line
+    ));
     let old: Vec<&str> = (fix.start_line..=fix.end_line).filter_map(|n| flines.get(n - 1).copied()).collect();
     let new: Vec<&str> = if fix.replacement.is_empty() { Vec::new() } else { fix.replacement.split('\n').collect() };
     let same = old.iter().zip(new.iter()).take_while(|(a, b)| a == b).count();
@@ -429,7 +446,9 @@ pub(crate) mod tests {
             code,
             severity,
             status: Status::Introduced,
-            message: format!("{kind} shop/{name} does something, but more (detail: x): the calls fail. Second sentence."),
+            message: format!(
+                "{kind} shop/{name} does something, but more (detail: x): the calls fail. Second sentence."
+            ),
             object: obj(kind, name),
             port: None,
             location: Location { side: Side::Head, path: path.into(), line, end_line: line },
