@@ -511,3 +511,109 @@ fn a_private_virtual_service_routes_only_its_own_namespace() {
     // `shop`'s own clients do not see the VirtualService: mTLS to both versions.
     assert_eq!(find(&p, "shop/reviews:9080", "shop", ClientKind::Sidecar).verdict, Verdict::Mtls);
 }
+
+// Istio versions: each behaviour that changed between releases, on both sides of the release that changed it.
+
+fn at(version: &str, y: &str) -> Mesh {
+    let istio_version = crate::settings::IstioVersion::parse(version).unwrap();
+    crate::rules::testing::mesh_with(y, crate::settings::MeshSettings { istio_version, ..Default::default() })
+}
+
+fn dr_exported(name: &str, export_to: &str, mode: &str) -> String {
+    format!(
+        "---\napiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {{name: {name}, namespace: shop}}\n\
+         spec:\n  host: cart\n  exportTo: {export_to}\n  trafficPolicy: {{tls: {{mode: {mode}}}}}\n"
+    )
+}
+
+#[test]
+fn destination_rule_merging_before_and_after_1_24() {
+    // `a-frontend` (older, exported to frontend only, ISTIO_MUTUAL) and `b-public` (exported everywhere, DISABLE).
+    let y = strict_shop()
+        + &injected("frontend")
+        + &deployment("frontend", "web", &[8080], &[])
+        + &injected("other")
+        + &deployment("other", "job", &[8080], &[])
+        + &dr_exported("a-frontend", "[frontend]", "ISTIO_MUTUAL")
+        + &dr_exported("b-public", "[\"*\"]", "DISABLE");
+    // 1.24 and later: the sets differ, the rules stay apart; `other` (in the `*` row) sees only b-public (DISABLE)
+    // and fails STRICT; so does frontend, which takes the host's last entry.
+    for v in ["1.24", "1.30"] {
+        let p = compute(&at(v, &y));
+        let r = find(&p, "shop/cart:80", "*", ClientKind::Sidecar);
+        assert_eq!(r.other_namespaces, 2, "{v}: {}", render_text(&p.rows));
+        assert_eq!(r.destination_rules.iter().map(|d| d.name.as_str()).collect::<Vec<_>>(), ["b-public"], "{v}");
+        assert_eq!(r.verdict, Verdict::FailPlaintextToStrict, "{v}");
+    }
+    // 1.23 and earlier: b-public merges into a-frontend, and the host keeps the first rule's exportTo: `other` sees
+    // no rule at all, auto mTLS sends mTLS, which STRICT accepts; frontend gets the merged rule (ISTIO_MUTUAL).
+    for v in ["1.22", "1.23.6"] {
+        let p = compute(&at(v, &y));
+        let r = find(&p, "shop/cart:80", "*", ClientKind::Sidecar);
+        assert_eq!(r.other_namespaces, 1, "{v}: {}", render_text(&p.rows));
+        assert!(r.destination_rules.is_empty(), "{v}: {}", render_text(&p.rows));
+        assert_eq!((r.client_tls.as_str(), r.verdict), ("auto: mTLS", Verdict::Mtls), "{v}");
+        let f = find(&p, "shop/cart:80", "frontend", ClientKind::Sidecar);
+        assert_eq!(f.destination_rules.iter().map(|d| d.name.as_str()).collect::<Vec<_>>(), ["a-frontend", "b-public"]);
+        assert_eq!(f.verdict, Verdict::Mtls, "{v}");
+    }
+}
+
+#[test]
+fn a_private_and_a_public_rule_for_one_host_before_and_after_1_24() {
+    // The older rule is private (ISTIO_MUTUAL), the newer public (DISABLE); clients in shop itself.
+    let y = strict_shop()
+        + &dr_exported("a-private", "[\".\"]", "ISTIO_MUTUAL")
+        + &dr_exported("b-public", "[\"*\"]", "DISABLE");
+    // 1.24+: two entries in shop's table; a client takes the last catch-all one: DISABLE, rejected by STRICT.
+    let r = find(&compute(&at("1.24", &y)), "shop/cart:80", "shop", ClientKind::Sidecar).clone();
+    assert_eq!((r.destination_rules[0].name.as_str(), r.verdict), ("b-public", Verdict::FailPlaintextToStrict));
+    // 1.23: merged into the older rule, whose trafficPolicy applies whole: ISTIO_MUTUAL.
+    let r = find(&compute(&at("1.23", &y)), "shop/cart:80", "shop", ClientKind::Sidecar).clone();
+    assert_eq!((r.destination_rules[0].name.as_str(), r.verdict), ("a-private", Verdict::Mtls));
+}
+
+#[test]
+fn inject_values_before_and_after_1_27() {
+    let with = |value: &str| {
+        strict_shop()
+            + &injected("web")
+            + &deployment_with("web", "frontend", &[("sidecar.istio.io/inject", value)], "")
+    };
+    let kinds = |v: &str, y: &str| -> Vec<ClientKind> {
+        let p = compute(&at(v, y));
+        p.rows
+            .iter()
+            .filter(|r| r.client_workloads.iter().any(|w| w == "Deployment web/frontend"))
+            .map(|r| r.client_kind)
+            .collect()
+    };
+    // `False`, `no`, `0`: 1.26 and earlier read them as false (no sidecar: plaintext to STRICT fails); 1.27 and later
+    // ignore them and inject (the namespace default).
+    for value in ["False", "no", "0", "disabled"] {
+        let y = with(value);
+        assert_eq!(kinds("1.26", &y), [ClientKind::NoSidecar], "{value} at 1.26");
+        let p = compute(&at("1.26.2", &y));
+        assert_eq!(find(&p, "shop/cart:80", "*", ClientKind::NoSidecar).verdict, Verdict::FailPlaintextToStrict);
+        assert_eq!(kinds("1.27", &y), [ClientKind::Sidecar], "{value} at 1.27");
+        let p = compute(&at("1.27", &y));
+        assert!(p.rows.iter().all(|r| r.client_kind == ClientKind::Sidecar), "{}", render_text(&p.rows));
+    }
+    // Exactly `false` opts out in every release; `true` keeps the sidecar in every release.
+    for v in ["1.26", "1.27", "1.30"] {
+        assert_eq!(kinds(v, &with("false")), [ClientKind::NoSidecar], "{v}");
+        assert_eq!(kinds(v, &with("true")), [ClientKind::Sidecar], "{v}");
+    }
+    // In a namespace without injection label, `yes` opts in nowhere: the webhook's object selector wants exactly
+    // `true` (the injector never sees the pod), in every release.
+    let unlabelled = strict_shop()
+        + &namespace("web", &[])
+        + &deployment_with("web", "frontend", &[("sidecar.istio.io/inject", "yes")], "");
+    for v in ["1.26", "1.30"] {
+        assert_eq!(kinds(v, &unlabelled), [ClientKind::NoSidecar], "{v}");
+    }
+    // `On` in an injected namespace: 1.26 reads it as true, 1.27 ignores it; both inject.
+    for v in ["1.26", "1.27"] {
+        assert_eq!(kinds(v, &with("On")), [ClientKind::Sidecar], "{v}");
+    }
+}
