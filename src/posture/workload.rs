@@ -147,6 +147,8 @@ pub struct ServicePort {
     pub port: u32,
     pub name: Option<String>,
     pub target: TargetPort,
+    /// The protocol Istio gives the port (`appProtocol`, else the name's prefix).
+    pub protocol: super::routes::Protocol,
 }
 
 impl ServicePort {
@@ -455,7 +457,9 @@ fn type_service(mesh: &Mesh, id: ObjId) -> Option<Service> {
                 None => TargetPort::Name(text.to_string()),
             },
         };
-        ports.push(ServicePort { port, name: t.str_at(*p, &["name"]).map(str::to_string), target });
+        let name = t.str_at(*p, &["name"]).map(str::to_string);
+        let protocol = super::routes::Protocol::of_port(name.as_deref(), t.str_at(*p, &["appProtocol"]));
+        ports.push(ServicePort { port, name, target, protocol });
     }
     let namespace = mesh.namespaces[id].clone();
     Some(Service {
