@@ -79,6 +79,9 @@ pub struct Endpoint {
     /// conditions, source labels, destination subnets or another SNI.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub conditional: bool,
+    /// A VirtualService route reaches this endpoint through another host than the row's.
+    #[serde(skip)]
+    pub other_host: bool,
     pub sends: Sends,
     pub verdict: Verdict,
     #[serde(skip)]
@@ -831,6 +834,7 @@ fn build_row(
                 ambient: w.ambient,
                 subset: path.subset.clone(),
                 conditional: path.conditional,
+                other_host: !std::ptr::eq(path.service, svc),
                 sends: Sends::Plaintext,
                 verdict: Verdict::Plaintext,
                 workload_id: Some(w.obj),
@@ -863,6 +867,7 @@ fn build_row(
                 ambient,
                 subset: None,
                 conditional: false,
+                other_host: !std::ptr::eq(path.service, svc),
                 sends: Sends::Plaintext,
                 verdict: Verdict::Plaintext,
                 workload_id: None,

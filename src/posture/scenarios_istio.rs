@@ -683,6 +683,14 @@ fn routes_with_request_conditions_are_conditional_paths() {
     let body = format!("  http:\n  - match:\n    - uri: {{prefix: /admin}}\n{TO_V2}  -{}", &TO_V1[3..]);
     let p = compute(&mesh(&reviews("ISTIO_MUTUAL", "DISABLE", &vs_raw("shop", "r", "[reviews]", &body))));
     insta::assert_snapshot!("posture_conditional_route_text", render_text(&p.rows));
+    let m = mesh(&reviews("ISTIO_MUTUAL", "DISABLE", &vs_raw("shop", "r", "[reviews]", &body)));
+    let f = mtls_findings(&m);
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert!(
+        f[0].message.contains("The requests that match a VirtualService route's conditions go to subset `v2`"),
+        "{}",
+        f[0].message
+    );
     // Without a catch-all, requests that match nothing get Envoy's 404: only the conditional path exists.
     let body = format!("  http:\n  - match:\n    - uri: {{prefix: /admin}}\n{TO_V2}");
     let r = shop_row(&reviews("ISTIO_MUTUAL", "DISABLE", &vs_raw("shop", "r", "[reviews]", &body)));
