@@ -1295,6 +1295,40 @@ mod tests {
         assert!(fixes[0].3.ends_with("namespace: shop\nspec:\n  mtls:\n    mode: PERMISSIVE"), "{fixes:?}");
     }
 
+    /// A plan of several edits in one file becomes one replacement from the first edited line to the last, with
+    /// the lines between kept; edits in two files, overlapping edits and an empty plan give no fix.
+    #[test]
+    fn multi_edit_plans() {
+        let pa = "apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata:\n  name: default\n  namespace: bookinfo\n  labels:\n    team: a\nspec:\n  mtls:\n    mode: DISABLE\n";
+        let files = [("a.yaml", DR), ("b.yaml", pa)];
+        let opts = AnalysisOptions::default();
+        let pa_of = |m: &Mesh| m.objects.iter().position(|o| o.kind == "PeerAuthentication").unwrap();
+        let two = |first: FixEdit, second: FixEdit| FixPlan { description: "two".into(), edits: vec![first, second] };
+        let mode = |o: ObjId, v: &str| FixEdit::SetField { object: o, field: crate::rules::PA_MODE, value: v.into() };
+        let team = |o: ObjId, v: &str| FixEdit::SetField {
+            object: o,
+            field: &["metadata", "labels", "team"],
+            value: v.into(),
+        };
+        // Given last edit first: sorted by line.
+        let (fix, help) = best_of(&files, &opts, |m, _| vec![two(mode(pa_of(m), "PERMISSIVE"), team(pa_of(m), "b"))]);
+        let fix = fix.unwrap();
+        assert_eq!((fix.path.as_str(), fix.start_line, fix.end_line), ("b.yaml", 7, 10));
+        assert_eq!(fix.replacement, "    team: b\nspec:\n  mtls:\n    mode: PERMISSIVE");
+        assert_eq!(help, None);
+        assert_eq!(apply(pa, false, &fix), pa.replace("team: a", "team: b").replace("DISABLE", "PERMISSIVE"));
+        // Two files: help instead of a fix.
+        let (fix, help) =
+            best_of(&files, &opts, |m, rf| vec![two(mode(pa_of(m), "PERMISSIVE"), team(rf.subject, "b"))]);
+        assert_eq!((fix, help.as_deref()), (None, Some("two (edits more than one file; apply by hand)")));
+        // The same line twice, and no edit at all.
+        let (fix, help) =
+            best_of(&files, &opts, |m, _| vec![two(mode(pa_of(m), "PERMISSIVE"), mode(pa_of(m), "STRICT"))]);
+        assert_eq!((fix, help), (None, None));
+        let (fix, help) = best_of(&files, &opts, |_, _| vec![FixPlan { description: "none".into(), edits: vec![] }]);
+        assert_eq!((fix, help), (None, None));
+    }
+
     /// [`offered`] for files that may carry load errors before the fix (the same number after it).
     fn offered_with_errors(files: &[(&str, &str)]) -> Vec<Fix> {
         let opts = AnalysisOptions::default();
