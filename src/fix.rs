@@ -1329,6 +1329,161 @@ mod tests {
         assert_eq!((fix, help), (None, None));
     }
 
+    /// Applies `edit` (made from the first object of `text`) and parses the result back: the new text, which
+    /// must load without errors.
+    fn edited(text: &str, edit: impl Fn(&SourceText, &Object) -> Option<LineEdit>) -> Option<String> {
+        let f = load_file("x.yaml", text.as_bytes(), &Limits::default());
+        let e = edit(f.source.as_ref().unwrap(), &f.objects[0])?;
+        let fix = Fix {
+            description: String::new(),
+            path: e.path,
+            start_line: e.start,
+            end_line: e.end,
+            replacement: e.lines.join("\n"),
+        };
+        let new = apply(text, false, &fix);
+        let back = load_file("x.yaml", new.as_bytes(), &Limits::default());
+        assert!(back.errors.is_empty(), "{:?}\n{new}", back.errors);
+        assert_eq!(back.objects.len(), f.objects.len(), "{new}");
+        Some(new)
+    }
+
+    /// The string at `path` in the first object of `text`.
+    fn at(text: &str, path: &[&str]) -> Option<String> {
+        let f = load_file("x.yaml", text.as_bytes(), &Limits::default());
+        let o = &f.objects[0];
+        o.tree.str_at(o.root, path).map(str::to_string)
+    }
+
+    const DR_HEAD: &str = "apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata:\n  name: cart\n  namespace: shop\nspec:\n  host: cart\n";
+
+    #[test]
+    fn port_level_tls_shapes() {
+        let set = |text: &str, port: u32| edited(text, |s, o| set_port_level_tls(s, o, port, "DISABLE"));
+        let tp = "  trafficPolicy:\n    portLevelSettings:\n    - port:\n        number: 80\n      tls:\n        mode: ISTIO_MUTUAL\n";
+        // The port's item exists: its mode changes in place.
+        let new = set(&format!("{DR_HEAD}{tp}"), 80).unwrap();
+        assert_eq!(new, format!("{DR_HEAD}{}", tp.replace("ISTIO_MUTUAL", "DISABLE")));
+        // The item has no tls: added under it.
+        let no_tls = "  trafficPolicy:\n    portLevelSettings:\n    - port:\n        number: 80\n      loadBalancer:\n        simple: ROUND_ROBIN\n";
+        let new = set(&format!("{DR_HEAD}{no_tls}"), 80).unwrap();
+        assert_eq!(new, format!("{DR_HEAD}{no_tls}      tls:\n        mode: DISABLE\n"));
+        // Another port: a new item at the end of the list, at the items' indentation.
+        let new = set(&format!("{DR_HEAD}{tp}"), 9090).unwrap();
+        assert_eq!(new, format!("{DR_HEAD}{tp}    - port:\n        number: 9090\n      tls:\n        mode: DISABLE\n"));
+        // No list: under trafficPolicy; no trafficPolicy: under spec.
+        let tls = "  trafficPolicy:\n    tls:\n      mode: ISTIO_MUTUAL\n";
+        let new = set(&format!("{DR_HEAD}{tls}"), 80).unwrap();
+        // (A new list indents its items by the file's indentation.)
+        assert_eq!(
+            new,
+            format!(
+                "{DR_HEAD}{tls}    portLevelSettings:\n      - port:\n          number: 80\n        tls:\n          mode: DISABLE\n"
+            )
+        );
+        let new = set(DR_HEAD, 80).unwrap();
+        assert_eq!(
+            new,
+            format!(
+                "{DR_HEAD}  trafficPolicy:\n    portLevelSettings:\n      - port:\n          number: 80\n        tls:\n          mode: DISABLE\n"
+            )
+        );
+        assert_eq!(at(&new, &["spec", "host"]).as_deref(), Some("cart"));
+        // Flow lists and JSON take no new item; a flow item of the port is still edited in place.
+        let flow = format!(
+            "{DR_HEAD}  trafficPolicy:\n    portLevelSettings: [{{port: {{number: 80}}, tls: {{mode: ISTIO_MUTUAL}}}}]\n"
+        );
+        assert_eq!(set(&flow, 9090), None);
+        assert_eq!(set(&flow, 80).unwrap(), flow.replace("ISTIO_MUTUAL", "DISABLE"));
+        assert_eq!(set(&format!("{DR_HEAD}  trafficPolicy: {{}}\n"), 80), None);
+        let json = r#"{"apiVersion": "networking.istio.io/v1", "kind": "DestinationRule", "metadata": {"name": "c", "namespace": "s"}, "spec": {"host": "c"}}"#;
+        let f = load_file("x.json", json.as_bytes(), &Limits::default());
+        assert_eq!(set_port_level_tls(f.source.as_ref().unwrap(), &f.objects[0], 80, "DISABLE"), None);
+    }
+
+    #[test]
+    fn remove_field_shapes() {
+        let rm = |text: &str| edited(text, |s, o| remove_field(s, o, crate::rules::DR_TLS));
+        // `tls` with a sibling: only its lines go.
+        let both = format!(
+            "{DR_HEAD}  trafficPolicy:\n    tls:\n      mode: DISABLE\n      sni: x\n    connectionPool: {{}}\n"
+        );
+        assert_eq!(rm(&both).unwrap(), format!("{DR_HEAD}  trafficPolicy:\n    connectionPool: {{}}\n"));
+        // `tls` alone: `trafficPolicy` goes with it, `spec` stays.
+        let alone = format!("{DR_HEAD}  trafficPolicy:\n    tls: {{}}\n");
+        assert_eq!(rm(&alone).unwrap(), DR_HEAD);
+        let only = "apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata:\n  name: cart\nspec:\n  trafficPolicy:\n    tls: {}\n";
+        assert_eq!(
+            rm(only).unwrap(),
+            "apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata:\n  name: cart\nspec:\n"
+        );
+        // In a flow mapping no line edit can remove it.
+        assert_eq!(rm(&format!("{DR_HEAD}  trafficPolicy: {{tls: {{mode: DISABLE}}, connectionPool: {{}}}}\n")), None);
+    }
+
+    #[test]
+    fn rename_port_key_keeps_quoting() {
+        let pa = |key: &str| {
+            format!(
+                "apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata:\n  name: p\n  namespace: shop\nspec:\n  selector:\n    matchLabels: {{app: cart}}\n  portLevelMtls:\n    {key}: # the port\n      mode: DISABLE\n"
+            )
+        };
+        let rename = |text: &str, from: &str| edited(text, |s, o| rename_port_key(s, o, from, 8080));
+        assert_eq!(rename(&pa("80"), "80").unwrap(), pa("8080"));
+        assert_eq!(rename(&pa("\"80\""), "80").unwrap(), pa("\"8080\""));
+        assert_eq!(rename(&pa("'80'"), "80").unwrap(), pa("'8080'"));
+        assert_eq!(rename(&pa("80"), "81"), None);
+    }
+
+    #[test]
+    fn new_objects_render_in_the_file_style() {
+        let two = "apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata:\n    name: \"a\"\n    namespace: shop\nspec:\n    host: a\n";
+        let (_, a) = run(&[("x.yaml", two)], &AnalysisOptions { no_fixes: true, ..Default::default() });
+        let style = file_style(&a.mesh.objects[0]);
+        assert_eq!((style.indent, style.quote, style.json), (4, Some('"'), false));
+        let obj = NewObject::PortDestinationRule {
+            namespace: "shop".into(),
+            name_base: "a".into(),
+            host: "*.shop.svc.cluster.local".into(),
+            top_mode: Some("ISTIO_MUTUAL".into()),
+            ports: vec![(80, "DISABLE".into()), (9090, "SIMPLE".into())],
+        };
+        let block = render_block(&a.mesh, &obj, &style).join("\n");
+        assert_eq!(
+            block,
+            "apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata:\n    name: \"a-mtls\"\n    namespace: \"shop\"\nspec:\n    host: \"*.shop.svc.cluster.local\"\n    trafficPolicy:\n        tls:\n            mode: \"ISTIO_MUTUAL\"\n        portLevelSettings:\n            - port:\n                  number: 80\n              tls:\n                  mode: \"DISABLE\"\n            - port:\n                  number: 9090\n              tls:\n                  mode: \"SIMPLE\"",
+        );
+        let back = load_file("y.yaml", block.as_bytes(), &Limits::default());
+        assert!(back.errors.is_empty(), "{:?}", back.errors);
+        let o = &back.objects[0];
+        assert_eq!(o.tree.str_at(o.root, &["spec", "trafficPolicy", "tls", "mode"]), Some("ISTIO_MUTUAL"));
+        let flow = render_flow(&a.mesh, &obj, &FileStyle { indent: 2, quote: None, json: false });
+        assert_eq!(
+            flow,
+            "{apiVersion: networking.istio.io/v1, kind: DestinationRule, metadata: {name: a-mtls, namespace: shop}, spec: {host: \"*.shop.svc.cluster.local\", trafficPolicy: {tls: {mode: ISTIO_MUTUAL}, portLevelSettings: [{port: {number: 80}, tls: {mode: DISABLE}}, {port: {number: 9090}, tls: {mode: SIMPLE}}]}}}"
+        );
+        assert!(load_file("y.yaml", flow.as_bytes(), &Limits::default()).errors.is_empty());
+        // Values YAML would misread are quoted whatever the file does; single quotes double inner quotes.
+        let plain = FileStyle { indent: 2, quote: None, json: false };
+        assert_eq!(scalar_text(&ystr("a: b"), &plain), "\"a: b\"");
+        assert_eq!(scalar_text(&ystr("a#b"), &plain), "\"a#b\"");
+        assert_eq!(scalar_text(&ystr("ab"), &plain), "ab");
+        let single = FileStyle { indent: 2, quote: Some('\''), json: false };
+        assert_eq!(scalar_text(&ystr("*.it's"), &single), "'*.it''s'");
+        assert_eq!(quoted("a\"b\\c", Some('"')), "\"a\\\"b\\\\c\"");
+        // The apiVersion most used for the kind wins, the default on a tie.
+        let v1beta1 = two.replace("networking.istio.io/v1\n", "networking.istio.io/v1beta1\n");
+        let (_, a) =
+            run(&[("x.yaml", &v1beta1), ("y.yaml", two)], &AnalysisOptions { no_fixes: true, ..Default::default() });
+        assert_eq!(api_version_for(&a.mesh, "DestinationRule", "networking.istio.io/v1"), "networking.istio.io/v1");
+        assert_eq!(api_version_for(&a.mesh, "PeerAuthentication", "security.istio.io/v1"), "security.istio.io/v1");
+        let (_, a) = run(&[("x.yaml", &v1beta1)], &AnalysisOptions { no_fixes: true, ..Default::default() });
+        assert_eq!(
+            api_version_for(&a.mesh, "DestinationRule", "networking.istio.io/v1"),
+            "networking.istio.io/v1beta1"
+        );
+    }
+
     /// [`offered`] for files that may carry load errors before the fix (the same number after it).
     fn offered_with_errors(files: &[(&str, &str)]) -> Vec<Fix> {
         let opts = AnalysisOptions::default();
