@@ -75,14 +75,17 @@ fn line_ops(old: &str, new: &str) -> Vec<DiffOp> {
             return ops;
         }
     }
-    let mut ops = Vec::new();
-    match (old_lines, new_lines) {
-        (0, 0) => {}
-        (0, n) => ops.push(DiffOp::Insert { old_index: 0, new_index: 0, new_len: n }),
-        (o, 0) => ops.push(DiffOp::Delete { old_index: 0, old_len: o, new_index: 0 }),
-        (o, n) => ops.push(DiffOp::Replace { old_index: 0, old_len: o, new_index: 0, new_len: n }),
+    replace_all(old_lines, new_lines)
+}
+
+/// One operation that replaces a text of `old` lines by one of `new` lines.
+fn replace_all(old: usize, new: usize) -> Vec<DiffOp> {
+    match (old, new) {
+        (0, 0) => Vec::new(),
+        (0, n) => vec![DiffOp::Insert { old_index: 0, new_index: 0, new_len: n }],
+        (o, 0) => vec![DiffOp::Delete { old_index: 0, old_len: o, new_index: 0 }],
+        (o, n) => vec![DiffOp::Replace { old_index: 0, old_len: o, new_index: 0, new_len: n }],
     }
-    ops
 }
 
 /// True when the operations cover `0..old_len` and `0..new_len` in order, without gaps or overlaps.
@@ -184,6 +187,33 @@ mod tests {
         assert!(
             c.hunks[0].contains(crate::finding::Side::Head, 2) && !c.hunks[0].contains(crate::finding::Side::Head, 3)
         );
+    }
+
+    #[test]
+    fn tiles_accepts_only_ordered_gapless_operations() {
+        let eq = |o: usize, n: usize, len: usize| DiffOp::Equal { old_index: o, new_index: n, len };
+        let ins = |o: usize, n: usize, len: usize| DiffOp::Insert { old_index: o, new_index: n, new_len: len };
+        let del = |o: usize, n: usize, len: usize| DiffOp::Delete { old_index: o, old_len: len, new_index: n };
+        assert!(tiles(&[], 0, 0));
+        assert!(tiles(&[eq(0, 0, 2), ins(2, 2, 1), del(2, 3, 1), eq(3, 3, 1)], 4, 4));
+        // Not covering the end, a gap, out of order, an overlap.
+        assert!(!tiles(&[eq(0, 0, 2)], 3, 2));
+        assert!(!tiles(&[eq(0, 0, 2)], 2, 3));
+        assert!(!tiles(&[eq(0, 0, 1), eq(2, 2, 1)], 3, 3));
+        assert!(!tiles(&[eq(0, 0, 1), eq(1, 2, 1)], 2, 3));
+        assert!(!tiles(&[ins(0, 1, 1), eq(0, 0, 1)], 1, 2));
+        assert!(!tiles(&[eq(0, 0, 2), eq(1, 1, 1)], 2, 2));
+        // A replacement may change the number of lines.
+        let replace = DiffOp::Replace { old_index: 0, old_len: 1, new_index: 0, new_len: 3 };
+        assert!(tiles(&[replace, eq(1, 3, 1)], 2, 4));
+    }
+
+    #[test]
+    fn the_fallback_replaces_the_whole_text() {
+        assert_eq!(replace_all(0, 0), vec![]);
+        assert_eq!(replace_all(0, 3), vec![DiffOp::Insert { old_index: 0, new_index: 0, new_len: 3 }]);
+        assert_eq!(replace_all(2, 0), vec![DiffOp::Delete { old_index: 0, old_len: 2, new_index: 0 }]);
+        assert_eq!(replace_all(2, 3), vec![DiffOp::Replace { old_index: 0, old_len: 2, new_index: 0, new_len: 3 }]);
     }
 
     #[test]
