@@ -1484,6 +1484,95 @@ mod tests {
         );
     }
 
+    /// A renderer for tests: a target's output is its one input as it is (target `u` moves `bookinfo` to
+    /// `other`), optionally failing, reporting a render error, or saying the input feeds another mesh.
+    #[derive(Debug, Default)]
+    struct Identity {
+        feeds_others: bool,
+        fails: bool,
+        render_error: bool,
+    }
+
+    impl crate::target::Rerender for Identity {
+        fn rerender(&self, target: &str, path: &str, bytes: &[u8]) -> Option<LoadedFile> {
+            if self.fails {
+                return None;
+            }
+            let mut f = rendered(target, path, bytes);
+            if self.render_error {
+                f.errors.push(crate::finding::LoadError {
+                    path: path.into(),
+                    line: 1,
+                    message: "render failed".into(),
+                    kind: crate::finding::ErrorKind::Render,
+                });
+            }
+            Some(f)
+        }
+
+        fn feeds_others(&self, targets: &[&str], _path: &str) -> bool {
+            assert!(!targets.is_empty());
+            self.feeds_others
+        }
+    }
+
+    fn rendered(target: &str, path: &str, bytes: &[u8]) -> LoadedFile {
+        let text = String::from_utf8_lossy(bytes);
+        let text = if target == "u" { text.replace("bookinfo", "other") } else { text.to_string() };
+        let mut f = load_file(path, text.as_bytes(), &Limits::default());
+        f.inputs = f.source.take().into_iter().collect();
+        f.target = Some(target.to_string());
+        f
+    }
+
+    /// A fix of a rendered object edits its source file and is verified by rendering every target it feeds again.
+    #[test]
+    fn fixes_of_rendered_objects_are_verified_by_rendering_again() {
+        let fix_of = |files: &[LoadedFile], r: Option<Identity>| {
+            let rerender = r.map(|r| Arc::new(r) as Arc<dyn crate::target::Rerender>);
+            let opts = AnalysisOptions { rerender, ..Default::default() };
+            let a = analyze(files, &opts, Side::Head, Default::default());
+            let f = a.findings.iter().find(|f| f.code == "TIS0206" && f.object.namespace == "bookinfo").unwrap();
+            f.fix.clone()
+        };
+        let one = [rendered("t", "base/dr.yaml", DR.as_bytes())];
+        let fix = fix_of(&one, Some(Identity::default())).unwrap();
+        assert_eq!((fix.path.as_str(), fix.start_line, fix.end_line), ("base/dr.yaml", 10, 10));
+        assert!(
+            fix.replacement.ends_with("namespace: bookinfo\nspec:\n  mtls:\n    mode: PERMISSIVE"),
+            "{}",
+            fix.replacement
+        );
+        // Without a renderer, with an input another mesh renders, when it no longer renders or renders with an
+        // error: no fix.
+        assert_eq!(fix_of(&one, None), None);
+        assert_eq!(fix_of(&one, Some(Identity { feeds_others: true, ..Default::default() })), None);
+        assert_eq!(fix_of(&one, Some(Identity { fails: true, ..Default::default() })), None);
+        assert_eq!(fix_of(&one, Some(Identity { render_error: true, ..Default::default() })), None);
+        // Two targets render the input: both again (target `u` gets its PeerAuthentication in `other`).
+        let two = [rendered("t", "base/dr.yaml", DR.as_bytes()), rendered("u", "base/dr.yaml", DR.as_bytes())];
+        assert_eq!(fix_of(&two, Some(Identity::default())), Some(fix));
+        // A plan that leaves the finding is refused on this path too.
+        let a =
+            analyze(&one, &AnalysisOptions { no_fixes: true, ..Default::default() }, Side::Head, Default::default());
+        let opts = AnalysisOptions { rerender: Some(Arc::new(Identity::default())), ..Default::default() };
+        let finding = a.findings.iter().find(|f| f.code == "TIS0206").unwrap();
+        let errors = error_set(&a.mesh, &crate::rules::run_all(&a.mesh));
+        for files in [&one[..], &two[..]] {
+            let mut v = Verifier::new(files, &a.mesh, &opts, &errors);
+            let noop = Fix {
+                description: String::new(),
+                path: "base/dr.yaml".into(),
+                start_line: 1,
+                end_line: 1,
+                replacement: DR.lines().next().unwrap().into(),
+            };
+            assert!(!verify(files, &noop, finding, &opts, &mut v));
+            let other = Fix { path: "elsewhere.yaml".into(), ..noop };
+            assert!(!verify(files, &other, finding, &opts, &mut v));
+        }
+    }
+
     /// [`offered`] for files that may carry load errors before the fix (the same number after it).
     fn offered_with_errors(files: &[(&str, &str)]) -> Vec<Fix> {
         let opts = AnalysisOptions::default();
