@@ -4,7 +4,11 @@
 use super::{FileChange, Hunk};
 use similar::{Algorithm, DiffOp, DiffTag, TextDiff};
 
-/// Merges sorted inclusive ranges that touch or overlap.
+/// Merges sorted inclusive ranges that touch or overlap. `file_change` gets its ranges from `similar`'s
+/// operations, which in practice never put two changes of one side next to each other (a deletion and an
+/// insertion come as one replacement, changes are separated by equal runs): the merge step is a guard for the
+/// `added`/`deleted` contract (disjoint, non-touching ranges, which anchoring relies on), since `similar` does not
+/// promise that shape and has broken the ordering one before (see [`line_ops`]).
 pub fn merge_ranges(mut ranges: Vec<(usize, usize)>) -> Vec<(usize, usize)> {
     ranges.sort();
     let mut out: Vec<(usize, usize)> = Vec::new();
@@ -71,14 +75,17 @@ fn line_ops(old: &str, new: &str) -> Vec<DiffOp> {
             return ops;
         }
     }
-    let mut ops = Vec::new();
-    match (old_lines, new_lines) {
-        (0, 0) => {}
-        (0, n) => ops.push(DiffOp::Insert { old_index: 0, new_index: 0, new_len: n }),
-        (o, 0) => ops.push(DiffOp::Delete { old_index: 0, old_len: o, new_index: 0 }),
-        (o, n) => ops.push(DiffOp::Replace { old_index: 0, old_len: o, new_index: 0, new_len: n }),
+    replace_all(old_lines, new_lines)
+}
+
+/// One operation that replaces a text of `old` lines by one of `new` lines.
+fn replace_all(old: usize, new: usize) -> Vec<DiffOp> {
+    match (old, new) {
+        (0, 0) => Vec::new(),
+        (0, n) => vec![DiffOp::Insert { old_index: 0, new_index: 0, new_len: n }],
+        (o, 0) => vec![DiffOp::Delete { old_index: 0, old_len: o, new_index: 0 }],
+        (o, n) => vec![DiffOp::Replace { old_index: 0, old_len: o, new_index: 0, new_len: n }],
     }
-    ops
 }
 
 /// True when the operations cover `0..old_len` and `0..new_len` in order, without gaps or overlaps.
@@ -114,6 +121,99 @@ mod tests {
         assert_eq!(c.hunks, vec![Hunk { base_start: 1, base_lines: 4, head_start: 1, head_lines: 5 }]);
         let d = file_change(Some("a"), Some("1\n2\n"), None, None);
         assert_eq!((d.added.len(), d.deleted.clone()), (0, vec![(1, 2)]));
+    }
+
+    #[test]
+    fn merge_ranges_sorts_and_merges_touching_and_overlapping_ranges() {
+        assert_eq!(merge_ranges(vec![]), vec![]);
+        assert_eq!(merge_ranges(vec![(5, 6), (1, 2)]), vec![(1, 2), (5, 6)]);
+        // Touching (3 follows 2), overlapping, contained.
+        assert_eq!(merge_ranges(vec![(3, 4), (1, 2)]), vec![(1, 4)]);
+        assert_eq!(merge_ranges(vec![(1, 5), (3, 8), (10, 10)]), vec![(1, 8), (10, 10)]);
+        assert_eq!(merge_ranges(vec![(1, 9), (2, 3), (11, 12)]), vec![(1, 9), (11, 12)]);
+        // One line apart stays apart.
+        assert_eq!(merge_ranges(vec![(1, 2), (4, 4)]), vec![(1, 2), (4, 4)]);
+    }
+
+    #[test]
+    fn overlap_clips_to_the_object() {
+        let ranges = [(2, 3), (8, 9), (12, 12)];
+        assert_eq!(overlap(&ranges, 3, 8), vec![(3, 3), (8, 8)]);
+        assert_eq!(overlap(&ranges, 1, 20), vec![(2, 3), (8, 9), (12, 12)]);
+        assert_eq!(overlap(&ranges, 9, 12), vec![(9, 9), (12, 12)]);
+        // An object between two changes, and before and after all of them.
+        assert_eq!(overlap(&ranges, 4, 7), vec![]);
+        assert_eq!(overlap(&ranges, 1, 1), vec![]);
+        assert_eq!(overlap(&ranges, 13, 30), vec![]);
+        assert_eq!(overlap(&ranges, 12, 12), vec![(12, 12)]);
+    }
+
+    #[test]
+    fn hunks_inside_a_file_have_exact_starts_and_lengths() {
+        let old: String = (1..=30).map(|i| format!("{i}\n")).collect();
+        // Line 10 becomes two lines (head shifts by one after it), line 25 is deleted, line 30 changes (its
+        // hunk's context is cut by the end of the file).
+        let new: String = (1..=30)
+            .filter(|i| *i != 25)
+            .map(|i| match i {
+                10 => "x\ny\n".to_string(),
+                30 => "thirty\n".to_string(),
+                i => format!("{i}\n"),
+            })
+            .collect();
+        let c = file_change(Some("a"), Some(&old), Some("a"), Some(&new));
+        assert_eq!(c.added, vec![(10, 11), (30, 30)]);
+        assert_eq!(c.deleted, vec![(10, 10), (25, 25), (30, 30)]);
+        assert_eq!(
+            c.hunks,
+            vec![
+                // Base 7..=13, head 7..=14.
+                Hunk { base_start: 7, base_lines: 7, head_start: 7, head_lines: 8 },
+                // Base 22..=30 (25 and 30 are 5 apart: one hunk), head 23..=30.
+                Hunk { base_start: 22, base_lines: 9, head_start: 23, head_lines: 8 },
+            ]
+        );
+        // A pure insertion and a pure deletion in the middle: the other side's length counts context only.
+        let ins = old.replace("15\n", "15\nnew\n");
+        let c = file_change(Some("a"), Some(&old), Some("a"), Some(&ins));
+        assert_eq!(c.hunks, vec![Hunk { base_start: 13, base_lines: 6, head_start: 13, head_lines: 7 }]);
+        assert_eq!((c.added.clone(), c.deleted.clone()), (vec![(16, 16)], vec![]));
+        let c = file_change(Some("a"), Some(&ins), Some("a"), Some(&old));
+        assert_eq!(c.hunks, vec![Hunk { base_start: 13, base_lines: 7, head_start: 13, head_lines: 6 }]);
+        // An added file: one hunk with no base lines.
+        let c = file_change(None, None, Some("a"), Some("a\nb\n"));
+        assert_eq!(c.hunks, vec![Hunk { base_start: 1, base_lines: 0, head_start: 1, head_lines: 2 }]);
+        assert!(!c.hunks[0].contains(crate::finding::Side::Base, 1));
+        assert!(
+            c.hunks[0].contains(crate::finding::Side::Head, 2) && !c.hunks[0].contains(crate::finding::Side::Head, 3)
+        );
+    }
+
+    #[test]
+    fn tiles_accepts_only_ordered_gapless_operations() {
+        let eq = |o: usize, n: usize, len: usize| DiffOp::Equal { old_index: o, new_index: n, len };
+        let ins = |o: usize, n: usize, len: usize| DiffOp::Insert { old_index: o, new_index: n, new_len: len };
+        let del = |o: usize, n: usize, len: usize| DiffOp::Delete { old_index: o, old_len: len, new_index: n };
+        assert!(tiles(&[], 0, 0));
+        assert!(tiles(&[eq(0, 0, 2), ins(2, 2, 1), del(2, 3, 1), eq(3, 3, 1)], 4, 4));
+        // Not covering the end, a gap, out of order, an overlap.
+        assert!(!tiles(&[eq(0, 0, 2)], 3, 2));
+        assert!(!tiles(&[eq(0, 0, 2)], 2, 3));
+        assert!(!tiles(&[eq(0, 0, 1), eq(2, 2, 1)], 3, 3));
+        assert!(!tiles(&[eq(0, 0, 1), eq(1, 2, 1)], 2, 3));
+        assert!(!tiles(&[ins(0, 1, 1), eq(0, 0, 1)], 1, 2));
+        assert!(!tiles(&[eq(0, 0, 2), eq(1, 1, 1)], 2, 2));
+        // A replacement may change the number of lines.
+        let replace = DiffOp::Replace { old_index: 0, old_len: 1, new_index: 0, new_len: 3 };
+        assert!(tiles(&[replace, eq(1, 3, 1)], 2, 4));
+    }
+
+    #[test]
+    fn the_fallback_replaces_the_whole_text() {
+        assert_eq!(replace_all(0, 0), vec![]);
+        assert_eq!(replace_all(0, 3), vec![DiffOp::Insert { old_index: 0, new_index: 0, new_len: 3 }]);
+        assert_eq!(replace_all(2, 0), vec![DiffOp::Delete { old_index: 0, old_len: 2, new_index: 0 }]);
+        assert_eq!(replace_all(2, 3), vec![DiffOp::Replace { old_index: 0, old_len: 2, new_index: 0, new_len: 3 }]);
     }
 
     #[test]

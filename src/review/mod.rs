@@ -4,6 +4,8 @@
 pub mod build;
 pub mod diff;
 pub mod posture;
+#[cfg(test)]
+mod tests;
 
 pub use build::{ReviewInput, TreeFile, review};
 
