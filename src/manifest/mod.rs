@@ -205,7 +205,10 @@ fn load_file_inner(path: &str, bytes: &[u8], limits: &Limits) -> LoadedFile {
     let text = match std::str::from_utf8(body) {
         Ok(t) => t,
         Err(e) => {
-            let line = 1 + body[..e.valid_up_to()].iter().filter(|b| **b == b'\n').count();
+            // The line of the first invalid byte, line breaks counted as everywhere else (LF, CRLF, lone CR).
+            let valid = std::str::from_utf8(&body[..e.valid_up_to()]).unwrap_or("");
+            let idx = yaml::LineIndex::new(valid);
+            let line = idx.line_count() + usize::from(valid.ends_with(['\n', '\r']));
             out.errors.push(err(path, line, "file is not valid UTF-8; skipped", ErrorKind::Encoding));
             return out;
         }
@@ -424,7 +427,13 @@ mod tests {
         assert_eq!(f.errors.len(), 1);
         assert_eq!(f.errors[0].kind, ErrorKind::Encoding);
         let f = load("c.yaml", "a: b\n  c: d\n: : :\n");
-        assert_eq!(f.errors[0].kind, ErrorKind::Parse);
+        assert_eq!(f.errors[0].kind, ErrorKind::Parse); // The line of the first invalid byte, with line breaks counted as YAML counts them.
+        for (bytes, line) in
+            [(&b"a: 1\rb: \xff\n"[..], 2), (b"a: 1\r\nb: 2\r\n\xff", 3), (b"\xff", 1), (b"a\r\r\xc3", 3)]
+        {
+            let f = load_file("u.yaml", bytes, &Limits::default());
+            assert_eq!((f.errors[0].kind, f.errors[0].line), (ErrorKind::Encoding, line), "{bytes:?}");
+        }
     }
 
     #[test]
