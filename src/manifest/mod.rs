@@ -151,11 +151,12 @@ pub fn may_hold_relevant(bytes: &[u8]) -> bool {
         b"WebhookConfiguration",
     ];
     // One pass over the bytes (every needle starts with an upper-case letter) instead of one pass per needle:
-    // same answer, and a manifest usually answers within its first line or two (`kind: Deployment`).
-    bytes
-        .iter()
-        .enumerate()
-        .any(|(i, b)| b.is_ascii_uppercase() && NEEDLES.iter().any(|n| n[0] == *b && bytes[i..].starts_with(n)))
+    // same answer, and a manifest usually answers within its first line or two (`kind: Deployment`). A
+    // backslash may be an escape in a double-quoted scalar (`"Peer\u0041uthentication"`, or a line break
+    // escaped in the middle of a kind), which spells a kind without its bytes: such files are always read.
+    bytes.iter().enumerate().any(|(i, b)| {
+        *b == b'\\' || (b.is_ascii_uppercase() && NEEDLES.iter().any(|n| n[0] == *b && bytes[i..].starts_with(n)))
+    })
 }
 
 /// Loads one file's bytes. Never panics: a panic inside the parser becomes an error entry.
@@ -445,6 +446,18 @@ mod tests {
         assert!(!may_hold_relevant(b"Lis"));
         assert!(!may_hold_relevant(b""));
         assert!(!may_hold_relevant(b"apiVersion: v1\nkind: Secret\nmetadata:\n  name: PEER\n"));
+        // Kinds spelled with escapes (Kubernetes reads them as the kind).
+        for text in [
+            "kind: \"Peer\\u0041uthentication\"\n",
+            "kind: \"Peer\\\n  Authentication\"\n",
+            "{\"kind\": \"Nam\\u0065space\"}",
+        ] {
+            assert!(may_hold_relevant(text.as_bytes()), "{text}");
+            let f = load("e.yaml", &format!("apiVersion: v1\n{text}metadata: {{name: n, namespace: ns}}\n"));
+            if !text.starts_with('{') {
+                assert!(f.objects.len() == 1 && f.errors.is_empty(), "{text}: {:?}", f.errors);
+            }
+        }
     }
 
     #[test]
