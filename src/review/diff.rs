@@ -61,17 +61,27 @@ pub fn file_change(
     }
 }
 
-/// The line operations from `old` to `new`: `similar`'s Myers diff when its operations tile both texts in
-/// order (it sometimes yields them out of order: base `x` and 8 newlines against 7 newlines, `y`, 5 newlines,
-/// `x` gives a deletion at head line 3 before an equal run from head line 1), else its patience and LCS diffs
-/// under the same check, else one replacement of the whole text (coarse, never wrong).
+/// The line operations from `old` to `new`: `similar`'s Myers diff, its positions recomputed from the
+/// operations' lengths (similar sometimes yields wrong positions: base `x` and 8 newlines against 7 newlines,
+/// `y`, 5 newlines, `x` gives a deletion at head line 3 before an equal run from head line 1; an insertion can
+/// carry the base position of the equal run before it) and kept only when every equal run then really pairs
+/// equal lines and both texts are covered; else its patience diff under the same check, then its LCS diff
+/// (quadratic memory, so only for small texts), else one replacement of the whole text (coarse, never wrong).
+/// Each is then laid out as git lays out ambiguous changes (see [`super::compact`]).
 fn line_ops(old: &str, new: &str) -> Vec<DiffOp> {
     let old_lines = TextDiff::from_lines(old, "").ops().iter().map(|o| o.old_range().end).max().unwrap_or(0);
     let new_lines = TextDiff::from_lines("", new).ops().iter().map(|o| o.new_range().end).max().unwrap_or(0);
     for algorithm in [Algorithm::Myers, Algorithm::Patience, Algorithm::Lcs] {
+        if algorithm == Algorithm::Lcs && old_lines.saturating_mul(new_lines) > LCS_MAX_CELLS {
+            break;
+        }
         let diff = TextDiff::configure().algorithm(algorithm).diff_lines(old, new);
-        let ops = diff.ops().to_vec();
-        if tiles(&ops, old_lines, new_lines) {
+        if let Some(ops) = retile(diff.ops(), diff.old_slices(), diff.new_slices()) {
+            // Ambiguous changes where git (and the pull request page) puts them.
+            let (old, new) = (diff.old_slices(), diff.new_slices());
+            if let Some(slid) = super::compact::git_compact(old, new, &ops).and_then(|s| retile(&s, old, new)) {
+                return slid;
+            }
             return ops;
         }
     }
@@ -88,20 +98,31 @@ fn replace_all(old: usize, new: usize) -> Vec<DiffOp> {
     }
 }
 
-/// True when the operations cover `0..old_len` and `0..new_len` in order, without gaps or overlaps.
-fn tiles(ops: &[DiffOp], old_len: usize, new_len: usize) -> bool {
+/// Largest base lines x head lines for which the LCS diff (a table of that many cells) is tried.
+const LCS_MAX_CELLS: usize = 4_000_000;
+
+/// The operations laid end to end from the start of both texts (positions from the lengths alone), or `None`
+/// when they do not cover exactly `old` and `new` or an equal run pairs lines that differ.
+fn retile(ops: &[DiffOp], old: &[&str], new: &[&str]) -> Option<Vec<DiffOp>> {
     let (mut o, mut n) = (0, 0);
+    let mut out = Vec::with_capacity(ops.len());
     for op in ops {
-        let (or, nr) = (op.old_range(), op.new_range());
-        if or.start != o || nr.start != n {
-            return false;
-        }
-        if op.tag() == DiffTag::Equal && or.len() != nr.len() {
-            return false;
-        }
-        (o, n) = (or.end, nr.end);
+        let (ol, nl) = (op.old_range().len(), op.new_range().len());
+        let op = match op.tag() {
+            DiffTag::Equal => {
+                if ol != nl || old.get(o..o + ol)? != new.get(n..n + nl)? {
+                    return None;
+                }
+                DiffOp::Equal { old_index: o, new_index: n, len: ol }
+            }
+            DiffTag::Delete => DiffOp::Delete { old_index: o, old_len: ol, new_index: n },
+            DiffTag::Insert => DiffOp::Insert { old_index: o, new_index: n, new_len: nl },
+            DiffTag::Replace => DiffOp::Replace { old_index: o, old_len: ol, new_index: n, new_len: nl },
+        };
+        (o, n) = (o + ol, n + nl);
+        out.push(op);
     }
-    o == old_len && n == new_len
+    (o == old.len() && n == new.len()).then_some(out)
 }
 
 /// True when any line of `a..=b` lies in one of `ranges`; returns the overlapping parts.

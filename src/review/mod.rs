@@ -2,6 +2,7 @@
 //! introduced findings on the changed lines that caused them, and compares posture before and after.
 
 pub mod build;
+pub mod compact;
 pub mod diff;
 pub mod posture;
 #[cfg(test)]
