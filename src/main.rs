@@ -128,14 +128,19 @@ struct CheckArgs {
     verbose: bool,
 }
 
-/// `--color`: `always` wins over `NO_COLOR` (https://no-color.org: a flag that asks for colour overrides it).
+/// `--color` with the environment and whether stdout is a terminal.
 fn use_color(c: ColorArg) -> bool {
     use std::io::IsTerminal;
-    match c {
-        ColorArg::Always => true,
-        ColorArg::Never => false,
-        ColorArg::Auto => std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal(),
-    }
+    let choice = match c {
+        ColorArg::Auto => mtls_review::report::text::ColorChoice::Auto,
+        ColorArg::Always => mtls_review::report::text::ColorChoice::Always,
+        ColorArg::Never => mtls_review::report::text::ColorChoice::Never,
+    };
+    mtls_review::report::text::use_color(
+        choice,
+        std::env::var_os("NO_COLOR").as_deref(),
+        std::io::stdout().is_terminal(),
+    )
 }
 
 fn main() -> ExitCode {

@@ -84,6 +84,30 @@ pub fn rule_doc(code: &str) -> Option<&'static str> {
     RULE_DOCS.iter().find(|(c, _)| *c == code).map(|(_, d)| *d)
 }
 
+/// A rule page as plain text (`help.text`): headings, emphasis and code marks dropped, links as `text (url)`.
+fn plain_text(markdown: &str) -> String {
+    let mut out = String::new();
+    for line in markdown.lines() {
+        if line.trim_start().starts_with("```") {
+            continue;
+        }
+        let l = line.trim_start_matches('#').trim_start_matches(' ');
+        let l = if line.starts_with('#') { l.to_string() } else { line.to_string() };
+        let mut t = l.replace("**", "").replace('`', "");
+        // [text](url) -> text (url)
+        while let Some(open) = t.find("](") {
+            let Some(start) = t[..open].rfind('[') else { break };
+            let Some(close) = t[open..].find(')').map(|c| open + c) else { break };
+            let text = t[start + 1..open].to_string();
+            let url = t[open + 2..close].to_string();
+            t.replace_range(start..=close, &format!("{text} ({url})"));
+        }
+        out.push_str(t.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
 /// `Missing PeerAuthentication for mesh-wide mTLS` -> `MissingPeerAuthenticationForMeshWideMTLS` (SARIF rule names
 /// are identifiers).
 fn pascal_case(title: &str) -> String {
@@ -198,12 +222,13 @@ pub fn render(review: &Review, opts: &SarifOptions) -> String {
         .map(|r| {
             let url = rule_url(&opts.docs_base, r.code);
             let markdown = rule_doc(r.code).map(str::to_string).unwrap_or_else(|| format!("{}\n\n{url}", r.help));
+            let text = rule_doc(r.code).map(plain_text).unwrap_or_else(|| format!("{}\n\n{url}", r.help));
             json!({
                 "id": r.code,
                 "name": pascal_case(r.title),
                 "shortDescription": {"text": r.title},
                 "fullDescription": {"text": r.help},
-                "help": {"text": format!("{}\n\n{url}", r.help), "markdown": markdown},
+                "help": {"text": text, "markdown": markdown},
                 "helpUri": url,
                 "defaultConfiguration": {"level": level(r.default_severity)},
                 "properties": {"security-severity": security_severity(r), "tags": tags(r), "precision": "high"},
@@ -261,6 +286,12 @@ mod tests {
             assert!((0.1..=10.0).contains(&score));
         }
         assert_eq!(RULE_DOCS.len(), RULES.len(), "a page for a rule that is not registered");
+    }
+
+    #[test]
+    fn help_text_is_the_page_without_markup() {
+        assert_eq!(plain_text("# T: x\n\nA **b** `c` [d](https://e/f).\n"), "T: x\n\nA b c d (https://e/f).\n");
+        assert_eq!(plain_text("a:\n\n```yaml\nkind: X\n```\n"), "a:\n\nkind: X\n");
     }
 
     #[test]

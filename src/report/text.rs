@@ -51,6 +51,24 @@ impl Default for TextOptions {
     }
 }
 
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// Whether to colour: `always` and `never` as said (a flag that asks for colour wins over `NO_COLOR`, as
+/// https://no-color.org asks); `auto` on a terminal unless `NO_COLOR` is set to a non-empty value.
+pub fn use_color(choice: ColorChoice, no_color: Option<&std::ffi::OsStr>, terminal: bool) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => terminal && no_color.is_none_or(|v| v.is_empty()),
+    }
+}
+
 /// What a piece of text is, for its colour.
 #[derive(Clone, Copy)]
 enum Paint {
@@ -532,6 +550,17 @@ pub(crate) mod tests {
         assert!(long.contains("= note: PeerAuthentication shop/default does something, but more"), "{long}");
         let color = render(&review, &TextOptions { color: true, ..TextOptions::default() });
         assert!(color.contains("\x1b[1;31merror[TIS0502]\x1b[0m"), "{color}");
+    }
+
+    #[test]
+    fn colour_is_auto_on_a_terminal_without_no_color() {
+        use std::ffi::OsStr;
+        assert!(use_color(ColorChoice::Auto, None, true));
+        assert!(!use_color(ColorChoice::Auto, None, false));
+        assert!(!use_color(ColorChoice::Auto, Some(OsStr::new("1")), true));
+        assert!(use_color(ColorChoice::Auto, Some(OsStr::new("")), true), "an empty NO_COLOR is unset");
+        assert!(use_color(ColorChoice::Always, Some(OsStr::new("1")), false));
+        assert!(!use_color(ColorChoice::Never, None, true));
     }
 
     #[test]

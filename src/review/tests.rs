@@ -66,12 +66,12 @@ fn a_related_edit_anchors_an_unchanged_subject() {
     let f = r.findings.iter().find(|f| f.code == "TIS0206").unwrap();
     assert_eq!(f.status, Status::Introduced);
     assert_eq!(f.anchors.as_deref(), Some(&[head("p.yaml", 20)][..]), "{new}");
-    // TIS0206 names the namespace's PeerAuthentication as related, with its location.
+    // TIS0206 names the namespace's PeerAuthentication as related, with its location: the line of its mode.
     assert_eq!(f.related.len(), 1);
     assert_eq!(f.related[0].role, "namespace-wide PeerAuthentication");
     assert_eq!(
         (f.related[0].object.kind.as_str(), f.related[0].object.name.as_str()),
         ("PeerAuthentication", "default")
     );
-    assert_eq!((f.related[0].location.path.as_str(), f.related[0].location.line), ("p.yaml", 13));
+    assert_eq!((f.related[0].location.path.as_str(), f.related[0].location.line), ("p.yaml", 20));
 }
