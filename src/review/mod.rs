@@ -3,6 +3,7 @@
 
 pub mod build;
 pub mod diff;
+pub mod group;
 pub mod posture;
 
 pub use build::{ReviewInput, TreeFile, review};
