@@ -193,12 +193,12 @@ fn verify(files: &[LoadedFile], fix: &Fix, finding: &Finding, opts: &AnalysisOpt
     check_fix(files, fix, &[finding], opts, verifier).is_some_and(|cleared| cleared.iter().all(|c| *c))
 }
 
-/// The fix of a group of findings (one change's findings on the same lines): the first candidate that, applied
-/// and re-analysed, makes every finding of `findings` go away without a new error; when none clears all, the one
-/// that clears the first (the worst) and most of the others. Candidates are `fixes` (already rendered), then
-/// `plans` (rendered here), then `last`. Returns the fix and, per finding, whether it clears it.
+/// The candidate fixes of a group of findings (one change's findings on the same lines), each applied to an
+/// in-memory copy and re-analysed: those that bring no new error (and leave every file readable), in order, with
+/// whether each finding of `findings` is gone. Candidates are `fixes` (already rendered), then `plans` (rendered
+/// here), then `last`; a candidate making the same edit as an earlier one is skipped.
 #[allow(clippy::too_many_arguments)]
-pub fn group_fix(
+pub fn group_fixes(
     files: &[LoadedFile],
     mesh: &Mesh,
     fixes: &[Fix],
@@ -207,9 +207,9 @@ pub fn group_fix(
     findings: &[&Finding],
     opts: &AnalysisOptions,
     verifier: &mut Verifier,
-) -> Option<(Fix, Vec<bool>)> {
+) -> Vec<(Fix, Vec<bool>)> {
     let mut tried: Vec<Fix> = Vec::new();
-    let mut best: Option<(Fix, Vec<bool>)> = None;
+    let mut out = Vec::new();
     let rendered = plans.iter().filter_map(|p| render_plan(files, mesh, p).ok());
     for fix in fixes.iter().cloned().chain(rendered).chain(last) {
         if tried.iter().any(|t| same_edit(t, &fix)) {
@@ -218,18 +218,11 @@ pub fn group_fix(
         tried.push(fix.clone());
         let checked = check_fix(files, &fix, findings, opts, verifier);
         tracing::debug!(fix = %fix.description, ?checked, "group fix candidate");
-        let Some(cleared) = checked else {
-            continue;
-        };
-        if cleared.iter().all(|c| *c) {
-            return Some((fix, cleared));
-        }
-        let score = |c: &[bool]| (c.first().copied().unwrap_or(false), c.iter().filter(|x| **x).count());
-        if cleared.first() == Some(&true) && best.as_ref().is_none_or(|(_, b)| score(&cleared) > score(b)) {
-            best = Some((fix, cleared));
+        if let Some(cleared) = checked {
+            out.push((fix, cleared));
         }
     }
-    best
+    out
 }
 
 /// True when two fixes make the same edit (descriptions aside).
@@ -315,7 +308,9 @@ fn check_fix(
     Some(
         findings
             .iter()
-            .map(|f| !after.iter().any(|(code, object, port, _)| *code == f.code && *object == f.object && *port == f.port))
+            .map(|f| {
+                !after.iter().any(|(code, object, port, _)| *code == f.code && *object == f.object && *port == f.port)
+            })
             .collect(),
     )
 }

@@ -9,7 +9,7 @@
 
 use crate::analysis::is_suppressed;
 use crate::finding::{Finding, Fix, Side, Status, stable_hash};
-use crate::fix::{FindingKey, Verifier, error_set, group_fix};
+use crate::fix::{FindingKey, Verifier, error_set, group_fixes};
 use crate::manifest::LoadedFile;
 use crate::mesh::Mesh;
 use crate::rules::{self, FixPlan};
@@ -225,13 +225,28 @@ pub fn fix_groups(
         let fixes: Vec<Fix> = members.iter().filter_map(|f| f.fix.clone()).collect();
         let plans: Vec<&FixPlan> = members.iter().flat_map(|f| plans_of(mesh, &raw, f)).collect();
         let revert = base.and_then(|(_, base_files)| revert(&members, base_files, files));
-        let Some((fix, cleared)) = group_fix(files, mesh, &fixes, &plans, revert, &members, opts, &mut verifier)
-        else {
+        let candidates = group_fixes(files, mesh, &fixes, &plans, revert, &members, opts, &mut verifier);
+        // The first that resolves every member, else the one resolving the worst and most of the others.
+        let score = |c: &[bool]| c.iter().filter(|x| **x).count();
+        let chosen = candidates.iter().position(|(_, c)| c.iter().all(|x| *x)).or_else(|| {
+            let best = candidates.iter().filter(|(_, c)| c[0]).map(|(_, c)| score(c)).max()?;
+            candidates.iter().position(|(_, c)| c[0] && score(c) == best)
+        });
+        let Some(chosen) = chosen else {
             continue;
         };
-        let others: Vec<&str> = members.iter().zip(&cleared).skip(1).filter(|(_, c)| **c).map(|(f, _)| f.code).collect();
-        let left: Vec<&str> = members.iter().zip(&cleared).filter(|(_, c)| !**c).map(|(f, _)| f.code).collect();
-        let mut note = if left.is_empty() {
+        let codes = |c: &[bool], want: bool, skip_lead: bool| -> Vec<&str> {
+            members
+                .iter()
+                .zip(c)
+                .skip(usize::from(skip_lead))
+                .filter(|(_, x)| **x == want)
+                .map(|(f, _)| f.code)
+                .collect()
+        };
+        let (fix, cleared) = &candidates[chosen];
+        let (others, left) = (codes(cleared, true, true), codes(cleared, false, false));
+        let mut lines = vec![if left.is_empty() {
             format!("This fix also resolves {} on the same lines (verified together by re-analysis).", list(&others))
         } else if others.is_empty() {
             format!("No single verified fix resolves all the findings on these lines: this one leaves {}.", list(&left))
@@ -241,16 +256,21 @@ pub fn fix_groups(
                 list(&others),
                 list(&left)
             )
-        };
-        let lead = &mut findings[g[0]];
-        if let Some(own) = lead.fix.take().filter(|own| *own != fix) {
-            note.push_str(&format!("\nalternatively: {}", own.description));
+        }];
+        // The other verified candidates, with what each resolves, replace the unverified `alternatively:` lines.
+        for (i, (alt, c)) in candidates.iter().enumerate() {
+            if i != chosen && c.iter().any(|x| *x) {
+                lines.push(format!("alternatively: {} (resolves {})", alt.description, list(&codes(c, true, false))));
+            }
         }
-        lead.help = Some(match lead.help.take().filter(|h| !h.trim().is_empty()) {
-            Some(h) => format!("{note}\n{h}"),
-            None => note,
-        });
-        lead.fix = Some(fix);
+        let lead = &mut findings[g[0]];
+        for line in lead.help.iter().flat_map(|h| h.lines()) {
+            if !line.starts_with("alternatively: ") && !line.trim().is_empty() {
+                lines.push(line.to_string());
+            }
+        }
+        lead.help = Some(lines.join("\n"));
+        lead.fix = Some(fix.clone());
     }
 }
 
@@ -280,9 +300,8 @@ mod tests {
             related: Vec::new(),
             fix: None,
             help: None,
-            anchors: (status == Status::Introduced).then(|| {
-                vec![Anchor { side: Side::Head, path: path.into(), line: lines.0, end_line: lines.1 }]
-            }),
+            anchors: (status == Status::Introduced)
+                .then(|| vec![Anchor { side: Side::Head, path: path.into(), line: lines.0, end_line: lines.1 }]),
             meshes: Vec::new(),
             targets: Vec::new(),
             group: None,
