@@ -189,8 +189,14 @@ fn a_pull_request_end_to_end_with_a_shallow_checkout_reruns_and_a_fix() {
     assert_eq!(code, 1, "introduced errors fail the job: {stdout}");
     assert!(stdout.is_empty(), "{stdout}");
     let places = comment_places(&fake);
-    assert!(places.iter().any(|p| p.starts_with("RIGHT shop/pa.yaml 8-8 **TIS0502** (error)")), "{places:#?}");
-    assert!(places.iter().any(|p| p.starts_with("LEFT pay/pa.yaml 1-8 **TIS0206**")), "{places:#?}");
+    // The DISABLE edit's findings are one comment (one cause), as are the deleted PeerAuthentication's.
+    assert!(places.iter().any(|p| p.starts_with("RIGHT shop/pa.yaml 8-8 **3 findings on these lines")), "{places:#?}");
+    assert!(places.iter().any(|p| p.starts_with("LEFT pay/pa.yaml 1-8 **2 findings on these lines")), "{places:#?}");
+    let bodies: Vec<String> =
+        fake.with(|s| s.review_comments.iter().map(|c| c["body"].as_str().unwrap().to_string()).collect());
+    let shop = bodies.iter().find(|b| b.contains("- **TIS0502** (error)")).unwrap();
+    assert!(shop.contains("- **TIS0206** (error)") && shop.contains("- **MTLS003** (warning)"), "{shop}");
+    assert_eq!(shop.matches("```suggestion").count(), 1, "one suggestion: {shop}");
     assert!(places.iter().any(|p| p.starts_with("RIGHT web/dr.yaml 10-10 **TIS0206** (warning)")), "{places:#?}");
     fake.with(|s| {
         assert!(s.schema_violations.is_empty(), "{:?}", s.schema_violations);
@@ -342,8 +348,9 @@ fn the_base_sides_config_file_sets_fail_on_and_paths() {
     let (code, _) = run(env(&server.uri(), dir.path(), &ws, &up.payload(), &[]));
     assert_eq!(code, 0, "fail_on: never");
     let places = comment_places(&fake);
-    // The deleted PeerAuthentication in pay/ gives TIS0206 and an MTLS003 downgrade; nothing outside pay/.
-    assert_eq!(places.len(), 2, "only pay/ is reviewed: {places:#?}");
+    // The deleted PeerAuthentication in pay/ gives TIS0206 and an MTLS003 downgrade (one comment, one cause);
+    // nothing outside pay/.
+    assert_eq!(places.len(), 1, "only pay/ is reviewed: {places:#?}");
     assert!(places.iter().all(|p| p.starts_with("LEFT pay/pa.yaml 1-8")), "{places:#?}");
     fake.with(|s| assert_eq!(s.check_runs[0]["conclusion"], "neutral"));
 

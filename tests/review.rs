@@ -147,10 +147,13 @@ fn editing_a_peer_authentication_mode_is_anchored_on_the_edited_line() {
         findings(&v),
         vec![
             "introduced TIS0206 error DestinationRule/shop-mtls @head:shop/dr.yaml:10 [head:shop/pa.yaml:8-8]",
-            "introduced MTLS003 warning PeerAuthentication/default @head:shop/pa.yaml:8 [head:shop/pa.yaml:8-8]",
             "introduced TIS0502 error PeerAuthentication/default @head:shop/pa.yaml:8 [head:shop/pa.yaml:8-8]",
+            "introduced MTLS003 warning PeerAuthentication/default @head:shop/pa.yaml:8 [head:shop/pa.yaml:8-8]",
         ]
     );
+    // One change, the same line: one cause group, the errors first.
+    let groups: Vec<&Value> = v["findings"].as_array().unwrap().iter().map(|f| &f["group"]).collect();
+    assert!(groups[0].is_string() && groups.iter().all(|g| *g == groups[0]), "{groups:?}");
     assert_eq!(code, 1);
     let after = v["posture"]["after"].as_array().unwrap().iter().find(|p| p["scope"] == "shop").unwrap().clone();
     assert_eq!(after["server_mode"], "DISABLE");
@@ -217,8 +220,8 @@ fn a_severity_rise_counts_as_introduced() {
     assert_eq!(
         findings(&v),
         vec![
-            "introduced MTLS003 warning PeerAuthentication/default @head:mesh/pa.yaml:8 [head:mesh/pa.yaml:1-8]",
             "introduced TIS0206 error DestinationRule/shop-mtls @head:shop/dr.yaml:10 [head:mesh/pa.yaml:1-8]",
+            "introduced MTLS003 warning PeerAuthentication/default @head:mesh/pa.yaml:8 [head:mesh/pa.yaml:1-8]",
         ]
     );
     assert_eq!(code, 1);
