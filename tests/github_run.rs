@@ -358,3 +358,35 @@ fn the_base_sides_config_file_sets_fail_on_and_paths() {
     let (code, _) = run(env(&server.uri(), dir.path(), &ws, &up.payload(), &[("INPUT_FAIL-ON", "warning")]));
     assert_eq!(code, 1);
 }
+
+#[test]
+fn the_action_fails_when_its_paths_read_nothing() {
+    // A `paths` input that matches nothing, and one that holds no manifest: exit 2 with the reason, not a pass.
+    let up = Upstream::with_base_files(&[("docs/notes.md", "notes\n")]);
+    let dir = tempfile::tempdir().unwrap();
+    let ws = up.checkout(dir.path());
+    let (code, stdout) = run(env("http://127.0.0.1:9", dir.path(), &ws, &up.payload(), &[("INPUT_PATHS", "shopp")]));
+    assert_eq!(code, 2, "{stdout}");
+    assert!(stdout.starts_with("::error title=mtls-review::"), "{stdout}");
+    assert!(stdout.contains("path `shopp` matches no file"), "{stdout}");
+    let (code, stdout) = run(env("http://127.0.0.1:9", dir.path(), &ws, &up.payload(), &[("INPUT_PATHS", "docs")]));
+    assert_eq!(code, 2, "{stdout}");
+    assert!(stdout.contains("no manifests read from the base ("), "{stdout}");
+}
+
+#[test]
+fn a_pull_request_that_breaks_the_config_file_fails_on_it() {
+    let mut up = Upstream::with_base_files(&[(".mtls-review.yaml", "fail_on: error\n")]);
+    up.push(&[(".mtls-review.yaml", "fail_on: error\nignore: [TIS9999]\n")], &[]);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (server, fake) = rt.block_on(FakeGitHub::start(up.diff()));
+    fake.with(|s| s.head_sha = up.head.clone());
+    let dir = tempfile::tempdir().unwrap();
+    let ws = up.checkout(dir.path());
+    let (code, _) = run(env(&server.uri(), dir.path(), &ws, &up.payload(), &[("INPUT_FAIL-ON", "never")]));
+    assert_eq!(code, 0, "fail-on: never");
+    let outputs = std::fs::read_to_string(dir.path().join("output.txt")).unwrap();
+    assert!(!outputs.contains("errors=0\n"), "the broken config counts as an error: {outputs}");
+    let summary = fake.with(|s| s.reviews[0]["body"].as_str().unwrap().to_string());
+    assert!(summary.contains(".mtls-review.yaml"), "{summary}");
+}

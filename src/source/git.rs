@@ -17,6 +17,8 @@ pub struct GitChange {
     pub input: ReviewInput,
     /// `.mtls-review.yaml` as of the base commit (the one that applies).
     pub base_config: Option<String>,
+    /// `.mtls-review.yaml` as of the head commit (validated: a change must not break the next review's config).
+    pub head_config: Option<String>,
 }
 
 fn git_err(e: git2::Error) -> SourceError {
@@ -115,6 +117,16 @@ pub fn read_change(repo_dir: &Path, base: &str, head: &str, paths: &[String]) ->
     })?;
     let mb_tree = repo.find_commit(merge_base).and_then(|c| c.tree()).map_err(git_err)?;
     let head_tree = repo.find_commit(head_id).and_then(|c| c.tree()).map_err(git_err)?;
+    // A subtree that is on neither side is a typo, not an empty review.
+    for p in paths.iter().map(|p| p.trim_matches('/')).filter(|p| !p.is_empty() && *p != ".") {
+        if mb_tree.get_path(Path::new(p)).is_err() && head_tree.get_path(Path::new(p)).is_err() {
+            return Err(SourceError::NoMatch {
+                what: "path",
+                path: p.to_string(),
+                place: format!("in the base ({}) or head ({}) commit", short(merge_base), short(head_id)),
+            });
+        }
+    }
     let mut cache = HashMap::new();
     let mut side = |tree: &git2::Tree| -> Result<(Vec<TreeFile>, Vec<TreeFile>), SourceError> {
         let mut support = Vec::new();
@@ -140,6 +152,12 @@ pub fn read_change(repo_dir: &Path, base: &str, head: &str, paths: &[String]) ->
     };
     let (base_files, base_support) = side(&mb_tree)?;
     let (head_files, head_support) = side(&head_tree)?;
+    if base_files.is_empty() && head_files.is_empty() {
+        let under = if paths.is_empty() { String::new() } else { format!(" under {}", paths.join(", ")) };
+        return Err(SourceError::NoManifests {
+            place: format!("the base ({}) and head ({}) commits{under}", short(merge_base), short(head_id)),
+        });
+    }
     // Renames and moves, as git detects them (content similarity).
     let mut opts = DiffOptions::new();
     let mut diff = repo.diff_tree_to_tree(Some(&mb_tree), Some(&head_tree), Some(&mut opts)).map_err(git_err)?;
@@ -167,7 +185,13 @@ pub fn read_change(repo_dir: &Path, base: &str, head: &str, paths: &[String]) ->
             head_support,
         },
         base_config,
+        head_config,
     })
+}
+
+/// A commit id as people read it (12 hex digits).
+fn short(id: Oid) -> String {
+    id.to_string().chars().take(12).collect()
 }
 
 /// Reviews `head` against the merge base of `base` and `head` in the repository at `repo`. The project config
@@ -186,5 +210,7 @@ pub fn review_revisions(
     {
         opts.project = crate::settings::parse_project_config(PROJECT_CONFIG_FILE, text)?;
     }
-    Ok(crate::review::review(&change.input, &opts))
+    let mut review = crate::review::review(&change.input, &opts);
+    crate::review::check_head_config(&mut review, change.base_config.as_deref(), change.head_config.as_deref());
+    Ok(review)
 }

@@ -31,6 +31,13 @@ pub enum SourceError {
     NotARepository { path: PathBuf, message: String },
     #[error("git: {message}")]
     Git { message: String },
+    #[error(
+        "no manifests read from {place}: nothing was checked. Point the paths at the directories that hold the \
+         manifests (.yaml, .yml, .json)"
+    )]
+    NoManifests { place: String },
+    #[error("{what} `{path}` matches no file {place}: mistyped?")]
+    NoMatch { what: &'static str, path: String, place: String },
     #[error("invalid project config (base side): {0}")]
     Config(#[from] crate::settings::ConfigError),
 }
