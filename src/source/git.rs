@@ -31,9 +31,15 @@ pub fn open(dir: &Path) -> Result<Repository, SourceError> {
         .map_err(|e| SourceError::NotARepository { path: dir.to_path_buf(), message: e.message().to_string() })
 }
 
-/// Resolves a revision to a commit; a missing object is reported as such (shallow clones).
-pub fn resolve_commit(repo: &Repository, rev: &str) -> Result<Oid, SourceError> {
-    let missing = || SourceError::MissingCommit { rev: rev.to_string() };
+/// Resolves the revision of one side (`base` or `head`) to a commit. A revision that is not there is reported
+/// with the side, whether the clone is shallow, and the command that fetches it.
+pub fn resolve_commit(repo: &Repository, rev: &str, side: &'static str) -> Result<Oid, SourceError> {
+    let missing = || SourceError::MissingCommit {
+        side,
+        rev: rev.to_string(),
+        shallow: repo.is_shallow(),
+        fetch: fetch_command(repo, rev),
+    };
     let is_sha = rev.len() == 40 && rev.bytes().all(|b| b.is_ascii_hexdigit());
     let obj = if is_sha {
         let oid = Oid::from_str(rev).map_err(|_| missing())?;
@@ -48,6 +54,35 @@ pub fn resolve_commit(repo: &Repository, rev: &str) -> Result<Oid, SourceError> 
         })?
     };
     obj.peel_to_commit().map(|c| c.id()).map_err(|_| missing())
+}
+
+/// The command that fetches `rev`: for a remote-tracking name (`origin/main`, `refs/remotes/origin/main`) the
+/// branch from its remote (`git fetch origin main`), else the revision from `origin` (or the only remote).
+pub fn fetch_command(repo: &Repository, rev: &str) -> String {
+    let mut remotes: Vec<String> = Vec::new();
+    if let Ok(names) = repo.remotes() {
+        for i in 0..names.len() {
+            if let Ok(Some(n)) = names.get(i) {
+                remotes.push(n.to_string());
+            }
+        }
+    }
+    let name = rev.strip_prefix("refs/remotes/").unwrap_or(rev);
+    // The longest remote name that prefixes the revision (remote names may contain `/`).
+    let tracking = remotes
+        .iter()
+        .filter(|r| name.len() > r.len() + 1 && name.starts_with(r.as_str()) && name.as_bytes()[r.len()] == b'/')
+        .max_by_key(|r| r.len());
+    if let Some(remote) = tracking {
+        return format!("git fetch {remote} {}", &name[remote.len() + 1..]);
+    }
+    let remote = if remotes.iter().any(|r| r == "origin") || remotes.len() != 1 {
+        "origin".to_string()
+    } else {
+        remotes[0].clone()
+    };
+    let rev = rev.strip_prefix("refs/heads/").unwrap_or(rev);
+    format!("git fetch {remote} {rev}")
 }
 
 /// Files of a tree that the loader reads, under `paths` (repository-relative prefixes; empty: everything).
@@ -109,10 +144,12 @@ fn config_at(repo: &Repository, commit: Oid) -> Result<Option<String>, SourceErr
 /// Reads base (the merge base of `base` and `head`) and head trees, with renames.
 pub fn read_change(repo_dir: &Path, base: &str, head: &str, paths: &[String]) -> Result<GitChange, SourceError> {
     let repo = open(repo_dir)?;
-    let base_id = resolve_commit(&repo, base)?;
-    let head_id = resolve_commit(&repo, head)?;
+    let base_id = resolve_commit(&repo, base, "base")?;
+    let head_id = resolve_commit(&repo, head, "head")?;
     let merge_base = repo.merge_base(base_id, head_id).map_err(|e| match e.code() {
-        ErrorCode::NotFound => SourceError::NoMergeBase { base: base.to_string(), head: head.to_string() },
+        ErrorCode::NotFound => {
+            SourceError::NoMergeBase { base: base.to_string(), head: head.to_string(), shallow: repo.is_shallow() }
+        }
         _ => git_err(e),
     })?;
     let mb_tree = repo.find_commit(merge_base).and_then(|c| c.tree()).map_err(git_err)?;
