@@ -274,8 +274,8 @@ fn check_fix(
                 .collect();
             let mut copy: Vec<LoadedFile> = Vec::new();
             for &i in &fed {
-                let Some(target) = files[i].target.as_deref() else { return None };
-                let Some(new) = rerender.rerender(target, &fix.path, &bytes) else { return None };
+                let target = files[i].target.as_deref()?;
+                let new = rerender.rerender(target, &fix.path, &bytes)?;
                 if fatal(&new) > fatal(&files[i]) {
                     return None;
                 }

@@ -46,7 +46,9 @@ fn find(parent: &mut [usize], mut i: usize) -> usize {
 pub fn plan(findings: &[Finding]) -> Vec<Vec<usize>> {
     let mut parent: Vec<usize> = (0..findings.len()).collect();
     // Spans by (status, side, path), swept in line order: overlapping ones join.
-    let mut by_file: BTreeMap<(Status, Side, &str), Vec<(usize, usize, usize)>> = BTreeMap::new();
+    // (start line, end line, finding) by (status, side, path).
+    type Spans<'a> = BTreeMap<(Status, Side, &'a str), Vec<(usize, usize, usize)>>;
+    let mut by_file: Spans = BTreeMap::new();
     for (i, f) in findings.iter().enumerate() {
         for (side, path, a, b) in spans(f) {
             by_file.entry((f.status, side, path)).or_default().push((a, b, i));
