@@ -265,7 +265,12 @@ fn a_missing_base_commit_exits_2_with_advice() {
     let out = bin(r.path(), &["check", "--base", "0123456789abcdef0123456789abcdef01234567"]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("not in this repository") && err.contains("fetch-depth: 0"), "{err}");
+    // A full clone: the commit was never fetched; nothing to do with shallow clones (see tests/git_diagnostics.rs).
+    assert!(err.contains("the base revision") && err.contains("not in this repository"), "{err}");
+    assert!(
+        err.contains("git fetch origin 0123456789abcdef0123456789abcdef01234567") && !err.contains("shallow"),
+        "{err}"
+    );
     let out = bin(r.path(), &["check", "--base", "origin/nope"]);
     assert_eq!(out.status.code(), Some(2));
 }
