@@ -79,6 +79,7 @@ pub fn options(req: &CheckRequest, project: ProjectConfig) -> Result<AnalysisOpt
         root_namespace: req.root_namespace.clone(),
         cluster_domain: req.cluster_domain.clone(),
         auto_mtls: req.auto_mtls,
+        istio_version: None,
     };
     if let Some(mc) = &req.mesh_config {
         let text = std::fs::read_to_string(mc).map_err(|source| SourceError::Io { path: mc.clone(), source })?;
