@@ -444,7 +444,11 @@ pub fn compose(review: &Review, existing: &Existing, opts: &ComposeOptions) -> P
         let fps: BTreeSet<String> = unit.iter().map(|(_, fp)| fp.clone()).collect();
         let active: Vec<&OurComment> =
             ours.iter().filter(|c| !c.resolved_reply && c.covers.iter().any(|fp| fps.contains(fp))).collect();
-        let placed = place(lead, review).or_else(|| unit.iter().skip(1).find_map(|(f, _)| place(f, review)));
+        // The worst finding's place (with the group's suggestion), else another member's place without its
+        // suggestion (the comment's fix is the worst finding's).
+        let placed = place(lead, review).or_else(|| {
+            unit.iter().skip(1).find_map(|(f, _)| place(f, review)).map(|p| Placement { suggestion: None, ..p })
+        });
         match placed {
             Some(p) => {
                 // One comment of ours at the place that shows every finding of the unit ...

@@ -211,22 +211,29 @@ mod tests {
     }
 
     #[test]
-    fn tiles_accepts_only_ordered_gapless_operations() {
+    fn retile_lays_operations_end_to_end_and_checks_equal_runs() {
         let eq = |o: usize, n: usize, len: usize| DiffOp::Equal { old_index: o, new_index: n, len };
         let ins = |o: usize, n: usize, len: usize| DiffOp::Insert { old_index: o, new_index: n, new_len: len };
         let del = |o: usize, n: usize, len: usize| DiffOp::Delete { old_index: o, old_len: len, new_index: n };
-        assert!(tiles(&[], 0, 0));
-        assert!(tiles(&[eq(0, 0, 2), ins(2, 2, 1), del(2, 3, 1), eq(3, 3, 1)], 4, 4));
-        // Not covering the end, a gap, out of order, an overlap.
-        assert!(!tiles(&[eq(0, 0, 2)], 3, 2));
-        assert!(!tiles(&[eq(0, 0, 2)], 2, 3));
-        assert!(!tiles(&[eq(0, 0, 1), eq(2, 2, 1)], 3, 3));
-        assert!(!tiles(&[eq(0, 0, 1), eq(1, 2, 1)], 2, 3));
-        assert!(!tiles(&[ins(0, 1, 1), eq(0, 0, 1)], 1, 2));
-        assert!(!tiles(&[eq(0, 0, 2), eq(1, 1, 1)], 2, 2));
+        assert_eq!(retile(&[], &[], &[]), Some(vec![]));
+        let (old, new) = (["a", "b", "c", "d"], ["a", "b", "x", "d"]);
+        assert_eq!(
+            retile(&[eq(0, 0, 2), ins(2, 2, 1), del(2, 3, 1), eq(3, 3, 1)], &old, &new),
+            Some(vec![eq(0, 0, 2), ins(2, 2, 1), del(2, 3, 1), eq(3, 3, 1)])
+        );
+        // Not covering the end of either text, an equal run over lines that differ, lengths past the end.
+        assert_eq!(retile(&[eq(0, 0, 2)], &["a", "b", "c"], &["a", "b"]), None);
+        assert_eq!(retile(&[eq(0, 0, 2)], &["a", "b"], &["a", "b", "c"]), None);
+        assert_eq!(retile(&[eq(0, 0, 2)], &["a", "b"], &["a", "c"]), None);
+        assert_eq!(retile(&[eq(0, 0, 2), eq(1, 1, 1)], &["a", "b"], &["a", "b"]), None);
+        // Wrong positions (what similar sometimes yields) are recomputed from the lengths.
+        assert_eq!(retile(&[ins(0, 1, 1), eq(0, 0, 1)], &["a"], &["x", "a"]), Some(vec![ins(0, 0, 1), eq(0, 1, 1)]));
         // A replacement may change the number of lines.
         let replace = DiffOp::Replace { old_index: 0, old_len: 1, new_index: 0, new_len: 3 };
-        assert!(tiles(&[replace, eq(1, 3, 1)], 2, 4));
+        assert_eq!(
+            retile(&[replace, eq(1, 3, 1)], &["a", "z"], &["x", "y", "w", "z"]),
+            Some(vec![replace, eq(1, 3, 1)])
+        );
     }
 
     #[test]
