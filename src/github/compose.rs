@@ -263,7 +263,7 @@ pub struct Plan {
     pub replies: Vec<PlannedReply>,
     /// Our earlier "changes requested" reviews to dismiss (nothing failing is introduced any more).
     pub dismissals: Vec<u64>,
-    /// Findings already commented at the same place (not posted again).
+    /// Comments (one per finding or cause group) already at their place: not posted again.
     pub already_commented: usize,
     /// Our review of this very head, when there is one: no second review is posted for a head.
     pub already_reviewed: Option<u64>,
