@@ -389,6 +389,7 @@ fn review_one(
             Some((&base.mesh, base_loaded)),
             opts,
         );
+        tracing::debug!(ms = clock.elapsed().as_millis() as u64, "cause groups given their fixes");
     }
 
     let changed_head: HashSet<&str> = changes.iter().filter_map(|c| c.head_path.as_deref()).collect();

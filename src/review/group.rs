@@ -206,11 +206,15 @@ pub fn fix_groups(
     }
     let raw = rules::run_all(mesh);
     let errors_before = error_set(mesh, &raw);
-    let mut verifier = Verifier::new(files, mesh, opts, &errors_before);
-    let downgrades = groups.iter().flatten().any(|&i| findings[i].code == "MTLS003");
-    if let (Some((base, _)), true) = (base, downgrades) {
+    // A verifier that also sees MTLS003 (it compares with the base side) for the groups that hold one; the others
+    // use a plain one, whose posture re-analysis can stay scoped.
+    let make_verifier = |downgrades: bool| {
+        let verifier = Verifier::new(files, mesh, opts, &errors_before);
+        let Some((base, _)) = base.filter(|_| downgrades) else {
+            return verifier;
+        };
         let before = base.posture();
-        verifier = verifier.with_extra(Box::new(move |head: &Mesh| -> Vec<FindingKey> {
+        verifier.with_extra(Box::new(move |head: &Mesh| -> Vec<FindingKey> {
             let after = head.posture();
             crate::rules::mtls003::downgrades(&before, &after, base, head)
                 .into_iter()
@@ -220,14 +224,30 @@ pub fn fix_groups(
                         .then(|| (d.finding.code, m.object_ref(d.finding.subject), d.finding.port, d.finding.severity))
                 })
                 .collect()
-        }));
-    }
-    for g in &groups {
+        }))
+    };
+    // Groups are verified in parallel (independent, order kept), verifiers (copies of the mesh) per chunk.
+    let shared: &[Finding] = findings;
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(8);
+    let chunks: Vec<&[Vec<usize>]> = groups.chunks(groups.len().div_ceil(threads).max(1)).collect();
+    let verified: Vec<Vec<Vec<(Fix, Vec<bool>)>>> = crate::analysis::parallel_map_min(&chunks, 2, |chunk| {
+        let (mut plain, mut with_downgrades) = (None, None);
+        chunk
+            .iter()
+            .map(|g| {
+                let members: Vec<&Finding> = g.iter().map(|&i| &shared[i]).collect();
+                let fixes: Vec<Fix> = members.iter().filter_map(|f| f.fix.clone()).collect();
+                let plans: Vec<&FixPlan> = members.iter().flat_map(|f| plans_of(mesh, &raw, f)).collect();
+                let revert = base.and_then(|(_, base_files)| revert(&members, base_files, files));
+                let downgrades = members.iter().any(|f| f.code == "MTLS003");
+                let slot = if downgrades { &mut with_downgrades } else { &mut plain };
+                let verifier = slot.get_or_insert_with(|| make_verifier(downgrades));
+                group_fixes(files, mesh, &fixes, &plans, revert, &members, opts, verifier)
+            })
+            .collect()
+    });
+    for (g, candidates) in groups.iter().zip(verified.into_iter().flatten()) {
         let members: Vec<&Finding> = g.iter().map(|&i| &findings[i]).collect();
-        let fixes: Vec<Fix> = members.iter().filter_map(|f| f.fix.clone()).collect();
-        let plans: Vec<&FixPlan> = members.iter().flat_map(|f| plans_of(mesh, &raw, f)).collect();
-        let revert = base.and_then(|(_, base_files)| revert(&members, base_files, files));
-        let candidates = group_fixes(files, mesh, &fixes, &plans, revert, &members, opts, &mut verifier);
         // The first that resolves every member, else the one resolving the worst and most of the others.
         let score = |c: &[bool]| c.iter().filter(|x| **x).count();
         let chosen = candidates.iter().position(|(_, c)| c.iter().all(|x| *x)).or_else(|| {
