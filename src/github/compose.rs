@@ -778,6 +778,17 @@ fn docs_link(f: &Finding, opts: &ComposeOptions) -> String {
     format!("[{} documentation]({})", f.code, crate::report::rule_url(&opts.docs_base, f.code))
 }
 
+/// `This finding is caused by deleting `a.yaml`: the deletion is the cause.` for findings whose changed lines are a
+/// deleted file (empty otherwise).
+fn deletion_note(members: &[&Finding], review: &Review) -> String {
+    let causes: Vec<String> =
+        members.iter().filter_map(|f| crate::report::markdown::deletion_cause(review, f)).collect();
+    match causes.first() {
+        Some(cause) => format!("\nThis finding is {cause}: the deletion is the cause.\n"),
+        None => String::new(),
+    }
+}
+
 fn comment_body(f: &Finding, fp: &str, p: &Placement, review: &Review, opts: &ComposeOptions) -> String {
     let mut s = marker("finding", &[("fp", fp), ("run", &opts.nonce)]);
     s.push('\n');
@@ -790,6 +801,7 @@ fn comment_body(f: &Finding, fp: &str, p: &Placement, review: &Review, opts: &Co
     }
     s.push_str(f.message.trim());
     s.push('\n');
+    s.push_str(&deletion_note(&[f], review));
     if let Some(help) = f.help.as_deref().filter(|h| !h.trim().is_empty()) {
         s.push('\n');
         s.push_str(help.trim());
@@ -950,6 +962,7 @@ fn group_comment_body(
     s.push('\n');
     s.push_str(&format!("**{} findings on these lines, from one change**\n\n", members.len()));
     s.push_str(&group_list(members));
+    s.push_str(&deletion_note(members, review).replace("This finding is", "These findings are"));
     let mut meshes: Vec<&str> = Vec::new();
     for m in members.iter().flat_map(|f| f.meshes.iter()) {
         if !meshes.contains(&m.as_str()) {
@@ -994,6 +1007,7 @@ fn group_body_section(members: &[&Finding], p: &Placement, review: &Review, opts
     let side = if p.side == ApiSide::Left { " (deleted)" } else { "" };
     let mut s = format!("#### {} findings on `{}` {lines}{side}, from one change\n\n", members.len(), p.path);
     s.push_str(&group_list(members));
+    s.push_str(&deletion_note(members, review).replace("This finding is", "These findings are"));
     let (help, alts) = group_help_and_alternatives(members);
     if !help.is_empty() {
         s.push('\n');
@@ -1012,9 +1026,7 @@ fn body_section(f: &Finding, p: &Placement, review: &Review, opts: &ComposeOptio
     let lines = if p.start < p.end { format!("lines {}-{}", p.start, p.end) } else { format!("line {}", p.end) };
     let side = if p.side == ApiSide::Left { " (deleted)" } else { "" };
     let mut s = format!("#### {} `{}` {lines}{side}\n\n{}\n", heading(f), p.path, f.message.trim());
-    if let Some(cause) = crate::report::markdown::deletion_cause(review, f) {
-        s.push_str(&format!("\nThis finding is {cause}: the deletion is the cause.\n"));
-    }
+    s.push_str(&deletion_note(&[f], review));
     if f.fix.is_some() {
         s.push_str(&fix_as_diff(f, review));
     }
@@ -1244,6 +1256,7 @@ mod tests {
             ("shop/pa.yaml", 8, ApiSide::Left, Some(1), Some(ApiSide::Left))
         );
         assert!(!c.body.contains("suggestion"));
+        assert!(c.body.contains("caused by deleting `shop/pa.yaml`: the deletion is the cause"), "{}", c.body);
         // In the review body (beyond the cap, or refused), the deletion is named as the cause.
         assert!(
             draft.inline[0].body_section.contains("caused by deleting `shop/pa.yaml`: the deletion is the cause"),
