@@ -469,3 +469,26 @@ fn push(out: &mut Vec<Destination>, d: &(String, Option<String>, Option<u32>), c
     }
     out.push(Destination { host: d.0.clone(), subset: d.1.clone(), port: d.2, conditional });
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn port_protocols_as_istio_reads_them() {
+        let p = Protocol::of_port;
+        assert_eq!(p(Some("http-web"), None), Protocol::Http);
+        assert_eq!(p(Some("HTTP2"), None), Protocol::Http);
+        assert_eq!(p(Some("grpc-web"), None), Protocol::Http);
+        assert_eq!(p(Some("https"), None), Protocol::Tls);
+        assert_eq!(p(Some("tls-passthrough"), None), Protocol::Tls);
+        assert_eq!(p(Some("tcp-db"), None), Protocol::Tcp);
+        assert_eq!(p(Some("mongo"), None), Protocol::Tcp);
+        // appProtocol wins over the name.
+        assert_eq!(p(Some("tcp-x"), Some("http")), Protocol::Http);
+        assert_eq!(p(Some("http"), Some("kubernetes.io/h2c")), Protocol::Http);
+        // No name, or an unknown prefix: detected at run time.
+        assert_eq!(p(None, None), Protocol::Auto);
+        assert_eq!(p(Some("web"), None), Protocol::Auto);
+    }
+}
