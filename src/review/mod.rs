@@ -2,8 +2,11 @@
 //! introduced findings on the changed lines that caused them, and compares posture before and after.
 
 pub mod build;
+pub mod compact;
 pub mod diff;
 pub mod posture;
+#[cfg(test)]
+mod tests;
 
 pub use build::{ReviewInput, TreeFile, review};
 
