@@ -230,7 +230,9 @@ pub fn fix_groups(
     let shared: &[Finding] = findings;
     let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(8);
     let chunks: Vec<&[Vec<usize>]> = groups.chunks(groups.len().div_ceil(threads).max(1)).collect();
-    let verified: Vec<Vec<Vec<(Fix, Vec<bool>)>>> = crate::analysis::parallel_map_min(&chunks, 2, |chunk| {
+    // Per chunk, per group: the verified candidates with what each resolves.
+    type Verified = Vec<Vec<(Fix, Vec<bool>)>>;
+    let verified: Vec<Verified> = crate::analysis::parallel_map_min(&chunks, 2, |chunk| {
         let (mut plain, mut with_downgrades) = (None, None);
         chunk
             .iter()
