@@ -1,5 +1,6 @@
 //! Base/head review: the input is cut (at 0xff bytes) into a base and a head version of two files, which are
-//! reviewed; nothing may panic, every hunk lies inside its file (lines as git counts them), every anchor of an
+//! reviewed; nothing may panic, every hunk lies inside its file (lines as YAML and `similar` count them: LF, CRLF and lone CR; git counts LF only,
+//! see fuzz/README.md), every anchor of an
 //! introduced finding lies inside its file and inside a hunk of its side, and every finding's location inside
 //! its file (lines as YAML counts them).
 #![no_main]
@@ -36,9 +37,9 @@ fuzz_target!(|data: &[u8]| {
     };
     for c in &r.changes {
         let base_n =
-            c.base_path.as_deref().and_then(|p| text(&input.base, p)).map_or(0, |t| t.split_inclusive('\n').count());
+            c.base_path.as_deref().and_then(|p| text(&input.base, p)).map_or(0, |t| LineIndex::new(&t).line_count());
         let head_n =
-            c.head_path.as_deref().and_then(|p| text(&input.head, p)).map_or(0, |t| t.split_inclusive('\n').count());
+            c.head_path.as_deref().and_then(|p| text(&input.head, p)).map_or(0, |t| LineIndex::new(&t).line_count());
         for h in &c.hunks {
             assert!(h.base_lines == 0 || (h.base_start >= 1 && h.base_start - 1 + h.base_lines <= base_n), "{h:?}");
             assert!(h.head_lines == 0 || (h.head_start >= 1 && h.head_start - 1 + h.head_lines <= head_n), "{h:?}");
