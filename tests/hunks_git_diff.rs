@@ -290,8 +290,8 @@ fn hunks_and_anchors_of_random_edits_lie_in_the_file_and_in_git_diffs_hunks() {
 
 /// Found by the `review` fuzz target (a deleted file with a lone CR): hunks count lines as the loader counts them
 /// (LF, CRLF and a lone CR, as `similar` splits lines), so a finding's lines and its file's hunks agree; git (and
-/// GitHub) count LF only, so on such a file GitHub's lines differ (comments there are checked against GitHub's
-/// own patch before posting).
+/// GitHub) count LF only, so on such a file GitHub's lines differ (a comment GitHub refuses there is found with
+/// GitHub's own patch and moved to the review's body).
 #[test]
 fn a_lone_cr_counts_as_a_line_break_in_hunks_as_in_the_loader() {
     let text = "apiVersion: v1\nkind: Destinati\rnRule\nmetadata:\n  name: web\n";
