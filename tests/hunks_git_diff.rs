@@ -139,10 +139,21 @@ struct GitDiff {
 fn git_diff(dir: &Path, old: &str, new: &str) -> GitDiff {
     std::fs::write(dir.join("a.yaml"), old).unwrap();
     std::fs::write(dir.join("b.yaml"), new).unwrap();
+    // Git's defaults only (no user or system configuration: diff.algorithm, diff.interHunkContext, ...).
     let out = Command::new("git")
         .current_dir(dir)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
         .args(["-c", "core.autocrlf=false", "-c", "diff.noprefix=false"])
-        .args(["diff", "--no-index", "--no-color", "--no-ext-diff", "--no-textconv", "--diff-algorithm=myers"])
+        .args([
+            "diff",
+            "--no-index",
+            "--no-color",
+            "--no-ext-diff",
+            "--no-textconv",
+            "--diff-algorithm=myers",
+            "--indent-heuristic",
+        ])
         .args(["-U3", "a.yaml", "b.yaml"])
         .output()
         .expect("git");
