@@ -211,22 +211,31 @@ mod tests {
     }
 
     #[test]
-    fn tiles_accepts_only_ordered_gapless_operations() {
+    fn retile_lays_operations_end_to_end_and_checks_equal_runs() {
         let eq = |o: usize, n: usize, len: usize| DiffOp::Equal { old_index: o, new_index: n, len };
         let ins = |o: usize, n: usize, len: usize| DiffOp::Insert { old_index: o, new_index: n, new_len: len };
         let del = |o: usize, n: usize, len: usize| DiffOp::Delete { old_index: o, old_len: len, new_index: n };
-        assert!(tiles(&[], 0, 0));
-        assert!(tiles(&[eq(0, 0, 2), ins(2, 2, 1), del(2, 3, 1), eq(3, 3, 1)], 4, 4));
-        // Not covering the end, a gap, out of order, an overlap.
-        assert!(!tiles(&[eq(0, 0, 2)], 3, 2));
-        assert!(!tiles(&[eq(0, 0, 2)], 2, 3));
-        assert!(!tiles(&[eq(0, 0, 1), eq(2, 2, 1)], 3, 3));
-        assert!(!tiles(&[eq(0, 0, 1), eq(1, 2, 1)], 2, 3));
-        assert!(!tiles(&[ins(0, 1, 1), eq(0, 0, 1)], 1, 2));
-        assert!(!tiles(&[eq(0, 0, 2), eq(1, 1, 1)], 2, 2));
-        // A replacement may change the number of lines.
-        let replace = DiffOp::Replace { old_index: 0, old_len: 1, new_index: 0, new_len: 3 };
-        assert!(tiles(&[replace, eq(1, 3, 1)], 2, 4));
+        let rep = |o: usize, n: usize, ol: usize, nl: usize| DiffOp::Replace {
+            old_index: o,
+            old_len: ol,
+            new_index: n,
+            new_len: nl,
+        };
+        let (old, new) = (["a\n", "b\n", "c\n"], ["a\n", "x\n", "y\n", "c\n", "d\n"]);
+        assert_eq!(retile(&[], &[], &[]), Some(vec![]));
+        // Positions come from the lengths alone, whatever the operations say.
+        let wrong = [eq(9, 9, 1), rep(7, 7, 1, 2), eq(0, 0, 1), ins(0, 5, 1)];
+        assert_eq!(retile(&wrong, &old, &new), Some(vec![eq(0, 0, 1), rep(1, 1, 1, 2), eq(2, 3, 1), ins(3, 4, 1)]));
+        assert_eq!(retile(&[del(5, 5, 1), eq(0, 0, 2)], &old, &old[1..]), Some(vec![del(0, 0, 1), eq(1, 0, 2)]));
+        // Short of either text's end, past it, or an equal run over lines that differ.
+        assert_eq!(retile(&[eq(0, 0, 2)], &old, &old[..2]), None);
+        assert_eq!(retile(&[eq(0, 0, 2)], &old[..2], &old), None);
+        assert_eq!(retile(&[eq(0, 0, 4)], &old, &old), None);
+        assert_eq!(retile(&[eq(0, 0, 3)], &old, &["a\n", "x\n", "c\n"]), None);
+        assert_eq!(
+            retile(&[eq(0, 0, 1), ins(1, 1, 1), eq(1, 2, 2)], &old, &["a\n", "x\n", "b\n", "c\n"]).map(|v| v.len()),
+            Some(3)
+        );
     }
 
     #[test]
