@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Mutation testing of a change (issue 15): cargo-mutants on the core lines the change touches (the core and the
-# lib-only test run are set in .cargo/mutants.toml). The change is `git diff BASE HEAD -- src`, BASE being
+# Mutation testing of a change (issue 15): cargo-mutants on the core lines the change touches (the core: `core`
+# below; the lib-only test run is set in .cargo/mutants.toml). The change is `git diff BASE HEAD -- src`, BASE being
 # $MTLS_MUTANTS_BASE, else the merge base with origin/main or main, else HEAD~1 (HEAD~1 also when HEAD is on main).
 # At most $MTLS_MUTANTS_MAX mutants (default 40) run: a larger change is sampled, one round-robin shard of its
 # mutants picked by the commit id. Fails when fewer than $MTLS_MUTANTS_MIN_SCORE% (default 90) of the mutants run
@@ -12,6 +12,9 @@ version=27.1.0
 max="${MTLS_MUTANTS_MAX:-40}"
 min_score="${MTLS_MUTANTS_MIN_SCORE:-90}"
 out="${CARGO_TARGET_DIR:-target}/mutants-in-diff"
+# The core: everything between parsing and the review (no I/O, tested in memory by the lib tests).
+core=(-f 'src/manifest/**/*.rs' -f src/mesh.rs -f 'src/rules/**/*.rs' -f 'src/posture/**/*.rs' -f src/fix.rs
+  -f src/analysis.rs -f 'src/review/**/*.rs' -f src/target/provenance.rs -f src/target/closure.rs)
 
 base="${MTLS_MUTANTS_BASE:-}"
 if [ -z "$base" ]; then
@@ -35,12 +38,12 @@ git diff "$base" HEAD -- src >"$out/change.diff"
 if [ "$(cargo mutants --version 2>/dev/null)" != "cargo-mutants $version" ]; then
   cargo install cargo-mutants --locked --version "$version"
 fi
-count=$(cargo mutants --list --in-diff "$out/change.diff" 2>/dev/null | wc -l)
+count=$(cargo mutants --list "${core[@]}" --in-diff "$out/change.diff" 2>/dev/null | wc -l)
 echo "mutants-in-diff: $count mutants in the core lines changed since $(git rev-parse --short "$base")" >&2
 if [ "$count" -eq 0 ]; then
   exit 0
 fi
-args=(--in-diff "$out/change.diff" --in-place --timeout 300 --output "$out")
+args=("${core[@]}" --in-diff "$out/change.diff" --in-place --timeout 300 --output "$out")
 shards=$(((count + max - 1) / max))
 if [ "$shards" -gt 1 ]; then
   shard=$((0x$(git rev-parse --short=7 HEAD) % shards))
