@@ -42,7 +42,13 @@ pub struct Verifier<'a> {
     newer: HashSet<ObjectRef>,
     /// The mesh copy, the first object of each file in it, the kustomize namespaces; `None`: always rebuild.
     splice: Option<(Mesh, Vec<usize>, std::collections::BTreeMap<String, String>)>,
+    /// Finding keys of rules that need more than the one snapshot (MTLS003 compares with the base side), computed
+    /// on every re-analysed mesh; see [`Verifier::with_extra`].
+    extra: Option<ExtraKeys<'a>>,
 }
+
+/// Computes further finding keys of a re-analysed head mesh (MTLS003's downgrades against the base side).
+pub type ExtraKeys<'a> = Box<dyn Fn(&Mesh) -> Vec<FindingKey> + 'a>;
 
 impl<'a> Verifier<'a> {
     /// For fixes to the snapshot `files` whose mesh is `mesh`; `errors_before` is [`error_set`] of `mesh`.
@@ -61,7 +67,26 @@ impl<'a> Verifier<'a> {
             copy.suggest_mode = opts.suggest_mode();
             (copy, starts, crate::mesh::kustomize_namespaces(files))
         });
-        Verifier { files, errors_before, newer: mesh.newer.clone(), splice }
+        Verifier { files, errors_before, newer: mesh.newer.clone(), splice, extra: None }
+    }
+
+    /// Adds the keys `extra` computes on each re-analysed mesh to what a re-analysis reports (group verification
+    /// of MTLS003, whose findings compare the head with the base side). Posture is then never scoped.
+    pub fn with_extra(mut self, extra: ExtraKeys<'a>) -> Self {
+        self.extra = Some(extra);
+        self
+    }
+
+    /// The finding keys of `files` (a full rebuild), with the extra keys.
+    fn rebuilt_keys(&self, files: &[LoadedFile], opts: &AnalysisOptions) -> Vec<FindingKey> {
+        let Some(extra) = &self.extra else {
+            return finding_keys(files, opts, self.newer.clone());
+        };
+        let mut mesh = Mesh::build(files, crate::analysis::resolve_settings(files, opts), self.newer.clone());
+        mesh.suggest_mode = opts.suggest_mode();
+        let mut keys = rule_keys(&mesh, opts);
+        keys.extend(extra(&mesh));
+        keys
     }
 
     /// The rule findings (as [`finding_keys`] gives them) of the snapshot with file `idx` replaced by `new`.
@@ -69,6 +94,7 @@ impl<'a> Verifier<'a> {
     /// at the services the file's PeerAuthentications and DestinationRules can reach: enough to see every new
     /// posture error (rows of other services cannot change), not to list every posture finding.
     fn keys_with(&mut self, idx: usize, new: LoadedFile, opts: &AnalysisOptions, scoped: bool) -> Vec<FindingKey> {
+        let scoped = scoped && self.extra.is_none();
         let old = &self.files[idx];
         let settings_source =
             |f: &LoadedFile| f.objects.iter().any(|o| o.kind == "ConfigMap" || o.kind == "IstioOperator");
@@ -86,7 +112,10 @@ impl<'a> Verifier<'a> {
             let scoped = scope.is_some();
             mesh.posture_scope = scope.map(Arc::new);
             let splice = mesh.splice_file(starts[idx], old.objects.len(), &new.objects, kustomize);
-            let keys = rule_keys(mesh, opts);
+            let mut keys = rule_keys(mesh, opts);
+            if let Some(extra) = &self.extra {
+                keys.extend(extra(mesh));
+            }
             mesh.unsplice_file(splice);
             mesh.posture_scope = None;
             // Debug builds (tests) check every spliced re-analysis against a rebuild.
@@ -94,7 +123,7 @@ impl<'a> Verifier<'a> {
             {
                 let mut copy = self.files.to_vec();
                 copy[idx] = new;
-                let (mut rebuilt, mut spliced) = (finding_keys(&copy, opts, self.newer.clone()), keys.clone());
+                let (mut rebuilt, mut spliced) = (self.rebuilt_keys(&copy, opts), keys.clone());
                 if scoped {
                     // A scoped posture lists a subset of the posture findings; everything else must agree.
                     let posture = |k: &FindingKey| k.0 == "MTLS001" || k.0 == "MTLS002";
@@ -110,11 +139,12 @@ impl<'a> Verifier<'a> {
         }
         let mut copy = self.files.to_vec();
         copy[idx] = new;
-        finding_keys(&copy, opts, self.newer.clone())
+        self.rebuilt_keys(&copy, opts)
     }
 }
 
-type FindingKey = (&'static str, ObjectRef, Option<u32>, Severity);
+/// A finding as a re-analysis reports it: (code, object, port, severity).
+pub type FindingKey = (&'static str, ObjectRef, Option<u32>, Severity);
 
 /// Picks the first fix candidate that passes verification. Returns the fix and a help text (the other
 /// candidates, or the YAML to add where no line fix is possible). `verifier` re-analyzes `files` (`mesh`).
@@ -160,7 +190,57 @@ pub fn apply(text: &str, crlf: bool, fix: &Fix) -> String {
 }
 
 fn verify(files: &[LoadedFile], fix: &Fix, finding: &Finding, opts: &AnalysisOptions, verifier: &mut Verifier) -> bool {
-    let Some(src) = source_of(files, &fix.path).map(|s| Arc::new(s.clone())) else { return false };
+    check_fix(files, fix, &[finding], opts, verifier).is_some_and(|cleared| cleared.iter().all(|c| *c))
+}
+
+/// The candidate fixes of a group of findings (one change's findings on the same lines), each applied to an
+/// in-memory copy and re-analysed: those that bring no new error (and leave every file readable), in order, with
+/// whether each finding of `findings` is gone. Candidates are `fixes` (already rendered), then `plans` (rendered
+/// here), then `last`; a candidate making the same edit as an earlier one is skipped.
+#[allow(clippy::too_many_arguments)]
+pub fn group_fixes(
+    files: &[LoadedFile],
+    mesh: &Mesh,
+    fixes: &[Fix],
+    plans: &[&FixPlan],
+    last: Option<Fix>,
+    findings: &[&Finding],
+    opts: &AnalysisOptions,
+    verifier: &mut Verifier,
+) -> Vec<(Fix, Vec<bool>)> {
+    let mut tried: Vec<Fix> = Vec::new();
+    let mut out = Vec::new();
+    let rendered = plans.iter().filter_map(|p| render_plan(files, mesh, p).ok());
+    for fix in fixes.iter().cloned().chain(rendered).chain(last) {
+        if tried.iter().any(|t| same_edit(t, &fix)) {
+            continue;
+        }
+        tried.push(fix.clone());
+        let checked = check_fix(files, &fix, findings, opts, verifier);
+        tracing::debug!(fix = %fix.description, ?checked, "group fix candidate");
+        if let Some(cleared) = checked {
+            out.push((fix, cleared));
+        }
+    }
+    out
+}
+
+/// True when two fixes make the same edit (descriptions aside).
+fn same_edit(a: &Fix, b: &Fix) -> bool {
+    (a.path.as_str(), a.start_line, a.end_line, a.replacement.as_str())
+        == (b.path.as_str(), b.start_line, b.end_line, b.replacement.as_str())
+}
+
+/// Applies `fix` to an in-memory copy and re-analyses: `None` when the fix cannot be applied or brings a new
+/// error (or a file that no longer parses), else whether each of `findings` is gone.
+fn check_fix(
+    files: &[LoadedFile],
+    fix: &Fix,
+    findings: &[&Finding],
+    opts: &AnalysisOptions,
+    verifier: &mut Verifier,
+) -> Option<Vec<bool>> {
+    let src = source_of(files, &fix.path).map(|s| Arc::new(s.clone()))?;
     let mut bytes = Vec::new();
     if src.bom {
         bytes.extend_from_slice(b"\xEF\xBB\xBF");
@@ -170,21 +250,21 @@ fn verify(files: &[LoadedFile], fix: &Fix, finding: &Finding, opts: &AnalysisOpt
     let before = load_file(&fix.path, src.text.as_bytes(), &Limits::default());
     let fatal = |f: &LoadedFile| f.errors.iter().filter(|e| e.kind.is_fatal()).count();
     if fatal(&reloaded) > fatal(&before) {
-        return false;
+        return None;
     }
-    let scoped = !finding.code.starts_with("MTLS");
+    let scoped = findings.iter().all(|f| !f.code.starts_with("MTLS"));
     let after = match files.iter().position(|f| f.source.as_ref().is_some_and(|s| s.path == fix.path)) {
         // Posture findings need their full rows to tell whether they are gone; other fixes only need the rows the
         // edit can reach, to see new posture errors.
         Some(idx) => verifier.keys_with(idx, reloaded, opts, scoped),
         None => {
             // The edited file feeds rendered targets: render each again with the edit and re-analyze the mesh.
-            let Some(rerender) = &opts.rerender else { return false };
+            let Some(rerender) = &opts.rerender else { return None };
             // An edit of a file that other meshes also render (a shared base) would change them unseen: offer
             // only fixes whose file feeds this mesh alone.
             let mesh_targets: Vec<&str> = files.iter().filter_map(|f| f.target.as_deref()).collect();
             if rerender.feeds_others(&mesh_targets, &fix.path) {
-                return false;
+                return None;
             }
             let fed: Vec<usize> = files
                 .iter()
@@ -194,10 +274,10 @@ fn verify(files: &[LoadedFile], fix: &Fix, finding: &Finding, opts: &AnalysisOpt
                 .collect();
             let mut copy: Vec<LoadedFile> = Vec::new();
             for &i in &fed {
-                let Some(target) = files[i].target.as_deref() else { return false };
-                let Some(new) = rerender.rerender(target, &fix.path, &bytes) else { return false };
+                let target = files[i].target.as_deref()?;
+                let new = rerender.rerender(target, &fix.path, &bytes)?;
                 if fatal(&new) > fatal(&files[i]) {
-                    return false;
+                    return None;
                 }
                 if fed.len() == 1 {
                     copy.push(new);
@@ -209,25 +289,30 @@ fn verify(files: &[LoadedFile], fix: &Fix, finding: &Finding, opts: &AnalysisOpt
                 }
             }
             match (fed.as_slice(), copy.len()) {
-                ([], _) => return false,
+                ([], _) => return None,
                 ([idx], 1) => {
                     let new = copy.pop().unwrap_or_default();
                     verifier.keys_with(*idx, new, opts, scoped)
                 }
-                _ => finding_keys(&copy, opts, verifier.newer.clone()),
+                _ => verifier.rebuilt_keys(&copy, opts),
             }
         }
     };
-    if after
+    let no_new_error = after
         .iter()
-        .any(|(code, object, port, _)| *code == finding.code && *object == finding.object && *port == finding.port)
-    {
-        return false;
-    }
-    after
-        .into_iter()
         .filter(|(.., severity)| *severity == Severity::Error)
-        .all(|(code, object, port, _)| verifier.errors_before.contains(&(code, object, port)))
+        .all(|(code, object, port, _)| verifier.errors_before.contains(&(*code, object.clone(), *port)));
+    if !no_new_error {
+        return None;
+    }
+    Some(
+        findings
+            .iter()
+            .map(|f| {
+                !after.iter().any(|(code, object, port, _)| *code == f.code && *object == f.object && *port == f.port)
+            })
+            .collect(),
+    )
 }
 
 fn render_plan(files: &[LoadedFile], mesh: &Mesh, plan: &FixPlan) -> Result<Fix, Vec<String>> {

@@ -289,11 +289,67 @@ pub fn parse_project_config(path: &str, text: &str) -> Result<ProjectConfig, Con
     if text.trim().is_empty() {
         return Ok(ProjectConfig::default());
     }
-    serde_yaml_ng::from_str::<Option<ProjectConfig>>(text).map(Option::unwrap_or_default).map_err(|e| ConfigError {
-        path: path.to_string(),
-        line: e.location().map(|l| l.line()).unwrap_or(1),
-        message: e.to_string(),
+    let config =
+        serde_yaml_ng::from_str::<Option<ProjectConfig>>(text).map(Option::unwrap_or_default).map_err(|e| {
+            ConfigError {
+                path: path.to_string(),
+                line: e.location().map(|l| l.line()).unwrap_or(1),
+                message: e.to_string(),
+            }
+        })?;
+    for code in &config.ignore {
+        if let Err(message) = check_rule_code(code) {
+            // The line of the entry: the first line after `ignore:` that names the code.
+            let start = text.lines().position(|l| l.trim_start().starts_with("ignore")).unwrap_or(0);
+            let line =
+                text.lines().enumerate().skip(start).find(|(_, l)| l.contains(code.as_str())).map(|(i, _)| i + 1);
+            return Err(ConfigError {
+                path: path.to_string(),
+                line: line.unwrap_or(start + 1),
+                message: format!("ignore: {message}"),
+            });
+        }
+    }
+    Ok(config)
+}
+
+/// Checks a rule code given to `ignore` (config or `--ignore`): a registered code or `*`. The error names the
+/// nearest code (a different case, or at most two edits away), else lists them all.
+pub fn check_rule_code(code: &str) -> Result<(), String> {
+    if code == "*" || crate::rules::rule(code).is_some() {
+        return Ok(());
+    }
+    let codes: Vec<&str> = crate::rules::RULES.iter().map(|r| r.code).collect();
+    let nearest =
+        codes.iter().map(|c| (edit_distance(&code.to_ascii_uppercase(), c), *c)).filter(|(d, _)| *d <= 2).min();
+    Err(match nearest {
+        Some((_, c)) => format!("unknown rule code `{code}`; did you mean `{c}`?"),
+        None => format!("unknown rule code `{code}`; the rule codes are {} (or `*` for all)", codes.join(", ")),
     })
+}
+
+/// Edit distance of two short ASCII texts, a swap of two neighbours counting as one edit (optimal string
+/// alignment): `TIS0260` is one edit from `TIS0206`.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = v;
+        }
+    }
+    d[a.len()][b.len()]
 }
 
 /// Reads the keys we use from a meshConfig document (istioctl's `--meshConfigFile` format). `trustDomain` is

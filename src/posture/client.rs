@@ -30,7 +30,8 @@ pub struct Entry {
     pub drs: Vec<usize>,
     /// The rule whose `trafficPolicy` applies: the oldest that has one.
     pub policy: Option<usize>,
-    /// `exportTo` of the entry: that of its first rule (rules with other sets stay apart, see [`Table::add`]).
+    /// `exportTo` of the entry: that of its first rule (from Istio 1.24 rules with other sets stay apart; before,
+    /// every entry of the host shares one set, see [`Table::add`]).
     pub export_to: Vec<String>,
     /// `workloadSelector.matchLabels`, sorted; `None` for rules that apply to every client workload.
     pub selector: Option<Vec<(String, String)>>,

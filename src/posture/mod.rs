@@ -360,6 +360,8 @@ struct ClientClass<'a> {
 struct Clients<'c> {
     namespace: &'c str,
     selector: Option<String>,
+    /// The labels of `selector`.
+    selector_labels: Option<&'c [(String, String)]>,
     kind: ClientKind,
     workloads: Vec<String>,
     others: usize,
@@ -580,8 +582,14 @@ pub fn compute_scoped(mesh: &Mesh, scope: Option<&PostureScope>) -> Posture {
                     .any(|(c, ks)| c.namespace == OTHER_NAMESPACES && ks.iter().any(|(k, _, _)| *k == kind));
                 let anywhere = kind == ClientKind::Sidecar || cx.kind_totals[kind.index()] > 0;
                 if !has_star && anywhere {
-                    let who =
-                        Clients { namespace: OTHER_NAMESPACES, selector: None, kind, workloads: Vec::new(), others: 0 };
+                    let who = Clients {
+                        namespace: OTHER_NAMESPACES,
+                        selector: None,
+                        selector_labels: None,
+                        kind,
+                        workloads: Vec::new(),
+                        others: 0,
+                    };
                     if let Some(d) = build_row(&cx, svc, p, &eps, who, default) {
                         defaults.push(d);
                     }
@@ -592,6 +600,7 @@ pub fn compute_scoped(mesh: &Mesh, scope: Option<&PostureScope>) -> Posture {
                     let who = Clients {
                         namespace: &c.namespace,
                         selector: c.selector.clone(),
+                        selector_labels: c.selector_labels.as_deref(),
                         kind: *kind,
                         workloads: names.clone(),
                         others: if c.namespace == OTHER_NAMESPACES { *others } else { c.others },
@@ -735,7 +744,33 @@ fn paths<'s>(
         }]
     };
     let client_ns = (who.namespace != OTHER_NAMESPACES).then_some(who.namespace);
-    let Some(dests) = cx.vs.destinations(client_ns, &svc.host, port.port, port.protocol) else { return own() };
+    // Which of the row's client workloads carry a route's `sourceLabels`: the sidecar workloads of its namespace
+    // (those its selector picks); unknown for `*` and for a namespace without workloads in the tree.
+    let clients: Vec<&workload::Workload> = match client_ns {
+        None => Vec::new(),
+        Some(ns) => cx
+            .inv
+            .workloads_in(ns)
+            .iter()
+            .map(|w| &cx.inv.workloads[*w])
+            .filter(|w| w.client_kind() == ClientKind::Sidecar)
+            .filter(|w| who.selector_labels.is_none_or(|sel| w.matches(sel)))
+            .collect(),
+    };
+    let labels = |wanted: &[(String, String)]| -> Option<bool> {
+        if clients.is_empty() {
+            return None;
+        }
+        let carrying = clients.iter().filter(|w| w.matches(wanted)).count();
+        match carrying {
+            0 => Some(false),
+            n if n == clients.len() => Some(true),
+            _ => None,
+        }
+    };
+    let Some(dests) = cx.vs.destinations(client_ns, &svc.host, port.port, port.protocol, &labels) else {
+        return own();
+    };
     let mut out = Vec::new();
     for d in dests {
         let Some(dsvc) = cx.services_by_host.get(&d.host).map(|i| &cx.inv.services[*i]) else { continue };

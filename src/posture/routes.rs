@@ -31,8 +31,8 @@
 //! sniffing), where HTTP requests take the `http` routes and other bytes the `tcp` routes: both are paths.
 //!
 //! **Requests are not known**: a path is marked `conditional` when only requests (or connections) with particular
-//! attributes take it (a request condition, source labels, destination subnets, an SNI other than the service's
-//! host). The default path, the one a request without such attributes takes, is the catch-all route (HTTP), the
+//! attributes take it (a request condition, source labels some of the row's client workloads carry, destination
+//! subnets, an SNI other than the service's host). The default path, the one a request without such attributes takes, is the catch-all route (HTTP), the
 //! terminal route or the service's own cluster (TCP), the route whose SNI is the service host (TLS). Conditional
 //! paths are judged too: the requests that take them get that verdict. An HTTP request that matches no route gets
 //! Envoy's 404 and opens no connection: it has no path.
@@ -41,6 +41,9 @@ use super::client::resolve_host;
 use crate::manifest::yaml::YamlDoc;
 use crate::mesh::{Mesh, ObjId};
 use std::collections::{BTreeSet, HashMap};
+
+/// Whether the client workloads of a row carry labels: all, none, or some / unknown (`None`).
+pub type Labels<'a> = dyn Fn(&[(String, String)]) -> Option<bool> + 'a;
 
 /// One destination of a route.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -84,8 +87,8 @@ struct Match {
     /// Names `gateways` (then it applies to sidecars only with `mesh` among them).
     gateways: Option<bool>,
     source_namespace: Option<String>,
-    /// `sourceLabels` are set: the route applies to the client workloads that carry them.
-    source_labels: bool,
+    /// `sourceLabels`: the route applies to the client workloads that carry them.
+    source_labels: Vec<(String, String)>,
     /// Needs run-time attributes: request conditions (HTTP), `destinationSubnets` (TCP), SNI hosts (TLS).
     runtime: bool,
     /// TLS: `sniHosts`, resolved.
@@ -186,7 +189,7 @@ impl VsIndex {
                                 port: t.str_at(m, &["port"]).and_then(|p| p.parse().ok()),
                                 gateways: (!gw.is_empty()).then(|| gw.iter().any(|g| g == "mesh")),
                                 source_namespace: t.str_at(m, &["sourceNamespace"]).map(str::to_string),
-                                source_labels: non_empty(t, m, "sourceLabels"),
+                                source_labels: t.get(m, "sourceLabels").map(|l| t.string_map(l)).unwrap_or_default(),
                                 runtime: match kind {
                                     "http" => http_request_condition(t, m),
                                     "tcp" => non_empty(t, m, "destinationSubnets"),
@@ -311,7 +314,9 @@ impl VsIndex {
 
     /// Whether a match applies to a sidecar client in `client` on `port`: `Some(conditional)`, or `None` when it
     /// does not apply. HTTP ignores source labels and namespace when a match names gateways (`sourceMatchHTTP`).
-    fn applies(m: &Match, client: Option<&str>, port: u32, http: bool) -> Option<bool> {
+    /// `labels` tells whether the row's client workloads carry some labels: all (`Some(true)`), none
+    /// (`Some(false)`), or some or unknown (`None`, a conditional path).
+    fn applies(m: &Match, client: Option<&str>, port: u32, http: bool, labels: &Labels) -> Option<bool> {
         if m.port.is_some_and(|p| p != port) {
             return None;
         }
@@ -325,7 +330,14 @@ impl VsIndex {
         {
             return None;
         }
-        Some(m.runtime || m.source_labels)
+        if m.source_labels.is_empty() {
+            return Some(m.runtime);
+        }
+        match labels(&m.source_labels) {
+            Some(false) => None,
+            Some(true) => Some(m.runtime),
+            None => Some(true),
+        }
     }
 
     /// The paths of a sidecar client's calls to `host:port`, or `None` when no VirtualService route applies and
@@ -336,6 +348,7 @@ impl VsIndex {
         host: &str,
         port: u32,
         protocol: Protocol,
+        labels: &Labels,
     ) -> Option<Vec<Destination>> {
         let mut out: Vec<Destination> = Vec::new();
         let mut routed = false;
@@ -349,7 +362,7 @@ impl VsIndex {
                     break;
                 }
                 for m in &r.matches {
-                    match Self::applies(m, client, port, true) {
+                    match Self::applies(m, client, port, true, labels) {
                         None => {}
                         Some(true) => reached.push((r, true)),
                         Some(false) => {
@@ -375,7 +388,7 @@ impl VsIndex {
                     let applying: Vec<bool> = if r.matches.is_empty() {
                         vec![false]
                     } else {
-                        r.matches.iter().filter_map(|m| Self::applies(m, client, port, false)).collect()
+                        r.matches.iter().filter_map(|m| Self::applies(m, client, port, false, labels)).collect()
                     };
                     let Some(conditional) = applying.iter().copied().reduce(|a, b| a && b) else { continue };
                     any = true;
@@ -402,11 +415,14 @@ impl VsIndex {
             for (_, i) in self.ordered(client, host) {
                 for r in &self.list[i].tls {
                     for m in &r.matches {
-                        if Self::applies(m, client, port, false).is_none() || !seen.insert(m.sni.clone()) {
+                        if Self::applies(m, client, port, false, labels).is_none() || !seen.insert(m.sni.clone()) {
                             continue;
                         }
                         routed = true;
-                        let default = m.sni.iter().any(|s| host_matches(s, host)) && !m.source_labels;
+                        // Every TLS match needs its SNI: it is the default path when the SNI is the host's and its
+                        // source labels (if any) are every client's.
+                        let everyone = m.source_labels.is_empty() || labels(&m.source_labels) == Some(true);
+                        let default = m.sni.iter().any(|s| host_matches(s, host)) && everyone;
                         for d in &r.dests {
                             push(&mut out, d, !default);
                         }
@@ -452,4 +468,27 @@ fn push(out: &mut Vec<Destination>, d: &(String, Option<String>, Option<u32>), c
         return;
     }
     out.push(Destination { host: d.0.clone(), subset: d.1.clone(), port: d.2, conditional });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn port_protocols_as_istio_reads_them() {
+        let p = Protocol::of_port;
+        assert_eq!(p(Some("http-web"), None), Protocol::Http);
+        assert_eq!(p(Some("HTTP2"), None), Protocol::Http);
+        assert_eq!(p(Some("grpc-web"), None), Protocol::Http);
+        assert_eq!(p(Some("https"), None), Protocol::Tls);
+        assert_eq!(p(Some("tls-passthrough"), None), Protocol::Tls);
+        assert_eq!(p(Some("tcp-db"), None), Protocol::Tcp);
+        assert_eq!(p(Some("mongo"), None), Protocol::Tcp);
+        // appProtocol wins over the name.
+        assert_eq!(p(Some("tcp-x"), Some("http")), Protocol::Http);
+        assert_eq!(p(Some("http"), Some("kubernetes.io/h2c")), Protocol::Http);
+        // No name, or an unknown prefix: detected at run time.
+        assert_eq!(p(None, None), Protocol::Auto);
+        assert_eq!(p(Some("web"), None), Protocol::Auto);
+    }
 }

@@ -738,13 +738,21 @@ fn a_source_namespace_route_gives_that_namespace_its_own_row() {
 }
 
 #[test]
-fn source_labels_make_a_route_conditional() {
-    let body = format!("  http:\n  - match:\n    - sourceLabels: {{app: canary}}\n{TO_V2}  -{}", &TO_V1[3..]);
-    let r = shop_row(&reviews("ISTIO_MUTUAL", "DISABLE", &vs_raw("shop", "r", "[reviews]", &body)));
+fn source_labels_decide_per_client_workloads() {
+    let body = |labels: &str| format!("  http:\n  - match:\n    - sourceLabels: {labels}\n{TO_V2}  -{}", &TO_V1[3..]);
+    let canary = deployment_with("shop", "canary", &[("app", "canary")], "");
+    // No client workload of shop carries `app: canary`: the route is skipped for them.
+    let r = shop_row(&reviews("ISTIO_MUTUAL", "DISABLE", &vs_raw("shop", "r", "[reviews]", &body("{app: canary}"))));
+    assert_eq!(subsets_of(&r), [(Some("v1"), false, Verdict::Mtls)]);
+    // One of them does: a conditional path for its calls.
+    let y = reviews("ISTIO_MUTUAL", "DISABLE", &vs_raw("shop", "r", "[reviews]", &body("{app: canary}"))) + &canary;
     assert_eq!(
-        subsets_of(&r),
+        subsets_of(&shop_row(&y)),
         [(Some("v2"), true, Verdict::FailPlaintextToStrict), (Some("v1"), false, Verdict::Mtls)]
     );
+    // All of them do (`app: reviews`, the only clients in shop): the route is their catch-all.
+    let r = shop_row(&reviews("ISTIO_MUTUAL", "DISABLE", &vs_raw("shop", "r", "[reviews]", &body("{app: reviews}"))));
+    assert_eq!(subsets_of(&r), [(Some("v2"), false, Verdict::FailPlaintextToStrict)]);
 }
 
 #[test]

@@ -211,31 +211,27 @@ mod tests {
     }
 
     #[test]
-    fn retile_lays_operations_end_to_end_and_checks_equal_runs() {
+    fn retile_relays_positions_and_refuses_what_does_not_cover_or_pair_equal_lines() {
         let eq = |o: usize, n: usize, len: usize| DiffOp::Equal { old_index: o, new_index: n, len };
         let ins = |o: usize, n: usize, len: usize| DiffOp::Insert { old_index: o, new_index: n, new_len: len };
         let del = |o: usize, n: usize, len: usize| DiffOp::Delete { old_index: o, old_len: len, new_index: n };
-        let rep = |o: usize, n: usize, ol: usize, nl: usize| DiffOp::Replace {
-            old_index: o,
-            old_len: ol,
-            new_index: n,
-            new_len: nl,
-        };
-        let (old, new) = (["a\n", "b\n", "c\n"], ["a\n", "x\n", "y\n", "c\n", "d\n"]);
+        let old = ["a\n", "b\n", "c\n", "d\n"];
+        let new = ["a\n", "b\n", "X\n", "d\n"];
         assert_eq!(retile(&[], &[], &[]), Some(vec![]));
-        // Positions come from the lengths alone, whatever the operations say.
-        let wrong = [eq(9, 9, 1), rep(7, 7, 1, 2), eq(0, 0, 1), ins(0, 5, 1)];
-        assert_eq!(retile(&wrong, &old, &new), Some(vec![eq(0, 0, 1), rep(1, 1, 1, 2), eq(2, 3, 1), ins(3, 4, 1)]));
-        assert_eq!(retile(&[del(5, 5, 1), eq(0, 0, 2)], &old, &old[1..]), Some(vec![del(0, 0, 1), eq(1, 0, 2)]));
-        // Short of either text's end, past it, or an equal run over lines that differ.
-        assert_eq!(retile(&[eq(0, 0, 2)], &old, &old[..2]), None);
-        assert_eq!(retile(&[eq(0, 0, 2)], &old[..2], &old), None);
-        assert_eq!(retile(&[eq(0, 0, 4)], &old, &old), None);
-        assert_eq!(retile(&[eq(0, 0, 3)], &old, &["a\n", "x\n", "c\n"]), None);
+        // Positions come from the lengths alone: wrong indexes (as similar sometimes yields) are laid end to end.
+        let relaid = retile(&[eq(0, 0, 2), del(7, 9, 1), ins(1, 0, 1), eq(0, 5, 1)], &old, &new);
+        assert_eq!(relaid, Some(vec![eq(0, 0, 2), del(2, 2, 1), ins(3, 2, 1), eq(3, 3, 1)]));
+        // Not covering the end of either text.
+        assert_eq!(retile(&[eq(0, 0, 2)], &old, &new), None);
+        assert_eq!(retile(&[eq(0, 0, 2), del(2, 2, 2)], &old, &new), None);
+        // An equal run that pairs lines that differ, or of two lengths.
+        assert_eq!(retile(&[eq(0, 0, 4)], &old, &new), None);
+        let uneven = DiffOp::Replace { old_index: 0, old_len: 1, new_index: 0, new_len: 3 };
         assert_eq!(
-            retile(&[eq(0, 0, 1), ins(1, 1, 1), eq(1, 2, 2)], &old, &["a\n", "x\n", "b\n", "c\n"]).map(|v| v.len()),
-            Some(3)
+            retile(&[uneven, eq(1, 3, 1)], &["a\n", "b\n"], &["x\n", "y\n", "z\n", "b\n"]).map(|v| v.len()),
+            Some(2)
         );
+        assert_eq!(retile(&[uneven, eq(1, 3, 1)], &["a\n", "b\n"], &["x\n", "y\n", "z\n", "c\n"]), None);
     }
 
     #[test]
