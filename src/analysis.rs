@@ -1,5 +1,7 @@
 //! One snapshot analyzed: loaded files -> mesh -> rules -> findings with verified fixes. Pure: no I/O.
 
+pub mod scoped;
+
 use crate::finding::{Finding, LoadError, Location, ObjectRef, Related, Severity, Side, Status};
 use crate::manifest::{LoadedFile, SourceText, load_file, yaml::Limits};
 use crate::mesh::{Mesh, ObjId, tree_mesh_layer};

@@ -42,11 +42,13 @@ pub struct Verifier<'a> {
     newer: HashSet<ObjectRef>,
     /// The mesh copy, the first object of each file in it, the kustomize namespaces; `None`: always rebuild.
     splice: Option<(Mesh, Vec<usize>, std::collections::BTreeMap<String, String>)>,
+    /// Re-analyses of what an edit can change (with `splice`).
+    scoped: Option<crate::analysis::scoped::Scoped<'a>>,
 }
 
 impl<'a> Verifier<'a> {
     /// For fixes to the snapshot `files` whose mesh is `mesh`; `errors_before` is [`error_set`] of `mesh`.
-    pub fn new(files: &'a [LoadedFile], mesh: &Mesh, opts: &AnalysisOptions, errors_before: &'a ErrorSet) -> Self {
+    pub fn new(files: &'a [LoadedFile], mesh: &'a Mesh, opts: &AnalysisOptions, errors_before: &'a ErrorSet) -> Self {
         let mut starts = Vec::with_capacity(files.len());
         let mut at = 0;
         for f in files {
@@ -61,7 +63,8 @@ impl<'a> Verifier<'a> {
             copy.suggest_mode = opts.suggest_mode();
             (copy, starts, crate::mesh::kustomize_namespaces(files))
         });
-        Verifier { files, errors_before, newer: mesh.newer.clone(), splice }
+        let scoped = splice.is_some().then(|| crate::analysis::scoped::Scoped::new(mesh, opts));
+        Verifier { files, errors_before, newer: mesh.newer.clone(), splice, scoped }
     }
 
     /// The rule findings (as [`finding_keys`] gives them) of the snapshot with file `idx` replaced by `new`.
@@ -77,16 +80,29 @@ impl<'a> Verifier<'a> {
             && !settings_source(old)
             && !settings_source(&new)
         {
+            // The objects the edit changes (not the whole file) decide what the re-analysis must look at.
+            let (removed, added) = crate::analysis::scoped::changed_objects(old, &new);
             let scope = if scoped {
-                crate::posture::PostureScope::of(mesh, old.objects.iter().chain(new.objects.iter()).map(|o| &**o))
+                crate::posture::PostureScope::of(
+                    mesh,
+                    removed.iter().map(|&i| &*old.objects[i]).chain(added.iter().map(|&i| &*new.objects[i])),
+                )
             } else {
                 None
             };
             #[cfg(debug_assertions)]
             let scoped = scope.is_some();
+            let rules = self.scoped.as_ref().and_then(|s| s.keys_with(starts[idx], old, &new, kustomize, opts));
             mesh.posture_scope = scope.map(Arc::new);
             let splice = mesh.splice_file(starts[idx], old.objects.len(), &new.objects, kustomize);
-            let keys = rule_keys(mesh, opts);
+            let keys = match rules {
+                // The posture rules on the spliced mesh, the others from the scoped run.
+                Some(mut keys) => {
+                    keys.extend(crate::analysis::scoped::posture_keys(mesh, opts));
+                    keys
+                }
+                None => rule_keys(mesh, opts),
+            };
             mesh.unsplice_file(splice);
             mesh.posture_scope = None;
             // Debug builds (tests) check every spliced re-analysis against a rebuild.

@@ -182,6 +182,12 @@ impl NamespaceIndex {
     }
 }
 
+#[derive(Clone, Copy)]
+enum TypedKind {
+    Pa,
+    Dr,
+}
+
 /// What [`Mesh::unsplice_file`] needs to undo a [`Mesh::splice_file`].
 #[derive(Debug)]
 pub struct FileSplice {
@@ -259,50 +265,70 @@ impl Mesh {
     /// Builds the snapshot from loaded files.
     pub fn build(files: &[LoadedFile], settings: MeshSettings, newer: HashSet<ObjectRef>) -> Mesh {
         let kustomize = kustomize_namespaces(files);
-        let mut mesh = Mesh { settings, newer, ..Mesh::default() };
         let count = files.iter().map(|f| f.objects.len()).sum();
+        // The kustomize namespace depends on the path only: looked up once per file, not once per object.
+        let mut dir_namespace: Option<(&str, Option<&String>)> = None;
+        let objects = files.iter().flat_map(|f| f.objects.iter()).map(|o| {
+            let ns = match &o.namespace {
+                Some(ns) => ns.clone(),
+                None => {
+                    let found = match dir_namespace {
+                        Some((path, found)) if path == &*o.path => found,
+                        _ => {
+                            let found = namespace_for(&o.path, &kustomize);
+                            dir_namespace = Some((&o.path, found));
+                            found
+                        }
+                    };
+                    found.cloned().unwrap_or_else(|| "default".to_string())
+                }
+            };
+            (o.clone(), ns)
+        });
+        Mesh::assemble(settings, newer, count, objects)
+    }
+
+    /// Builds the snapshot of objects with their effective namespaces, in order: what [`Mesh::build`] does once
+    /// the namespaces are resolved (fix verification assembles meshes of a few namespaces this way).
+    pub fn assemble(
+        settings: MeshSettings,
+        newer: HashSet<ObjectRef>,
+        count: usize,
+        objects: impl Iterator<Item = (Arc<Object>, String)>,
+    ) -> Mesh {
+        let mut mesh = Mesh { settings, newer, ..Mesh::default() };
         mesh.objects.reserve(count);
         mesh.namespaces.reserve(count);
-        // The kustomize namespace depends on the path only: looked up once per file, not once per object (fix
-        // verification rebuilds the mesh for every candidate, so this loop is hot in large trees).
-        let mut dir_namespace: Option<(&str, Option<&String>)> = None;
-        for f in files {
-            for o in &f.objects {
-                let ns = match &o.namespace {
-                    Some(ns) => ns.clone(),
-                    None => {
-                        let found = match dir_namespace {
-                            Some((path, found)) if path == &*o.path => found,
-                            _ => {
-                                let found = namespace_for(&o.path, &kustomize);
-                                dir_namespace = Some((&o.path, found));
-                                found
-                            }
-                        };
-                        found.cloned().unwrap_or_else(|| "default".to_string())
-                    }
-                };
-                let id = mesh.objects.len();
-                mesh.objects.push(o.clone());
-                let rejected = mesh.rejected(id, &ns);
-                match o.kind.as_str() {
-                    _ if rejected => mesh.namespaces.push(ns),
-                    "PeerAuthentication" if o.api_version.starts_with("security.istio.io/") => {
-                        mesh.namespaces.push(ns.clone());
-                        let pa = mesh.type_pa(id, ns);
-                        mesh.peer_authentications.push(pa);
-                    }
-                    "DestinationRule" if o.api_version.starts_with("networking.istio.io/") => {
-                        mesh.namespaces.push(ns.clone());
-                        let dr = mesh.type_dr(id, ns);
-                        mesh.destination_rules.push(dr);
-                    }
-                    _ => mesh.namespaces.push(ns),
+        for (o, ns) in objects {
+            let id = mesh.objects.len();
+            let kind = Mesh::typed_kind(&o);
+            mesh.objects.push(o);
+            let rejected = mesh.rejected(id, &ns);
+            match kind {
+                _ if rejected => mesh.namespaces.push(ns),
+                Some(TypedKind::Pa) => {
+                    mesh.namespaces.push(ns.clone());
+                    let pa = mesh.type_pa(id, ns);
+                    mesh.peer_authentications.push(pa);
                 }
+                Some(TypedKind::Dr) => {
+                    mesh.namespaces.push(ns.clone());
+                    let dr = mesh.type_dr(id, ns);
+                    mesh.destination_rules.push(dr);
+                }
+                None => mesh.namespaces.push(ns),
             }
         }
         mesh.index = NamespaceIndex::of(&mesh.peer_authentications, &mesh.destination_rules);
         mesh
+    }
+
+    fn typed_kind(o: &Object) -> Option<TypedKind> {
+        match o.kind.as_str() {
+            "PeerAuthentication" if o.api_version.starts_with("security.istio.io/") => Some(TypedKind::Pa),
+            "DestinationRule" if o.api_version.starts_with("networking.istio.io/") => Some(TypedKind::Dr),
+            _ => None,
+        }
     }
 
     /// Replaces the objects `start..start + old_len`, one file's ([`Mesh::build`] lays files out one after the
@@ -620,8 +646,12 @@ impl Mesh {
 
     /// True when a DR is mesh-wide: `*.local`, `*.<clusterDomain>`, `*.svc.<clusterDomain>` or `*`.
     pub fn is_mesh_wide_dr(&self, dr: &DestinationRule) -> bool {
+        self.is_mesh_wide_host(&dr.host)
+    }
+
+    /// True for the hosts of mesh-wide DestinationRules ([`Mesh::is_mesh_wide_dr`]).
+    pub fn is_mesh_wide_host(&self, host: &str) -> bool {
         let cd = self.settings.cluster_domain.as_str();
-        let host = dr.host.as_str();
         host == "*.local"
             || host == "*"
             || host.strip_prefix("*.").is_some_and(|rest| rest == cd || rest.strip_prefix("svc.") == Some(cd))

@@ -34,6 +34,29 @@ pub struct Rule {
     /// One-paragraph help text (SARIF `help`).
     pub help: &'static str,
     pub check: fn(&Mesh) -> Vec<RuleFinding>,
+    /// What a finding of the rule can depend on: fix verification re-runs a rule only where an edit can change
+    /// its findings (`analysis::scoped`).
+    pub reads: Reads,
+}
+
+/// The inputs a rule's findings depend on. The *mesh part* of a snapshot is its root namespace's
+/// PeerAuthentications, its mesh-wide DestinationRules (any namespace), the mesh settings and the set of objects
+/// the change adds (`Mesh::newer`, for Istio's oldest-wins choices).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reads {
+    /// A finding on an object of namespace N depends on N's objects (PeerAuthentications, DestinationRules,
+    /// workloads, Services), the Namespace object N and the mesh part, nothing else.
+    Namespace,
+    /// Findings depend on the mesh part and the workloads of every namespace (the inventory), nothing else.
+    Mesh,
+    /// Findings come from posture rows: a row of a Service depends on its namespace's workloads and
+    /// PeerAuthentications, the mesh part, every DestinationRule and VirtualService, and the client workloads of
+    /// every namespace. Fix verification recomputes the rows of the services an edit can reach
+    /// (`posture::PostureScope`).
+    Posture,
+    /// Findings depend on callers outside the mesh (admission webhooks, APIServices) and on the namespaces whose
+    /// Services they call (workloads, PeerAuthentications) and the mesh part.
+    Callers,
 }
 
 /// The registry: every rule, in report order.
