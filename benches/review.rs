@@ -152,6 +152,10 @@ fn bench(documents: usize, runs: Option<usize>) -> Row {
         started.elapsed().as_secs_f64()
     );
 
+    if std::env::var_os("MTLS_BENCH_GENERATE_ONLY").is_some() {
+        println!("base {} head {} in {}", g.base, g.head, repo.display());
+        std::process::exit(0);
+    }
     let req = CheckRequest {
         base: Some(g.base.clone()),
         head: Some(g.head.clone()),

@@ -81,11 +81,15 @@ impl<'a> Verifier<'a> {
             && !settings_source(&new)
         {
             // The objects the edit changes (not the whole file) decide what the re-analysis must look at.
-            let (removed, added) = crate::analysis::scoped::changed_objects(old, &new);
+            let changes = crate::analysis::scoped::changed_objects(old, &new);
             let scope = if scoped {
                 crate::posture::PostureScope::of(
                     mesh,
-                    removed.iter().map(|&i| &*old.objects[i]).chain(added.iter().map(|&i| &*new.objects[i])),
+                    changes
+                        .removed
+                        .iter()
+                        .map(|&i| &*old.objects[i])
+                        .chain(changes.added.iter().map(|&i| &*new.objects[i])),
                 )
             } else {
                 None
@@ -94,16 +98,32 @@ impl<'a> Verifier<'a> {
             let scoped = scope.is_some();
             let rules = self.scoped.as_ref().and_then(|s| s.keys_with(starts[idx], old, &new, kustomize, opts));
             mesh.posture_scope = scope.map(Arc::new);
-            let splice = mesh.splice_file(starts[idx], old.objects.len(), &new.objects, kustomize);
             let keys = match rules {
-                // The posture rules on the spliced mesh, the others from the scoped run.
+                // The posture rules on the mesh with the changed PeerAuthentications and DestinationRules laid over
+                // it (object ids stay, so the inventory is kept), the other rules from the scoped run.
                 Some(mut keys) => {
-                    keys.extend(crate::analysis::scoped::posture_keys(mesh, opts));
+                    let start = starts[idx];
+                    let placed = crate::analysis::scoped::placed(&changes, start, &new, kustomize);
+                    match mesh.overlay(start..start + old.objects.len(), placed) {
+                        Some(overlay) => {
+                            keys.extend(crate::analysis::scoped::posture_keys(mesh, opts));
+                            mesh.remove_overlay(overlay);
+                        }
+                        None => {
+                            let splice = mesh.splice_file(start, old.objects.len(), &new.objects, kustomize);
+                            keys.extend(crate::analysis::scoped::posture_keys(mesh, opts));
+                            mesh.unsplice_file(splice);
+                        }
+                    }
                     keys
                 }
-                None => rule_keys(mesh, opts),
+                None => {
+                    let splice = mesh.splice_file(starts[idx], old.objects.len(), &new.objects, kustomize);
+                    let keys = rule_keys(mesh, opts);
+                    mesh.unsplice_file(splice);
+                    keys
+                }
             };
-            mesh.unsplice_file(splice);
             mesh.posture_scope = None;
             // Debug builds (tests) check every spliced re-analysis against a rebuild.
             #[cfg(debug_assertions)]

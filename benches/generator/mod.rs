@@ -34,7 +34,14 @@ pub struct GenOptions {
 
 impl GenOptions {
     pub fn new(documents: usize) -> Self {
-        GenOptions { documents, seed: 0x6d74_6c73, changed_per_mille: 10, min_changed_files: 1, pack: true, introduced: None }
+        GenOptions {
+            documents,
+            seed: 0x6d74_6c73,
+            changed_per_mille: 10,
+            min_changed_files: 1,
+            pack: true,
+            introduced: None,
+        }
     }
 }
 

@@ -19,7 +19,7 @@
 
 use crate::finding::{ObjectRef, Severity};
 use crate::manifest::{LoadedFile, Object, SourceText};
-use crate::mesh::{Mesh, ObjId, namespace_for};
+use crate::mesh::{Mesh, ObjId, Placed, namespace_for};
 use crate::rules::{RULES, Reads, RuleFinding};
 use crate::settings::AnalysisOptions;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -70,15 +70,8 @@ impl<'m> Scoped<'m> {
         opts: &AnalysisOptions,
     ) -> Option<Vec<FindingKey>> {
         let mesh = self.mesh;
-        let new_ns: Vec<String> = new
-            .objects
-            .iter()
-            .map(|o| match &o.namespace {
-                Some(ns) => ns.clone(),
-                None => namespace_for(&o.path, kustomize).cloned().unwrap_or_else(|| "default".to_string()),
-            })
-            .collect();
-        let (removed, added) = changed_objects(old, new);
+        let new_ns: Vec<String> = new.objects.iter().map(|o| effective_namespace(o, kustomize)).collect();
+        let Changes { removed, added, .. } = changed_objects(old, new);
         let root = mesh.settings.root_namespace.as_str();
         let mut touched: HashSet<&str> = HashSet::new();
         let changed = removed
@@ -101,8 +94,12 @@ impl<'m> Scoped<'m> {
             touched.insert(ns);
         }
         let in_touched = |k: &FindingKey| touched.contains(region(&k.1.kind, &k.1.name, &k.1.namespace));
-        let mut out: Vec<FindingKey> =
-            self.keys.iter().filter(|(k, reads)| *reads == Reads::Callers || !in_touched(k)).map(|(k, _)| k.clone()).collect();
+        let mut out: Vec<FindingKey> = self
+            .keys
+            .iter()
+            .filter(|(k, reads)| *reads == Reads::Callers || !in_touched(k))
+            .map(|(k, _)| k.clone())
+            .collect();
         if touched.is_empty() {
             return Some(out);
         }
@@ -135,6 +132,26 @@ impl<'m> Scoped<'m> {
     }
 }
 
+/// The objects of the edited file `new` for [`Mesh::overlay`], the file laid out from object `start` on.
+pub fn placed(changes: &Changes, start: usize, new: &LoadedFile, kustomize: &BTreeMap<String, String>) -> Vec<Placed> {
+    new.objects
+        .iter()
+        .zip(&changes.same)
+        .map(|(o, same)| match same {
+            Some(j) => Placed::Kept(start + j),
+            None => Placed::New(o.clone(), effective_namespace(o, kustomize)),
+        })
+        .collect()
+}
+
+/// The namespace [`Mesh::build`] gives an object: its own, else its kustomization's, else `default`.
+pub fn effective_namespace(o: &Object, kustomize: &BTreeMap<String, String>) -> String {
+    match &o.namespace {
+        Some(ns) => ns.clone(),
+        None => namespace_for(&o.path, kustomize).cloned().unwrap_or_else(|| "default".to_string()),
+    }
+}
+
 /// The findings (after suppression) of the rules `reads` selects, those `keep` keeps.
 fn keys_of(
     mesh: &Mesh,
@@ -162,11 +179,26 @@ fn object_text<'a>(lines: &'a [&'a str], o: &Object) -> Option<&'a [&'a str]> {
     lines.get(o.line.checked_sub(1)?..o.end_line.min(lines.len()))
 }
 
-/// The objects an edit changes: positions in `old.objects` of those removed or changed, in `new.objects` of those
-/// added or changed. An object is unchanged when the new file has one of the same kind, apiVersion, name and
-/// written namespace with the same text. Without the texts (rendered output) every object counts as changed.
-pub fn changed_objects(old: &LoadedFile, new: &LoadedFile) -> (Vec<usize>, Vec<usize>) {
-    let all = || ((0..old.objects.len()).collect(), (0..new.objects.len()).collect());
+/// The objects an edit of one file changes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Changes {
+    /// Positions in the old file's objects of those removed or changed.
+    pub removed: Vec<usize>,
+    /// Positions in the new file's objects of those added or changed.
+    pub added: Vec<usize>,
+    /// For each object of the new file, the position of the unchanged old object it equals.
+    pub same: Vec<Option<usize>>,
+}
+
+/// The objects an edit changes. An object is unchanged when the new file has one of the same kind, apiVersion,
+/// name, written namespace and List position with the same text. Without the texts (rendered output) every object
+/// counts as changed.
+pub fn changed_objects(old: &LoadedFile, new: &LoadedFile) -> Changes {
+    let all = || Changes {
+        removed: (0..old.objects.len()).collect(),
+        added: (0..new.objects.len()).collect(),
+        same: vec![None; new.objects.len()],
+    };
     let (Some(os), Some(ns)) = (old.source.as_deref(), new.source.as_deref()) else { return all() };
     if old.objects.iter().chain(&new.objects).any(|o| o.provenance.is_some()) {
         return all();
@@ -174,24 +206,35 @@ pub fn changed_objects(old: &LoadedFile, new: &LoadedFile) -> (Vec<usize>, Vec<u
     let (ol, nl) = (SourceText::lines(os), SourceText::lines(ns));
     let key = |o: &Object, lines: &[&str]| -> Option<String> {
         let text = object_text(lines, o)?;
-        Some(format!("{}\0{}\0{}\0{:?}\0{:?}\0{}", o.kind, o.api_version, o.name, o.namespace, o.list_index, text.join("\n")))
+        Some(format!(
+            "{}\0{}\0{}\0{:?}\0{:?}\0{}",
+            o.kind,
+            o.api_version,
+            o.name,
+            o.namespace,
+            o.list_index,
+            text.join("\n")
+        ))
     };
     let mut unmatched: HashMap<String, Vec<usize>> = HashMap::new();
     let mut removed = Vec::new();
-    for (i, o) in old.objects.iter().enumerate() {
+    for (i, o) in old.objects.iter().enumerate().rev() {
         match key(o, &ol) {
             Some(k) => unmatched.entry(k).or_default().push(i),
             None => removed.push(i),
         }
     }
     let mut added = Vec::new();
+    let mut same = Vec::with_capacity(new.objects.len());
     for (i, o) in new.objects.iter().enumerate() {
+        // The first unmatched old object of that text (the lists were filled in reverse).
         let matched = key(o, &nl).and_then(|k| unmatched.get_mut(&k)).and_then(|v| v.pop());
         if matched.is_none() {
             added.push(i);
         }
+        same.push(matched);
     }
     removed.extend(unmatched.into_values().flatten());
     removed.sort_unstable();
-    (removed, added)
+    Changes { removed, added, same }
 }
