@@ -10,6 +10,7 @@ pub mod fix;
 pub mod github;
 pub mod manifest;
 pub mod mesh;
+pub mod plan;
 pub mod posture;
 pub mod report;
 pub mod review;
