@@ -3,11 +3,11 @@
 //! in-memory copy and analyzing again. A fix that does not make its finding go away, or that brings a new error,
 //! is not offered.
 
-use crate::analysis::{finding_keys, rule_keys};
 use crate::finding::{Finding, Fix, ObjectRef, Severity};
 use crate::manifest::yaml::{Limits, NodeId, Style, Value};
 use crate::manifest::{LoadedFile, Object, SourceText, load_file};
 use crate::mesh::{Mesh, ObjId};
+use crate::reanalysis::{finding_keys, rule_keys};
 use crate::rules::{FixEdit, FixPlan, NewObject, RuleFinding};
 use crate::settings::AnalysisOptions;
 use std::collections::HashSet;
@@ -43,7 +43,7 @@ pub struct Verifier<'a> {
     /// The mesh copy, the first object of each file in it, the kustomize namespaces; `None`: always rebuild.
     splice: Option<(Mesh, Vec<usize>, std::collections::BTreeMap<String, String>)>,
     /// Re-analyses of what an edit can change (with `splice`).
-    scoped: Option<crate::analysis::scoped::Scoped<'a>>,
+    scoped: Option<crate::reanalysis::scoped::Scoped<'a>>,
 }
 
 impl<'a> Verifier<'a> {
@@ -57,13 +57,13 @@ impl<'a> Verifier<'a> {
         }
         let laid_out = at == mesh.objects.len()
             && files.iter().flat_map(|f| f.objects.iter()).zip(&mesh.objects).all(|(a, b)| Arc::ptr_eq(a, b))
-            && crate::analysis::resolve_settings(files, opts) == mesh.settings;
+            && crate::reanalysis::resolve_settings(files, opts) == mesh.settings;
         let splice = laid_out.then(|| {
             let mut copy = mesh.clone();
             copy.suggest_mode = opts.suggest_mode();
             (copy, starts, crate::mesh::kustomize_namespaces(files))
         });
-        let scoped = splice.is_some().then(|| crate::analysis::scoped::Scoped::new(mesh, opts));
+        let scoped = splice.is_some().then(|| crate::reanalysis::scoped::Scoped::new(mesh, opts));
         Verifier { files, errors_before, newer: mesh.newer.clone(), splice, scoped }
     }
 
@@ -81,7 +81,7 @@ impl<'a> Verifier<'a> {
             && !settings_source(&new)
         {
             // The objects the edit changes (not the whole file) decide what the re-analysis must look at.
-            let changes = crate::analysis::scoped::changed_objects(old, &new);
+            let changes = crate::reanalysis::scoped::changed_objects(old, &new);
             let scope = if scoped {
                 crate::posture::PostureScope::of(
                     mesh,
@@ -103,15 +103,15 @@ impl<'a> Verifier<'a> {
                 // it (object ids stay, so the inventory is kept), the other rules from the scoped run.
                 Some(mut keys) => {
                     let start = starts[idx];
-                    let placed = crate::analysis::scoped::placed(&changes, start, &new, kustomize);
+                    let placed = crate::reanalysis::scoped::placed(&changes, start, &new, kustomize);
                     match mesh.overlay(start..start + old.objects.len(), placed) {
                         Some(overlay) => {
-                            keys.extend(crate::analysis::scoped::posture_keys(mesh, opts));
+                            keys.extend(crate::reanalysis::scoped::posture_keys(mesh, opts));
                             mesh.remove_overlay(overlay);
                         }
                         None => {
                             let splice = mesh.splice_file(start, old.objects.len(), &new.objects, kustomize);
-                            keys.extend(crate::analysis::scoped::posture_keys(mesh, opts));
+                            keys.extend(crate::reanalysis::scoped::posture_keys(mesh, opts));
                             mesh.unsplice_file(splice);
                         }
                     }

@@ -12,6 +12,7 @@ pub mod manifest;
 pub mod mesh;
 pub mod plan;
 pub mod posture;
+pub mod reanalysis;
 pub mod report;
 pub mod review;
 pub mod rules;

@@ -163,7 +163,7 @@ fn keys_of(
         .iter()
         .filter(|r| reads(r.reads) && !opts.is_ignored(r.code))
         .flat_map(|r| (r.check)(mesh).into_iter().map(move |f| (f, r.reads)))
-        .filter(|(f, _)| !crate::analysis::is_suppressed(mesh, f, opts))
+        .filter(|(f, _)| !crate::reanalysis::is_suppressed(mesh, f, opts))
         .map(|(f, reads): (RuleFinding, Reads)| ((f.code, mesh.object_ref(f.subject), f.port, f.severity), reads))
         .filter(|(k, _)| keep(k))
         .collect()
