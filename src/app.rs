@@ -79,13 +79,17 @@ pub fn options(req: &CheckRequest, project: ProjectConfig) -> Result<AnalysisOpt
         root_namespace: req.root_namespace.clone(),
         cluster_domain: req.cluster_domain.clone(),
         auto_mtls: req.auto_mtls,
+        istio_version: None,
     };
     if let Some(mc) = &req.mesh_config {
         let text = std::fs::read_to_string(mc).map_err(|source| SourceError::Io { path: mc.clone(), source })?;
         cli = cli.or(&parse_mesh_config(&mc.display().to_string(), &text)?);
     }
-    let ignore =
+    let ignore: Vec<String> =
         req.ignore.iter().flat_map(|s| s.split(',')).map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+    for code in &ignore {
+        crate::settings::check_rule_code(code).map_err(|m| AppError::Usage(format!("--ignore: {m}")))?;
+    }
     Ok(AnalysisOptions { cli, project, suggest_mode: req.suggest_mode, ignore, no_fixes: false, rerender: None })
 }
 
@@ -104,6 +108,29 @@ pub fn restrict_to(files: crate::source::Files, paths: &[String]) -> crate::sour
                     .any(|pre| pre.is_empty() || pre == "." || p == pre || p.starts_with(&format!("{pre}/")))
         })
         .collect()
+}
+
+/// Every entry of the config's `paths` must match a file that was read: one that matches nothing is a typo that
+/// would silently check nothing.
+fn check_config_paths<'a>(
+    entries: &[String],
+    read: impl Iterator<Item = &'a str> + Clone,
+    place: &str,
+) -> Result<(), SourceError> {
+    for entry in entries {
+        let pre = entry.trim_matches('/');
+        if pre.is_empty() || pre == "." {
+            continue;
+        }
+        if !read.clone().any(|p| p == pre || p.starts_with(&format!("{pre}/"))) {
+            return Err(SourceError::NoMatch {
+                what: "config `paths` entry",
+                path: entry.clone(),
+                place: format!("under {place}"),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Runs `check` on one snapshot (or, with `base`/`base_dir`, on a change).
@@ -145,10 +172,14 @@ pub fn read_snapshot(req: &CheckRequest) -> Result<(Vec<TreeFile>, Vec<TreeFile>
         }
     };
     let opts = options(req, project)?;
-    let mut files: Vec<TreeFile> = restrict_to(dir::read_tree(&root, &paths)?, &opts.project.paths)
-        .into_iter()
-        .map(|(p, b)| tree_file(p, b))
-        .collect();
+    let read = dir::read_tree(&root, &paths)?;
+    let place = || paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
+    check_config_paths(&opts.project.paths, read.iter().map(|(p, _)| p.as_str()), &place())?;
+    let mut files: Vec<TreeFile> =
+        restrict_to(read, &opts.project.paths).into_iter().map(|(p, b)| tree_file(p, b)).collect();
+    if files.is_empty() {
+        return Err(SourceError::NoManifests { place: place() }.into());
+    }
     let mut support: Vec<TreeFile> = Vec::new();
     if files.iter().any(|f| crate::manifest::is_kustomization(&f.path) || f.path.ends_with("Chart.yaml")) {
         support = dir::read_support(&root, &root).into_iter().map(|(p, b)| tree_file(p, b)).collect();
@@ -230,6 +261,7 @@ pub fn diff_review(req: &CheckRequest) -> Result<(Review, AnalysisOptions), AppE
 
 fn diff_review_with(req: &CheckRequest, no_fixes: bool) -> Result<(Review, AnalysisOptions), AppError> {
     use crate::review::{ReviewInput, TreeFile, build::detect_renames};
+    let head_config: Option<String>;
     let (input, base_config) = if let Some(base_dir) = &req.base_dir {
         let head_dir = match req.paths.as_slice() {
             [one] => one.clone(),
@@ -248,6 +280,7 @@ fn diff_review_with(req: &CheckRequest, no_fixes: bool) -> Result<(Review, Analy
         };
         let read = |d: &Path| std::fs::read_to_string(d.join(PROJECT_CONFIG_FILE)).ok();
         let (bc, hc) = (read(base_dir), read(&head_dir));
+        head_config = hc.clone();
         let renames = detect_renames(&base, &head);
         let input = ReviewInput {
             base,
@@ -266,16 +299,23 @@ fn diff_review_with(req: &CheckRequest, no_fixes: bool) -> Result<(Review, Analy
         let repo = req.repo.clone().unwrap_or_else(|| PathBuf::from("."));
         let paths: Vec<String> = req.paths.iter().map(|p| dir::relative(Path::new(""), p)).collect();
         let change = crate::source::git::read_change(&repo, &base, &head, &paths)?;
+        head_config = change.head_config;
         (change.input, change.base_config)
     };
-    let project = match (&req.config, base_config) {
+    let project = match (&req.config, &base_config) {
         (Some(c), _) => read_config(c)?,
-        (None, Some(text)) => parse_project_config(PROJECT_CONFIG_FILE, &text)?,
+        (None, Some(text)) => parse_project_config(PROJECT_CONFIG_FILE, text)?,
         (None, None) => ProjectConfig::default(),
     };
     let mut opts = options(req, project)?;
     opts.no_fixes = no_fixes;
     let mut input = input;
+    let place = format!("the base ({}) or head ({}) side", input.base_label, input.head_label);
+    check_config_paths(
+        &opts.project.paths,
+        input.base.iter().chain(input.head.iter()).map(|f| f.path.as_str()),
+        &place,
+    )?;
     if !opts.project.paths.is_empty() {
         let keep = |files: Vec<TreeFile>| -> Vec<TreeFile> {
             let kept: std::collections::HashSet<String> =
@@ -288,13 +328,22 @@ fn diff_review_with(req: &CheckRequest, no_fixes: bool) -> Result<(Review, Analy
         input.base = keep(input.base);
         input.head = keep(input.head);
     }
+    if input.base.is_empty() && input.head.is_empty() {
+        return Err(SourceError::NoManifests {
+            place: format!("the base ({}) and head ({}) sides", input.base_label, input.head_label),
+        }
+        .into());
+    }
     let targets = Targets::new(
         opts.project.clone(),
         render_service(),
         crate::target::glue::file_map(&input.base, &input.base_support),
         crate::target::glue::file_map(&input.head, &input.head_support),
     );
-    let review = crate::review::build::review_with(&input, &opts, &targets);
+    let mut review = crate::review::build::review_with(&input, &opts, &targets);
+    if req.config.is_none() {
+        crate::review::check_head_config(&mut review, base_config.as_deref(), head_config.as_deref());
+    }
     Ok((review, opts))
 }
 

@@ -44,7 +44,13 @@ pub struct Verifier<'a> {
     splice: Option<(Mesh, Vec<usize>, std::collections::BTreeMap<String, String>)>,
     /// Re-analyses of what an edit can change (with `splice`).
     scoped: Option<crate::reanalysis::scoped::Scoped<'a>>,
+    /// Finding keys of rules that need more than the one snapshot (MTLS003 compares with the base side), computed
+    /// on every re-analysed mesh; see [`Verifier::with_extra`].
+    extra: Option<ExtraKeys<'a>>,
 }
+
+/// Computes further finding keys of a re-analysed head mesh (MTLS003's downgrades against the base side).
+pub type ExtraKeys<'a> = Box<dyn Fn(&Mesh) -> Vec<FindingKey> + 'a>;
 
 impl<'a> Verifier<'a> {
     /// For fixes to the snapshot `files` whose mesh is `mesh`; `errors_before` is [`error_set`] of `mesh`.
@@ -64,7 +70,26 @@ impl<'a> Verifier<'a> {
             (copy, starts, crate::mesh::kustomize_namespaces(files))
         });
         let scoped = splice.is_some().then(|| crate::reanalysis::scoped::Scoped::new(mesh, opts));
-        Verifier { files, errors_before, newer: mesh.newer.clone(), splice, scoped }
+        Verifier { files, errors_before, newer: mesh.newer.clone(), splice, scoped, extra: None }
+    }
+
+    /// Adds the keys `extra` computes on each re-analysed mesh to what a re-analysis reports (group verification
+    /// of MTLS003, whose findings compare the head with the base side). Posture is then never scoped.
+    pub fn with_extra(mut self, extra: ExtraKeys<'a>) -> Self {
+        self.extra = Some(extra);
+        self
+    }
+
+    /// The finding keys of `files` (a full rebuild), with the extra keys.
+    fn rebuilt_keys(&self, files: &[LoadedFile], opts: &AnalysisOptions) -> Vec<FindingKey> {
+        let Some(extra) = &self.extra else {
+            return finding_keys(files, opts, self.newer.clone());
+        };
+        let mut mesh = Mesh::build(files, crate::reanalysis::resolve_settings(files, opts), self.newer.clone());
+        mesh.suggest_mode = opts.suggest_mode();
+        let mut keys = rule_keys(&mesh, opts);
+        keys.extend(extra(&mesh));
+        keys
     }
 
     /// The rule findings (as [`finding_keys`] gives them) of the snapshot with file `idx` replaced by `new`.
@@ -72,6 +97,7 @@ impl<'a> Verifier<'a> {
     /// at the services the file's PeerAuthentications and DestinationRules can reach: enough to see every new
     /// posture error (rows of other services cannot change), not to list every posture finding.
     fn keys_with(&mut self, idx: usize, new: LoadedFile, opts: &AnalysisOptions, scoped: bool) -> Vec<FindingKey> {
+        let scoped = scoped && self.extra.is_none();
         let old = &self.files[idx];
         let settings_source =
             |f: &LoadedFile| f.objects.iter().any(|o| o.kind == "ConfigMap" || o.kind == "IstioOperator");
@@ -96,7 +122,11 @@ impl<'a> Verifier<'a> {
             };
             #[cfg(debug_assertions)]
             let scoped = scope.is_some();
-            let rules = self.scoped.as_ref().and_then(|s| s.keys_with(starts[idx], old, &new, kustomize, opts));
+            // Extra keys (MTLS003 against the base side) need the whole re-analysed mesh: no scoped run then.
+            let rules = match &self.scoped {
+                Some(s) if self.extra.is_none() => s.keys_with(starts[idx], old, &new, kustomize, opts),
+                _ => None,
+            };
             mesh.posture_scope = scope.map(Arc::new);
             let keys = match rules {
                 // The posture rules on the mesh with the changed PeerAuthentications and DestinationRules laid over
@@ -119,7 +149,10 @@ impl<'a> Verifier<'a> {
                 }
                 None => {
                     let splice = mesh.splice_file(starts[idx], old.objects.len(), &new.objects, kustomize);
-                    let keys = rule_keys(mesh, opts);
+                    let mut keys = rule_keys(mesh, opts);
+                    if let Some(extra) = &self.extra {
+                        keys.extend(extra(mesh));
+                    }
                     mesh.unsplice_file(splice);
                     keys
                 }
@@ -130,7 +163,7 @@ impl<'a> Verifier<'a> {
             {
                 let mut copy = self.files.to_vec();
                 copy[idx] = new;
-                let (mut rebuilt, mut spliced) = (finding_keys(&copy, opts, self.newer.clone()), keys.clone());
+                let (mut rebuilt, mut spliced) = (self.rebuilt_keys(&copy, opts), keys.clone());
                 if scoped {
                     // A scoped posture lists a subset of the posture findings; everything else must agree.
                     let posture = |k: &FindingKey| k.0 == "MTLS001" || k.0 == "MTLS002";
@@ -146,11 +179,12 @@ impl<'a> Verifier<'a> {
         }
         let mut copy = self.files.to_vec();
         copy[idx] = new;
-        finding_keys(&copy, opts, self.newer.clone())
+        self.rebuilt_keys(&copy, opts)
     }
 }
 
-type FindingKey = (&'static str, ObjectRef, Option<u32>, Severity);
+/// A finding as a re-analysis reports it: (code, object, port, severity).
+pub type FindingKey = (&'static str, ObjectRef, Option<u32>, Severity);
 
 /// Picks the first fix candidate that passes verification. Returns the fix and a help text (the other
 /// candidates, or the YAML to add where no line fix is possible). `verifier` re-analyzes `files` (`mesh`).
@@ -196,7 +230,57 @@ pub fn apply(text: &str, crlf: bool, fix: &Fix) -> String {
 }
 
 fn verify(files: &[LoadedFile], fix: &Fix, finding: &Finding, opts: &AnalysisOptions, verifier: &mut Verifier) -> bool {
-    let Some(src) = source_of(files, &fix.path).map(|s| Arc::new(s.clone())) else { return false };
+    check_fix(files, fix, &[finding], opts, verifier).is_some_and(|cleared| cleared.iter().all(|c| *c))
+}
+
+/// The candidate fixes of a group of findings (one change's findings on the same lines), each applied to an
+/// in-memory copy and re-analysed: those that bring no new error (and leave every file readable), in order, with
+/// whether each finding of `findings` is gone. Candidates are `fixes` (already rendered), then `plans` (rendered
+/// here), then `last`; a candidate making the same edit as an earlier one is skipped.
+#[allow(clippy::too_many_arguments)]
+pub fn group_fixes(
+    files: &[LoadedFile],
+    mesh: &Mesh,
+    fixes: &[Fix],
+    plans: &[&FixPlan],
+    last: Option<Fix>,
+    findings: &[&Finding],
+    opts: &AnalysisOptions,
+    verifier: &mut Verifier,
+) -> Vec<(Fix, Vec<bool>)> {
+    let mut tried: Vec<Fix> = Vec::new();
+    let mut out = Vec::new();
+    let rendered = plans.iter().filter_map(|p| render_plan(files, mesh, p).ok());
+    for fix in fixes.iter().cloned().chain(rendered).chain(last) {
+        if tried.iter().any(|t| same_edit(t, &fix)) {
+            continue;
+        }
+        tried.push(fix.clone());
+        let checked = check_fix(files, &fix, findings, opts, verifier);
+        tracing::debug!(fix = %fix.description, ?checked, "group fix candidate");
+        if let Some(cleared) = checked {
+            out.push((fix, cleared));
+        }
+    }
+    out
+}
+
+/// True when two fixes make the same edit (descriptions aside).
+fn same_edit(a: &Fix, b: &Fix) -> bool {
+    (a.path.as_str(), a.start_line, a.end_line, a.replacement.as_str())
+        == (b.path.as_str(), b.start_line, b.end_line, b.replacement.as_str())
+}
+
+/// Applies `fix` to an in-memory copy and re-analyses: `None` when the fix cannot be applied or brings a new
+/// error (or a file that no longer parses), else whether each of `findings` is gone.
+fn check_fix(
+    files: &[LoadedFile],
+    fix: &Fix,
+    findings: &[&Finding],
+    opts: &AnalysisOptions,
+    verifier: &mut Verifier,
+) -> Option<Vec<bool>> {
+    let src = source_of(files, &fix.path).map(|s| Arc::new(s.clone()))?;
     let mut bytes = Vec::new();
     if src.bom {
         bytes.extend_from_slice(b"\xEF\xBB\xBF");
@@ -206,21 +290,21 @@ fn verify(files: &[LoadedFile], fix: &Fix, finding: &Finding, opts: &AnalysisOpt
     let before = load_file(&fix.path, src.text.as_bytes(), &Limits::default());
     let fatal = |f: &LoadedFile| f.errors.iter().filter(|e| e.kind.is_fatal()).count();
     if fatal(&reloaded) > fatal(&before) {
-        return false;
+        return None;
     }
-    let scoped = !finding.code.starts_with("MTLS");
+    let scoped = findings.iter().all(|f| !f.code.starts_with("MTLS"));
     let after = match files.iter().position(|f| f.source.as_ref().is_some_and(|s| s.path == fix.path)) {
         // Posture findings need their full rows to tell whether they are gone; other fixes only need the rows the
         // edit can reach, to see new posture errors.
         Some(idx) => verifier.keys_with(idx, reloaded, opts, scoped),
         None => {
             // The edited file feeds rendered targets: render each again with the edit and re-analyze the mesh.
-            let Some(rerender) = &opts.rerender else { return false };
+            let Some(rerender) = &opts.rerender else { return None };
             // An edit of a file that other meshes also render (a shared base) would change them unseen: offer
             // only fixes whose file feeds this mesh alone.
             let mesh_targets: Vec<&str> = files.iter().filter_map(|f| f.target.as_deref()).collect();
             if rerender.feeds_others(&mesh_targets, &fix.path) {
-                return false;
+                return None;
             }
             let fed: Vec<usize> = files
                 .iter()
@@ -230,10 +314,10 @@ fn verify(files: &[LoadedFile], fix: &Fix, finding: &Finding, opts: &AnalysisOpt
                 .collect();
             let mut copy: Vec<LoadedFile> = Vec::new();
             for &i in &fed {
-                let Some(target) = files[i].target.as_deref() else { return false };
-                let Some(new) = rerender.rerender(target, &fix.path, &bytes) else { return false };
+                let target = files[i].target.as_deref()?;
+                let new = rerender.rerender(target, &fix.path, &bytes)?;
                 if fatal(&new) > fatal(&files[i]) {
-                    return false;
+                    return None;
                 }
                 if fed.len() == 1 {
                     copy.push(new);
@@ -245,25 +329,30 @@ fn verify(files: &[LoadedFile], fix: &Fix, finding: &Finding, opts: &AnalysisOpt
                 }
             }
             match (fed.as_slice(), copy.len()) {
-                ([], _) => return false,
+                ([], _) => return None,
                 ([idx], 1) => {
                     let new = copy.pop().unwrap_or_default();
                     verifier.keys_with(*idx, new, opts, scoped)
                 }
-                _ => finding_keys(&copy, opts, verifier.newer.clone()),
+                _ => verifier.rebuilt_keys(&copy, opts),
             }
         }
     };
-    if after
+    let no_new_error = after
         .iter()
-        .any(|(code, object, port, _)| *code == finding.code && *object == finding.object && *port == finding.port)
-    {
-        return false;
-    }
-    after
-        .into_iter()
         .filter(|(.., severity)| *severity == Severity::Error)
-        .all(|(code, object, port, _)| verifier.errors_before.contains(&(code, object, port)))
+        .all(|(code, object, port, _)| verifier.errors_before.contains(&(*code, object.clone(), *port)));
+    if !no_new_error {
+        return None;
+    }
+    Some(
+        findings
+            .iter()
+            .map(|f| {
+                !after.iter().any(|(code, object, port, _)| *code == f.code && *object == f.object && *port == f.port)
+            })
+            .collect(),
+    )
 }
 
 fn render_plan(files: &[LoadedFile], mesh: &Mesh, plan: &FixPlan) -> Result<Fix, Vec<String>> {
@@ -468,14 +557,25 @@ fn set_field_under(src: &SourceText, o: &Object, base: NodeId, field: &[&str], v
         let Value::Scalar { text, style: sstyle } = &node.value else { return None };
         let (last, parent) = field.split_last()?;
         if t.is_null(n) {
-            // `mode:` or `mode: ~`: rewrite from the key.
+            // `mode: ~` or `"mode": null`: replace the null token, keeping what follows it on the line (a flow
+            // mapping's other entries and brackets, a comma, a comment).
+            if !text.is_empty()
+                && node.line == node.end_line
+                && let Some(line) = lines.get(node.line - 1)
+                && let Some((a, b)) = scalar_token(line, node.col, Style::Plain, text)
+            {
+                let new = format!("{}{}{}", &line[..a], quoted(value, style.quote), &line[b..]);
+                return Some(LineEdit { path, start: node.line, end: node.line, lines: vec![new] });
+            }
+            // `mode:` with nothing after it: rewrite from the key (block style; in a flow mapping the line goes on).
             let p = t.path(base, parent)?;
+            if t.is_flow(p) {
+                return None;
+            }
             let k = t.node(t.key_node(p, last)?);
             let line = lines.get(k.line - 1)?;
             let kstart = line.char_indices().nth(k.col).map(|(i, _)| i)?;
-            let sep = if style.json { "\": " } else { ": " };
-            let rest_key = if style.json { format!("\"{last}") } else { last.to_string() };
-            let new = format!("{}{rest_key}{sep}{}", &line[..kstart], quoted(value, style.quote));
+            let new = format!("{}{last}: {}", &line[..kstart], quoted(value, style.quote));
             return Some(LineEdit { path, start: k.line, end: k.line, lines: vec![new] });
         }
         if node.line != node.end_line {
@@ -500,18 +600,25 @@ fn set_field_under(src: &SourceText, o: &Object, base: NodeId, field: &[&str], v
     };
     let rest = &field[k..];
     if t.is_null(parent) && k > 0 {
-        // `mtls:` with no value: keep the key line, add the children under it.
         let pp = t.path(base, &field[..k - 1])?;
+        if style.json || t.is_flow(pp) {
+            // `"mtls": null` or `{mtls: ~}`: the null token becomes a flow mapping, the rest of the line stays.
+            let pn = t.node(parent);
+            let Value::Scalar { text, .. } = &pn.value else { return None };
+            if text.is_empty() || pn.line != pn.end_line {
+                return None;
+            }
+            let line = lines.get(pn.line - 1)?;
+            let (a, b) = scalar_token(line, pn.col, Style::Plain, text)?;
+            let new = format!("{}{}{}", &line[..a], flow_nest(rest, value, &style), &line[b..]);
+            return Some(LineEdit { path, start: pn.line, end: pn.line, lines: vec![new] });
+        }
+        // `mtls:` (or `mtls: ~`) in a block mapping: keep the key line, add the children under it.
         let keynode = t.node(t.key_node(pp, field[k - 1])?);
         let line = lines.get(keynode.line - 1)?;
         let kstart = line.char_indices().nth(keynode.col).map(|(i, _)| i)?;
-        let keytext = if style.json { format!("\"{}\":", field[k - 1]) } else { format!("{}:", field[k - 1]) };
-        let mut out = vec![format!("{}{keytext}", &line[..kstart])];
-        if style.json || t.is_flow(base) {
-            out[0] = format!("{} {}", out[0], flow_nest(rest, value, &style));
-        } else {
-            out.extend(block_nest(rest, value, keynode.col + style.indent, &style));
-        }
+        let mut out = vec![format!("{}{}:", &line[..kstart], field[k - 1])];
+        out.extend(block_nest(rest, value, keynode.col + style.indent, &style));
         return Some(LineEdit { path, start: keynode.line, end: keynode.line, lines: out });
     }
     if !t.is_map(parent) {
@@ -961,7 +1068,44 @@ mod tests {
     fn taken_name_gets_a_suffix() {
         let pa = "apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata:\n  name: default\n  namespace: bookinfo\nspec:\n  selector:\n    matchLabels: {app: x}\n  mtls:\n    mode: STRICT\n";
         let fixes = assert_fixes_hold(&[("a.yaml", DR), ("b.yaml", pa)], &AnalysisOptions::default());
-        assert!(fixes[0].replacement.contains("name: default-mtls"), "{}", fixes[0].replacement);
+        assert_eq!(fixes.len(), 1);
+        assert_eq!((fixes[0].path.as_str(), fixes[0].start_line, fixes[0].end_line), ("a.yaml", 10, 10));
+        assert_eq!(
+            fixes[0].replacement,
+            "      mode: ISTIO_MUTUAL\n---\napiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata:\n  name: default-mtls\n  namespace: bookinfo\nspec:\n  mtls:\n    mode: PERMISSIVE"
+        );
+        // `default-mtls` taken as well: the next free number.
+        let taken = format!("{pa}---\n{}", pa.replace("name: default", "name: default-mtls"));
+        let fixes = assert_fixes_hold(&[("a.yaml", DR), ("b.yaml", &taken)], &AnalysisOptions::default());
+        assert_eq!(fixes.len(), 1);
+        assert!(
+            fixes[0].replacement.ends_with(
+                "metadata:\n  name: default-mtls-2\n  namespace: bookinfo\nspec:\n  mtls:\n    mode: PERMISSIVE"
+            ),
+            "{}",
+            fixes[0].replacement
+        );
+    }
+
+    #[test]
+    fn free_name_suffixes() {
+        let pa = |name: &str| {
+            format!(
+                "---\napiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata:\n  name: {name}\n  namespace: ns\nspec:\n  selector:\n    matchLabels: {{app: {name}}}\n"
+            )
+        };
+        let (_, a) = run(
+            &[("a.yaml", &(pa("x") + &pa("x-mtls") + &pa("x-mtls-2") + &pa("y-mtls")))],
+            &AnalysisOptions::default(),
+        );
+        let m = &a.mesh;
+        assert_eq!(free_name(m, "PeerAuthentication", "ns", "free"), "free");
+        assert_eq!(free_name(m, "PeerAuthentication", "other", "x"), "x");
+        assert_eq!(free_name(m, "DestinationRule", "ns", "x"), "x");
+        assert_eq!(free_name(m, "PeerAuthentication", "ns", "x"), "x-mtls-3");
+        // A base already ending in `-mtls` is numbered, not suffixed twice.
+        assert_eq!(free_name(m, "PeerAuthentication", "ns", "y-mtls"), "y-mtls-2");
+        assert_eq!(free_name(m, "PeerAuthentication", "ns", "x-mtls"), "x-mtls-3");
     }
 
     #[test]
@@ -999,5 +1143,577 @@ mod tests {
         assert_eq!(apply("a\r\nB\r\nd\r\n", true, &fix), "a\r\nb\r\nc\r\nd\r\n");
         let del = Fix { replacement: String::new(), ..fix };
         assert_eq!(apply("a\nB\nd\n", false, &del), "a\nd\n");
+    }
+
+    /// A fix as (path, start line, end line, replacement).
+    type Edit = (String, usize, usize, String);
+
+    /// The fixes `analyze` offers for `files`, each checked as [`assert_fixes_hold`] does: applied, parsed back
+    /// without errors, re-analyzed without its finding.
+    fn offered(files: &[(&str, &str)]) -> Vec<Edit> {
+        assert_fixes_hold(files, &AnalysisOptions::default())
+            .into_iter()
+            .map(|f| (f.path, f.start_line, f.end_line, f.replacement))
+            .collect()
+    }
+
+    fn pa_with_spec(spec: &str) -> String {
+        format!(
+            "apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata:\n  name: default\n  namespace: bookinfo\nspec:{spec}"
+        )
+    }
+
+    /// Every shape `set_field_under` edits, through TIS0206's fix of the namespace's PeerAuthentication.
+    #[test]
+    fn set_field_edit_shapes_parse_back_and_clear_the_finding() {
+        let e = |path: &str, line: usize, text: &str| vec![(path.to_string(), line, line, text.to_string())];
+        let cases: Vec<(&str, String, Vec<Edit>)> = vec![
+            // A null value: `mode:`, `mode: ~` (what follows the token stays).
+            ("b.yaml", pa_with_spec("\n  mtls:\n    mode:\n"), e("b.yaml", 8, "    mode: PERMISSIVE")),
+            ("b.yaml", pa_with_spec("\n  mtls:\n    mode: ~ # unset\n"), e("b.yaml", 8, "    mode: PERMISSIVE # unset")),
+            ("b.yaml", pa_with_spec("\n  mtls:\n    mode: null\n  selector: {}\n"), e("b.yaml", 8, "    mode: PERMISSIVE")),
+            // An empty parent: `mtls:` at the end of the document and followed by a key, `mtls: ~`.
+            ("b.yaml", pa_with_spec("\n  mtls:\n"), e("b.yaml", 7, "  mtls:\n    mode: PERMISSIVE")),
+            ("b.yaml", pa_with_spec("\n  mtls: # off\n  selector: {}\n"), e("b.yaml", 7, "  mtls:\n    mode: PERMISSIVE")),
+            ("b.yaml", pa_with_spec("\n    mtls: ~\n"), e("b.yaml", 7, "    mtls:\n      mode: PERMISSIVE")),
+            // A missing key in a one-line flow mapping: empty, padded, nested brackets, quoted brackets.
+            ("b.yaml", pa_with_spec(" {}\n"), e("b.yaml", 6, "spec: {mtls: {mode: PERMISSIVE}}")),
+            ("b.yaml", pa_with_spec(" { }\n"), e("b.yaml", 6, "spec: { mtls: {mode: PERMISSIVE} }")),
+            (
+                "b.yaml",
+                pa_with_spec(" { selector: {matchLabels: {}} } # c\n"),
+                e("b.yaml", 6, "spec: { selector: {matchLabels: {}}, mtls: {mode: PERMISSIVE} } # c"),
+            ),
+            ("b.yaml", pa_with_spec("\n  mtls: {}\n"), e("b.yaml", 7, "  mtls: {mode: PERMISSIVE}")),
+            // Flow documents: the value in place, a null in place, a null parent in place.
+            (
+                "b.yaml",
+                "{apiVersion: security.istio.io/v1, kind: PeerAuthentication, metadata: {name: default, namespace: bookinfo}, spec: {mtls: {mode: DISABLE}}}\n".into(),
+                e("b.yaml", 1, "{apiVersion: security.istio.io/v1, kind: PeerAuthentication, metadata: {name: default, namespace: bookinfo}, spec: {mtls: {mode: PERMISSIVE}}}"),
+            ),
+            (
+                "b.yaml",
+                "{apiVersion: security.istio.io/v1, kind: PeerAuthentication, metadata: {name: default, namespace: bookinfo}, spec: {mtls: {mode: ~}}}\n".into(),
+                e("b.yaml", 1, "{apiVersion: security.istio.io/v1, kind: PeerAuthentication, metadata: {name: default, namespace: bookinfo}, spec: {mtls: {mode: PERMISSIVE}}}"),
+            ),
+            (
+                "b.yaml",
+                "{apiVersion: security.istio.io/v1, kind: PeerAuthentication, metadata: {name: default, namespace: bookinfo}, spec: {mtls: null, selector: {}}}\n".into(),
+                e("b.yaml", 1, "{apiVersion: security.istio.io/v1, kind: PeerAuthentication, metadata: {name: default, namespace: bookinfo}, spec: {mtls: {mode: PERMISSIVE}, selector: {}}}"),
+            ),
+            // One-line JSON: a missing key, an empty object, null values.
+            (
+                "b.json",
+                r#"{"apiVersion": "security.istio.io/v1", "kind": "PeerAuthentication", "metadata": {"name": "default", "namespace": "bookinfo"}, "spec": {}}"#.into(),
+                e("b.json", 1, r#"{"apiVersion": "security.istio.io/v1", "kind": "PeerAuthentication", "metadata": {"name": "default", "namespace": "bookinfo"}, "spec": {"mtls": {"mode": "PERMISSIVE"}}}"#),
+            ),
+            (
+                "b.json",
+                r#"{"apiVersion": "security.istio.io/v1", "kind": "PeerAuthentication", "metadata": {"name": "default", "namespace": "bookinfo"}, "spec": {"selector": {}, "mtls": {}}}"#.into(),
+                e("b.json", 1, r#"{"apiVersion": "security.istio.io/v1", "kind": "PeerAuthentication", "metadata": {"name": "default", "namespace": "bookinfo"}, "spec": {"selector": {}, "mtls": {"mode": "PERMISSIVE"}}}"#),
+            ),
+            (
+                "b.json",
+                r#"{"apiVersion": "security.istio.io/v1", "kind": "PeerAuthentication", "metadata": {"name": "default", "namespace": "bookinfo"}, "spec": {"mtls": null}}"#.into(),
+                e("b.json", 1, r#"{"apiVersion": "security.istio.io/v1", "kind": "PeerAuthentication", "metadata": {"name": "default", "namespace": "bookinfo"}, "spec": {"mtls": {"mode": "PERMISSIVE"}}}"#),
+            ),
+            (
+                "b.json",
+                r#"{"apiVersion": "security.istio.io/v1", "kind": "PeerAuthentication", "metadata": {"name": "default", "namespace": "bookinfo"}, "spec": {"mtls": {"mode": null}}}"#.into(),
+                e("b.json", 1, r#"{"apiVersion": "security.istio.io/v1", "kind": "PeerAuthentication", "metadata": {"name": "default", "namespace": "bookinfo"}, "spec": {"mtls": {"mode": "PERMISSIVE"}}}"#),
+            ),
+            // Pretty-printed JSON: a new first entry after the `{` line, a null parent and a null value with
+            // their commas.
+            (
+                "b.json",
+                "{\n  \"apiVersion\": \"security.istio.io/v1\",\n  \"kind\": \"PeerAuthentication\",\n  \"metadata\": {\n    \"name\": \"default\",\n    \"namespace\": \"bookinfo\"\n  },\n  \"spec\": {\n    \"selector\": {}\n  }\n}\n".into(),
+                e("b.json", 8, "  \"spec\": {\n    \"mtls\": {\"mode\": \"PERMISSIVE\"},"),
+            ),
+            (
+                "b.json",
+                "{\n  \"apiVersion\": \"security.istio.io/v1\",\n  \"kind\": \"PeerAuthentication\",\n  \"metadata\": {\n    \"name\": \"default\",\n    \"namespace\": \"bookinfo\"\n  },\n  \"spec\": {\n    \"mtls\": null,\n    \"selector\": null\n  }\n}\n".into(),
+                e("b.json", 9, "    \"mtls\": {\"mode\": \"PERMISSIVE\"},"),
+            ),
+            (
+                "b.json",
+                "{\n  \"apiVersion\": \"security.istio.io/v1\",\n  \"kind\": \"PeerAuthentication\",\n  \"metadata\": {\n    \"name\": \"default\",\n    \"namespace\": \"bookinfo\"\n  },\n  \"spec\": {\n    \"mtls\": {\n      \"mode\": null,\n      \"x\": 1\n    }\n  }\n}\n".into(),
+                e("b.json", 10, "      \"mode\": \"PERMISSIVE\","),
+            ),
+        ];
+        for (path, pa, want) in cases {
+            let (loaded, _) = run(&[(path, &pa)], &AnalysisOptions::default());
+            assert!(loaded[0].errors.is_empty(), "{pa}: {:?}", loaded[0].errors);
+            // (A DISABLE mode also gets TIS0502, fixed in a.yaml.)
+            let edits: Vec<_> = offered(&[("a.yaml", DR), (path, &pa)]).into_iter().filter(|f| f.0 == path).collect();
+            assert_eq!(edits, want, "{pa}");
+        }
+    }
+
+    /// Quoted values keep their quotes: single quotes (with a doubled quote inside), double quotes with escapes.
+    #[test]
+    fn quoted_values_are_rewritten_in_their_quotes() {
+        let pa = "apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata:\n  name: 'default'\n  namespace: bookinfo\nspec:\n  mtls:\n    mode: 'DISABLE' # it''s off\n";
+        let fixes = offered(&[("a.yaml", DR), ("b.yaml", pa)]);
+        assert!(fixes.contains(&("b.yaml".into(), 8, 8, "    mode: 'PERMISSIVE' # it''s off".into())), "{fixes:?}");
+        assert_eq!(scalar_token("  mode: 'it''s' # 'c'", 8, Style::SingleQuoted, "it's"), Some((8, 15)));
+        assert_eq!(scalar_token("  mode: 'it''s", 8, Style::SingleQuoted, "it's"), None);
+        assert_eq!(scalar_token("  mode: ''", 8, Style::SingleQuoted, ""), Some((8, 10)));
+        assert_eq!(scalar_token(r#"  m: "a\"b" # "c""#, 5, Style::DoubleQuoted, "a\"b"), Some((5, 11)));
+        assert_eq!(scalar_token(r#"  m: "a\\" x"#, 5, Style::DoubleQuoted, "a\\"), Some((5, 10)));
+        assert_eq!(scalar_token(r#"  m: "open"#, 5, Style::DoubleQuoted, "open"), None);
+        assert_eq!(scalar_token("  m: plain # c", 5, Style::Plain, "plain"), Some((5, 10)));
+        assert_eq!(scalar_token("  m: other", 5, Style::Plain, "plain"), None);
+        // Columns count characters, ranges are bytes.
+        assert_eq!(scalar_token("é: 'x'", 3, Style::SingleQuoted, "x"), Some((4, 7)));
+        assert_eq!(scalar_token("m: x", 9, Style::Plain, "x"), None);
+        assert_eq!(scalar_token("m: |", 3, Style::Literal, ""), None);
+    }
+
+    #[test]
+    fn matching_close_skips_quotes_and_nested_brackets() {
+        let line = r#"spec: {a: "}", b: '{', c: [1, {d: 2}]} # }"#;
+        assert_eq!(matching_close(line, 6), Some(line.len() - 5));
+        assert_eq!(matching_close("x: [a, {b: c}] y", 3), Some(13));
+        assert_eq!(matching_close("{a: {b: c}", 0), None);
+        assert_eq!(matching_close("{a: '}'", 0), None);
+        assert_eq!(matching_close("} x", 0), None);
+        assert_eq!(matching_close("{a: \"it's\"}", 0), Some(10));
+    }
+
+    /// A multi-line flow mapping whose first entry shares the `{` line has nowhere safe for a new line: no fix is
+    /// offered rather than a wrong one.
+    #[test]
+    fn flow_mapping_with_entries_on_its_open_line_gets_no_line_fix() {
+        let pa = pa_with_spec(" {selector:\n  {}}\n");
+        let (_, a) = run(&[("a.yaml", DR), ("b.yaml", &pa)], &AnalysisOptions::default());
+        let f = a.findings.iter().find(|f| f.code == "TIS0206").unwrap();
+        assert!(f.fix.is_none(), "{:?}", f.fix);
+    }
+
+    /// Runs TIS0206 on `files` with `plans` as its fix candidates, through [`best_fix`].
+    fn best_of(
+        files: &[(&str, &str)],
+        opts: &AnalysisOptions,
+        plans: impl Fn(&Mesh, &RuleFinding) -> Vec<FixPlan>,
+    ) -> (Option<Fix>, Option<String>) {
+        let (loaded, a) = run(files, &AnalysisOptions { no_fixes: true, ..opts.clone() });
+        let raw = crate::rules::run_all(&a.mesh);
+        let errors = error_set(&a.mesh, &raw);
+        let ours = |code: &str, object: &ObjectRef| code == "TIS0206" && object.namespace == "bookinfo";
+        let mut rf = raw.iter().find(|f| ours(f.code, &a.mesh.object_ref(f.subject))).unwrap().clone();
+        rf.fixes = plans(&a.mesh, &rf);
+        let finding = a.findings.iter().find(|f| ours(f.code, &f.object)).unwrap();
+        let mut v = Verifier::new(&loaded, &a.mesh, opts, &errors);
+        best_fix(&loaded, &a.mesh, &rf, finding, opts, &mut v)
+    }
+
+    fn set(object: ObjId, field: &'static [&'static str], value: &str) -> FixPlan {
+        FixPlan {
+            description: format!("set {} to {value}", field.join(".")),
+            edits: vec![FixEdit::SetField { object, field, value: value.into() }],
+        }
+    }
+
+    fn add_pa(after: ObjId, namespace: &str, mode: &str) -> FixPlan {
+        FixPlan {
+            description: format!("add PA {namespace} {mode}"),
+            edits: vec![FixEdit::AddObject {
+                after,
+                object: NewObject::PeerAuthentication {
+                    namespace: namespace.into(),
+                    name_base: "default",
+                    mode: mode.into(),
+                },
+            }],
+        }
+    }
+
+    const LABELS: &[&str] = &["metadata", "labels", "team"];
+
+    /// Verification refuses a candidate that leaves its finding, and the next candidate is offered.
+    #[test]
+    fn a_fix_that_leaves_its_finding_is_not_offered() {
+        let opts = AnalysisOptions::default();
+        let (fix, help) = best_of(&[("a.yaml", DR)], &opts, |_, rf| vec![set(rf.subject, LABELS, "x")]);
+        assert_eq!((fix, help), (None, None));
+        let (fix, help) = best_of(&[("a.yaml", DR)], &opts, |_, rf| {
+            vec![
+                set(rf.subject, LABELS, "x"),
+                add_pa(rf.subject, "bookinfo", "STRICT"),
+                add_pa(rf.subject, "bookinfo", "PERMISSIVE"),
+            ]
+        });
+        let fix = fix.unwrap();
+        assert_eq!(fix.description, "add PA bookinfo STRICT");
+        assert!(fix.replacement.ends_with("mode: STRICT"), "{}", fix.replacement);
+        assert_eq!(help.as_deref(), Some("alternatively: add PA bookinfo PERMISSIVE"));
+        // A PeerAuthentication in another namespace leaves the finding too.
+        let (fix, _) = best_of(&[("a.yaml", DR)], &opts, |_, rf| vec![add_pa(rf.subject, "other", "STRICT")]);
+        assert_eq!(fix, None);
+    }
+
+    /// Verification refuses a candidate that clears its finding but brings an error-severity finding that was not
+    /// there before.
+    #[test]
+    fn a_fix_that_adds_an_error_is_not_offered() {
+        // A mesh-wide DestinationRule disabling mTLS: a STRICT mesh-wide PeerAuthentication clears TIS0206 but
+        // makes TIS0208 (an error) fire on it; PERMISSIVE clears it without.
+        let off = "apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata:\n  name: off\n  namespace: istio-system\nspec:\n  host: \"*.local\"\n  trafficPolicy:\n    tls:\n      mode: DISABLE\n";
+        let files = [("a.yaml", DR), ("m.yaml", off)];
+        let opts = AnalysisOptions::default();
+        let (fix, _) = best_of(&files, &opts, |_, rf| vec![add_pa(rf.subject, "istio-system", "STRICT")]);
+        assert_eq!(fix, None);
+        let (fix, _) = best_of(&files, &opts, |_, rf| {
+            vec![add_pa(rf.subject, "istio-system", "STRICT"), add_pa(rf.subject, "istio-system", "PERMISSIVE")]
+        });
+        assert_eq!(fix.unwrap().description, "add PA istio-system PERMISSIVE");
+        // Errors that were there before the fix do not count against it: namespace `other` has TIS0206 and
+        // TIS0502 errors that the fix of `bookinfo` leaves alone.
+        let other = DR.replace("bookinfo", "other")
+            + "---\napiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata:\n  name: default\n  namespace: other\nspec:\n  mtls:\n    mode: DISABLE\n";
+        let files = [("a.yaml", DR), ("o.yaml", other.as_str())];
+        let (_, a) = run(&files, &opts);
+        let errors: Vec<_> = a.findings.iter().filter(|f| f.severity == Severity::Error).map(|f| f.code).collect();
+        assert_eq!(errors, ["TIS0206", "TIS0502"]);
+        let (fix, _) = best_of(&files, &opts, |_, rf| vec![add_pa(rf.subject, "bookinfo", "STRICT")]);
+        assert_eq!(fix.unwrap().path, "a.yaml");
+    }
+
+    /// Verification refuses a candidate whose edit breaks the file's parsing (the finding "goes away" with the
+    /// document); a file that was already broken elsewhere still gets fixes.
+    #[test]
+    fn a_fix_that_breaks_parsing_is_not_offered() {
+        let opts = AnalysisOptions::default();
+        for bad in ["[", "{a: b", "'open", "x\n  - y"] {
+            let (fix, _) =
+                best_of(&[("a.yaml", DR)], &opts, |_, rf| vec![set(rf.subject, crate::rules::DR_TLS_MODE, bad)]);
+            assert_eq!(fix, None, "{bad}");
+        }
+        let broken = format!("{DR}---\nkind: [\n");
+        let (loaded, _) = run(&[("a.yaml", &broken)], &opts);
+        assert_eq!(loaded[0].errors.iter().filter(|e| e.kind.is_fatal()).count(), 1);
+        let (fix, _) = best_of(&[("a.yaml", &broken)], &opts, |_, rf| vec![add_pa(rf.subject, "bookinfo", "STRICT")]);
+        assert_eq!(fix.map(|f| (f.start_line, f.end_line)), Some((10, 10)));
+        // The same through `analyze`: the rule's own fix, with the broken document left as it is.
+        let fixes = offered_with_errors(&[("a.yaml", &broken)]);
+        assert_eq!(fixes.len(), 1);
+    }
+
+    /// The user's path: the rule's own candidate is refused when it would break another path. With STRICT
+    /// suggested, the new namespace PeerAuthentication would make the plaintext DestinationRule for `cart` fail
+    /// (MTLS001, an error); PERMISSIVE is offered.
+    #[test]
+    fn analyze_offers_only_the_rule_fixes_that_verify() {
+        use crate::posture::fixtures::{deployment, injected, service};
+        let shop_dr = DR.replace("bookinfo", "shop");
+        let world = injected("shop")
+            + &service("shop", "cart", &[(80, "8080")])
+            + &deployment("shop", "cart", &[8080], &[])
+            + &crate::rules::testing::dr("shop", "cart", "cart", Some("DISABLE"));
+        let files = [("a.yaml", shop_dr.as_str()), ("w.yaml", world.as_str())];
+        let strict = AnalysisOptions { suggest_mode: Some(SuggestMode::Strict), ..Default::default() };
+        let (_, a) = run(&files, &strict);
+        let f = a.findings.iter().find(|f| f.code == "TIS0206").unwrap();
+        assert!(f.fix.is_none(), "{:?}", f.fix);
+        let fixes = offered(&files);
+        assert_eq!(fixes.len(), 1);
+        assert!(fixes[0].3.ends_with("namespace: shop\nspec:\n  mtls:\n    mode: PERMISSIVE"), "{fixes:?}");
+    }
+
+    /// A plan of several edits in one file becomes one replacement from the first edited line to the last, with
+    /// the lines between kept; edits in two files, overlapping edits and an empty plan give no fix.
+    #[test]
+    fn multi_edit_plans() {
+        let pa = "apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata:\n  name: default\n  namespace: bookinfo\n  labels:\n    team: a\nspec:\n  mtls:\n    mode: DISABLE\n";
+        let files = [("a.yaml", DR), ("b.yaml", pa)];
+        let opts = AnalysisOptions::default();
+        let pa_of = |m: &Mesh| m.objects.iter().position(|o| o.kind == "PeerAuthentication").unwrap();
+        let two = |first: FixEdit, second: FixEdit| FixPlan { description: "two".into(), edits: vec![first, second] };
+        let mode = |o: ObjId, v: &str| FixEdit::SetField { object: o, field: crate::rules::PA_MODE, value: v.into() };
+        let team = |o: ObjId, v: &str| FixEdit::SetField {
+            object: o,
+            field: &["metadata", "labels", "team"],
+            value: v.into(),
+        };
+        // Given last edit first: sorted by line.
+        let (fix, help) = best_of(&files, &opts, |m, _| vec![two(mode(pa_of(m), "PERMISSIVE"), team(pa_of(m), "b"))]);
+        let fix = fix.unwrap();
+        assert_eq!((fix.path.as_str(), fix.start_line, fix.end_line), ("b.yaml", 7, 10));
+        assert_eq!(fix.replacement, "    team: b\nspec:\n  mtls:\n    mode: PERMISSIVE");
+        assert_eq!(help, None);
+        assert_eq!(apply(pa, false, &fix), pa.replace("team: a", "team: b").replace("DISABLE", "PERMISSIVE"));
+        // Two files: help instead of a fix.
+        let (fix, help) =
+            best_of(&files, &opts, |m, rf| vec![two(mode(pa_of(m), "PERMISSIVE"), team(rf.subject, "b"))]);
+        assert_eq!((fix, help.as_deref()), (None, Some("two (edits more than one file; apply by hand)")));
+        // The same line twice, and no edit at all.
+        let (fix, help) =
+            best_of(&files, &opts, |m, _| vec![two(mode(pa_of(m), "PERMISSIVE"), mode(pa_of(m), "STRICT"))]);
+        assert_eq!((fix, help), (None, None));
+        let (fix, help) = best_of(&files, &opts, |_, _| vec![FixPlan { description: "none".into(), edits: vec![] }]);
+        assert_eq!((fix, help), (None, None));
+    }
+
+    /// Applies `edit` (made from the first object of `text`) and parses the result back: the new text, which
+    /// must load without errors.
+    fn edited(text: &str, edit: impl Fn(&SourceText, &Object) -> Option<LineEdit>) -> Option<String> {
+        let f = load_file("x.yaml", text.as_bytes(), &Limits::default());
+        let e = edit(f.source.as_ref().unwrap(), &f.objects[0])?;
+        let fix = Fix {
+            description: String::new(),
+            path: e.path,
+            start_line: e.start,
+            end_line: e.end,
+            replacement: e.lines.join("\n"),
+        };
+        let new = apply(text, false, &fix);
+        let back = load_file("x.yaml", new.as_bytes(), &Limits::default());
+        assert!(back.errors.is_empty(), "{:?}\n{new}", back.errors);
+        assert_eq!(back.objects.len(), f.objects.len(), "{new}");
+        Some(new)
+    }
+
+    /// The string at `path` in the first object of `text`.
+    fn at(text: &str, path: &[&str]) -> Option<String> {
+        let f = load_file("x.yaml", text.as_bytes(), &Limits::default());
+        let o = &f.objects[0];
+        o.tree.str_at(o.root, path).map(str::to_string)
+    }
+
+    const DR_HEAD: &str = "apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata:\n  name: cart\n  namespace: shop\nspec:\n  host: cart\n";
+
+    #[test]
+    fn port_level_tls_shapes() {
+        let set = |text: &str, port: u32| edited(text, |s, o| set_port_level_tls(s, o, port, "DISABLE"));
+        let tp = "  trafficPolicy:\n    portLevelSettings:\n    - port:\n        number: 80\n      tls:\n        mode: ISTIO_MUTUAL\n";
+        // The port's item exists: its mode changes in place.
+        let new = set(&format!("{DR_HEAD}{tp}"), 80).unwrap();
+        assert_eq!(new, format!("{DR_HEAD}{}", tp.replace("ISTIO_MUTUAL", "DISABLE")));
+        // The item has no tls: added under it.
+        let no_tls = "  trafficPolicy:\n    portLevelSettings:\n    - port:\n        number: 80\n      loadBalancer:\n        simple: ROUND_ROBIN\n";
+        let new = set(&format!("{DR_HEAD}{no_tls}"), 80).unwrap();
+        assert_eq!(new, format!("{DR_HEAD}{no_tls}      tls:\n        mode: DISABLE\n"));
+        // Another port: a new item at the end of the list, at the items' indentation.
+        let new = set(&format!("{DR_HEAD}{tp}"), 9090).unwrap();
+        assert_eq!(new, format!("{DR_HEAD}{tp}    - port:\n        number: 9090\n      tls:\n        mode: DISABLE\n"));
+        // No list: under trafficPolicy; no trafficPolicy: under spec.
+        let tls = "  trafficPolicy:\n    tls:\n      mode: ISTIO_MUTUAL\n";
+        let new = set(&format!("{DR_HEAD}{tls}"), 80).unwrap();
+        // (A new list indents its items by the file's indentation.)
+        assert_eq!(
+            new,
+            format!(
+                "{DR_HEAD}{tls}    portLevelSettings:\n      - port:\n          number: 80\n        tls:\n          mode: DISABLE\n"
+            )
+        );
+        let new = set(DR_HEAD, 80).unwrap();
+        assert_eq!(
+            new,
+            format!(
+                "{DR_HEAD}  trafficPolicy:\n    portLevelSettings:\n      - port:\n          number: 80\n        tls:\n          mode: DISABLE\n"
+            )
+        );
+        assert_eq!(at(&new, &["spec", "host"]).as_deref(), Some("cart"));
+        // Flow lists and JSON take no new item; a flow item of the port is still edited in place.
+        let flow = format!(
+            "{DR_HEAD}  trafficPolicy:\n    portLevelSettings: [{{port: {{number: 80}}, tls: {{mode: ISTIO_MUTUAL}}}}]\n"
+        );
+        assert_eq!(set(&flow, 9090), None);
+        assert_eq!(set(&flow, 80).unwrap(), flow.replace("ISTIO_MUTUAL", "DISABLE"));
+        assert_eq!(set(&format!("{DR_HEAD}  trafficPolicy: {{}}\n"), 80), None);
+        let json = r#"{"apiVersion": "networking.istio.io/v1", "kind": "DestinationRule", "metadata": {"name": "c", "namespace": "s"}, "spec": {"host": "c"}}"#;
+        let f = load_file("x.json", json.as_bytes(), &Limits::default());
+        assert_eq!(set_port_level_tls(f.source.as_ref().unwrap(), &f.objects[0], 80, "DISABLE"), None);
+    }
+
+    #[test]
+    fn remove_field_shapes() {
+        let rm = |text: &str| edited(text, |s, o| remove_field(s, o, crate::rules::DR_TLS));
+        // `tls` with a sibling: only its lines go.
+        let both = format!(
+            "{DR_HEAD}  trafficPolicy:\n    tls:\n      mode: DISABLE\n      sni: x\n    connectionPool: {{}}\n"
+        );
+        assert_eq!(rm(&both).unwrap(), format!("{DR_HEAD}  trafficPolicy:\n    connectionPool: {{}}\n"));
+        // `tls` alone: `trafficPolicy` goes with it, `spec` stays.
+        let alone = format!("{DR_HEAD}  trafficPolicy:\n    tls: {{}}\n");
+        assert_eq!(rm(&alone).unwrap(), DR_HEAD);
+        let only = "apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata:\n  name: cart\nspec:\n  trafficPolicy:\n    tls: {}\n";
+        assert_eq!(
+            rm(only).unwrap(),
+            "apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata:\n  name: cart\nspec:\n"
+        );
+        // In a flow mapping no line edit can remove it.
+        assert_eq!(rm(&format!("{DR_HEAD}  trafficPolicy: {{tls: {{mode: DISABLE}}, connectionPool: {{}}}}\n")), None);
+    }
+
+    #[test]
+    fn rename_port_key_keeps_quoting() {
+        let pa = |key: &str| {
+            format!(
+                "apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata:\n  name: p\n  namespace: shop\nspec:\n  selector:\n    matchLabels: {{app: cart}}\n  portLevelMtls:\n    {key}: # the port\n      mode: DISABLE\n"
+            )
+        };
+        let rename = |text: &str, from: &str| edited(text, |s, o| rename_port_key(s, o, from, 8080));
+        assert_eq!(rename(&pa("80"), "80").unwrap(), pa("8080"));
+        assert_eq!(rename(&pa("\"80\""), "80").unwrap(), pa("\"8080\""));
+        assert_eq!(rename(&pa("'80'"), "80").unwrap(), pa("'8080'"));
+        assert_eq!(rename(&pa("80"), "81"), None);
+    }
+
+    #[test]
+    fn new_objects_render_in_the_file_style() {
+        let two = "apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata:\n    name: \"a\"\n    namespace: shop\nspec:\n    host: a\n";
+        let (_, a) = run(&[("x.yaml", two)], &AnalysisOptions { no_fixes: true, ..Default::default() });
+        let style = file_style(&a.mesh.objects[0]);
+        assert_eq!((style.indent, style.quote, style.json), (4, Some('"'), false));
+        let obj = NewObject::PortDestinationRule {
+            namespace: "shop".into(),
+            name_base: "a".into(),
+            host: "*.shop.svc.cluster.local".into(),
+            top_mode: Some("ISTIO_MUTUAL".into()),
+            ports: vec![(80, "DISABLE".into()), (9090, "SIMPLE".into())],
+        };
+        let block = render_block(&a.mesh, &obj, &style).join("\n");
+        assert_eq!(
+            block,
+            "apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata:\n    name: \"a-mtls\"\n    namespace: \"shop\"\nspec:\n    host: \"*.shop.svc.cluster.local\"\n    trafficPolicy:\n        tls:\n            mode: \"ISTIO_MUTUAL\"\n        portLevelSettings:\n            - port:\n                  number: 80\n              tls:\n                  mode: \"DISABLE\"\n            - port:\n                  number: 9090\n              tls:\n                  mode: \"SIMPLE\"",
+        );
+        let back = load_file("y.yaml", block.as_bytes(), &Limits::default());
+        assert!(back.errors.is_empty(), "{:?}", back.errors);
+        let o = &back.objects[0];
+        assert_eq!(o.tree.str_at(o.root, &["spec", "trafficPolicy", "tls", "mode"]), Some("ISTIO_MUTUAL"));
+        let flow = render_flow(&a.mesh, &obj, &FileStyle { indent: 2, quote: None, json: false });
+        assert_eq!(
+            flow,
+            "{apiVersion: networking.istio.io/v1, kind: DestinationRule, metadata: {name: a-mtls, namespace: shop}, spec: {host: \"*.shop.svc.cluster.local\", trafficPolicy: {tls: {mode: ISTIO_MUTUAL}, portLevelSettings: [{port: {number: 80}, tls: {mode: DISABLE}}, {port: {number: 9090}, tls: {mode: SIMPLE}}]}}}"
+        );
+        assert!(load_file("y.yaml", flow.as_bytes(), &Limits::default()).errors.is_empty());
+        // Values YAML would misread are quoted whatever the file does; single quotes double inner quotes.
+        let plain = FileStyle { indent: 2, quote: None, json: false };
+        assert_eq!(scalar_text(&ystr("a: b"), &plain), "\"a: b\"");
+        assert_eq!(scalar_text(&ystr("a#b"), &plain), "\"a#b\"");
+        assert_eq!(scalar_text(&ystr("ab"), &plain), "ab");
+        let single = FileStyle { indent: 2, quote: Some('\''), json: false };
+        assert_eq!(scalar_text(&ystr("*.it's"), &single), "'*.it''s'");
+        assert_eq!(quoted("a\"b\\c", Some('"')), "\"a\\\"b\\\\c\"");
+        // The apiVersion most used for the kind wins, the default on a tie.
+        let v1beta1 = two.replace("networking.istio.io/v1\n", "networking.istio.io/v1beta1\n");
+        let (_, a) =
+            run(&[("x.yaml", &v1beta1), ("y.yaml", two)], &AnalysisOptions { no_fixes: true, ..Default::default() });
+        assert_eq!(api_version_for(&a.mesh, "DestinationRule", "networking.istio.io/v1"), "networking.istio.io/v1");
+        assert_eq!(api_version_for(&a.mesh, "PeerAuthentication", "security.istio.io/v1"), "security.istio.io/v1");
+        let (_, a) = run(&[("x.yaml", &v1beta1)], &AnalysisOptions { no_fixes: true, ..Default::default() });
+        assert_eq!(
+            api_version_for(&a.mesh, "DestinationRule", "networking.istio.io/v1"),
+            "networking.istio.io/v1beta1"
+        );
+    }
+
+    /// A renderer for tests: a target's output is its one input as it is (target `u` moves `bookinfo` to
+    /// `other`), optionally failing, reporting a render error, or saying the input feeds another mesh.
+    #[derive(Debug, Default)]
+    struct Identity {
+        feeds_others: bool,
+        fails: bool,
+        render_error: bool,
+    }
+
+    impl crate::target::Rerender for Identity {
+        fn rerender(&self, target: &str, path: &str, bytes: &[u8]) -> Option<LoadedFile> {
+            if self.fails {
+                return None;
+            }
+            let mut f = rendered(target, path, bytes);
+            if self.render_error {
+                f.errors.push(crate::finding::LoadError {
+                    path: path.into(),
+                    line: 1,
+                    message: "render failed".into(),
+                    kind: crate::finding::ErrorKind::Render,
+                });
+            }
+            Some(f)
+        }
+
+        fn feeds_others(&self, targets: &[&str], _path: &str) -> bool {
+            assert!(!targets.is_empty());
+            self.feeds_others
+        }
+    }
+
+    fn rendered(target: &str, path: &str, bytes: &[u8]) -> LoadedFile {
+        let text = String::from_utf8_lossy(bytes);
+        let text = if target == "u" { text.replace("bookinfo", "other") } else { text.to_string() };
+        let mut f = load_file(path, text.as_bytes(), &Limits::default());
+        f.inputs = f.source.take().into_iter().collect();
+        f.target = Some(target.to_string());
+        f
+    }
+
+    /// A fix of a rendered object edits its source file and is verified by rendering every target it feeds again.
+    #[test]
+    fn fixes_of_rendered_objects_are_verified_by_rendering_again() {
+        let fix_of = |files: &[LoadedFile], r: Option<Identity>| {
+            let rerender = r.map(|r| Arc::new(r) as Arc<dyn crate::target::Rerender>);
+            let opts = AnalysisOptions { rerender, ..Default::default() };
+            let a = analyze(files, &opts, Side::Head, Default::default());
+            let f = a.findings.iter().find(|f| f.code == "TIS0206" && f.object.namespace == "bookinfo").unwrap();
+            f.fix.clone()
+        };
+        let one = [rendered("t", "base/dr.yaml", DR.as_bytes())];
+        let fix = fix_of(&one, Some(Identity::default())).unwrap();
+        assert_eq!((fix.path.as_str(), fix.start_line, fix.end_line), ("base/dr.yaml", 10, 10));
+        assert!(
+            fix.replacement.ends_with("namespace: bookinfo\nspec:\n  mtls:\n    mode: PERMISSIVE"),
+            "{}",
+            fix.replacement
+        );
+        // Without a renderer, with an input another mesh renders, when it no longer renders or renders with an
+        // error: no fix.
+        assert_eq!(fix_of(&one, None), None);
+        assert_eq!(fix_of(&one, Some(Identity { feeds_others: true, ..Default::default() })), None);
+        assert_eq!(fix_of(&one, Some(Identity { fails: true, ..Default::default() })), None);
+        assert_eq!(fix_of(&one, Some(Identity { render_error: true, ..Default::default() })), None);
+        // Two targets render the input: both again (target `u` gets its PeerAuthentication in `other`).
+        let two = [rendered("t", "base/dr.yaml", DR.as_bytes()), rendered("u", "base/dr.yaml", DR.as_bytes())];
+        assert_eq!(fix_of(&two, Some(Identity::default())), Some(fix));
+        // A plan that leaves the finding is refused on this path too.
+        let a =
+            analyze(&one, &AnalysisOptions { no_fixes: true, ..Default::default() }, Side::Head, Default::default());
+        let opts = AnalysisOptions { rerender: Some(Arc::new(Identity::default())), ..Default::default() };
+        let finding = a.findings.iter().find(|f| f.code == "TIS0206").unwrap();
+        let errors = error_set(&a.mesh, &crate::rules::run_all(&a.mesh));
+        for files in [&one[..], &two[..]] {
+            let mut v = Verifier::new(files, &a.mesh, &opts, &errors);
+            let noop = Fix {
+                description: String::new(),
+                path: "base/dr.yaml".into(),
+                start_line: 1,
+                end_line: 1,
+                replacement: DR.lines().next().unwrap().into(),
+            };
+            assert!(!verify(files, &noop, finding, &opts, &mut v));
+            let other = Fix { path: "elsewhere.yaml".into(), ..noop };
+            assert!(!verify(files, &other, finding, &opts, &mut v));
+        }
+    }
+
+    /// [`offered`] for files that may carry load errors before the fix (the same number after it).
+    fn offered_with_errors(files: &[(&str, &str)]) -> Vec<Fix> {
+        let opts = AnalysisOptions::default();
+        let (loaded, a) = run(files, &opts);
+        let mut out = Vec::new();
+        for f in a.findings.iter().filter(|f| f.fix.is_some()) {
+            let fix = f.fix.clone().unwrap();
+            let src = &a.sources[&fix.path];
+            let mut copy = loaded.clone();
+            let i = copy.iter().position(|l| l.source.as_ref().unwrap().path == fix.path).unwrap();
+            copy[i] = load_file(&fix.path, apply(&src.text, src.crlf, &fix).as_bytes(), &Limits::default());
+            assert_eq!(copy[i].errors.len(), loaded[i].errors.len());
+            let after = analyze(&copy, &opts, Side::Head, Default::default());
+            assert!(!after.findings.iter().any(|g| g.identity() == f.identity()));
+            out.push(fix);
+        }
+        out
     }
 }

@@ -831,7 +831,12 @@ mod tests {
         let op = "apiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\nmetadata: {name: x, namespace: istio-system}\nspec:\n  meshConfig:\n    rootNamespace: mesh-root\n    enableAutoMtls: false\n    trustDomain: corp\n";
         assert_eq!(
             layer(op),
-            MeshLayer { root_namespace: Some("mesh-root".into()), cluster_domain: None, auto_mtls: Some(false) }
+            MeshLayer {
+                root_namespace: Some("mesh-root".into()),
+                cluster_domain: None,
+                auto_mtls: Some(false),
+                istio_version: None
+            }
         );
         let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: istio-1-22, namespace: istio-system}\ndata:\n  mesh: |\n    enableAutoMtls: true\n";
         assert_eq!(layer(cm).auto_mtls, Some(true));

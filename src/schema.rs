@@ -35,6 +35,10 @@ pub fn config_schema() -> Value {
                 "description": "Whether Istio's auto mTLS is on (meshConfig enableAutoMtls). Default: true.",
                 "type": "boolean", "examples": [true]
             },
+            "istio_version": {
+                "description": "The Istio release the mesh runs (`1.24`, `1.24.3`; quote it: YAML reads 1.30 as 1.3). Where Istio's behaviour changed between releases (DestinationRule merging by exportTo from 1.24, `sidecar.istio.io/inject` values from 1.27) the analysis follows that release. Default: the current release, 1.30.",
+                "type": "string", "pattern": "^v?1\\.[0-9]+(\\.[0-9]+)?(-[0-9A-Za-z.]+)?$", "examples": ["1.30", "1.24.3"]
+            },
             "suggest_mode": {
                 "description": "Mode of the PeerAuthentications that fixes add or edit. Default: permissive.",
                 "enum": ["permissive", "strict", "PERMISSIVE", "STRICT"], "examples": ["permissive"]
@@ -78,6 +82,7 @@ pub fn config_schema() -> Value {
                         "root_namespace": {"description": "This mesh's root namespace.", "type": "string", "minLength": 1},
                         "cluster_domain": {"description": "This mesh's cluster DNS domain.", "type": "string", "minLength": 1},
                         "auto_mtls": {"description": "Whether auto mTLS is on in this mesh.", "type": "boolean"},
+                        "istio_version": {"description": "The Istio release this mesh runs (as the top-level `istio_version`).", "type": "string", "pattern": "^v?1\\.[0-9]+(\\.[0-9]+)?(-[0-9A-Za-z.]+)?$"},
                         "default_namespace": {"description": "Namespace of objects that name none (default: default).", "type": "string", "minLength": 1}
                     }
                 },
@@ -140,7 +145,15 @@ mod tests {
 
     #[test]
     fn values_outside_the_schema_are_refused_by_the_parser() {
-        for text in ["fail_on: sometimes\n", "suggest_mode: disable\n", "auto_mtls: [1]\n", "ignore: TIS0205\n"] {
+        for text in [
+            "fail_on: sometimes\n",
+            "suggest_mode: disable\n",
+            "auto_mtls: [1]\n",
+            "ignore: TIS0205\n",
+            "istio_version: 1.24\n",
+            "istio_version: \"2.0\"\n",
+            "istio_version: latest\n",
+        ] {
             assert!(parse_project_config("c.yaml", text).is_err(), "parser accepts `{text}`");
         }
     }

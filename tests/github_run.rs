@@ -189,8 +189,14 @@ fn a_pull_request_end_to_end_with_a_shallow_checkout_reruns_and_a_fix() {
     assert_eq!(code, 1, "introduced errors fail the job: {stdout}");
     assert!(stdout.is_empty(), "{stdout}");
     let places = comment_places(&fake);
-    assert!(places.iter().any(|p| p.starts_with("RIGHT shop/pa.yaml 8-8 **TIS0502** (error)")), "{places:#?}");
-    assert!(places.iter().any(|p| p.starts_with("LEFT pay/pa.yaml 1-8 **TIS0206**")), "{places:#?}");
+    // The DISABLE edit's findings are one comment (one cause), as are the deleted PeerAuthentication's.
+    assert!(places.iter().any(|p| p.starts_with("RIGHT shop/pa.yaml 8-8 **3 findings on these lines")), "{places:#?}");
+    assert!(places.iter().any(|p| p.starts_with("LEFT pay/pa.yaml 1-8 **2 findings on these lines")), "{places:#?}");
+    let bodies: Vec<String> =
+        fake.with(|s| s.review_comments.iter().map(|c| c["body"].as_str().unwrap().to_string()).collect());
+    let shop = bodies.iter().find(|b| b.contains("- **TIS0502** (error)")).unwrap();
+    assert!(shop.contains("- **TIS0206** (error)") && shop.contains("- **MTLS003** (warning)"), "{shop}");
+    assert_eq!(shop.matches("```suggestion").count(), 1, "one suggestion: {shop}");
     assert!(places.iter().any(|p| p.starts_with("RIGHT web/dr.yaml 10-10 **TIS0206** (warning)")), "{places:#?}");
     fake.with(|s| {
         assert!(s.schema_violations.is_empty(), "{:?}", s.schema_violations);
@@ -342,12 +348,45 @@ fn the_base_sides_config_file_sets_fail_on_and_paths() {
     let (code, _) = run(env(&server.uri(), dir.path(), &ws, &up.payload(), &[]));
     assert_eq!(code, 0, "fail_on: never");
     let places = comment_places(&fake);
-    // The deleted PeerAuthentication in pay/ gives TIS0206 and an MTLS003 downgrade; nothing outside pay/.
-    assert_eq!(places.len(), 2, "only pay/ is reviewed: {places:#?}");
+    // The deleted PeerAuthentication in pay/ gives TIS0206 and an MTLS003 downgrade (one comment, one cause);
+    // nothing outside pay/.
+    assert_eq!(places.len(), 1, "only pay/ is reviewed: {places:#?}");
     assert!(places.iter().all(|p| p.starts_with("LEFT pay/pa.yaml 1-8")), "{places:#?}");
     fake.with(|s| assert_eq!(s.check_runs[0]["conclusion"], "neutral"));
 
     // An explicit input wins over the config file.
     let (code, _) = run(env(&server.uri(), dir.path(), &ws, &up.payload(), &[("INPUT_FAIL-ON", "warning")]));
     assert_eq!(code, 1);
+}
+
+#[test]
+fn the_action_fails_when_its_paths_read_nothing() {
+    // A `paths` input that matches nothing, and one that holds no manifest: exit 2 with the reason, not a pass.
+    let up = Upstream::with_base_files(&[("docs/notes.md", "notes\n")]);
+    let dir = tempfile::tempdir().unwrap();
+    let ws = up.checkout(dir.path());
+    let (code, stdout) = run(env("http://127.0.0.1:9", dir.path(), &ws, &up.payload(), &[("INPUT_PATHS", "shopp")]));
+    assert_eq!(code, 2, "{stdout}");
+    assert!(stdout.starts_with("::error title=mtls-review::"), "{stdout}");
+    assert!(stdout.contains("path `shopp` matches no file"), "{stdout}");
+    let (code, stdout) = run(env("http://127.0.0.1:9", dir.path(), &ws, &up.payload(), &[("INPUT_PATHS", "docs")]));
+    assert_eq!(code, 2, "{stdout}");
+    assert!(stdout.contains("no manifests read from the base ("), "{stdout}");
+}
+
+#[test]
+fn a_pull_request_that_breaks_the_config_file_fails_on_it() {
+    let mut up = Upstream::with_base_files(&[(".mtls-review.yaml", "fail_on: error\n")]);
+    up.push(&[(".mtls-review.yaml", "fail_on: error\nignore: [TIS9999]\n")], &[]);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (server, fake) = rt.block_on(FakeGitHub::start(up.diff()));
+    fake.with(|s| s.head_sha = up.head.clone());
+    let dir = tempfile::tempdir().unwrap();
+    let ws = up.checkout(dir.path());
+    let (code, _) = run(env(&server.uri(), dir.path(), &ws, &up.payload(), &[("INPUT_FAIL-ON", "never")]));
+    assert_eq!(code, 0, "fail-on: never");
+    let outputs = std::fs::read_to_string(dir.path().join("output.txt")).unwrap();
+    assert!(!outputs.contains("errors=0\n"), "the broken config counts as an error: {outputs}");
+    let summary = fake.with(|s| s.reviews[0]["body"].as_str().unwrap().to_string());
+    assert!(summary.contains(".mtls-review.yaml"), "{summary}");
 }

@@ -147,10 +147,13 @@ fn editing_a_peer_authentication_mode_is_anchored_on_the_edited_line() {
         findings(&v),
         vec![
             "introduced TIS0206 error DestinationRule/shop-mtls @head:shop/dr.yaml:10 [head:shop/pa.yaml:8-8]",
-            "introduced MTLS003 warning PeerAuthentication/default @head:shop/pa.yaml:8 [head:shop/pa.yaml:8-8]",
             "introduced TIS0502 error PeerAuthentication/default @head:shop/pa.yaml:8 [head:shop/pa.yaml:8-8]",
+            "introduced MTLS003 warning PeerAuthentication/default @head:shop/pa.yaml:8 [head:shop/pa.yaml:8-8]",
         ]
     );
+    // One change, the same line: one cause group, the errors first.
+    let groups: Vec<&Value> = v["findings"].as_array().unwrap().iter().map(|f| &f["group"]).collect();
+    assert!(groups[0].is_string() && groups.iter().all(|g| *g == groups[0]), "{groups:?}");
     assert_eq!(code, 1);
     let after = v["posture"]["after"].as_array().unwrap().iter().find(|p| p["scope"] == "shop").unwrap().clone();
     assert_eq!(after["server_mode"], "DISABLE");
@@ -217,8 +220,8 @@ fn a_severity_rise_counts_as_introduced() {
     assert_eq!(
         findings(&v),
         vec![
-            "introduced MTLS003 warning PeerAuthentication/default @head:mesh/pa.yaml:8 [head:mesh/pa.yaml:1-8]",
             "introduced TIS0206 error DestinationRule/shop-mtls @head:shop/dr.yaml:10 [head:mesh/pa.yaml:1-8]",
+            "introduced MTLS003 warning PeerAuthentication/default @head:mesh/pa.yaml:8 [head:mesh/pa.yaml:1-8]",
         ]
     );
     assert_eq!(code, 1);
@@ -262,7 +265,12 @@ fn a_missing_base_commit_exits_2_with_advice() {
     let out = bin(r.path(), &["check", "--base", "0123456789abcdef0123456789abcdef01234567"]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("not in this repository") && err.contains("fetch-depth: 0"), "{err}");
+    // A full clone: the commit was never fetched; nothing to do with shallow clones (see tests/git_diagnostics.rs).
+    assert!(err.contains("the base revision") && err.contains("not in this repository"), "{err}");
+    assert!(
+        err.contains("git fetch origin 0123456789abcdef0123456789abcdef01234567") && !err.contains("shallow"),
+        "{err}"
+    );
     let out = bin(r.path(), &["check", "--base", "origin/nope"]);
     assert_eq!(out.status.code(), Some(2));
 }

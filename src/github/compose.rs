@@ -210,7 +210,10 @@ pub struct CreateReview {
 /// A planned inline comment with what the composer knows about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlannedComment {
+    /// The fingerprint of the comment's (worst) finding.
     pub fingerprint: String,
+    /// The fingerprints of every finding the comment shows (its cause group; just `fingerprint` for one finding).
+    pub members: Vec<String>,
     pub code: &'static str,
     pub severity: Severity,
     pub comment: DraftComment,
@@ -260,7 +263,7 @@ pub struct Plan {
     pub replies: Vec<PlannedReply>,
     /// Our earlier "changes requested" reviews to dismiss (nothing failing is introduced any more).
     pub dismissals: Vec<u64>,
-    /// Findings already commented at the same place (not posted again).
+    /// Comments (one per finding or cause group) already at their place: not posted again.
     pub already_commented: usize,
     /// Our review of this very head, when there is one: no second review is posted for a head.
     pub already_reviewed: Option<u64>,
@@ -363,7 +366,7 @@ impl ReviewDraft {
         let mut kept = Vec::new();
         for (i, c) in std::mem::take(&mut self.inline).into_iter().enumerate() {
             if indices.contains(&i) {
-                self.said.insert(c.fingerprint.clone());
+                self.said.extend(c.members.iter().cloned());
                 self.in_body.push((c, MovedReason::Refused));
             } else {
                 kept.push(c);
@@ -401,6 +404,9 @@ struct Placement {
 struct OurComment<'a> {
     comment: &'a ExistingComment,
     fingerprint: String,
+    /// Every finding the comment shows: its marker's `fps` (a cause group), else just `fp` (one finding, and
+    /// every comment written before grouping).
+    covers: BTreeSet<String>,
     /// Someone other than us replied.
     human_reply: bool,
     /// We already answered "resolved".
@@ -413,37 +419,74 @@ pub fn compose(review: &Review, existing: &Existing, opts: &ComposeOptions) -> P
     let said_before = said_in_reviews(existing);
     let mut plan = Plan::default();
 
-    // Findings in order of importance, so that the cap keeps the errors inline.
-    let mut introduced: Vec<&Finding> = review.findings.iter().filter(|f| f.status == Status::Introduced).collect();
-    introduced.sort_by_key(|f| std::cmp::Reverse(f.severity));
+    // Introduced findings as comment units: a cause group (its members adjacent, the worst first) or one finding;
+    // in order of importance, so that the cap keeps the errors inline.
+    let mut units: Vec<Vec<&Finding>> = Vec::new();
+    for f in review.findings.iter().filter(|f| f.status == Status::Introduced) {
+        match units.last_mut() {
+            Some(u) if f.group.is_some() && u[0].group == f.group => u.push(f),
+            _ => units.push(vec![f]),
+        }
+    }
+    units.sort_by_key(|u| std::cmp::Reverse(u[0].severity));
 
     let mut kept: BTreeSet<u64> = BTreeSet::new();
     let mut new_comments: Vec<PlannedComment> = Vec::new();
     let mut said: BTreeSet<String> = BTreeSet::new();
     let mut seen: BTreeSet<String> = BTreeSet::new();
-    for f in introduced {
-        let fp = f.fingerprint();
-        if !seen.insert(fp.clone()) {
+    for unit in units {
+        // A finding merged from several places is commented once, with the first.
+        let unit: Vec<(&Finding, String)> =
+            unit.into_iter().map(|f| (f, f.fingerprint())).filter(|(_, fp)| seen.insert(fp.clone())).collect();
+        let Some((lead, _)) = unit.first() else {
             continue;
-        }
-        let active: Vec<&OurComment> = ours.iter().filter(|c| c.fingerprint == fp && !c.resolved_reply).collect();
-        match place(f, review) {
+        };
+        let fps: BTreeSet<String> = unit.iter().map(|(_, fp)| fp.clone()).collect();
+        let active: Vec<&OurComment> =
+            ours.iter().filter(|c| !c.resolved_reply && c.covers.iter().any(|fp| fps.contains(fp))).collect();
+        // The worst finding's place (with the group's suggestion), else another member's place without its
+        // suggestion (the comment's fix is the worst finding's).
+        let placed = place(lead, review).or_else(|| {
+            unit.iter().skip(1).find_map(|(f, _)| place(f, review)).map(|p| Placement { suggestion: None, ..p })
+        });
+        match placed {
             Some(p) => {
-                if let Some(same) = active.iter().find(|c| at_place(c.comment, &p, &opts.head_sha)) {
+                // One comment of ours at the place that shows every finding of the unit ...
+                let whole = active.iter().find(|c| fps.is_subset(&c.covers) && at_place(c.comment, &p, &opts.head_sha));
+                // ... or, for a group, one comment per finding where each alone would sit (an earlier review's).
+                let each: Option<Vec<u64>> = (unit.len() > 1)
+                    .then(|| {
+                        unit.iter()
+                            .map(|(f, fp)| {
+                                let own = place(f, review)?;
+                                active
+                                    .iter()
+                                    .find(|c| c.covers.contains(fp) && at_place(c.comment, &own, &opts.head_sha))
+                                    .map(|c| c.comment.id)
+                            })
+                            .collect()
+                    })
+                    .flatten();
+                if let Some(same) = whole {
                     kept.insert(same.comment.id);
                     plan.already_commented += 1;
-                } else if said_before.contains(&fp) {
+                } else if let Some(ids) = each {
+                    kept.extend(ids);
+                    plan.already_commented += 1;
+                } else if fps.iter().all(|fp| said_before.contains(fp)) {
                     // Already in an earlier review body (beyond the cap, or refused by GitHub): not repeated.
                 } else {
-                    new_comments.push(planned_comment(f, &fp, &p, review, opts));
+                    let members: Vec<&Finding> = unit.iter().map(|(f, _)| *f).collect();
+                    let fp_list: Vec<String> = unit.iter().map(|(_, fp)| fp.clone()).collect();
+                    new_comments.push(planned_comment(&members, &fp_list, &p, review, opts));
                 }
             }
             None => {
-                // The summary lists it; it is new to say unless an earlier review or a comment already did.
-                if let Some(c) = active.first() {
-                    kept.insert(c.comment.id);
-                } else if !said_before.contains(&fp) {
-                    said.insert(fp);
+                // The summary lists them; new to say unless an earlier review or a comment already did.
+                if !active.is_empty() {
+                    kept.extend(active.iter().map(|c| c.comment.id));
+                } else {
+                    said.extend(fps.into_iter().filter(|fp| !said_before.contains(fp)));
                 }
             }
         }
@@ -458,14 +501,17 @@ pub fn compose(review: &Review, existing: &Existing, opts: &ComposeOptions) -> P
     // Old comments of ours: keep, delete, or answer.
     let introduced_fps: BTreeSet<String> =
         review.findings.iter().filter(|f| f.status == Status::Introduced).map(Finding::fingerprint).collect();
-    let planned_fps: BTreeSet<&str> = new_comments.iter().map(|c| c.fingerprint.as_str()).collect();
+    let mut shown: BTreeSet<&str> = new_comments.iter().flat_map(|c| c.members.iter().map(String::as_str)).collect();
+    shown
+        .extend(ours.iter().filter(|o| kept.contains(&o.comment.id)).flat_map(|o| o.covers.iter().map(String::as_str)));
     for c in &ours {
         if kept.contains(&c.comment.id) {
             continue;
         }
-        if introduced_fps.contains(&c.fingerprint) {
-            let superseded = planned_fps.contains(c.fingerprint.as_str())
-                || ours.iter().any(|o| o.fingerprint == c.fingerprint && kept.contains(&o.comment.id));
+        let live: Vec<&String> = c.covers.iter().filter(|fp| introduced_fps.contains(*fp)).collect();
+        if !live.is_empty() {
+            // Superseded when what it shows that is still introduced is shown by a new or a kept comment.
+            let superseded = live.iter().all(|fp| shown.contains(fp.as_str()));
             if superseded && !c.human_reply && !c.resolved_reply {
                 plan.deletions.push(c.comment.id);
             }
@@ -476,7 +522,7 @@ pub fn compose(review: &Review, existing: &Existing, opts: &ComposeOptions) -> P
         }
         if c.human_reply {
             let still =
-                review.findings.iter().any(|f| f.status == Status::Existing && f.fingerprint() == c.fingerprint);
+                review.findings.iter().any(|f| f.status == Status::Existing && c.covers.contains(&f.fingerprint()));
             plan.replies.push(PlannedReply {
                 comment_id: c.comment.id,
                 body: resolved_reply(&c.fingerprint, &opts.head_sha, still),
@@ -500,7 +546,7 @@ pub fn compose(review: &Review, existing: &Existing, opts: &ComposeOptions) -> P
     let in_body: Vec<(PlannedComment, MovedReason)> =
         new_comments.split_off(cap.min(new_comments.len())).into_iter().map(|c| (c, MovedReason::Cap)).collect();
     for (c, _) in &in_body {
-        said.insert(c.fingerprint.clone());
+        said.extend(c.members.iter().cloned());
     }
     plan.already_reviewed = existing.review_of(&opts.head_sha);
     if plan.already_reviewed.is_none() && (!new_comments.is_empty() || !said.is_empty()) {
@@ -527,12 +573,13 @@ fn our_comments(existing: &Existing) -> Vec<OurComment<'_>> {
         .filter(|c| c.in_reply_to_id.is_none() && existing.ours(c.user.as_ref()))
         .filter_map(|c| {
             let m = parse_marker(&c.body).filter(|m| m.kind == "finding")?;
-            Some(OurComment {
-                comment: c,
-                fingerprint: m.get("fp")?.to_string(),
-                human_reply: false,
-                resolved_reply: false,
-            })
+            let fingerprint = m.get("fp")?.to_string();
+            let mut covers: BTreeSet<String> = m
+                .get("fps")
+                .map(|l| l.split(',').filter(|f| !f.is_empty()).map(str::to_string).collect())
+                .unwrap_or_default();
+            covers.insert(fingerprint.clone());
+            Some(OurComment { comment: c, fingerprint, covers, human_reply: false, resolved_reply: false })
         })
         .collect();
     for reply in all {
@@ -687,11 +734,24 @@ pub fn fence(text: &str) -> String {
     "`".repeat((longest + 1).max(3))
 }
 
-fn planned_comment(f: &Finding, fp: &str, p: &Placement, review: &Review, opts: &ComposeOptions) -> PlannedComment {
-    let body = truncate_body(comment_body(f, fp, p, review, opts));
+fn planned_comment(
+    members: &[&Finding],
+    fps: &[String],
+    p: &Placement,
+    review: &Review,
+    opts: &ComposeOptions,
+) -> PlannedComment {
+    let (f, fp) = (members[0], fps[0].as_str());
+    let (body, section) = if members.len() > 1 {
+        (group_comment_body(members, fps, p, review, opts), group_body_section(members, p, review, opts))
+    } else {
+        (comment_body(f, fp, p, review, opts), body_section(f, p, review, opts))
+    };
+    let body = truncate_body(body);
     let multi = p.start < p.end;
     PlannedComment {
         fingerprint: fp.to_string(),
+        members: fps.to_vec(),
         code: f.code,
         severity: f.severity,
         comment: DraftComment {
@@ -702,7 +762,7 @@ fn planned_comment(f: &Finding, fp: &str, p: &Placement, review: &Review, opts: 
             start_line: multi.then_some(p.start),
             start_side: multi.then_some(p.side),
         },
-        body_section: body_section(f, p, review, opts),
+        body_section: section,
     }
 }
 
@@ -757,9 +817,14 @@ fn comment_body(f: &Finding, fp: &str, p: &Placement, review: &Review, opts: &Co
 
 /// The fix as a unified diff with where to put it (when a suggestion is not possible).
 fn fix_as_diff(f: &Finding, review: &Review) -> String {
-    let Some(fix) = &f.fix else {
-        return String::new();
-    };
+    match &f.fix {
+        Some(fix) => fix_diff(fix, review),
+        None => String::new(),
+    }
+}
+
+/// A fix as a unified diff of the head commit, with where to put it.
+fn fix_diff(fix: &crate::finding::Fix, review: &Review) -> String {
     let new: Vec<&str> = if fix.replacement.is_empty() { Vec::new() } else { fix.replacement.split('\n').collect() };
     let old: Option<Vec<&str>> = review.head_sources.get(&fix.path).map(|t| t.lines()).and_then(|lines| {
         if fix.start_line > fix.end_line {
@@ -802,6 +867,144 @@ fn fix_as_diff(f: &Finding, review: &Review) -> String {
     }
     let fence = fence(&patch);
     format!("\n**Fix:** {}: {where_}\n{fence}diff\n{patch}{fence}\n", fix.description)
+}
+
+/// The lines of a group's comment that list its findings, the worst first: code, severity, rule title, object.
+fn group_list(members: &[&Finding]) -> String {
+    let mut s = String::new();
+    for f in members {
+        let title = crate::rules::rule(f.code).map(|r| r.title).filter(|t| !t.is_empty());
+        match title {
+            Some(t) => s.push_str(&format!("- **{}** ({}): {t} · `{}`\n", f.code, f.severity, f.object)),
+            None => s.push_str(&format!("- **{}** ({}) · `{}`\n", f.code, f.severity, f.object)),
+        }
+    }
+    s
+}
+
+/// The group's help (the worst finding's, which says what its fix resolves) without its `alternatively:` lines,
+/// and those lines as the list of alternatives (the review verified each; none is a second suggestion).
+fn group_help_and_alternatives(members: &[&Finding]) -> (String, String) {
+    let mut help: Vec<&str> = Vec::new();
+    let mut alts = String::new();
+    for line in members[0].help.iter().flat_map(|h| h.lines()) {
+        match line.strip_prefix("alternatively: ") {
+            Some(d) => alts.push_str(&format!("- {}\n", d.trim())),
+            None if !line.trim().is_empty() => help.push(line),
+            None => {}
+        }
+    }
+    let alts =
+        if alts.is_empty() { alts } else { format!("\n**Alternatives** (not part of the suggestion):\n\n{alts}") };
+    (help.join("\n"), alts)
+}
+
+/// The details of each finding of a group (their full messages, other help), collapsed.
+fn group_details(members: &[&Finding]) -> String {
+    let mut s = String::from("\n<details><summary>What each finding says</summary>\n\n");
+    for (i, f) in members.iter().enumerate() {
+        s.push_str(&format!("**{}**: {}\n", f.code, f.message.trim()));
+        if i > 0 {
+            for line in f.help.iter().flat_map(|h| h.lines()).filter(|l| !l.starts_with("alternatively: ")) {
+                if !line.trim().is_empty() {
+                    s.push_str(&format!("{}\n", line.trim()));
+                }
+            }
+        }
+        s.push('\n');
+    }
+    s.push_str("</details>\n");
+    s
+}
+
+fn group_docs_links(members: &[&Finding], opts: &ComposeOptions) -> String {
+    let mut codes: Vec<&str> = Vec::new();
+    for f in members {
+        if !codes.contains(&f.code) {
+            codes.push(f.code);
+        }
+    }
+    let links: Vec<String> =
+        codes.iter().map(|c| format!("[{c}]({})", crate::report::rule_url(&opts.docs_base, c))).collect();
+    format!("Documentation: {}\n", links.join(" · "))
+}
+
+/// One inline comment for a cause group: its findings as one line each (the worst first), their details
+/// collapsed, the one suggestion (the worst finding's fix, verified for the group) and the alternatives as text.
+fn group_comment_body(
+    members: &[&Finding],
+    fps: &[String],
+    p: &Placement,
+    review: &Review,
+    opts: &ComposeOptions,
+) -> String {
+    let lead = members[0];
+    let group = lead.group.clone().unwrap_or_default();
+    let all = fps.join(",");
+    let mut fields = vec![("fp", fps[0].as_str()), ("fps", all.as_str())];
+    if !group.is_empty() {
+        fields.push(("group", group.as_str()));
+    }
+    fields.push(("run", opts.nonce.as_str()));
+    let mut s = marker("finding", &fields);
+    s.push('\n');
+    s.push_str(&format!("**{} findings on these lines, from one change**\n\n", members.len()));
+    s.push_str(&group_list(members));
+    let mut meshes: Vec<&str> = Vec::new();
+    for m in members.iter().flat_map(|f| f.meshes.iter()) {
+        if !meshes.contains(&m.as_str()) {
+            meshes.push(m);
+        }
+    }
+    if review.meshes.len() > 1 && !meshes.is_empty() {
+        let word = if meshes.len() == 1 { "Mesh" } else { "Meshes" };
+        let names: Vec<String> = meshes.iter().map(|m| format!("`{m}`")).collect();
+        s.push_str(&format!("\n{word}: {}\n", names.join(", ")));
+    }
+    s.push_str(&group_details(members));
+    let (help, alts) = group_help_and_alternatives(members);
+    if !help.is_empty() {
+        s.push('\n');
+        s.push_str(help.trim());
+        s.push('\n');
+    }
+    match (&p.suggestion, &lead.fix) {
+        (Some(text), Some(fix)) => {
+            let fence = fence(text);
+            s.push_str(&format!("\n**Fix:** {}\n{fence}suggestion\n", fix.description));
+            if !text.is_empty() {
+                s.push_str(text);
+                s.push('\n');
+            }
+            s.push_str(&fence);
+            s.push('\n');
+        }
+        (_, Some(_)) => s.push_str(&fix_as_diff(lead, review)),
+        _ => {}
+    }
+    s.push_str(&alts);
+    s.push('\n');
+    s.push_str(&group_docs_links(members, opts));
+    s
+}
+
+/// The review-body section for a cause group that could not be inline.
+fn group_body_section(members: &[&Finding], p: &Placement, review: &Review, opts: &ComposeOptions) -> String {
+    let lines = if p.start < p.end { format!("lines {}-{}", p.start, p.end) } else { format!("line {}", p.end) };
+    let side = if p.side == ApiSide::Left { " (deleted)" } else { "" };
+    let mut s = format!("#### {} findings on `{}` {lines}{side}, from one change\n\n", members.len(), p.path);
+    s.push_str(&group_list(members));
+    let (help, alts) = group_help_and_alternatives(members);
+    if !help.is_empty() {
+        s.push('\n');
+        s.push_str(help.trim());
+        s.push('\n');
+    }
+    s.push_str(&fix_as_diff(members[0], review));
+    s.push_str(&alts);
+    s.push('\n');
+    s.push_str(&group_docs_links(members, opts));
+    s
 }
 
 /// The review-body section for a finding that could not be inline.

@@ -139,6 +139,7 @@ fn prepare(env: &ActionEnv, git: &Git, merge_base: &str) -> Result<Prepared, Str
         root_namespace: inputs.root_namespace.clone(),
         cluster_domain: inputs.cluster_domain.clone(),
         auto_mtls: None,
+        istio_version: None,
     };
     if let Some(path) = &inputs.mesh_config {
         // Else from the workspace: a file the workflow provides.

@@ -151,11 +151,12 @@ pub fn may_hold_relevant(bytes: &[u8]) -> bool {
         b"WebhookConfiguration",
     ];
     // One pass over the bytes (every needle starts with an upper-case letter) instead of one pass per needle:
-    // same answer, and a manifest usually answers within its first line or two (`kind: Deployment`).
-    bytes
-        .iter()
-        .enumerate()
-        .any(|(i, b)| b.is_ascii_uppercase() && NEEDLES.iter().any(|n| n[0] == *b && bytes[i..].starts_with(n)))
+    // same answer, and a manifest usually answers within its first line or two (`kind: Deployment`). A
+    // backslash may be an escape in a double-quoted scalar (`"Peer\u0041uthentication"`, or a line break
+    // escaped in the middle of a kind), which spells a kind without its bytes: such files are always read.
+    bytes.iter().enumerate().any(|(i, b)| {
+        *b == b'\\' || (b.is_ascii_uppercase() && NEEDLES.iter().any(|n| n[0] == *b && bytes[i..].starts_with(n)))
+    })
 }
 
 /// Loads one file's bytes. Never panics: a panic inside the parser becomes an error entry.
@@ -205,7 +206,10 @@ fn load_file_inner(path: &str, bytes: &[u8], limits: &Limits) -> LoadedFile {
     let text = match std::str::from_utf8(body) {
         Ok(t) => t,
         Err(e) => {
-            let line = 1 + body[..e.valid_up_to()].iter().filter(|b| **b == b'\n').count();
+            // The line of the first invalid byte, line breaks counted as everywhere else (LF, CRLF, lone CR).
+            let valid = std::str::from_utf8(&body[..e.valid_up_to()]).unwrap_or("");
+            let idx = yaml::LineIndex::new(valid);
+            let line = idx.line_count() + usize::from(valid.ends_with(['\n', '\r']));
             out.errors.push(err(path, line, "file is not valid UTF-8; skipped", ErrorKind::Encoding));
             return out;
         }
@@ -424,7 +428,13 @@ mod tests {
         assert_eq!(f.errors.len(), 1);
         assert_eq!(f.errors[0].kind, ErrorKind::Encoding);
         let f = load("c.yaml", "a: b\n  c: d\n: : :\n");
-        assert_eq!(f.errors[0].kind, ErrorKind::Parse);
+        assert_eq!(f.errors[0].kind, ErrorKind::Parse); // The line of the first invalid byte, with line breaks counted as YAML counts them.
+        for (bytes, line) in
+            [(&b"a: 1\rb: \xff\n"[..], 2), (b"a: 1\r\nb: 2\r\n\xff", 3), (b"\xff", 1), (b"a\r\r\xc3", 3)]
+        {
+            let f = load_file("u.yaml", bytes, &Limits::default());
+            assert_eq!((f.errors[0].kind, f.errors[0].line), (ErrorKind::Encoding, line), "{bytes:?}");
+        }
     }
 
     #[test]
@@ -436,6 +446,18 @@ mod tests {
         assert!(!may_hold_relevant(b"Lis"));
         assert!(!may_hold_relevant(b""));
         assert!(!may_hold_relevant(b"apiVersion: v1\nkind: Secret\nmetadata:\n  name: PEER\n"));
+        // Kinds spelled with escapes (Kubernetes reads them as the kind).
+        for text in [
+            "kind: \"Peer\\u0041uthentication\"\n",
+            "kind: \"Peer\\\n  Authentication\"\n",
+            "{\"kind\": \"Nam\\u0065space\"}",
+        ] {
+            assert!(may_hold_relevant(text.as_bytes()), "{text}");
+            let f = load("e.yaml", &format!("apiVersion: v1\n{text}metadata: {{name: n, namespace: ns}}\n"));
+            if !text.starts_with('{') {
+                assert!(f.objects.len() == 1 && f.errors.is_empty(), "{text}: {:?}", f.errors);
+            }
+        }
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //! same-host rules of one table merge, the oldest `trafficPolicy` winning whole.
 
 use crate::mesh::{Mesh, ObjId, Tls, TlsMode};
+use crate::settings::IstioVersion;
 use std::collections::{BTreeSet, HashMap};
 
 /// Where the lookup found the DestinationRule.
@@ -29,7 +30,8 @@ pub struct Entry {
     pub drs: Vec<usize>,
     /// The rule whose `trafficPolicy` applies: the oldest that has one.
     pub policy: Option<usize>,
-    /// `exportTo` of the entry: that of its first rule (rules with other sets stay apart, see [`Table::add`]).
+    /// `exportTo` of the entry: that of its first rule (from Istio 1.24 rules with other sets stay apart; before,
+    /// every entry of the host shares one set, see [`Table::add`]).
     pub export_to: Vec<String>,
     /// `workloadSelector.matchLabels`, sorted; `None` for rules that apply to every client workload.
     pub selector: Option<Vec<(String, String)>>,
@@ -42,6 +44,8 @@ struct Table {
 }
 
 impl Table {
+    /// Adds a rule for `host` as `mergeDestinationRule` does in the release `enhanced` names (true: Istio 1.24 and
+    /// later, `ENABLE_ENHANCED_DESTINATIONRULE_MERGE`).
     fn add(
         &mut self,
         host: &str,
@@ -49,6 +53,7 @@ impl Table {
         has_policy: bool,
         export_to: &[String],
         selector: Option<Vec<(String, String)>>,
+        enhanced: bool,
     ) {
         let list = if host.starts_with('*') {
             match self.wildcard.iter().position(|(h, _)| h == host) {
@@ -62,6 +67,10 @@ impl Table {
         } else {
             self.specific.entry(host.to_string()).or_default()
         };
+        if !enhanced {
+            add_before_1_24(list, dr, has_policy, export_to, selector);
+            return;
+        }
         let mut append = true;
         for existing in list.iter_mut() {
             // Istio 1.24 and later (`ENABLE_ENHANCED_DESTINATIONRULE_MERGE`, on by default): rules merge only when
@@ -113,6 +122,49 @@ impl Table {
     }
 }
 
+/// `mergeDestinationRule` of Istio 1.23 and earlier: every rule merges into the host's entries whatever its
+/// `exportTo` (selector rules only into entries with the same selector, and a selector rule is also kept on its
+/// own), and the host has one `exportTo` set for all its entries: the first rule's, replaced by a later rule's
+/// explicit set only while it is empty (`p.exportTo[resolvedHost]`, read by `getExportedDestinationRuleFromNamespace`).
+/// Every entry carries that shared set.
+fn add_before_1_24(
+    list: &mut Vec<Entry>,
+    dr: usize,
+    has_policy: bool,
+    export_to: &[String],
+    selector: Option<Vec<(String, String)>>,
+) {
+    if list.is_empty() {
+        list.push(Entry { drs: vec![dr], policy: has_policy.then_some(dr), export_to: export_to.to_vec(), selector });
+        return;
+    }
+    let mut append = true;
+    let mut host_export = list[0].export_to.clone();
+    for existing in list.iter_mut() {
+        let both_with = existing.selector.is_some() && selector.is_some();
+        let matching = existing.selector.as_deref().unwrap_or_default() == selector.as_deref().unwrap_or_default();
+        if both_with && !matching {
+            continue;
+        }
+        if (existing.selector.is_none() && selector.is_none()) || (selector.is_some() && matching) {
+            append = false;
+        }
+        existing.drs.push(dr);
+        if existing.policy.is_none() && has_policy {
+            existing.policy = Some(dr);
+        }
+        if host_export.is_empty() && !export_to.is_empty() {
+            host_export = export_to.to_vec();
+        }
+    }
+    if append {
+        list.push(Entry { drs: vec![dr], policy: has_policy.then_some(dr), export_to: Vec::new(), selector });
+    }
+    for e in list.iter_mut() {
+        e.export_to.clone_from(&host_export);
+    }
+}
+
 /// The DestinationRule index of a mesh.
 #[derive(Debug, Clone, Default)]
 pub struct DrIndex {
@@ -140,6 +192,7 @@ impl DrIndex {
     /// Indexes every DestinationRule of the mesh.
     pub fn build(mesh: &Mesh) -> DrIndex {
         let root = mesh.settings.root_namespace.clone();
+        let enhanced = mesh.settings.istio_version.at_least(IstioVersion::DR_MERGE_BY_EXPORT_TO);
         let mut idx = DrIndex { root: root.clone(), ..DrIndex::default() };
         let mut order: Vec<usize> = (0..mesh.destination_rules.len()).collect();
         // Istio sorts rules with a workload selector first, then by age.
@@ -174,13 +227,20 @@ impl DrIndex {
             let has = |v: &str| export.iter().any(|e| e == v);
             if export.is_empty() || has("*") || has(".") || has(ns) {
                 idx.local_hosts.entry(host.clone()).or_default().insert(ns.to_string());
-                idx.local.entry(ns.to_string()).or_default().add(&host, i, has_policy, &export, selector.clone());
+                idx.local.entry(ns.to_string()).or_default().add(
+                    &host,
+                    i,
+                    has_policy,
+                    &export,
+                    selector.clone(),
+                    enhanced,
+                );
             }
             let private_only = export.len() == 1 && (has(".") || has(ns));
             if !private_only {
-                idx.exported.entry(ns.to_string()).or_default().add(&host, i, has_policy, &export, selector);
+                idx.exported.entry(ns.to_string()).or_default().add(&host, i, has_policy, &export, selector, enhanced);
             } else if ns == root {
-                idx.root_local.add(&host, i, has_policy, &export, selector);
+                idx.root_local.add(&host, i, has_policy, &export, selector, enhanced);
             }
         }
         idx

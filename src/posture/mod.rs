@@ -75,6 +75,13 @@ pub struct Endpoint {
     /// The DestinationRule subset a VirtualService route reaches this endpoint through.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subset: Option<String>,
+    /// Only requests (connections) with particular attributes reach this endpoint: a route with request
+    /// conditions, source labels, destination subnets or another SNI.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub conditional: bool,
+    /// A VirtualService route reaches this endpoint through another host than the row's.
+    #[serde(skip)]
+    pub other_host: bool,
     pub sends: Sends,
     pub verdict: Verdict,
     #[serde(skip)]
@@ -348,6 +355,8 @@ struct ClientClass<'a> {
 struct Clients<'c> {
     namespace: &'c str,
     selector: Option<String>,
+    /// The labels of `selector`.
+    selector_labels: Option<&'c [(String, String)]>,
     kind: ClientKind,
     workloads: Vec<String>,
     others: usize,
@@ -581,8 +590,14 @@ pub fn compute_scoped(mesh: &Mesh, scope: Option<&PostureScope>) -> Posture {
                     .any(|(c, ks)| c.namespace == OTHER_NAMESPACES && ks.iter().any(|(k, _, _)| *k == kind));
                 let anywhere = kind == ClientKind::Sidecar || cx.clients.kind_totals[kind.index()] > 0;
                 if !has_star && anywhere {
-                    let who =
-                        Clients { namespace: OTHER_NAMESPACES, selector: None, kind, workloads: Vec::new(), others: 0 };
+                    let who = Clients {
+                        namespace: OTHER_NAMESPACES,
+                        selector: None,
+                        selector_labels: None,
+                        kind,
+                        workloads: Vec::new(),
+                        others: 0,
+                    };
                     if let Some(d) = build_row(&cx, svc, p, &eps, who, default) {
                         defaults.push(d);
                     }
@@ -593,6 +608,7 @@ pub fn compute_scoped(mesh: &Mesh, scope: Option<&PostureScope>) -> Posture {
                     let who = Clients {
                         namespace: &c.namespace,
                         selector: c.selector.clone(),
+                        selector_labels: c.selector_labels.as_deref(),
                         kind: *kind,
                         workloads: names.clone(),
                         others: if c.namespace == OTHER_NAMESPACES { *others } else { c.others },
@@ -651,14 +667,15 @@ fn client_classes<'a>(
     let mut listed = 0usize;
     let mut special = cx.drs.special_for(&svc.host);
     special.extend(cx.vs.special_for(&svc.host));
-    let default_vs = cx.vs.select(None, &svc.host);
+    let default_vs = cx.vs.view(None, &svc.host);
     let candidates = std::iter::once(svc.namespace.as_str())
         .chain(special.into_iter().filter(|n| *n != svc.namespace && client_namespaces.contains(*n)));
     for ns in candidates {
         let found = cx.drs.lookup(Some(ns), &svc.namespace, &svc.host);
         let plain = found.as_ref().and_then(|(s, e)| catch_all(*s, e));
         let differs = plain.map(|(_, e)| &e.drs) != default.map(|(_, e)| &e.drs)
-            || cx.vs.select(Some(ns), &svc.host) != default_vs;
+            || cx.vs.view(Some(ns), &svc.host) != default_vs
+            || cx.vs.names_source_namespace(ns, &svc.host);
         let mut selector_classes = Vec::new();
         if let Some((step, entries)) = &found {
             for e in entries {
@@ -710,6 +727,8 @@ struct Path<'s> {
     /// Workload indices (already filtered by the subset's labels).
     eps: Vec<usize>,
     subset: Option<String>,
+    /// Only requests with particular attributes take this path (see [`routes`]).
+    conditional: bool,
 }
 
 /// The paths of a sidecar client's calls to a service port: the VirtualService routes (destination host, subset,
@@ -729,14 +748,37 @@ fn paths<'s>(
             port,
             eps: eps.to_vec(),
             subset: None,
+            conditional: false,
         }]
     };
     let client_ns = (who.namespace != OTHER_NAMESPACES).then_some(who.namespace);
-    let Some(vs) = cx.vs.select(client_ns, &svc.host) else { return own() };
-    let dests = cx.vs.destinations(vs, port.port);
-    if dests.is_empty() {
+    // Which of the row's client workloads carry a route's `sourceLabels`: the sidecar workloads of its namespace
+    // (those its selector picks); unknown for `*` and for a namespace without workloads in the tree.
+    let clients: Vec<&workload::Workload> = match client_ns {
+        None => Vec::new(),
+        Some(ns) => cx
+            .inv
+            .workloads_in(ns)
+            .iter()
+            .map(|w| &cx.inv.workloads[*w])
+            .filter(|w| w.client_kind() == ClientKind::Sidecar)
+            .filter(|w| who.selector_labels.is_none_or(|sel| w.matches(sel)))
+            .collect(),
+    };
+    let labels = |wanted: &[(String, String)]| -> Option<bool> {
+        if clients.is_empty() {
+            return None;
+        }
+        let carrying = clients.iter().filter(|w| w.matches(wanted)).count();
+        match carrying {
+            0 => Some(false),
+            n if n == clients.len() => Some(true),
+            _ => None,
+        }
+    };
+    let Some(dests) = cx.vs.destinations(client_ns, &svc.host, port.port, port.protocol, &labels) else {
         return own();
-    }
+    };
     let mut out = Vec::new();
     for d in dests {
         let Some(dsvc) = cx.services_by_host.get(&d.host).map(|i| &cx.inv.services[*i]) else { continue };
@@ -759,6 +801,7 @@ fn paths<'s>(
                 port: dport,
                 eps: deps,
                 subset: None,
+                conditional: d.conditional,
             }),
             Some(name) => {
                 // A subset no rule defines has no cluster: Istio answers 503 (no route), no TLS happens.
@@ -766,10 +809,19 @@ fn paths<'s>(
                     continue;
                 };
                 let eps = deps.into_iter().filter(|w| cx.inv.workloads[*w].matches(&subset.labels)).collect();
-                out.push(Path { client: policy, service: dsvc, port: dport, eps, subset: Some(name.clone()) });
+                out.push(Path {
+                    client: policy,
+                    service: dsvc,
+                    port: dport,
+                    eps,
+                    subset: Some(name.clone()),
+                    conditional: d.conditional,
+                });
             }
         }
     }
+    // Every route leads nowhere the tree knows (an unknown host, a subset no rule defines): the tree says nothing
+    // of those paths; the service's own cluster stands in as before.
     if out.is_empty() { own() } else { out }
 }
 
@@ -789,9 +841,16 @@ fn build_row(
     let paths = if who.kind == ClientKind::Sidecar {
         paths(cx, svc, port, eps, &who, found)
     } else {
-        vec![Path { client: ClientPolicy::default(), service: svc, port, eps: eps.to_vec(), subset: None }]
+        vec![Path {
+            client: ClientPolicy::default(),
+            service: svc,
+            port,
+            eps: eps.to_vec(),
+            subset: None,
+            conditional: false,
+        }]
     };
-    let routed = paths.iter().any(|p| p.subset.is_some() || !std::ptr::eq(p.service, svc));
+    let routed = paths.iter().any(|p| p.subset.is_some() || p.conditional || !std::ptr::eq(p.service, svc));
     let mut endpoints: Vec<Endpoint> = Vec::new();
     let mut all_drs: Vec<ObjId> = Vec::new();
     for (pi, path) in paths.iter().enumerate() {
@@ -817,6 +876,8 @@ fn build_row(
                 port_level,
                 ambient: w.ambient,
                 subset: path.subset.clone(),
+                conditional: path.conditional,
+                other_host: !std::ptr::eq(path.service, svc),
                 sends: Sends::Plaintext,
                 verdict: Verdict::Plaintext,
                 workload_id: Some(w.obj),
@@ -848,6 +909,8 @@ fn build_row(
                 port_level: false,
                 ambient,
                 subset: None,
+                conditional: false,
+                other_host: !std::ptr::eq(path.service, svc),
                 sends: Sends::Plaintext,
                 verdict: Verdict::Plaintext,
                 workload_id: None,
@@ -901,10 +964,11 @@ fn build_row(
         e.auto = auto;
         e.verdict = verdict::judge(sends, e.sidecar, e.captured, e.mode, e.ambient);
         let text = client_text(who.kind, &client.tls, e);
-        e.client_text = match &e.subset {
+        let text = match &e.subset {
             Some(s) => format!("subset {s}: {text}"),
             None => text,
         };
+        e.client_text = if e.conditional { format!("{text} (matching requests)") } else { text };
     }
     let verdict = endpoints.iter().map(|e| e.verdict).max().unwrap_or(Verdict::Plaintext);
     let server_mode = summarize(&endpoints, Endpoint::server_text);

@@ -232,9 +232,15 @@ pub fn explain(mesh: &Mesh, row: &Row, ep: &Endpoint) -> Option<Cause> {
 /// other routes).
 fn routed_cause(mesh: &Mesh, row: &Row, ep: &Endpoint, subject: ObjId, field: &'static [&'static str]) -> Cause {
     let client = row.client_of(ep);
+    let who = if ep.conditional {
+        "the requests that match a VirtualService route's conditions go"
+    } else {
+        "a VirtualService route sends these calls"
+    };
     let via = match &ep.subset {
-        Some(s) => format!("a VirtualService route sends these calls to subset `{s}`"),
-        None => "a VirtualService route sends these calls to another host".to_string(),
+        Some(s) => format!("{who} to subset `{s}`"),
+        None if ep.other_host => format!("{who} to another host"),
+        None => format!("{who} to the host's own cluster"),
     };
     let tls = match (&client.tls, client.policy_dr) {
         (ClientTls::Explicit { mode, .. }, Some(d)) if client.subset_decides => {

@@ -415,10 +415,10 @@ fn a_pod_opting_out_of_ambient_is_outside_the_mesh() {
 // 3. VirtualService-aware client TLS.
 
 /// `shop/reviews` with two versions (`v1`, `v2` by pod label `version`), STRICT, and a DestinationRule with subsets:
-/// top-level `top`, subset v1 without policy, subset v2 with its own `v2_tls`.
+/// top-level `top`, subset v1 without policy, subset v2 with its own `v2_tls`. The port is named `http-9080`.
 fn reviews(top: &str, v2_tls: &str, vs: &str) -> String {
     injected("shop")
-        + &service("shop", "reviews", &[(9080, "9080")])
+        + &service("shop", "reviews", &[(9080, "9080")]).replace("name: tcp-9080", "name: http-9080")
         + &deployment_with("shop", "reviews-v1", &[("app", "reviews"), ("version", "v1")], "").replace("8080", "9080")
         + &deployment_with("shop", "reviews-v2", &[("app", "reviews"), ("version", "v2")], "").replace("8080", "9080")
         + &pa("shop", "strict", Some("STRICT"), false)
@@ -510,4 +510,328 @@ fn a_private_virtual_service_routes_only_its_own_namespace() {
     assert_eq!(find(&p, "shop/reviews:9080", "web", ClientKind::Sidecar).verdict, Verdict::FailPlaintextToStrict);
     // `shop`'s own clients do not see the VirtualService: mTLS to both versions.
     assert_eq!(find(&p, "shop/reviews:9080", "shop", ClientKind::Sidecar).verdict, Verdict::Mtls);
+}
+
+// Istio versions: each behaviour that changed between releases, on both sides of the release that changed it.
+
+fn at(version: &str, y: &str) -> Mesh {
+    let istio_version = crate::settings::IstioVersion::parse(version).unwrap();
+    crate::rules::testing::mesh_with(y, crate::settings::MeshSettings { istio_version, ..Default::default() })
+}
+
+fn dr_exported(name: &str, export_to: &str, mode: &str) -> String {
+    format!(
+        "---\napiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {{name: {name}, namespace: shop}}\n\
+         spec:\n  host: cart\n  exportTo: {export_to}\n  trafficPolicy: {{tls: {{mode: {mode}}}}}\n"
+    )
+}
+
+#[test]
+fn destination_rule_merging_before_and_after_1_24() {
+    // `a-frontend` (older, exported to frontend only, ISTIO_MUTUAL) and `b-public` (exported everywhere, DISABLE).
+    let y = strict_shop()
+        + &injected("frontend")
+        + &deployment("frontend", "web", &[8080], &[])
+        + &injected("other")
+        + &deployment("other", "job", &[8080], &[])
+        + &dr_exported("a-frontend", "[frontend]", "ISTIO_MUTUAL")
+        + &dr_exported("b-public", "[\"*\"]", "DISABLE");
+    // 1.24 and later: the sets differ, the rules stay apart; `other` (in the `*` row) sees only b-public (DISABLE)
+    // and fails STRICT; so does frontend, which takes the host's last entry.
+    for v in ["1.24", "1.30"] {
+        let p = compute(&at(v, &y));
+        let r = find(&p, "shop/cart:80", "*", ClientKind::Sidecar);
+        assert_eq!(r.other_namespaces, 2, "{v}: {}", render_text(&p.rows));
+        assert_eq!(r.destination_rules.iter().map(|d| d.name.as_str()).collect::<Vec<_>>(), ["b-public"], "{v}");
+        assert_eq!(r.verdict, Verdict::FailPlaintextToStrict, "{v}");
+    }
+    // 1.23 and earlier: b-public merges into a-frontend, and the host keeps the first rule's exportTo: `other` sees
+    // no rule at all, auto mTLS sends mTLS, which STRICT accepts; frontend gets the merged rule (ISTIO_MUTUAL).
+    for v in ["1.22", "1.23.6"] {
+        let p = compute(&at(v, &y));
+        let r = find(&p, "shop/cart:80", "*", ClientKind::Sidecar);
+        assert_eq!(r.other_namespaces, 1, "{v}: {}", render_text(&p.rows));
+        assert!(r.destination_rules.is_empty(), "{v}: {}", render_text(&p.rows));
+        assert_eq!((r.client_tls.as_str(), r.verdict), ("auto: mTLS", Verdict::Mtls), "{v}");
+        let f = find(&p, "shop/cart:80", "frontend", ClientKind::Sidecar);
+        assert_eq!(f.destination_rules.iter().map(|d| d.name.as_str()).collect::<Vec<_>>(), ["a-frontend", "b-public"]);
+        assert_eq!(f.verdict, Verdict::Mtls, "{v}");
+    }
+}
+
+#[test]
+fn a_private_and_a_public_rule_for_one_host_before_and_after_1_24() {
+    // The older rule is private (ISTIO_MUTUAL), the newer public (DISABLE); clients in shop itself.
+    let y = strict_shop()
+        + &dr_exported("a-private", "[\".\"]", "ISTIO_MUTUAL")
+        + &dr_exported("b-public", "[\"*\"]", "DISABLE");
+    // 1.24+: two entries in shop's table; a client takes the last catch-all one: DISABLE, rejected by STRICT.
+    let r = find(&compute(&at("1.24", &y)), "shop/cart:80", "shop", ClientKind::Sidecar).clone();
+    assert_eq!((r.destination_rules[0].name.as_str(), r.verdict), ("b-public", Verdict::FailPlaintextToStrict));
+    // 1.23: merged into the older rule, whose trafficPolicy applies whole: ISTIO_MUTUAL.
+    let r = find(&compute(&at("1.23", &y)), "shop/cart:80", "shop", ClientKind::Sidecar).clone();
+    assert_eq!((r.destination_rules[0].name.as_str(), r.verdict), ("a-private", Verdict::Mtls));
+}
+
+#[test]
+fn inject_values_before_and_after_1_27() {
+    let with = |value: &str| {
+        strict_shop()
+            + &injected("web")
+            + &deployment_with("web", "frontend", &[("sidecar.istio.io/inject", value)], "")
+    };
+    let kinds = |v: &str, y: &str| -> Vec<ClientKind> {
+        let p = compute(&at(v, y));
+        p.rows
+            .iter()
+            .filter(|r| r.client_workloads.iter().any(|w| w == "Deployment web/frontend"))
+            .map(|r| r.client_kind)
+            .collect()
+    };
+    // `False`, `no`, `0`: 1.26 and earlier read them as false (no sidecar: plaintext to STRICT fails); 1.27 and later
+    // ignore them and inject (the namespace default).
+    for value in ["False", "no", "0", "disabled"] {
+        let y = with(value);
+        assert_eq!(kinds("1.26", &y), [ClientKind::NoSidecar], "{value} at 1.26");
+        let p = compute(&at("1.26.2", &y));
+        assert_eq!(find(&p, "shop/cart:80", "*", ClientKind::NoSidecar).verdict, Verdict::FailPlaintextToStrict);
+        assert_eq!(kinds("1.27", &y), [ClientKind::Sidecar], "{value} at 1.27");
+        let p = compute(&at("1.27", &y));
+        assert!(p.rows.iter().all(|r| r.client_kind == ClientKind::Sidecar), "{}", render_text(&p.rows));
+    }
+    // Exactly `false` opts out in every release; `true` keeps the sidecar in every release.
+    for v in ["1.26", "1.27", "1.30"] {
+        assert_eq!(kinds(v, &with("false")), [ClientKind::NoSidecar], "{v}");
+        assert_eq!(kinds(v, &with("true")), [ClientKind::Sidecar], "{v}");
+    }
+    // In a namespace without injection label, `yes` opts in nowhere: the webhook's object selector wants exactly
+    // `true` (the injector never sees the pod), in every release.
+    let unlabelled = strict_shop()
+        + &namespace("web", &[])
+        + &deployment_with("web", "frontend", &[("sidecar.istio.io/inject", "yes")], "");
+    for v in ["1.26", "1.30"] {
+        assert_eq!(kinds(v, &unlabelled), [ClientKind::NoSidecar], "{v}");
+    }
+    // `On` in an injected namespace: 1.26 reads it as true, 1.27 ignores it; both inject.
+    for v in ["1.26", "1.27"] {
+        assert_eq!(kinds(v, &with("On")), [ClientKind::Sidecar], "{v}");
+    }
+}
+
+// Route precedence: which route a sidecar's request takes (`route.go` `BuildHTTPRoutesForVirtualService`,
+// `tls.go` `buildSidecarOutboundTCPFilterChainOpts` / `buildSidecarOutboundTLSFilterChainOpts`).
+
+/// A VirtualService for reviews in `ns` with a raw `spec` body after `hosts`.
+fn vs_raw(ns: &str, name: &str, hosts: &str, body: &str) -> String {
+    format!(
+        "---\napiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {{name: {name}, namespace: {ns}}}\n\
+         spec:\n  hosts: {hosts}\n{body}"
+    )
+}
+
+const TO_V1: &str = "    route:\n    - destination: {host: reviews.shop.svc.cluster.local, subset: v1}\n";
+const TO_V2: &str = "    route:\n    - destination: {host: reviews.shop.svc.cluster.local, subset: v2}\n";
+
+fn subsets_of(r: &Row) -> Vec<(Option<&str>, bool, Verdict)> {
+    r.endpoints.iter().map(|e| (e.subset.as_deref(), e.conditional, e.verdict)).collect()
+}
+
+fn shop_row(y: &str) -> Row {
+    find(&compute(&mesh(y)), "shop/reviews:9080", "shop", ClientKind::Sidecar).clone()
+}
+
+#[test]
+fn the_first_catch_all_http_route_wins_and_later_routes_are_never_reached() {
+    // v2's subset is DISABLE (rejected by STRICT), v1's is ISTIO_MUTUAL.
+    let v1_first = format!("  http:\n  -{}\n  -{}", &TO_V1[3..], &TO_V2[3..]);
+    let r = shop_row(&reviews("ISTIO_MUTUAL", "DISABLE", &vs_raw("shop", "r", "[reviews]", &v1_first)));
+    assert_eq!(subsets_of(&r), [(Some("v1"), false, Verdict::Mtls)]);
+    let v2_first = format!("  http:\n  -{}\n  -{}", &TO_V2[3..], &TO_V1[3..]);
+    let r = shop_row(&reviews("ISTIO_MUTUAL", "DISABLE", &vs_raw("shop", "r", "[reviews]", &v2_first)));
+    assert_eq!(subsets_of(&r), [(Some("v2"), false, Verdict::FailPlaintextToStrict)]);
+    // `uri: {prefix: /}` and `regex: .*` are catch-alls too (`IsCatchAllRoute`).
+    for uri in ["{prefix: /}", "{regex: \".*\"}"] {
+        let body = format!("  http:\n  - match:\n    - uri: {uri}\n{TO_V1}  -{}", &TO_V2[3..]);
+        let r = shop_row(&reviews("ISTIO_MUTUAL", "DISABLE", &vs_raw("shop", "r", "[reviews]", &body)));
+        assert_eq!(subsets_of(&r), [(Some("v1"), false, Verdict::Mtls)], "{uri}");
+    }
+}
+
+#[test]
+fn routes_with_request_conditions_are_conditional_paths() {
+    // `/admin` goes to v2 (DISABLE), everything else to v1: the requests to /admin fail, the rest pass.
+    for cond in [
+        "uri: {prefix: /admin}",
+        "headers: {x-canary: {exact: \"1\"}}",
+        "method: {exact: POST}",
+        "queryParams: {v: {exact: \"2\"}}",
+    ] {
+        let body = format!("  http:\n  - match:\n    - {cond}\n{TO_V2}  -{}", &TO_V1[3..]);
+        let r = shop_row(&reviews("ISTIO_MUTUAL", "DISABLE", &vs_raw("shop", "r", "[reviews]", &body)));
+        assert_eq!(
+            subsets_of(&r),
+            [(Some("v2"), true, Verdict::FailPlaintextToStrict), (Some("v1"), false, Verdict::Mtls)],
+            "{cond}"
+        );
+        assert_eq!(r.verdict, Verdict::FailPlaintextToStrict);
+        assert!(r.client_tls.contains("subset v2: DISABLE (matching requests)"), "{}", r.client_tls);
+    }
+    // The same conditional route to an ISTIO_MUTUAL subset: nothing fails.
+    let body = format!("  http:\n  - match:\n    - uri: {{prefix: /admin}}\n{TO_V2}  -{}", &TO_V1[3..]);
+    let r = shop_row(&reviews("ISTIO_MUTUAL", "ISTIO_MUTUAL", &vs_raw("shop", "r", "[reviews]", &body)));
+    assert_eq!(r.verdict, Verdict::Mtls);
+    let body = format!("  http:\n  - match:\n    - uri: {{prefix: /admin}}\n{TO_V2}  -{}", &TO_V1[3..]);
+    let p = compute(&mesh(&reviews("ISTIO_MUTUAL", "DISABLE", &vs_raw("shop", "r", "[reviews]", &body))));
+    insta::assert_snapshot!("posture_conditional_route_text", render_text(&p.rows));
+    let m = mesh(&reviews("ISTIO_MUTUAL", "DISABLE", &vs_raw("shop", "r", "[reviews]", &body)));
+    let f = mtls_findings(&m);
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert!(
+        f[0].message.contains("The requests that match a VirtualService route's conditions go to subset `v2`"),
+        "{}",
+        f[0].message
+    );
+    // Without a catch-all, requests that match nothing get Envoy's 404: only the conditional path exists.
+    let body = format!("  http:\n  - match:\n    - uri: {{prefix: /admin}}\n{TO_V2}");
+    let r = shop_row(&reviews("ISTIO_MUTUAL", "DISABLE", &vs_raw("shop", "r", "[reviews]", &body)));
+    assert_eq!(subsets_of(&r), [(Some("v2"), true, Verdict::FailPlaintextToStrict)]);
+}
+
+#[test]
+fn matches_for_another_port_gateway_or_source_namespace_are_skipped() {
+    let skipped = ["port: 9090", "gateways: [istio-system/public]", "sourceNamespace: web"];
+    for cond in skipped {
+        let body = format!("  http:\n  - match:\n    - {cond}\n{TO_V2}  -{}", &TO_V1[3..]);
+        let r = shop_row(&reviews("ISTIO_MUTUAL", "DISABLE", &vs_raw("shop", "r", "[reviews]", &body)));
+        assert_eq!(subsets_of(&r), [(Some("v1"), false, Verdict::Mtls)], "{cond}");
+    }
+    // The same matches when they apply: the port of the call, the mesh, the client's namespace.
+    for cond in ["port: 9080", "gateways: [mesh]", "sourceNamespace: shop"] {
+        let body = format!("  http:\n  - match:\n    - {cond}\n{TO_V2}  -{}", &TO_V1[3..]);
+        let r = shop_row(&reviews("ISTIO_MUTUAL", "DISABLE", &vs_raw("shop", "r", "[reviews]", &body)));
+        assert_eq!(subsets_of(&r), [(Some("v2"), false, Verdict::FailPlaintextToStrict)], "{cond}");
+    }
+    // A route whose only match names another port leaves no route for 9080: the VirtualService builds nothing
+    // and the host's own cluster (top level ISTIO_MUTUAL, both versions) is used.
+    let body = format!("  http:\n  - match:\n    - port: 9090\n{TO_V2}");
+    let r = shop_row(&reviews("ISTIO_MUTUAL", "DISABLE", &vs_raw("shop", "r", "[reviews]", &body)));
+    assert_eq!(subsets_of(&r), [(None, false, Verdict::Mtls), (None, false, Verdict::Mtls)]);
+}
+
+#[test]
+fn a_source_namespace_route_gives_that_namespace_its_own_row() {
+    let body = format!("  http:\n  - match:\n    - sourceNamespace: web\n{TO_V2}  -{}", &TO_V1[3..]);
+    let y = reviews("ISTIO_MUTUAL", "DISABLE", &vs_raw("shop", "r", "[reviews]", &body))
+        + &injected("web")
+        + &deployment("web", "frontend", &[8080], &[])
+        + &injected("other")
+        + &deployment("other", "job", &[8080], &[]);
+    let p = compute(&mesh(&y));
+    assert_eq!(
+        subsets_of(find(&p, "shop/reviews:9080", "web", ClientKind::Sidecar)),
+        [(Some("v2"), false, Verdict::FailPlaintextToStrict)]
+    );
+    assert_eq!(
+        subsets_of(find(&p, "shop/reviews:9080", "*", ClientKind::Sidecar)),
+        [(Some("v1"), false, Verdict::Mtls)]
+    );
+}
+
+#[test]
+fn source_labels_decide_per_client_workloads() {
+    let body = |labels: &str| format!("  http:\n  - match:\n    - sourceLabels: {labels}\n{TO_V2}  -{}", &TO_V1[3..]);
+    let canary = deployment_with("shop", "canary", &[("app", "canary")], "");
+    // No client workload of shop carries `app: canary`: the route is skipped for them.
+    let r = shop_row(&reviews("ISTIO_MUTUAL", "DISABLE", &vs_raw("shop", "r", "[reviews]", &body("{app: canary}"))));
+    assert_eq!(subsets_of(&r), [(Some("v1"), false, Verdict::Mtls)]);
+    // One of them does: a conditional path for its calls.
+    let y = reviews("ISTIO_MUTUAL", "DISABLE", &vs_raw("shop", "r", "[reviews]", &body("{app: canary}"))) + &canary;
+    assert_eq!(
+        subsets_of(&shop_row(&y)),
+        [(Some("v2"), true, Verdict::FailPlaintextToStrict), (Some("v1"), false, Verdict::Mtls)]
+    );
+    // All of them do (`app: reviews`, the only clients in shop): the route is their catch-all.
+    let r = shop_row(&reviews("ISTIO_MUTUAL", "DISABLE", &vs_raw("shop", "r", "[reviews]", &body("{app: reviews}"))));
+    assert_eq!(subsets_of(&r), [(Some("v2"), false, Verdict::FailPlaintextToStrict)]);
+}
+
+#[test]
+fn tcp_ports_follow_tcp_routes_and_ignore_http_routes() {
+    let tcp_port = |y: String| y.replace("name: http-9080", "name: tcp-9080");
+    // An http route on a TCP port does not apply: the host's cluster (ISTIO_MUTUAL).
+    let http = format!("  http:\n  -{}", &TO_V2[3..]);
+    let r = shop_row(&tcp_port(reviews("ISTIO_MUTUAL", "DISABLE", &vs_raw("shop", "r", "[reviews]", &http))));
+    assert_eq!(r.verdict, Verdict::Mtls);
+    // A tcp route to v2 does.
+    let tcp = format!("  tcp:\n  -{}", &TO_V2[3..]);
+    let r = shop_row(&tcp_port(reviews("ISTIO_MUTUAL", "DISABLE", &vs_raw("shop", "r", "[reviews]", &tcp))));
+    assert_eq!(subsets_of(&r), [(Some("v2"), false, Verdict::FailPlaintextToStrict)]);
+    // A tcp route for destination subnets only: those connections go to v2, the rest to the host's cluster.
+    let subnets = format!("  tcp:\n  - match:\n    - destinationSubnets: [10.0.0.0/8]\n{TO_V2}");
+    let r = shop_row(&tcp_port(reviews("ISTIO_MUTUAL", "DISABLE", &vs_raw("shop", "r", "[reviews]", &subnets))));
+    assert_eq!(
+        subsets_of(&r),
+        [
+            (Some("v2"), true, Verdict::FailPlaintextToStrict),
+            (None, false, Verdict::Mtls),
+            (None, false, Verdict::Mtls)
+        ]
+    );
+    // tcp routes of every VirtualService for the host count, oldest first: the older one's catch-all wins.
+    let older = vs_raw("shop", "a-older", "[reviews]", &format!("  tcp:\n  -{}", &TO_V1[3..]));
+    let newer = vs_raw("shop", "b-newer", "[reviews]", &format!("  tcp:\n  -{}", &TO_V2[3..]));
+    let r = shop_row(&tcp_port(reviews("ISTIO_MUTUAL", "DISABLE", &(older + &newer))));
+    assert_eq!(subsets_of(&r), [(Some("v1"), false, Verdict::Mtls)]);
+}
+
+#[test]
+fn tls_ports_follow_tls_routes_by_sni() {
+    let tls_port = |y: String| y.replace("name: http-9080", "name: tls-9080");
+    let tls = format!("  tls:\n  - match:\n    - sniHosts: [reviews.shop.svc.cluster.local]\n{TO_V2}");
+    let r = shop_row(&tls_port(reviews("ISTIO_MUTUAL", "DISABLE", &vs_raw("shop", "r", "[reviews]", &tls))));
+    assert_eq!(subsets_of(&r), [(Some("v2"), false, Verdict::FailPlaintextToStrict)]);
+    // Another SNI: only connections that send it take the route.
+    let other = tls.replace("sniHosts: [reviews.shop.svc.cluster.local]", "sniHosts: [legacy.example.com]");
+    let r = shop_row(&tls_port(reviews("ISTIO_MUTUAL", "DISABLE", &vs_raw("shop", "r", "[reviews]", &other))));
+    assert_eq!(subsets_of(&r), [(Some("v2"), true, Verdict::FailPlaintextToStrict)]);
+    // No tls route: the host's cluster.
+    let r = shop_row(&tls_port(reviews("ISTIO_MUTUAL", "DISABLE", "")));
+    assert_eq!(r.verdict, Verdict::Mtls);
+}
+
+#[test]
+fn one_virtual_service_serves_a_host_exact_before_wildcard_private_before_public() {
+    let to = |s: &str| format!("  http:\n  -{}", &if s == "v1" { TO_V1 } else { TO_V2 }[3..]);
+    // An exact host beats a wildcard, whatever their age.
+    let wild = vs_raw("shop", "a-wild", "[\"*.shop.svc.cluster.local\"]", &to("v2"));
+    let exact = vs_raw("shop", "b-exact", "[reviews]", &to("v1"));
+    let r = shop_row(&reviews("ISTIO_MUTUAL", "DISABLE", &(wild.clone() + &exact)));
+    assert_eq!(subsets_of(&r), [(Some("v1"), false, Verdict::Mtls)]);
+    // Two for the same host: the older wins.
+    let a = vs_raw("shop", "a", "[reviews]", &to("v2"));
+    let b = vs_raw("shop", "b", "[reviews]", &to("v1"));
+    assert_eq!(
+        shop_row(&reviews("ISTIO_MUTUAL", "DISABLE", &(a.clone() + &b))).verdict,
+        Verdict::FailPlaintextToStrict
+    );
+    assert_eq!(
+        shop_row(&reviews("ISTIO_MUTUAL", "DISABLE", &(b.replace("name: b", "name: 0") + &a))).verdict,
+        Verdict::Mtls
+    );
+    // A private VirtualService of the client's namespace comes before an older public one.
+    let public = vs_raw("shop", "a-public", "[reviews]", &to("v1"));
+    let private = vs_raw("shop", "b-private", "[reviews]", &format!("  exportTo: [\".\"]\n{}", to("v2")));
+    let r = shop_row(&reviews("ISTIO_MUTUAL", "DISABLE", &(public + &private)));
+    assert_eq!(subsets_of(&r), [(Some("v2"), false, Verdict::FailPlaintextToStrict)]);
+}
+
+#[test]
+fn an_unnamed_port_takes_http_routes() {
+    let unnamed = |y: String| y.replace("  - name: http-9080\n    port:", "  - port:");
+    let body = format!("  http:\n  -{}", &TO_V2[3..]);
+    let y = unnamed(reviews("ISTIO_MUTUAL", "DISABLE", &vs_raw("shop", "r", "[reviews]", &body)));
+    assert!(!y.contains("http-9080"));
+    assert_eq!(subsets_of(&shop_row(&y)), [(Some("v2"), false, Verdict::FailPlaintextToStrict)]);
+    let y = unnamed(reviews("ISTIO_MUTUAL", "DISABLE", &vs_raw("shop", "r", "[reviews]", &body.replace("v2}", "v1}"))));
+    assert_eq!(subsets_of(&shop_row(&y)), [(Some("v1"), false, Verdict::Mtls)]);
 }

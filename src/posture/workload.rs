@@ -8,7 +8,7 @@
 
 use crate::manifest::Object;
 use crate::mesh::{Mesh, ObjId};
-use crate::settings::parse_bool;
+use crate::settings::{IstioVersion, parse_bool};
 use serde::Serialize;
 use std::collections::hash_map::DefaultHasher;
 use std::collections::{BTreeSet, HashMap};
@@ -147,6 +147,8 @@ pub struct ServicePort {
     pub port: u32,
     pub name: Option<String>,
     pub target: TargetPort,
+    /// The protocol Istio gives the port (`appProtocol`, else the name's prefix).
+    pub protocol: super::routes::Protocol,
 }
 
 impl ServicePort {
@@ -414,7 +416,7 @@ impl Inventory {
             };
             (Sidecar::Yes, how)
         } else {
-            decide_sidecar(&namespace, ns_labels, &labels, &annotations, host_network)
+            decide_sidecar(&namespace, ns_labels, &labels, &annotations, host_network, mesh.settings.istio_version)
         };
         let ambient = sidecar != Sidecar::Yes && !host_network && ambient_captured(ns_labels, &labels);
         let (sidecar, sidecar_reason) = if ambient {
@@ -506,7 +508,9 @@ fn type_service(mesh: &Mesh, id: ObjId) -> Option<Service> {
                 None => TargetPort::Name(text.to_string()),
             },
         };
-        ports.push(ServicePort { port, name: t.str_at(*p, &["name"]).map(str::to_string), target });
+        let name = t.str_at(*p, &["name"]).map(str::to_string);
+        let protocol = super::routes::Protocol::of_port(name.as_deref(), t.str_at(*p, &["appProtocol"]));
+        ports.push(ServicePort { port, name, target, protocol });
     }
     let namespace = mesh.namespaces[id].clone();
     Some(Service {
@@ -520,14 +524,24 @@ fn type_service(mesh: &Mesh, id: ObjId) -> Option<Service> {
     })
 }
 
-/// The injection label/annotation as Istio 1.27 and later read it (`pkg/kube/inject/inject.go` `injectRequired`):
-/// exactly `true` or `false`; anything else (`yes`, `False`, ...) is ignored and the default policy applies.
-/// (Istio 1.26 and earlier read `y`, `yes`, `true`, `on` in any case as true and every other value as false.)
-fn inject_value(v: &str) -> Option<bool> {
-    match v {
-        "true" => Some(true),
-        "false" => Some(false),
-        _ => None,
+/// The injection label/annotation as the injector reads it (`pkg/kube/inject/inject.go` `injectRequired`); `None`
+/// means "use the namespace's default policy".
+/// - Istio 1.27 and later: exactly `true` or `false`; anything else (`yes`, `False`, ...) is ignored (with a warning
+///   in istiod's log) and the default applies.
+/// - Istio 1.26 and earlier: `y`, `yes`, `true`, `on` in any case are true, the empty value is the default, and
+///   every other value (`false`, `False`, `no`, `0`, `disabled`) is false.
+pub fn inject_value(v: &str, istio: IstioVersion) -> Option<bool> {
+    if istio.at_least(IstioVersion::STRICT_INJECT_VALUES) {
+        return match v {
+            "true" => Some(true),
+            "false" => Some(false),
+            _ => None,
+        };
+    }
+    match v.to_ascii_lowercase().as_str() {
+        "" => None,
+        "y" | "yes" | "true" | "on" => Some(true),
+        _ => Some(false),
     }
 }
 
@@ -564,6 +578,7 @@ pub fn decide_sidecar(
     labels: &[(String, String)],
     annotations: &[(String, String)],
     host_network: bool,
+    istio: IstioVersion,
 ) -> (Sidecar, String) {
     if host_network {
         return (Sidecar::No, "the pod uses hostNetwork, which Istio never injects".into());
@@ -573,7 +588,7 @@ pub fn decide_sidecar(
     }
     let pod_label = label(labels, INJECT_KEY);
     // The injector prefers the label over the annotation; an empty value means "use the default".
-    let explicit = pod_label.or(label(annotations, INJECT_KEY)).and_then(inject_value);
+    let explicit = pod_label.or(label(annotations, INJECT_KEY)).and_then(|v| inject_value(v, istio));
     let opted_out = || (Sidecar::No, format!("the pod sets `{INJECT_KEY}` to a false value"));
     match ns_labels {
         Some(nl) => {
@@ -632,7 +647,7 @@ mod tests {
         let opt_in_label = l(&[(INJECT_KEY, "true")]);
         let opt_out_label = l(&[(INJECT_KEY, "false")]);
         let d = |ns: Option<&[(String, String)]>, lab: &[(String, String)], ann: &[(String, String)]| {
-            decide_sidecar("apps", ns, lab, ann, false).0
+            decide_sidecar("apps", ns, lab, ann, false, IstioVersion::CURRENT).0
         };
         assert_eq!(d(Some(&enabled), &none, &none), Sidecar::Yes);
         assert_eq!(d(Some(&enabled), &opt_out_label, &none), Sidecar::No);
@@ -646,8 +661,11 @@ mod tests {
         assert_eq!(d(Some(&none), &none, &opt_in_label), Sidecar::No);
         assert_eq!(d(None, &none, &none), Sidecar::Unknown);
         assert_eq!(d(None, &opt_out_label, &none), Sidecar::No);
-        assert_eq!(decide_sidecar("apps", Some(&enabled), &none, &none, true).0, Sidecar::No);
-        assert_eq!(decide_sidecar("kube-system", Some(&enabled), &none, &none, false).0, Sidecar::No);
+        assert_eq!(decide_sidecar("apps", Some(&enabled), &none, &none, true, IstioVersion::CURRENT).0, Sidecar::No);
+        assert_eq!(
+            decide_sidecar("kube-system", Some(&enabled), &none, &none, false, IstioVersion::CURRENT).0,
+            Sidecar::No
+        );
     }
 
     #[test]

@@ -204,6 +204,7 @@ pub fn review_with(input: &ReviewInput, opts: &AnalysisOptions, assemble: &dyn A
     review.config_changed = input.config_changed;
     review.meshes =
         head_meshes.iter().map(|m| MeshSummary { name: m.name.clone(), targets: m.targets.clone() }).collect();
+    super::group::arrange(&mut review.findings);
     drop(cache);
     let garbage = (parsed, base_parsed, head_parsed, base_meshes, head_meshes);
     if jobs.len() >= DROP_IN_BACKGROUND_FILES {
@@ -379,6 +380,17 @@ fn review_one(
     }
     sort_findings(&mut findings);
     findings.sort_by_key(|f| f.status);
+    if !opts.no_fixes {
+        super::group::fix_groups(
+            &mut findings,
+            Status::Introduced,
+            head_loaded,
+            &head.mesh,
+            Some((&base.mesh, base_loaded)),
+            opts,
+        );
+        tracing::debug!(ms = clock.elapsed().as_millis() as u64, "cause groups given their fixes");
+    }
 
     let changed_head: HashSet<&str> = changes.iter().filter_map(|c| c.head_path.as_deref()).collect();
     // An object the API server rejects is introduced when the change brings the rejection (the message names the
@@ -616,7 +628,8 @@ pub fn snapshot_with(files: &[TreeFile], opts: &AnalysisOptions, assemble: &dyn 
     let mut reviews = Vec::new();
     for m in &meshes {
         let mesh_opts = AnalysisOptions { cli: head_opts.cli.clone().or(&m.layer), ..head_opts.clone() };
-        let a = crate::analysis::analyze(&m.files, &mesh_opts, Side::Head, HashSet::new());
+        let mut a = crate::analysis::analyze(&m.files, &mesh_opts, Side::Head, HashSet::new());
+        super::group::fix_groups(&mut a.findings, Status::Existing, &m.files, &a.mesh, None, &mesh_opts);
         let mut r = Review {
             findings: a.findings,
             errors: a.errors.into_iter().map(|error| ReviewError { error, introduced: false }).collect(),
@@ -647,5 +660,6 @@ pub fn snapshot_with(files: &[TreeFile], opts: &AnalysisOptions, assemble: &dyn 
     review.errors.sort_by(|a, b| a.error.cmp(&b.error));
     review.errors.dedup_by(|a, b| a.error == b.error);
     review.meshes = meshes.iter().map(|m| MeshSummary { name: m.name.clone(), targets: m.targets.clone() }).collect();
+    super::group::arrange(&mut review.findings);
     review
 }

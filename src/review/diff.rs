@@ -4,7 +4,11 @@
 use super::{FileChange, Hunk};
 use similar::{Algorithm, DiffOp, DiffTag, TextDiff};
 
-/// Merges sorted inclusive ranges that touch or overlap.
+/// Merges sorted inclusive ranges that touch or overlap. `file_change` gets its ranges from `similar`'s
+/// operations, which in practice never put two changes of one side next to each other (a deletion and an
+/// insertion come as one replacement, changes are separated by equal runs): the merge step is a guard for the
+/// `added`/`deleted` contract (disjoint, non-touching ranges, which anchoring relies on), since `similar` does not
+/// promise that shape and has broken the ordering one before (see [`line_ops`]).
 pub fn merge_ranges(mut ranges: Vec<(usize, usize)>) -> Vec<(usize, usize)> {
     ranges.sort();
     let mut out: Vec<(usize, usize)> = Vec::new();
@@ -57,44 +61,68 @@ pub fn file_change(
     }
 }
 
-/// The line operations from `old` to `new`: `similar`'s Myers diff when its operations tile both texts in
-/// order (it sometimes yields them out of order: base `x` and 8 newlines against 7 newlines, `y`, 5 newlines,
-/// `x` gives a deletion at head line 3 before an equal run from head line 1), else its patience and LCS diffs
-/// under the same check, else one replacement of the whole text (coarse, never wrong).
+/// The line operations from `old` to `new`: `similar`'s Myers diff, its positions recomputed from the
+/// operations' lengths (similar sometimes yields wrong positions: base `x` and 8 newlines against 7 newlines,
+/// `y`, 5 newlines, `x` gives a deletion at head line 3 before an equal run from head line 1; an insertion can
+/// carry the base position of the equal run before it) and kept only when every equal run then really pairs
+/// equal lines and both texts are covered; else its patience diff under the same check, then its LCS diff
+/// (quadratic memory, so only for small texts), else one replacement of the whole text (coarse, never wrong).
+/// Each is then laid out as git lays out ambiguous changes (see [`super::compact`]).
 fn line_ops(old: &str, new: &str) -> Vec<DiffOp> {
     let old_lines = TextDiff::from_lines(old, "").ops().iter().map(|o| o.old_range().end).max().unwrap_or(0);
     let new_lines = TextDiff::from_lines("", new).ops().iter().map(|o| o.new_range().end).max().unwrap_or(0);
     for algorithm in [Algorithm::Myers, Algorithm::Patience, Algorithm::Lcs] {
+        if algorithm == Algorithm::Lcs && old_lines.saturating_mul(new_lines) > LCS_MAX_CELLS {
+            break;
+        }
         let diff = TextDiff::configure().algorithm(algorithm).diff_lines(old, new);
-        let ops = diff.ops().to_vec();
-        if tiles(&ops, old_lines, new_lines) {
+        if let Some(ops) = retile(diff.ops(), diff.old_slices(), diff.new_slices()) {
+            // Ambiguous changes where git (and the pull request page) puts them.
+            let (old, new) = (diff.old_slices(), diff.new_slices());
+            if let Some(slid) = super::compact::git_compact(old, new, &ops).and_then(|s| retile(&s, old, new)) {
+                return slid;
+            }
             return ops;
         }
     }
-    let mut ops = Vec::new();
-    match (old_lines, new_lines) {
-        (0, 0) => {}
-        (0, n) => ops.push(DiffOp::Insert { old_index: 0, new_index: 0, new_len: n }),
-        (o, 0) => ops.push(DiffOp::Delete { old_index: 0, old_len: o, new_index: 0 }),
-        (o, n) => ops.push(DiffOp::Replace { old_index: 0, old_len: o, new_index: 0, new_len: n }),
-    }
-    ops
+    replace_all(old_lines, new_lines)
 }
 
-/// True when the operations cover `0..old_len` and `0..new_len` in order, without gaps or overlaps.
-fn tiles(ops: &[DiffOp], old_len: usize, new_len: usize) -> bool {
-    let (mut o, mut n) = (0, 0);
-    for op in ops {
-        let (or, nr) = (op.old_range(), op.new_range());
-        if or.start != o || nr.start != n {
-            return false;
-        }
-        if op.tag() == DiffTag::Equal && or.len() != nr.len() {
-            return false;
-        }
-        (o, n) = (or.end, nr.end);
+/// One operation that replaces a text of `old` lines by one of `new` lines.
+fn replace_all(old: usize, new: usize) -> Vec<DiffOp> {
+    match (old, new) {
+        (0, 0) => Vec::new(),
+        (0, n) => vec![DiffOp::Insert { old_index: 0, new_index: 0, new_len: n }],
+        (o, 0) => vec![DiffOp::Delete { old_index: 0, old_len: o, new_index: 0 }],
+        (o, n) => vec![DiffOp::Replace { old_index: 0, old_len: o, new_index: 0, new_len: n }],
     }
-    o == old_len && n == new_len
+}
+
+/// Largest base lines x head lines for which the LCS diff (a table of that many cells) is tried.
+const LCS_MAX_CELLS: usize = 4_000_000;
+
+/// The operations laid end to end from the start of both texts (positions from the lengths alone), or `None`
+/// when they do not cover exactly `old` and `new` or an equal run pairs lines that differ.
+fn retile(ops: &[DiffOp], old: &[&str], new: &[&str]) -> Option<Vec<DiffOp>> {
+    let (mut o, mut n) = (0, 0);
+    let mut out = Vec::with_capacity(ops.len());
+    for op in ops {
+        let (ol, nl) = (op.old_range().len(), op.new_range().len());
+        let op = match op.tag() {
+            DiffTag::Equal => {
+                if ol != nl || old.get(o..o + ol)? != new.get(n..n + nl)? {
+                    return None;
+                }
+                DiffOp::Equal { old_index: o, new_index: n, len: ol }
+            }
+            DiffTag::Delete => DiffOp::Delete { old_index: o, old_len: ol, new_index: n },
+            DiffTag::Insert => DiffOp::Insert { old_index: o, new_index: n, new_len: nl },
+            DiffTag::Replace => DiffOp::Replace { old_index: o, old_len: ol, new_index: n, new_len: nl },
+        };
+        (o, n) = (o + ol, n + nl);
+        out.push(op);
+    }
+    (o == old.len() && n == new.len()).then_some(out)
 }
 
 /// True when any line of `a..=b` lies in one of `ranges`; returns the overlapping parts.
@@ -114,6 +142,104 @@ mod tests {
         assert_eq!(c.hunks, vec![Hunk { base_start: 1, base_lines: 4, head_start: 1, head_lines: 5 }]);
         let d = file_change(Some("a"), Some("1\n2\n"), None, None);
         assert_eq!((d.added.len(), d.deleted.clone()), (0, vec![(1, 2)]));
+    }
+
+    #[test]
+    fn merge_ranges_sorts_and_merges_touching_and_overlapping_ranges() {
+        assert_eq!(merge_ranges(vec![]), vec![]);
+        assert_eq!(merge_ranges(vec![(5, 6), (1, 2)]), vec![(1, 2), (5, 6)]);
+        // Touching (3 follows 2), overlapping, contained.
+        assert_eq!(merge_ranges(vec![(3, 4), (1, 2)]), vec![(1, 4)]);
+        assert_eq!(merge_ranges(vec![(1, 5), (3, 8), (10, 10)]), vec![(1, 8), (10, 10)]);
+        assert_eq!(merge_ranges(vec![(1, 9), (2, 3), (11, 12)]), vec![(1, 9), (11, 12)]);
+        // One line apart stays apart.
+        assert_eq!(merge_ranges(vec![(1, 2), (4, 4)]), vec![(1, 2), (4, 4)]);
+    }
+
+    #[test]
+    fn overlap_clips_to_the_object() {
+        let ranges = [(2, 3), (8, 9), (12, 12)];
+        assert_eq!(overlap(&ranges, 3, 8), vec![(3, 3), (8, 8)]);
+        assert_eq!(overlap(&ranges, 1, 20), vec![(2, 3), (8, 9), (12, 12)]);
+        assert_eq!(overlap(&ranges, 9, 12), vec![(9, 9), (12, 12)]);
+        // An object between two changes, and before and after all of them.
+        assert_eq!(overlap(&ranges, 4, 7), vec![]);
+        assert_eq!(overlap(&ranges, 1, 1), vec![]);
+        assert_eq!(overlap(&ranges, 13, 30), vec![]);
+        assert_eq!(overlap(&ranges, 12, 12), vec![(12, 12)]);
+    }
+
+    #[test]
+    fn hunks_inside_a_file_have_exact_starts_and_lengths() {
+        let old: String = (1..=30).map(|i| format!("{i}\n")).collect();
+        // Line 10 becomes two lines (head shifts by one after it), line 25 is deleted, line 30 changes (its
+        // hunk's context is cut by the end of the file).
+        let new: String = (1..=30)
+            .filter(|i| *i != 25)
+            .map(|i| match i {
+                10 => "x\ny\n".to_string(),
+                30 => "thirty\n".to_string(),
+                i => format!("{i}\n"),
+            })
+            .collect();
+        let c = file_change(Some("a"), Some(&old), Some("a"), Some(&new));
+        assert_eq!(c.added, vec![(10, 11), (30, 30)]);
+        assert_eq!(c.deleted, vec![(10, 10), (25, 25), (30, 30)]);
+        assert_eq!(
+            c.hunks,
+            vec![
+                // Base 7..=13, head 7..=14.
+                Hunk { base_start: 7, base_lines: 7, head_start: 7, head_lines: 8 },
+                // Base 22..=30 (25 and 30 are 5 apart: one hunk), head 23..=30.
+                Hunk { base_start: 22, base_lines: 9, head_start: 23, head_lines: 8 },
+            ]
+        );
+        // A pure insertion and a pure deletion in the middle: the other side's length counts context only.
+        let ins = old.replace("15\n", "15\nnew\n");
+        let c = file_change(Some("a"), Some(&old), Some("a"), Some(&ins));
+        assert_eq!(c.hunks, vec![Hunk { base_start: 13, base_lines: 6, head_start: 13, head_lines: 7 }]);
+        assert_eq!((c.added.clone(), c.deleted.clone()), (vec![(16, 16)], vec![]));
+        let c = file_change(Some("a"), Some(&ins), Some("a"), Some(&old));
+        assert_eq!(c.hunks, vec![Hunk { base_start: 13, base_lines: 7, head_start: 13, head_lines: 6 }]);
+        // An added file: one hunk with no base lines.
+        let c = file_change(None, None, Some("a"), Some("a\nb\n"));
+        assert_eq!(c.hunks, vec![Hunk { base_start: 1, base_lines: 0, head_start: 1, head_lines: 2 }]);
+        assert!(!c.hunks[0].contains(crate::finding::Side::Base, 1));
+        assert!(
+            c.hunks[0].contains(crate::finding::Side::Head, 2) && !c.hunks[0].contains(crate::finding::Side::Head, 3)
+        );
+    }
+
+    #[test]
+    fn retile_relays_positions_and_refuses_what_does_not_cover_or_pair_equal_lines() {
+        let eq = |o: usize, n: usize, len: usize| DiffOp::Equal { old_index: o, new_index: n, len };
+        let ins = |o: usize, n: usize, len: usize| DiffOp::Insert { old_index: o, new_index: n, new_len: len };
+        let del = |o: usize, n: usize, len: usize| DiffOp::Delete { old_index: o, old_len: len, new_index: n };
+        let old = ["a\n", "b\n", "c\n", "d\n"];
+        let new = ["a\n", "b\n", "X\n", "d\n"];
+        assert_eq!(retile(&[], &[], &[]), Some(vec![]));
+        // Positions come from the lengths alone: wrong indexes (as similar sometimes yields) are laid end to end.
+        let relaid = retile(&[eq(0, 0, 2), del(7, 9, 1), ins(1, 0, 1), eq(0, 5, 1)], &old, &new);
+        assert_eq!(relaid, Some(vec![eq(0, 0, 2), del(2, 2, 1), ins(3, 2, 1), eq(3, 3, 1)]));
+        // Not covering the end of either text.
+        assert_eq!(retile(&[eq(0, 0, 2)], &old, &new), None);
+        assert_eq!(retile(&[eq(0, 0, 2), del(2, 2, 2)], &old, &new), None);
+        // An equal run that pairs lines that differ, or of two lengths.
+        assert_eq!(retile(&[eq(0, 0, 4)], &old, &new), None);
+        let uneven = DiffOp::Replace { old_index: 0, old_len: 1, new_index: 0, new_len: 3 };
+        assert_eq!(
+            retile(&[uneven, eq(1, 3, 1)], &["a\n", "b\n"], &["x\n", "y\n", "z\n", "b\n"]).map(|v| v.len()),
+            Some(2)
+        );
+        assert_eq!(retile(&[uneven, eq(1, 3, 1)], &["a\n", "b\n"], &["x\n", "y\n", "z\n", "c\n"]), None);
+    }
+
+    #[test]
+    fn the_fallback_replaces_the_whole_text() {
+        assert_eq!(replace_all(0, 0), vec![]);
+        assert_eq!(replace_all(0, 3), vec![DiffOp::Insert { old_index: 0, new_index: 0, new_len: 3 }]);
+        assert_eq!(replace_all(2, 0), vec![DiffOp::Delete { old_index: 0, old_len: 2, new_index: 0 }]);
+        assert_eq!(replace_all(2, 3), vec![DiffOp::Replace { old_index: 0, old_len: 2, new_index: 0, new_len: 3 }]);
     }
 
     #[test]

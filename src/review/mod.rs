@@ -2,8 +2,12 @@
 //! introduced findings on the changed lines that caused them, and compares posture before and after.
 
 pub mod build;
+pub mod compact;
 pub mod diff;
+pub mod group;
 pub mod posture;
+#[cfg(test)]
+mod tests;
 
 pub use build::{ReviewInput, TreeFile, review};
 
@@ -81,6 +85,32 @@ pub struct Review {
     pub connectivity: Vec<crate::posture::RowChange>,
     /// The meshes of the head side (or the snapshot) and their targets.
     pub meshes: Vec<MeshSummary>,
+}
+
+/// Validates the head side's project config (`.mtls-review.yaml`) of a review: the base side's is the one used,
+/// but a change that makes it invalid would merge green and break every later review. An invalid head config
+/// (different from the base's) is an introduced error on its line.
+pub fn check_head_config(review: &mut Review, base: Option<&str>, head: Option<&str>) {
+    let Some(head) = head.filter(|h| Some(*h) != base) else {
+        return;
+    };
+    let path = crate::settings::PROJECT_CONFIG_FILE;
+    if let Err(e) = crate::settings::parse_project_config(path, head) {
+        review.errors.push(ReviewError {
+            error: LoadError {
+                path: path.to_string(),
+                line: e.line,
+                message: format!(
+                    "invalid project config on the head side: {} (this review uses the base side's; every later review \
+                     would stop on it)",
+                    e.message
+                ),
+                kind: crate::finding::ErrorKind::Parse,
+            },
+            introduced: true,
+        });
+        review.errors.sort_by(|a, b| a.error.cmp(&b.error).then(b.introduced.cmp(&a.introduced)));
+    }
 }
 
 /// One mesh and the targets that feed it.

@@ -106,7 +106,8 @@ fn decided_by(mesh: &Mesh, ns: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::check;
-    use crate::rules::testing::{dr, pa};
+    use crate::rules::testing::{dr, mesh, pa};
+    use crate::rules::{DR_TLS_MODE, FixEdit, NewObject, PA_MODE};
 
     fn run(yaml: &str) -> Vec<(String, String, String)> {
         crate::rules::testing::run(check, yaml)
@@ -135,6 +136,9 @@ mod tests {
             + &pa("bookinfo", "p", Some("UNSET"), false)
             + &pa("istio-system", "mesh", Some("DISABLE"), false);
         assert_eq!(run(&y), vec![t("TIS0206", "d", "error")]);
+        // The UNSET namespace PA does not decide: the message names the mesh-wide one.
+        let f = check(&mesh(&y));
+        assert!(f[0].message.contains("(mesh-wide PeerAuthentication istio-system/mesh)"), "{}", f[0].message);
     }
 
     #[test]
@@ -162,5 +166,67 @@ mod tests {
         assert!(run(&dr("bookinfo", "d", "reviews.bookinfo.svc.cluster.local", Some("ISTIO_MUTUAL"))).is_empty());
         assert!(run(&dr("other", "d", NS_DR, Some("ISTIO_MUTUAL"))).is_empty());
         assert!(run(&dr("bookinfo", "d", NS_DR, None)).is_empty());
+    }
+
+    /// The PeerAuthentications a finding names as related, by name and role.
+    fn related(yaml: &str) -> Vec<(String, &'static str)> {
+        let m = mesh(yaml);
+        let f = check(&m);
+        assert_eq!(f.len(), 1);
+        f[0].related.iter().map(|(o, role)| (m.objects[*o].name.clone(), *role)).collect()
+    }
+
+    #[test]
+    fn related_names_the_namespace_and_mesh_peer_authentications() {
+        let d = dr("bookinfo", "d", NS_DR, Some("ISTIO_MUTUAL"));
+        assert!(related(&d).is_empty());
+        let ns = |mode| pa("bookinfo", "p", Some(mode), false);
+        let mesh_pa = |mode| pa("istio-system", "m", Some(mode), false);
+        assert_eq!(related(&(d.clone() + &ns("DISABLE"))), vec![("p".into(), "namespace-wide PeerAuthentication")]);
+        assert_eq!(related(&(d.clone() + &mesh_pa("DISABLE"))), vec![("m".into(), "mesh-wide PeerAuthentication")]);
+        assert_eq!(
+            related(&(d.clone() + &mesh_pa("UNSET") + &ns("UNSET"))),
+            vec![("p".into(), "namespace-wide PeerAuthentication"), ("m".into(), "mesh-wide PeerAuthentication")]
+        );
+        // In the root namespace the namespace-wide PeerAuthentication is the mesh-wide one: named once.
+        let root =
+            dr("istio-system", "d", "*.istio-system.svc.cluster.local", Some("ISTIO_MUTUAL")) + &mesh_pa("DISABLE");
+        assert_eq!(related(&root), vec![("m".into(), "namespace-wide PeerAuthentication")]);
+    }
+
+    #[test]
+    fn fix_edits_the_namespace_pa_or_adds_one_in_the_suggested_mode() {
+        let d = dr("bookinfo", "d", NS_DR, Some("ISTIO_MUTUAL"));
+        let m = mesh(&(d.clone() + &pa("bookinfo", "p", Some("DISABLE"), false)));
+        let f = check(&m);
+        assert_eq!((f[0].subject, f[0].field, f[0].port), (m.destination_rules[0].obj, DR_TLS_MODE, None));
+        let p = m.objects.iter().position(|o| o.name == "p").unwrap();
+        assert_eq!(f[0].fixes.len(), 1);
+        assert_eq!(f[0].fixes[0].description, "set PeerAuthentication bookinfo/p to mTLS mode PERMISSIVE");
+        assert_eq!(
+            f[0].fixes[0].edits,
+            vec![FixEdit::SetField { object: p, field: PA_MODE, value: "PERMISSIVE".into() }]
+        );
+        assert!(f[0].message.contains("DISABLEd there (PeerAuthentication bookinfo/p)"), "{}", f[0].message);
+        // No namespace PA: a new one, in the mode the options suggest; a mesh-wide DISABLE PA decides the error.
+        let mut m = mesh(&(d + &pa("istio-system", "m", Some("DISABLE"), false)));
+        m.suggest_mode = crate::settings::SuggestMode::Strict;
+        let f = check(&m);
+        assert!(f[0].message.contains("(mesh-wide PeerAuthentication istio-system/m)"), "{}", f[0].message);
+        assert_eq!(
+            f[0].fixes[0].edits,
+            vec![FixEdit::AddObject {
+                after: f[0].subject,
+                object: NewObject::PeerAuthentication {
+                    namespace: "bookinfo".into(),
+                    name_base: "default",
+                    mode: "STRICT".into()
+                },
+            }]
+        );
+        assert_eq!(
+            f[0].fixes[0].description,
+            "add a namespace-wide PeerAuthentication with mTLS mode STRICT to namespace `bookinfo`"
+        );
     }
 }

@@ -242,8 +242,12 @@ mod tests {
 
     #[test]
     fn case_b_fix_follows_root_namespace_and_cluster_domain() {
-        let settings =
-            MeshSettings { root_namespace: "mesh-root".into(), cluster_domain: "example.com".into(), auto_mtls: true };
+        let settings = MeshSettings {
+            root_namespace: "mesh-root".into(),
+            cluster_domain: "example.com".into(),
+            auto_mtls: true,
+            ..MeshSettings::default()
+        };
         let m = mesh_with(&pa("mesh-root", "m", Some("DISABLE"), false), settings.clone());
         let f = check(&m);
         assert_eq!(

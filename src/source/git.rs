@@ -17,6 +17,8 @@ pub struct GitChange {
     pub input: ReviewInput,
     /// `.mtls-review.yaml` as of the base commit (the one that applies).
     pub base_config: Option<String>,
+    /// `.mtls-review.yaml` as of the head commit (validated: a change must not break the next review's config).
+    pub head_config: Option<String>,
 }
 
 fn git_err(e: git2::Error) -> SourceError {
@@ -29,9 +31,15 @@ pub fn open(dir: &Path) -> Result<Repository, SourceError> {
         .map_err(|e| SourceError::NotARepository { path: dir.to_path_buf(), message: e.message().to_string() })
 }
 
-/// Resolves a revision to a commit; a missing object is reported as such (shallow clones).
-pub fn resolve_commit(repo: &Repository, rev: &str) -> Result<Oid, SourceError> {
-    let missing = || SourceError::MissingCommit { rev: rev.to_string() };
+/// Resolves the revision of one side (`base` or `head`) to a commit. A revision that is not there is reported
+/// with the side, whether the clone is shallow, and the command that fetches it.
+pub fn resolve_commit(repo: &Repository, rev: &str, side: &'static str) -> Result<Oid, SourceError> {
+    let missing = || SourceError::MissingCommit {
+        side,
+        rev: rev.to_string(),
+        shallow: repo.is_shallow(),
+        fetch: fetch_command(repo, rev),
+    };
     let is_sha = rev.len() == 40 && rev.bytes().all(|b| b.is_ascii_hexdigit());
     let obj = if is_sha {
         let oid = Oid::from_str(rev).map_err(|_| missing())?;
@@ -46,6 +54,35 @@ pub fn resolve_commit(repo: &Repository, rev: &str) -> Result<Oid, SourceError> 
         })?
     };
     obj.peel_to_commit().map(|c| c.id()).map_err(|_| missing())
+}
+
+/// The command that fetches `rev`: for a remote-tracking name (`origin/main`, `refs/remotes/origin/main`) the
+/// branch from its remote (`git fetch origin main`), else the revision from `origin` (or the only remote).
+pub fn fetch_command(repo: &Repository, rev: &str) -> String {
+    let mut remotes: Vec<String> = Vec::new();
+    if let Ok(names) = repo.remotes() {
+        for i in 0..names.len() {
+            if let Ok(Some(n)) = names.get(i) {
+                remotes.push(n.to_string());
+            }
+        }
+    }
+    let name = rev.strip_prefix("refs/remotes/").unwrap_or(rev);
+    // The longest remote name that prefixes the revision (remote names may contain `/`).
+    let tracking = remotes
+        .iter()
+        .filter(|r| name.len() > r.len() + 1 && name.starts_with(r.as_str()) && name.as_bytes()[r.len()] == b'/')
+        .max_by_key(|r| r.len());
+    if let Some(remote) = tracking {
+        return format!("git fetch {remote} {}", &name[remote.len() + 1..]);
+    }
+    let remote = if remotes.iter().any(|r| r == "origin") || remotes.len() != 1 {
+        "origin".to_string()
+    } else {
+        remotes[0].clone()
+    };
+    let rev = rev.strip_prefix("refs/heads/").unwrap_or(rev);
+    format!("git fetch {remote} {rev}")
 }
 
 /// Files of a tree that the loader reads, under `paths` (repository-relative prefixes; empty: everything).
@@ -107,14 +144,26 @@ fn config_at(repo: &Repository, commit: Oid) -> Result<Option<String>, SourceErr
 /// Reads base (the merge base of `base` and `head`) and head trees, with renames.
 pub fn read_change(repo_dir: &Path, base: &str, head: &str, paths: &[String]) -> Result<GitChange, SourceError> {
     let repo = open(repo_dir)?;
-    let base_id = resolve_commit(&repo, base)?;
-    let head_id = resolve_commit(&repo, head)?;
+    let base_id = resolve_commit(&repo, base, "base")?;
+    let head_id = resolve_commit(&repo, head, "head")?;
     let merge_base = repo.merge_base(base_id, head_id).map_err(|e| match e.code() {
-        ErrorCode::NotFound => SourceError::NoMergeBase { base: base.to_string(), head: head.to_string() },
+        ErrorCode::NotFound => {
+            SourceError::NoMergeBase { base: base.to_string(), head: head.to_string(), shallow: repo.is_shallow() }
+        }
         _ => git_err(e),
     })?;
     let mb_tree = repo.find_commit(merge_base).and_then(|c| c.tree()).map_err(git_err)?;
     let head_tree = repo.find_commit(head_id).and_then(|c| c.tree()).map_err(git_err)?;
+    // A subtree that is on neither side is a typo, not an empty review.
+    for p in paths.iter().map(|p| p.trim_matches('/')).filter(|p| !p.is_empty() && *p != ".") {
+        if mb_tree.get_path(Path::new(p)).is_err() && head_tree.get_path(Path::new(p)).is_err() {
+            return Err(SourceError::NoMatch {
+                what: "path",
+                path: p.to_string(),
+                place: format!("in the base ({}) or head ({}) commit", short(merge_base), short(head_id)),
+            });
+        }
+    }
     let mut cache = HashMap::new();
     let mut side = |tree: &git2::Tree| -> Result<(Vec<TreeFile>, Vec<TreeFile>), SourceError> {
         let mut support = Vec::new();
@@ -140,6 +189,12 @@ pub fn read_change(repo_dir: &Path, base: &str, head: &str, paths: &[String]) ->
     };
     let (base_files, base_support) = side(&mb_tree)?;
     let (head_files, head_support) = side(&head_tree)?;
+    if base_files.is_empty() && head_files.is_empty() {
+        let under = if paths.is_empty() { String::new() } else { format!(" under {}", paths.join(", ")) };
+        return Err(SourceError::NoManifests {
+            place: format!("the base ({}) and head ({}) commits{under}", short(merge_base), short(head_id)),
+        });
+    }
     // Renames and moves, as git detects them (content similarity).
     let mut opts = DiffOptions::new();
     let mut diff = repo.diff_tree_to_tree(Some(&mb_tree), Some(&head_tree), Some(&mut opts)).map_err(git_err)?;
@@ -167,7 +222,13 @@ pub fn read_change(repo_dir: &Path, base: &str, head: &str, paths: &[String]) ->
             head_support,
         },
         base_config,
+        head_config,
     })
+}
+
+/// A commit id as people read it (12 hex digits).
+fn short(id: Oid) -> String {
+    id.to_string().chars().take(12).collect()
 }
 
 /// Reviews `head` against the merge base of `base` and `head` in the repository at `repo`. The project config
@@ -186,5 +247,7 @@ pub fn review_revisions(
     {
         opts.project = crate::settings::parse_project_config(PROJECT_CONFIG_FILE, text)?;
     }
-    Ok(crate::review::review(&change.input, &opts))
+    let mut review = crate::review::review(&change.input, &opts);
+    crate::review::check_head_config(&mut review, change.base_config.as_deref(), change.head_config.as_deref());
+    Ok(review)
 }

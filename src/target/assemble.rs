@@ -38,6 +38,7 @@ impl MeshOverrides {
             root_namespace: self.root_namespace.clone(),
             cluster_domain: self.cluster_domain.clone(),
             auto_mtls: self.auto_mtls,
+            istio_version: self.istio_version,
         }
     }
 }

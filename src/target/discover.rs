@@ -141,6 +141,7 @@ fn from_config(tree: &Tree, config: &ProjectConfig, b: &mut Builder) {
             root_namespace: m.root_namespace.clone(),
             cluster_domain: m.cluster_domain.clone(),
             auto_mtls: m.auto_mtls,
+            istio_version: m.istio_version,
             default_namespace: m.default_namespace.clone(),
         };
         b.mesh(&m.name, "configured in .mtls-review.yaml `meshes:`").1 = settings;

@@ -119,6 +119,7 @@ pub struct MeshOverrides {
     pub root_namespace: Option<String>,
     pub cluster_domain: Option<String>,
     pub auto_mtls: Option<bool>,
+    pub istio_version: Option<crate::settings::IstioVersion>,
     /// Namespace for objects that name none after rendering (default `default`).
     pub default_namespace: Option<String>,
 }

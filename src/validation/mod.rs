@@ -71,8 +71,8 @@ pub fn validate(o: &Object) -> Vec<Violation> {
     let mut out = Vec::new();
     for r in rules().iter().filter(|r| r.kind == o.kind) {
         for (node, field, line) in nodes_at(t, o.root, &r.path) {
-            if let Some(message) = check(t, node, r) {
-                out.push(Violation { line, field, message });
+            for (at, message) in check(t, node, r, &field) {
+                out.push(Violation { line, field: at.unwrap_or_else(|| field.clone()), message });
             }
         }
     }
@@ -128,43 +128,95 @@ fn keys(t: &YamlDoc, n: NodeId) -> Vec<&str> {
     t.entries(n).iter().filter_map(|(k, _)| t.key_text(*k)).collect()
 }
 
-/// The message of a broken rule, or `None` when the node keeps it.
-fn check(t: &YamlDoc, n: NodeId, r: &CrdRule) -> Option<String> {
+/// A value of an integer field as the API server prints it: numbers bare, anything else quoted (Go's `%q`).
+fn shown(v: &str) -> String {
+    if v.parse::<i64>().is_ok() || (v.parse::<f64>().is_ok() && !v.contains(['n', 'N', 'i', 'I'])) {
+        v.to_string()
+    } else {
+        format!("{v:?}")
+    }
+}
+
+/// A schema limit as kube-openapi prints it: Go's `%v` of a float64 (`65535`, `4.294967295e+09`, `1e+06`).
+pub fn go_float(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let sign = if n < 0 { "-" } else { "" };
+    if n == 0 {
+        return "0".to_string();
+    }
+    let dp = digits.len();
+    let significant = digits.trim_end_matches('0');
+    let nd = significant.len();
+    // strconv.FormatFloat(f, 'g', -1, 64): %e when the exponent is >= the precision (6 for the shortest form,
+    // or the digit count when that is smaller and the number has no fraction).
+    let mut eprec = 6;
+    if eprec > nd && nd >= dp {
+        eprec = nd;
+    }
+    let exp = dp - 1;
+    if exp >= eprec {
+        let mantissa =
+            if nd > 1 { format!("{}.{}", &significant[..1], &significant[1..]) } else { significant.to_string() };
+        format!("{sign}{mantissa}e+{exp:02}")
+    } else {
+        format!("{sign}{digits}")
+    }
+}
+
+/// The message of a broken rule, or `None` when the node keeps it. `field` is the node's path as the API server
+/// names it. The texts are the API server's (`k8s.io/apimachinery` `field.Error.ErrorBody`, with kube-openapi's
+/// messages for the structural checks, as `apiextensions-apiserver` `kubeOpenAPIResultToFieldErrors` builds them);
+/// a required field is reported on the missing field's path.
+fn check(t: &YamlDoc, n: NodeId, r: &CrdRule, field: &str) -> Vec<(Option<String>, String)> {
+    if r.check == "required" {
+        // One error per missing field.
+        if !t.is_map(n) {
+            return Vec::new();
+        }
+        return r
+            .values
+            .iter()
+            .filter(|k| t.get(n, k).is_none_or(|v| t.is_null(v)))
+            .map(|k| (Some(format!("{field}.{k}")), "Required value".to_string()))
+            .collect();
+    }
+    check_one(t, n, r, field).into_iter().collect()
+}
+
+fn check_one(t: &YamlDoc, n: NodeId, r: &CrdRule, field: &str) -> Option<(Option<String>, String)> {
     let limit = r.limit.unwrap_or_default();
+    let here = |m: String| Some((None, m));
     match r.check.as_str() {
         "enum" => {
             let v = t.scalar(n)?;
-            (!r.values.iter().any(|x| x == v)).then(|| {
-                let supported: Vec<String> = r.values.iter().map(|x| format!("\"{x}\"")).collect();
-                format!("Unsupported value: \"{v}\": supported values: {}", supported.join(", "))
-            })
-        }
-        "required" => {
-            if !t.is_map(n) {
+            if r.values.iter().any(|x| x == v) {
                 return None;
             }
-            let missing: Vec<&String> = r.values.iter().filter(|k| t.get(n, k).is_none_or(|v| t.is_null(v))).collect();
-            missing.first().map(|k| format!("Required value: `{k}` is required"))
+            let supported: Vec<String> = r.values.iter().map(|x| format!("{x:?}")).collect();
+            here(format!("Unsupported value: {v:?}: supported values: {}", supported.join(", ")))
         }
         "oneOf" => {
-            let set: Vec<&String> = r.values.iter().filter(|k| t.get(n, k).is_some_and(|v| !t.is_null(v))).collect();
-            (set.len() > 1).then(|| {
-                let names: Vec<&str> = set.iter().map(|s| s.as_str()).collect();
-                format!("must validate one and only one schema (oneOf): only one of {} may be set", names.join(", "))
+            let set = r.values.iter().filter(|k| t.get(n, k).is_some_and(|v| !t.is_null(v))).count();
+            (set > 1).then(|| {
+                (None, format!("Invalid value: \"\": {field:?} must validate one and only one schema (oneOf). Found {set} valid alternatives"))
             })
         }
         "minimum" | "maximum" => {
             let v = t.scalar(n)?;
-            match v.parse::<i64>() {
-                Err(_) => Some(format!("Invalid value: \"{v}\": must be an integer")),
-                Ok(x) if r.check == "minimum" && x < limit => {
-                    Some(format!("Invalid value: {x}: should be greater than or equal to {limit}"))
-                }
-                Ok(x) if r.check == "maximum" && x > limit => {
-                    Some(format!("Invalid value: {x}: should be less than or equal to {limit}"))
-                }
-                Ok(_) => None,
-            }
+            let Ok(x) = v.parse::<f64>() else {
+                return here(format!(
+                    "Invalid value: {}: {field} in body must be of type integer: \"string\"",
+                    shown(v)
+                ));
+            };
+            let (broken, text) = if r.check == "minimum" {
+                (x < limit as f64, "greater than or equal to")
+            } else {
+                (x > limit as f64, "less than or equal to")
+            };
+            broken.then(|| {
+                (None, format!("Invalid value: {}: {field} in body should be {text} {}", shown(v), go_float(limit)))
+            })
         }
         "minItems" | "maxItems" => {
             if !is_seq(t, n) {
@@ -172,8 +224,12 @@ fn check(t: &YamlDoc, n: NodeId, r: &CrdRule) -> Option<String> {
             }
             let len = t.items(n).len() as i64;
             match r.check.as_str() {
-                "minItems" if len < limit => Some(format!("Invalid value: {len}: must have at least {limit} items")),
-                "maxItems" if len > limit => Some(format!("Too many: {len}: must have at most {limit} items")),
+                "minItems" if len < limit => {
+                    here(format!("Invalid value: {len}: {field} in body should have at least {limit} items"))
+                }
+                "maxItems" if len > limit => {
+                    here(format!("Too many: {len}: must have at most {limit} {}", items(limit)))
+                }
                 _ => None,
             }
         }
@@ -184,10 +240,11 @@ fn check(t: &YamlDoc, n: NodeId, r: &CrdRule) -> Option<String> {
             let len = t.entries(n).len() as i64;
             match r.check.as_str() {
                 "minProperties" if len < limit => {
-                    Some(format!("Invalid value: {len}: must have at least {limit} properties"))
+                    here(format!("Invalid value: {len}: {field} in body should have at least {limit} properties"))
                 }
+                // `TooManyPropertiesCode` becomes `field.TooMany`, which counts items.
                 "maxProperties" if len > limit => {
-                    Some(format!("Too many: {len}: must have at most {limit} properties"))
+                    here(format!("Too many: {len}: must have at most {limit} {}", items(limit)))
                 }
                 _ => None,
             }
@@ -195,12 +252,26 @@ fn check(t: &YamlDoc, n: NodeId, r: &CrdRule) -> Option<String> {
         "maxLength" => {
             let v = t.scalar(n)?;
             let len = v.chars().count() as i64;
-            (len > limit).then(|| format!("Too long: may not be more than {limit} characters"))
+            let unit = if limit == 1 { "byte" } else { "bytes" };
+            (len > limit).then(|| (None, format!("Too long: may not be more than {limit} {unit}")))
         }
-        "cel" => cel(t, n, r.rule.as_deref().unwrap_or_default())
-            .then(|| format!("Invalid value: {}", r.message.clone().unwrap_or_default())),
+        "cel" => {
+            if !cel(t, n, r.rule.as_deref().unwrap_or_default()) {
+                return None;
+            }
+            let message = r.message.clone().unwrap_or_default();
+            // A rule on an object or a list omits the value; on a scalar it is shown.
+            here(match t.scalar(n).filter(|_| !t.is_map(n) && !is_seq(t, n)) {
+                Some(v) => format!("Invalid value: {v:?}: {message}"),
+                None => format!("Invalid value: {message}"),
+            })
+        }
         _ => None,
     }
+}
+
+fn items(limit: i64) -> &'static str {
+    if limit == 1 { "item" } else { "items" }
 }
 
 /// CEL rules by their exact text: true when the node breaks the rule. An unknown rule is never broken here (the
@@ -280,6 +351,9 @@ pub fn go_duration_nanos(text: &str) -> Option<i128> {
 }
 
 #[cfg(test)]
+mod rule_cases;
+
+#[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
@@ -335,11 +409,15 @@ mod tests {
             messages(&with("    \"0\": {mode: DISABLE}\n")),
             ["spec.portLevelMtls: Invalid value: port must be between 1-65535"]
         );
+        // A key CEL cannot read as a number fails the rule too (the API server reports an evaluation error there).
         assert_eq!(messages(&with("    http: {mode: DISABLE}\n")).len(), 1);
         assert_eq!(messages(&with("    65536: {mode: DISABLE}\n")).len(), 1);
         assert!(messages(&with("    65535: {mode: DISABLE}\n")).is_empty());
         let empty = format!("{PA}spec:\n  selector: {{matchLabels: {{app: x}}}}\n  portLevelMtls: {{}}\n");
-        assert_eq!(messages(&empty), ["spec.portLevelMtls: Invalid value: 0: must have at least 1 properties"]);
+        assert_eq!(
+            messages(&empty),
+            ["spec.portLevelMtls: Invalid value: 0: spec.portLevelMtls in body should have at least 1 properties"]
+        );
     }
 
     #[test]
@@ -368,7 +446,7 @@ mod tests {
             |labels: &str| format!("{PA}spec:\n  selector:\n    matchLabels:\n{labels}  mtls: {{mode: STRICT}}\n");
         assert_eq!(
             messages(&sel("      app: \"web-*\"\n")),
-            ["spec.selector.matchLabels[app]: Invalid value: wildcard not allowed in label value match"]
+            ["spec.selector.matchLabels[app]: Invalid value: \"web-*\": wildcard not allowed in label value match"]
         );
         assert_eq!(
             messages(&sel("      \"app*\": web\n")),
@@ -386,12 +464,9 @@ mod tests {
 
     #[test]
     fn destination_rule_structure() {
-        assert_eq!(
-            messages(&format!("{DR}spec:\n  exportTo: [\".\"]\n")),
-            ["spec: Required value: `host` is required"]
-        );
+        assert_eq!(messages(&format!("{DR}spec:\n  exportTo: [\".\"]\n")), ["spec.host: Required value"]);
         let sub = format!("{DR}spec:\n  host: a\n  subsets:\n  - labels: {{v: \"1\"}}\n");
-        assert_eq!(messages(&sub), ["spec.subsets[0]: Required value: `name` is required"]);
+        assert_eq!(messages(&sub), ["spec.subsets[0].name: Required value"]);
         let lb = format!(
             "{DR}spec:\n  host: a\n  trafficPolicy:\n    loadBalancer:\n      simple: ROUND_ROBIN\n      consistentHash: {{useSourceIp: true}}\n"
         );
@@ -405,12 +480,36 @@ mod tests {
         assert_eq!(
             messages(&timeout),
             [
-                "spec.trafficPolicy.connectionPool.tcp.connectTimeout: Invalid value: must be a valid duration greater than 1ms"
+                "spec.trafficPolicy.connectionPool.tcp.connectTimeout: Invalid value: \"500us\": must be a valid duration greater than 1ms"
             ]
         );
         assert!(messages(&timeout.replace("500us", "1.5s")).is_empty());
         assert_eq!(messages(&timeout.replace("500us", "10 seconds")).len(), 1);
         assert!(messages(&format!("{DR}spec:\n  host: a\n  trafficPolicy: {{tls: {{mode: SIMPLE}}}}\n")).is_empty());
+    }
+
+    #[test]
+    fn limits_print_as_go_prints_a_float64() {
+        assert_eq!(go_float(0), "0");
+        assert_eq!(go_float(100), "100");
+        assert_eq!(go_float(65535), "65535");
+        assert_eq!(go_float(100000), "100000");
+        assert_eq!(go_float(999999), "999999");
+        assert_eq!(go_float(1000000), "1e+06");
+        assert_eq!(go_float(4294967295), "4.294967295e+09");
+        assert_eq!(go_float(-2147483648), "-2.147483648e+09");
+    }
+
+    #[test]
+    fn a_tunnel_without_both_fields_reports_each() {
+        let dr = format!("{DR}spec:\n  host: a\n  trafficPolicy:\n    tunnel: {{protocol: CONNECT}}\n");
+        assert_eq!(
+            messages(&dr),
+            [
+                "spec.trafficPolicy.tunnel.targetHost: Required value",
+                "spec.trafficPolicy.tunnel.targetPort: Required value"
+            ]
+        );
     }
 
     #[test]
