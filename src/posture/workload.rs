@@ -244,8 +244,8 @@ impl Inventory {
                 }
                 c.kind_totals = [c.kind_workloads[0].len(), c.kind_workloads[1].len(), c.kind_workloads[2].len()];
                 for v in c.kinds_by_namespace.values() {
-                    for k in 0..3 {
-                        c.kind_namespaces[k] += usize::from(!v[k].is_empty());
+                    for (count, list) in c.kind_namespaces.iter_mut().zip(v) {
+                        *count += usize::from(!list.is_empty());
                     }
                 }
                 c.namespaces = self.workload_namespaces();
