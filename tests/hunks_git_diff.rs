@@ -139,10 +139,21 @@ struct GitDiff {
 fn git_diff(dir: &Path, old: &str, new: &str) -> GitDiff {
     std::fs::write(dir.join("a.yaml"), old).unwrap();
     std::fs::write(dir.join("b.yaml"), new).unwrap();
+    // Git's defaults only (no user or system configuration: diff.algorithm, diff.interHunkContext, ...).
     let out = Command::new("git")
         .current_dir(dir)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
         .args(["-c", "core.autocrlf=false", "-c", "diff.noprefix=false"])
-        .args(["diff", "--no-index", "--no-color", "--no-ext-diff", "--no-textconv", "--diff-algorithm=myers"])
+        .args([
+            "diff",
+            "--no-index",
+            "--no-color",
+            "--no-ext-diff",
+            "--no-textconv",
+            "--diff-algorithm=myers",
+            "--indent-heuristic",
+        ])
         .args(["-U3", "a.yaml", "b.yaml"])
         .output()
         .expect("git");
@@ -286,4 +297,21 @@ fn hunks_and_anchors_of_random_edits_lie_in_the_file_and_in_git_diffs_hunks() {
         "{introduced} introduced, {anchors_checked} anchors"
     );
     assert!(same_lines * 10 >= CASES * 9, "{same_lines} of {CASES} cases with git's very lines");
+}
+
+/// Found by the `review` fuzz target (a deleted file with a lone CR): hunks count lines as the loader counts them
+/// (LF, CRLF and a lone CR, as `similar` splits lines), so a finding's lines and its file's hunks agree; git (and
+/// GitHub) count LF only, so on such a file GitHub's lines differ (a comment GitHub refuses there is found with
+/// GitHub's own patch and moved to the review's body).
+#[test]
+fn a_lone_cr_counts_as_a_line_break_in_hunks_as_in_the_loader() {
+    let text = "apiVersion: v1\nkind: Destinati\rnRule\nmetadata:\n  name: web\n";
+    let c = file_change(Some("m.yaml"), Some(text), None, None);
+    let lines = mtls_review::manifest::yaml::LineIndex::new(text).line_count();
+    assert_eq!(lines, 5);
+    assert_eq!(c.hunks, vec![Hunk { base_start: 1, base_lines: lines, head_start: 1, head_lines: 0 }]);
+    assert_eq!(c.deleted, vec![(1, lines)]);
+    let head = text.replace("web", "api");
+    let c = file_change(Some("m.yaml"), Some(text), Some("m.yaml"), Some(&head));
+    assert_eq!(c.added, vec![(5, 5)]);
 }

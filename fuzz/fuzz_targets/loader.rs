@@ -1,7 +1,10 @@
 //! Loader bytes: any file content; nothing may panic or overflow, every line reported lies in the file.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use mtls_review::manifest::{load_file, yaml::{go_value, parse_stream, Limits, LineIndex, Schema}};
+use mtls_review::manifest::{
+    load_file,
+    yaml::{Limits, LineIndex, Schema, go_value, parse_stream},
+};
 
 fuzz_target!(|data: &[u8]| {
     let f = load_file("f.yaml", data, &Limits::default());

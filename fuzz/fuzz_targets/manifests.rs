@@ -171,7 +171,8 @@ fuzz_target!(|data: &[u8]| {
     let mode = MODES[c.pick(MODES.len())];
     let name = NAMES[c.pick(NAMES.len())];
     let ns = NAMESPACES[c.pick(NAMESPACES.len())];
-    let labels: Vec<(&str, &str)> = [("app", "web"), ("version", "v1"), ("istio-injection", "enabled")][..c.pick(4)].to_vec();
+    let labels: Vec<(&str, &str)> =
+        [("app", "web"), ("version", "v1"), ("istio-injection", "enabled")][..c.pick(4)].to_vec();
     let nl = ["\n", "\r\n", "\r"][c.pick(3)];
     let is_json = c.pick(4) == 0;
     let doc = if is_json { json(&mut c, name, ns, mode, &labels) } else { yaml(&mut c, name, ns, mode, &labels) };

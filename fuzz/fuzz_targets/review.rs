@@ -1,12 +1,13 @@
 //! Base/head review: the input is cut (at 0xff bytes) into a base and a head version of two files, which are
-//! reviewed; nothing may panic, every hunk lies inside its file (lines as git counts them), every anchor of an
+//! reviewed; nothing may panic, every hunk lies inside its file (lines as YAML and `similar` count them: LF, CRLF and lone CR; git counts LF only,
+//! see fuzz/README.md), every anchor of an
 //! introduced finding lies inside its file and inside a hunk of its side, and every finding's location inside
 //! its file (lines as YAML counts them).
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use mtls_review::finding::{Side, Status};
 use mtls_review::manifest::yaml::LineIndex;
-use mtls_review::review::{review, ReviewInput, TreeFile};
+use mtls_review::review::{ReviewInput, TreeFile, review};
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
@@ -35,8 +36,10 @@ fuzz_target!(|data: &[u8]| {
         files.iter().find(|f| f.path == path).map(|f| String::from_utf8_lossy(&f.bytes).into_owned())
     };
     for c in &r.changes {
-        let base_n = c.base_path.as_deref().and_then(|p| text(&input.base, p)).map_or(0, |t| t.split_inclusive('\n').count());
-        let head_n = c.head_path.as_deref().and_then(|p| text(&input.head, p)).map_or(0, |t| t.split_inclusive('\n').count());
+        let base_n =
+            c.base_path.as_deref().and_then(|p| text(&input.base, p)).map_or(0, |t| LineIndex::new(&t).line_count());
+        let head_n =
+            c.head_path.as_deref().and_then(|p| text(&input.head, p)).map_or(0, |t| LineIndex::new(&t).line_count());
         for h in &c.hunks {
             assert!(h.base_lines == 0 || (h.base_start >= 1 && h.base_start - 1 + h.base_lines <= base_n), "{h:?}");
             assert!(h.head_lines == 0 || (h.head_start >= 1 && h.head_start - 1 + h.head_lines <= head_n), "{h:?}");
@@ -46,7 +49,10 @@ fuzz_target!(|data: &[u8]| {
         let files = if f.location.side == Side::Base { &input.base } else { &input.head };
         if let Some(t) = text(files, &f.location.path) {
             let n = LineIndex::new(&t).line_count();
-            assert!(1 <= f.location.line && f.location.line <= f.location.end_line && f.location.end_line <= n, "{f:?}");
+            assert!(
+                1 <= f.location.line && f.location.line <= f.location.end_line && f.location.end_line <= n,
+                "{f:?}"
+            );
         }
         if f.status != Status::Introduced {
             continue;

@@ -4,15 +4,13 @@
 use libfuzzer_sys::fuzz_target;
 use mtls_review::analysis::{analyze, load_files};
 use mtls_review::finding::Side;
-use mtls_review::manifest::yaml::{LineIndex, Limits};
+use mtls_review::manifest::yaml::{Limits, LineIndex};
 
 fuzz_target!(|data: &[u8]| {
     let files: Vec<(String, Vec<u8>)> =
         data.split(|b| *b == 0xff).take(4).enumerate().map(|(i, b)| (format!("d{i}/m.yaml"), b.to_vec())).collect();
-    let lines: Vec<(String, usize)> = files
-        .iter()
-        .map(|(p, b)| (p.clone(), LineIndex::new(&String::from_utf8_lossy(b)).line_count()))
-        .collect();
+    let lines: Vec<(String, usize)> =
+        files.iter().map(|(p, b)| (p.clone(), LineIndex::new(&String::from_utf8_lossy(b)).line_count())).collect();
     let n = |path: &str| lines.iter().find(|(p, _)| p == path).map(|(_, n)| *n);
     let loaded = load_files(files, &Limits::default());
     for f in &loaded {
