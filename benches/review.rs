@@ -38,6 +38,51 @@ struct Row {
     in_process: Vec<Duration>,
     binary: Vec<Duration>,
     peak_rss_kb: Option<u64>,
+    /// PyYAML's C loader parsing the head tree (`None` without python3 and yaml).
+    pyyaml: Vec<Duration>,
+    /// `git grep -l -e PeerAuthentication -e DestinationRule BASE HEAD`.
+    git_grep: Vec<Duration>,
+}
+
+/// Writes the files of `commit`'s tree under `dir`.
+fn checkout(repo: &Path, commit: &str, dir: &Path) {
+    let repo = git2::Repository::open_bare(repo).unwrap();
+    let tree = repo.find_commit(git2::Oid::from_str(commit).unwrap()).unwrap().tree().unwrap();
+    tree.walk(git2::TreeWalkMode::PreOrder, |root, entry| {
+        if let Some(git2::ObjectType::Blob) = entry.kind() {
+            let path = dir.join(root).join(entry.name().unwrap());
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, repo.find_blob(entry.id()).unwrap().content()).unwrap();
+        }
+        git2::TreeWalkResult::Ok
+    })
+    .unwrap();
+}
+
+/// The reference points of the same run: PyYAML's C loader parsing the head tree, `git grep` over both trees.
+fn baselines(repo: &Path, g: &generator::Generated, scratch: &Path, runs: usize) -> (Vec<Duration>, Vec<Duration>) {
+    let head = scratch.join("head-tree");
+    checkout(repo, &g.head, &head);
+    const PARSE: &str = "import os, sys, yaml\nn = 0\nfor d, _, fs in os.walk(sys.argv[1]):\n    for f in fs:\n        with open(os.path.join(d, f), 'rb') as h:\n            n += sum(1 for _ in yaml.load_all(h, Loader=yaml.CSafeLoader))\nprint(n)\n";
+    let python = std::env::var("MTLS_BENCH_PYTHON").unwrap_or_else(|_| "python3".into());
+    let timed = |cmd: &mut Command| -> Option<Duration> {
+        let start = Instant::now();
+        let out = cmd.stdout(Stdio::null()).stderr(Stdio::null()).status().ok()?;
+        out.success().then(|| start.elapsed())
+    };
+    let mut pyyaml = Vec::new();
+    let mut git_grep = Vec::new();
+    for _ in 0..runs.clamp(1, 5) {
+        if let Some(d) = timed(Command::new(&python).arg("-c").arg(PARSE).arg(&head)) {
+            pyyaml.push(d);
+        }
+        let mut grep = Command::new("git");
+        grep.arg("--git-dir").arg(repo).args(["grep", "-l", "-e", "PeerAuthentication", "-e", "DestinationRule"]);
+        if let Some(d) = timed(grep.arg(&g.base).arg(&g.head)) {
+            git_grep.push(d);
+        }
+    }
+    (pyyaml, git_grep)
 }
 
 fn median(v: &[Duration]) -> Duration {
@@ -90,7 +135,13 @@ fn bench(documents: usize, runs: Option<usize>) -> Row {
         None => scratch.path().join("repo.git"),
     };
     let started = Instant::now();
-    let g = generator::generate(&repo, &generator::GenOptions::new(documents)).unwrap();
+    let env = |k: &str| std::env::var(k).ok().and_then(|v| v.parse::<usize>().ok());
+    let mut gen_opts = generator::GenOptions::new(documents);
+    if let Some(c) = env("MTLS_BENCH_CHANGED_PER_MILLE") {
+        gen_opts.changed_per_mille = c;
+    }
+    gen_opts.introduced = env("MTLS_BENCH_INTRODUCED");
+    let g = generator::generate(&repo, &gen_opts).unwrap();
     println!(
         "generated {} documents in {} files ({:.1} MB, {} namespaces), head changes {} files, in {:.1} s",
         g.documents,
@@ -101,6 +152,10 @@ fn bench(documents: usize, runs: Option<usize>) -> Row {
         started.elapsed().as_secs_f64()
     );
 
+    if std::env::var_os("MTLS_BENCH_GENERATE_ONLY").is_some() {
+        println!("base {} head {} in {}", g.base, g.head, repo.display());
+        std::process::exit(0);
+    }
     let req = CheckRequest {
         base: Some(g.base.clone()),
         head: Some(g.head.clone()),
@@ -163,7 +218,10 @@ fn bench(documents: usize, runs: Option<usize>) -> Row {
             (a, b) => a.or(b),
         };
     }
+    let (pyyaml, git_grep) = baselines(&repo, &g, scratch.path(), runs);
     Row {
+        pyyaml,
+        git_grep,
         documents: g.documents,
         files: g.files,
         bytes: g.bytes,
@@ -233,6 +291,27 @@ fn main() {
             ratio(|r| median(&r.in_process)),
             ratio(|r| median(&r.binary)),
         );
+    }
+    for r in &rows {
+        let secs = |v: &[Duration]| median(v).as_secs_f64();
+        let binary = secs(&r.binary);
+        if !r.pyyaml.is_empty() {
+            println!(
+                "{} documents: PyYAML C loader parses the head tree in {} ms (median): that is {:.1}x the review \
+                 (binary median)",
+                r.documents,
+                ms(median(&r.pyyaml)),
+                secs(&r.pyyaml) / binary.max(1e-9)
+            );
+        }
+        if !r.git_grep.is_empty() {
+            println!(
+                "{} documents: git grep -l over both trees {} ms (median): the review takes {:.2}x of it",
+                r.documents,
+                ms(median(&r.git_grep)),
+                binary / secs(&r.git_grep).max(1e-9)
+            );
+        }
     }
     for r in &rows {
         println!(

@@ -2,14 +2,14 @@
 # Mutation testing of a change (issue 15): cargo-mutants on the core lines the change touches (the core: `core`
 # below; the lib-only test run is set in .cargo/mutants.toml). The change is `git diff BASE HEAD -- src`, BASE being
 # $MTLS_MUTANTS_BASE, else the merge base with origin/main or main, else HEAD~1 (HEAD~1 also when HEAD is on main).
-# At most $MTLS_MUTANTS_MAX mutants (default 40) run: a larger change is sampled, one round-robin shard of its
+# At most $MTLS_MUTANTS_MAX mutants (default 15) run: a larger change is sampled, one round-robin shard of its
 # mutants picked by the commit id. Fails when fewer than $MTLS_MUTANTS_MIN_SCORE% (default 90) of the mutants run
 # are caught (a timeout, a mutant that hangs the tests, counts as caught); the survivors are printed either way.
 # docs/mutation.md explains the figures and the list of equivalent mutants (excluded in .cargo/mutants.toml).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 version=27.1.0
-max="${MTLS_MUTANTS_MAX:-40}"
+max="${MTLS_MUTANTS_MAX:-15}"
 min_score="${MTLS_MUTANTS_MIN_SCORE:-90}"
 out="${CARGO_TARGET_DIR:-target}/mutants-in-diff"
 # The core: everything between parsing and the review (no I/O, tested in memory by the lib tests).
@@ -43,7 +43,7 @@ echo "mutants-in-diff: $count mutants in the core lines changed since $(git rev-
 if [ "$count" -eq 0 ]; then
   exit 0
 fi
-args=("${core[@]}" --in-diff "$out/change.diff" --in-place --timeout 300 --output "$out")
+args=("${core[@]}" --in-diff "$out/change.diff" --in-place --timeout 120 --output "$out")
 shards=$(((count + max - 1) / max))
 if [ "$shards" -gt 1 ]; then
   shard=$((0x$(git rev-parse --short=7 HEAD) % shards))

@@ -1,10 +1,15 @@
 //! One snapshot analyzed: loaded files -> mesh -> rules -> findings with verified fixes. Pure: no I/O.
 
-use crate::finding::{Finding, LoadError, Location, ObjectRef, Related, Severity, Side, Status};
+// Re-analyses (finding keys, settings, suppression, scoped runs) live in `crate::reanalysis`, which `fix` calls
+// without depending on this module.
+pub(crate) use crate::reanalysis::is_suppressed;
+pub use crate::reanalysis::{finding_keys, resolve_settings, rule_keys, scoped};
+
+use crate::finding::{Finding, LoadError, Location, ObjectRef, Related, Side, Status};
 use crate::manifest::{LoadedFile, SourceText, load_file, yaml::Limits};
-use crate::mesh::{Mesh, ObjId, tree_mesh_layer};
+use crate::mesh::{Mesh, ObjId};
 use crate::rules::{self, RuleFinding};
-use crate::settings::{AnalysisOptions, IGNORE_ANNOTATION, MeshSettings};
+use crate::settings::{AnalysisOptions, MeshSettings};
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
@@ -78,11 +83,6 @@ pub fn helm_template_paths<'a>(paths: impl Iterator<Item = &'a str> + Clone) -> 
         .collect()
 }
 
-/// Resolves the mesh settings for a snapshot: command line > project config > tree > default.
-pub fn resolve_settings(files: &[LoadedFile], opts: &AnalysisOptions) -> MeshSettings {
-    opts.cli.clone().or(&opts.project.mesh_layer()).or(&tree_mesh_layer(files)).resolve()
-}
-
 /// Analyzes one snapshot. `newer` lists objects a change adds (for Istio's oldest-wins tie-breaking).
 pub fn analyze(files: &[LoadedFile], opts: &AnalysisOptions, side: Side, newer: HashSet<ObjectRef>) -> Analysis {
     let settings = resolve_settings(files, opts);
@@ -150,27 +150,6 @@ pub fn attach_fixes(
     }
 }
 
-/// The rule findings of a snapshot after suppression, as (code, object, port, severity): what fix verification
-/// compares. The same mesh, rules and suppression as [`analyze`], without locations, errors, sources or fixes.
-pub fn finding_keys(
-    files: &[LoadedFile],
-    opts: &AnalysisOptions,
-    newer: HashSet<ObjectRef>,
-) -> Vec<(&'static str, ObjectRef, Option<u32>, Severity)> {
-    let mut mesh = Mesh::build(files, resolve_settings(files, opts), newer);
-    mesh.suggest_mode = opts.suggest_mode();
-    rule_keys(&mesh, opts)
-}
-
-/// [`finding_keys`] of a mesh already built (its `suggest_mode` set from `opts`).
-pub fn rule_keys(mesh: &Mesh, opts: &AnalysisOptions) -> Vec<(&'static str, ObjectRef, Option<u32>, Severity)> {
-    rules::run_all(mesh)
-        .into_iter()
-        .filter(|f| !is_suppressed(mesh, f, opts))
-        .map(|f| (f.code, mesh.object_ref(f.subject), f.port, f.severity))
-        .collect()
-}
-
 /// Deterministic report order: path, line, code, object.
 pub fn sort_findings(findings: &mut [Finding]) {
     findings.sort_by(|a, b| {
@@ -182,15 +161,6 @@ pub fn sort_findings(findings: &mut [Finding]) {
             b.port,
         ))
     });
-}
-
-pub(crate) fn is_suppressed(mesh: &Mesh, f: &RuleFinding, opts: &AnalysisOptions) -> bool {
-    if opts.is_ignored(f.code) {
-        return true;
-    }
-    mesh.objects[f.subject]
-        .annotation(IGNORE_ANNOTATION)
-        .is_some_and(|v| v.split(',').map(str::trim).any(|c| c == "*" || c.eq_ignore_ascii_case(f.code)))
 }
 
 /// The lines of a field under an object: the field's node, else its nearest existing parent, else the object.

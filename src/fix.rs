@@ -3,11 +3,11 @@
 //! in-memory copy and analyzing again. A fix that does not make its finding go away, or that brings a new error,
 //! is not offered.
 
-use crate::analysis::{finding_keys, rule_keys};
 use crate::finding::{Finding, Fix, ObjectRef, Severity};
 use crate::manifest::yaml::{Limits, NodeId, Style, Value};
 use crate::manifest::{LoadedFile, Object, SourceText, load_file};
 use crate::mesh::{Mesh, ObjId};
+use crate::reanalysis::{finding_keys, rule_keys};
 use crate::rules::{FixEdit, FixPlan, NewObject, RuleFinding};
 use crate::settings::AnalysisOptions;
 use std::collections::HashSet;
@@ -42,6 +42,8 @@ pub struct Verifier<'a> {
     newer: HashSet<ObjectRef>,
     /// The mesh copy, the first object of each file in it, the kustomize namespaces; `None`: always rebuild.
     splice: Option<(Mesh, Vec<usize>, std::collections::BTreeMap<String, String>)>,
+    /// Re-analyses of what an edit can change (with `splice`).
+    scoped: Option<crate::reanalysis::scoped::Scoped<'a>>,
     /// Finding keys of rules that need more than the one snapshot (MTLS003 compares with the base side), computed
     /// on every re-analysed mesh; see [`Verifier::with_extra`].
     extra: Option<ExtraKeys<'a>>,
@@ -52,7 +54,7 @@ pub type ExtraKeys<'a> = Box<dyn Fn(&Mesh) -> Vec<FindingKey> + 'a>;
 
 impl<'a> Verifier<'a> {
     /// For fixes to the snapshot `files` whose mesh is `mesh`; `errors_before` is [`error_set`] of `mesh`.
-    pub fn new(files: &'a [LoadedFile], mesh: &Mesh, opts: &AnalysisOptions, errors_before: &'a ErrorSet) -> Self {
+    pub fn new(files: &'a [LoadedFile], mesh: &'a Mesh, opts: &AnalysisOptions, errors_before: &'a ErrorSet) -> Self {
         let mut starts = Vec::with_capacity(files.len());
         let mut at = 0;
         for f in files {
@@ -61,13 +63,14 @@ impl<'a> Verifier<'a> {
         }
         let laid_out = at == mesh.objects.len()
             && files.iter().flat_map(|f| f.objects.iter()).zip(&mesh.objects).all(|(a, b)| Arc::ptr_eq(a, b))
-            && crate::analysis::resolve_settings(files, opts) == mesh.settings;
+            && crate::reanalysis::resolve_settings(files, opts) == mesh.settings;
         let splice = laid_out.then(|| {
             let mut copy = mesh.clone();
             copy.suggest_mode = opts.suggest_mode();
             (copy, starts, crate::mesh::kustomize_namespaces(files))
         });
-        Verifier { files, errors_before, newer: mesh.newer.clone(), splice, extra: None }
+        let scoped = splice.is_some().then(|| crate::reanalysis::scoped::Scoped::new(mesh, opts));
+        Verifier { files, errors_before, newer: mesh.newer.clone(), splice, scoped, extra: None }
     }
 
     /// Adds the keys `extra` computes on each re-analysed mesh to what a re-analysis reports (group verification
@@ -82,7 +85,7 @@ impl<'a> Verifier<'a> {
         let Some(extra) = &self.extra else {
             return finding_keys(files, opts, self.newer.clone());
         };
-        let mut mesh = Mesh::build(files, crate::analysis::resolve_settings(files, opts), self.newer.clone());
+        let mut mesh = Mesh::build(files, crate::reanalysis::resolve_settings(files, opts), self.newer.clone());
         mesh.suggest_mode = opts.suggest_mode();
         let mut keys = rule_keys(&mesh, opts);
         keys.extend(extra(&mesh));
@@ -103,20 +106,57 @@ impl<'a> Verifier<'a> {
             && !settings_source(old)
             && !settings_source(&new)
         {
+            // The objects the edit changes (not the whole file) decide what the re-analysis must look at.
+            let changes = crate::reanalysis::scoped::changed_objects(old, &new);
             let scope = if scoped {
-                crate::posture::PostureScope::of(mesh, old.objects.iter().chain(new.objects.iter()).map(|o| &**o))
+                crate::posture::PostureScope::of(
+                    mesh,
+                    changes
+                        .removed
+                        .iter()
+                        .map(|&i| &*old.objects[i])
+                        .chain(changes.added.iter().map(|&i| &*new.objects[i])),
+                )
             } else {
                 None
             };
             #[cfg(debug_assertions)]
             let scoped = scope.is_some();
+            // Extra keys (MTLS003 against the base side) need the whole re-analysed mesh: no scoped run then.
+            let rules = match &self.scoped {
+                Some(s) if self.extra.is_none() => s.keys_with(starts[idx], old, &new, kustomize, opts),
+                _ => None,
+            };
             mesh.posture_scope = scope.map(Arc::new);
-            let splice = mesh.splice_file(starts[idx], old.objects.len(), &new.objects, kustomize);
-            let mut keys = rule_keys(mesh, opts);
-            if let Some(extra) = &self.extra {
-                keys.extend(extra(mesh));
-            }
-            mesh.unsplice_file(splice);
+            let keys = match rules {
+                // The posture rules on the mesh with the changed PeerAuthentications and DestinationRules laid over
+                // it (object ids stay, so the inventory is kept), the other rules from the scoped run.
+                Some(mut keys) => {
+                    let start = starts[idx];
+                    let placed = crate::reanalysis::scoped::placed(&changes, start, &new, kustomize);
+                    match mesh.overlay(start..start + old.objects.len(), placed) {
+                        Some(overlay) => {
+                            keys.extend(crate::reanalysis::scoped::posture_keys(mesh, opts));
+                            mesh.remove_overlay(overlay);
+                        }
+                        None => {
+                            let splice = mesh.splice_file(start, old.objects.len(), &new.objects, kustomize);
+                            keys.extend(crate::reanalysis::scoped::posture_keys(mesh, opts));
+                            mesh.unsplice_file(splice);
+                        }
+                    }
+                    keys
+                }
+                None => {
+                    let splice = mesh.splice_file(starts[idx], old.objects.len(), &new.objects, kustomize);
+                    let mut keys = rule_keys(mesh, opts);
+                    if let Some(extra) = &self.extra {
+                        keys.extend(extra(mesh));
+                    }
+                    mesh.unsplice_file(splice);
+                    keys
+                }
+            };
             mesh.posture_scope = None;
             // Debug builds (tests) check every spliced re-analysis against a rebuild.
             #[cfg(debug_assertions)]

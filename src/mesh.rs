@@ -182,6 +182,35 @@ impl NamespaceIndex {
     }
 }
 
+#[derive(Clone, Copy)]
+enum TypedKind {
+    Pa,
+    Dr,
+}
+
+/// An object of an edited file in [`Mesh::overlay`]: an unchanged one (its id) or a new one (with its effective
+/// namespace).
+#[derive(Debug, Clone)]
+pub enum Placed {
+    Kept(ObjId),
+    New(Arc<Object>, String),
+}
+
+/// What [`Mesh::remove_overlay`] needs to undo a [`Mesh::overlay`].
+#[derive(Debug)]
+pub struct Overlay {
+    /// Objects and schema errors before.
+    lens: (usize, usize),
+    /// Where the file's typed entries start, and how many the overlay put there.
+    at: (usize, usize),
+    typed_news: (usize, usize),
+    /// Removed typed entries with their positions.
+    pas: Vec<(usize, PeerAuthentication)>,
+    drs: Vec<(usize, DestinationRule)>,
+    index: NamespaceIndex,
+    posture: std::sync::OnceLock<std::sync::Arc<crate::posture::Posture>>,
+}
+
 /// What [`Mesh::unsplice_file`] needs to undo a [`Mesh::splice_file`].
 #[derive(Debug)]
 pub struct FileSplice {
@@ -259,50 +288,70 @@ impl Mesh {
     /// Builds the snapshot from loaded files.
     pub fn build(files: &[LoadedFile], settings: MeshSettings, newer: HashSet<ObjectRef>) -> Mesh {
         let kustomize = kustomize_namespaces(files);
-        let mut mesh = Mesh { settings, newer, ..Mesh::default() };
         let count = files.iter().map(|f| f.objects.len()).sum();
+        // The kustomize namespace depends on the path only: looked up once per file, not once per object.
+        let mut dir_namespace: Option<(&str, Option<&String>)> = None;
+        let objects = files.iter().flat_map(|f| f.objects.iter()).map(|o| {
+            let ns = match &o.namespace {
+                Some(ns) => ns.clone(),
+                None => {
+                    let found = match dir_namespace {
+                        Some((path, found)) if path == &*o.path => found,
+                        _ => {
+                            let found = namespace_for(&o.path, &kustomize);
+                            dir_namespace = Some((&o.path, found));
+                            found
+                        }
+                    };
+                    found.cloned().unwrap_or_else(|| "default".to_string())
+                }
+            };
+            (o.clone(), ns)
+        });
+        Mesh::assemble(settings, newer, count, objects)
+    }
+
+    /// Builds the snapshot of objects with their effective namespaces, in order: what [`Mesh::build`] does once
+    /// the namespaces are resolved (fix verification assembles meshes of a few namespaces this way).
+    pub fn assemble(
+        settings: MeshSettings,
+        newer: HashSet<ObjectRef>,
+        count: usize,
+        objects: impl Iterator<Item = (Arc<Object>, String)>,
+    ) -> Mesh {
+        let mut mesh = Mesh { settings, newer, ..Mesh::default() };
         mesh.objects.reserve(count);
         mesh.namespaces.reserve(count);
-        // The kustomize namespace depends on the path only: looked up once per file, not once per object (fix
-        // verification rebuilds the mesh for every candidate, so this loop is hot in large trees).
-        let mut dir_namespace: Option<(&str, Option<&String>)> = None;
-        for f in files {
-            for o in &f.objects {
-                let ns = match &o.namespace {
-                    Some(ns) => ns.clone(),
-                    None => {
-                        let found = match dir_namespace {
-                            Some((path, found)) if path == &*o.path => found,
-                            _ => {
-                                let found = namespace_for(&o.path, &kustomize);
-                                dir_namespace = Some((&o.path, found));
-                                found
-                            }
-                        };
-                        found.cloned().unwrap_or_else(|| "default".to_string())
-                    }
-                };
-                let id = mesh.objects.len();
-                mesh.objects.push(o.clone());
-                let rejected = mesh.rejected(id, &ns);
-                match o.kind.as_str() {
-                    _ if rejected => mesh.namespaces.push(ns),
-                    "PeerAuthentication" if o.api_version.starts_with("security.istio.io/") => {
-                        mesh.namespaces.push(ns.clone());
-                        let pa = mesh.type_pa(id, ns);
-                        mesh.peer_authentications.push(pa);
-                    }
-                    "DestinationRule" if o.api_version.starts_with("networking.istio.io/") => {
-                        mesh.namespaces.push(ns.clone());
-                        let dr = mesh.type_dr(id, ns);
-                        mesh.destination_rules.push(dr);
-                    }
-                    _ => mesh.namespaces.push(ns),
+        for (o, ns) in objects {
+            let id = mesh.objects.len();
+            let kind = Mesh::typed_kind(&o);
+            mesh.objects.push(o);
+            let rejected = mesh.rejected(id, &ns);
+            match kind {
+                _ if rejected => mesh.namespaces.push(ns),
+                Some(TypedKind::Pa) => {
+                    mesh.namespaces.push(ns.clone());
+                    let pa = mesh.type_pa(id, ns);
+                    mesh.peer_authentications.push(pa);
                 }
+                Some(TypedKind::Dr) => {
+                    mesh.namespaces.push(ns.clone());
+                    let dr = mesh.type_dr(id, ns);
+                    mesh.destination_rules.push(dr);
+                }
+                None => mesh.namespaces.push(ns),
             }
         }
         mesh.index = NamespaceIndex::of(&mesh.peer_authentications, &mesh.destination_rules);
         mesh
+    }
+
+    fn typed_kind(o: &Object) -> Option<TypedKind> {
+        match o.kind.as_str() {
+            "PeerAuthentication" if o.api_version.starts_with("security.istio.io/") => Some(TypedKind::Pa),
+            "DestinationRule" if o.api_version.starts_with("networking.istio.io/") => Some(TypedKind::Dr),
+            _ => None,
+        }
     }
 
     /// Replaces the objects `start..start + old_len`, one file's ([`Mesh::build`] lays files out one after the
@@ -387,6 +436,106 @@ impl Mesh {
             posture: std::mem::take(&mut self.posture_cache),
             inventory,
         }
+    }
+
+    /// Changes the snapshot by an edit of one file that changes PeerAuthentications and DestinationRules only:
+    /// `file` is the file's range of object ids, `objects` its objects after the edit in order, each either an
+    /// unchanged object of the range or a new one with its effective namespace. Objects of the range not kept
+    /// leave the typed views (they stay in `objects`, untyped, so no rule or posture sees them); new ones are
+    /// appended to `objects` and typed as [`Mesh::build`] types them, their typed entries placed where a rebuild
+    /// places them (Istio's oldest-wins ties go by that order). Object ids of the rest do not move, so the inventory
+    /// stays valid. For fix verification; [`Mesh::remove_overlay`] undoes it. Returns `None` (and changes nothing)
+    /// when a removed or new object is of another kind.
+    pub fn overlay(&mut self, file: std::ops::Range<ObjId>, objects: Vec<Placed>) -> Option<Overlay> {
+        let typed = |o: &Object| Mesh::typed_kind(o).is_some();
+        let kept: HashSet<ObjId> =
+            objects.iter().filter_map(|p| if let Placed::Kept(id) = p { Some(*id) } else { None }).collect();
+        if !file.clone().filter(|id| !kept.contains(id)).all(|id| typed(&self.objects[id]))
+            || !objects.iter().all(|p| match p {
+                Placed::Kept(id) => file.contains(id),
+                Placed::New(o, _) => typed(o),
+            })
+        {
+            return None;
+        }
+        let lens = (self.objects.len(), self.schema_errors.len());
+        let in_file = |id: ObjId| file.contains(&id);
+        // The file's typed entries come out (kept ones are put back in the new order).
+        let pa_at = self.peer_authentications.iter().position(|p| in_file(p.obj));
+        let pas: Vec<(usize, PeerAuthentication)> =
+            self.peer_authentications.iter().cloned().enumerate().filter(|(_, p)| in_file(p.obj)).collect();
+        self.peer_authentications.retain(|p| !in_file(p.obj));
+        let dr_at = self.destination_rules.iter().position(|d| in_file(d.obj));
+        let drs: Vec<(usize, DestinationRule)> =
+            self.destination_rules.iter().cloned().enumerate().filter(|(_, d)| in_file(d.obj)).collect();
+        self.destination_rules.retain(|d| !in_file(d.obj));
+        let (mut new_pas, mut new_drs) = (Vec::new(), Vec::new());
+        for p in objects {
+            match p {
+                Placed::Kept(id) => {
+                    if let Some((_, pa)) = pas.iter().find(|(_, pa)| pa.obj == id) {
+                        new_pas.push(pa.clone());
+                    }
+                    if let Some((_, dr)) = drs.iter().find(|(_, dr)| dr.obj == id) {
+                        new_drs.push(dr.clone());
+                    }
+                }
+                Placed::New(o, ns) => {
+                    let id = self.objects.len();
+                    let kind = Mesh::typed_kind(&o);
+                    self.objects.push(o);
+                    self.namespaces.push(ns.clone());
+                    if self.rejected(id, &ns) {
+                        continue;
+                    }
+                    match kind {
+                        Some(TypedKind::Pa) => {
+                            let pa = self.type_pa(id, ns);
+                            new_pas.push(pa);
+                        }
+                        Some(TypedKind::Dr) => {
+                            let dr = self.type_dr(id, ns);
+                            new_drs.push(dr);
+                        }
+                        None => {}
+                    }
+                }
+            }
+        }
+        // Typed entries are in file order: the file's go where its first one was, else before the next file's.
+        let pa_at = pa_at.unwrap_or_else(|| self.peer_authentications.partition_point(|p| p.obj < file.start));
+        let dr_at = dr_at.unwrap_or_else(|| self.destination_rules.partition_point(|d| d.obj < file.start));
+        let typed_news = (new_pas.len(), new_drs.len());
+        self.peer_authentications.splice(pa_at..pa_at, new_pas);
+        self.destination_rules.splice(dr_at..dr_at, new_drs);
+        let index = NamespaceIndex::of(&self.peer_authentications, &self.destination_rules);
+        Some(Overlay {
+            lens,
+            at: (pa_at, dr_at),
+            typed_news,
+            pas,
+            drs,
+            index: std::mem::replace(&mut self.index, index),
+            posture: std::mem::take(&mut self.posture_cache),
+        })
+    }
+
+    /// Undoes [`Mesh::overlay`].
+    pub fn remove_overlay(&mut self, overlay: Overlay) {
+        let Overlay { lens, at, typed_news, pas, drs, index, posture } = overlay;
+        self.objects.truncate(lens.0);
+        self.namespaces.truncate(lens.0);
+        self.schema_errors.truncate(lens.1);
+        self.peer_authentications.drain(at.0..at.0 + typed_news.0);
+        self.destination_rules.drain(at.1..at.1 + typed_news.1);
+        for (i, p) in pas {
+            self.peer_authentications.insert(i, p);
+        }
+        for (i, d) in drs {
+            self.destination_rules.insert(i, d);
+        }
+        self.index = index;
+        self.posture_cache = posture;
     }
 
     /// Undoes [`Mesh::splice_file`].
@@ -620,8 +769,12 @@ impl Mesh {
 
     /// True when a DR is mesh-wide: `*.local`, `*.<clusterDomain>`, `*.svc.<clusterDomain>` or `*`.
     pub fn is_mesh_wide_dr(&self, dr: &DestinationRule) -> bool {
+        self.is_mesh_wide_host(&dr.host)
+    }
+
+    /// True for the hosts of mesh-wide DestinationRules ([`Mesh::is_mesh_wide_dr`]).
+    pub fn is_mesh_wide_host(&self, host: &str) -> bool {
         let cd = self.settings.cluster_domain.as_str();
-        let host = dr.host.as_str();
         host == "*.local"
             || host == "*"
             || host.strip_prefix("*.").is_some_and(|rest| rest == cd || rest.strip_prefix("svc.") == Some(cd))

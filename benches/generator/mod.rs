@@ -27,11 +27,21 @@ pub struct GenOptions {
     pub min_changed_files: usize,
     /// Store the objects in one pack, as a clone (a CI checkout) has them, instead of loose files.
     pub pack: bool,
+    /// Exactly this many finding-introducing edits (each introduces one error finding with a fix), made first;
+    /// the rest of the change is edits that change no finding. `None`: the edit cycle decides (about 3 in 14).
+    pub introduced: Option<usize>,
 }
 
 impl GenOptions {
     pub fn new(documents: usize) -> Self {
-        GenOptions { documents, seed: 0x6d74_6c73, changed_per_mille: 10, min_changed_files: 1, pack: true }
+        GenOptions {
+            documents,
+            seed: 0x6d74_6c73,
+            changed_per_mille: 10,
+            min_changed_files: 1,
+            pack: true,
+            introduced: None,
+        }
     }
 }
 
@@ -354,9 +364,19 @@ pub fn generate(dir: &Path, opts: &GenOptions) -> Result<Generated, git2::Error>
     };
     let mut step = 0;
     let mut misses = 0;
-    while changed(&files) < target && misses < EDIT_CYCLE.len() {
+    let introduces = |e: Edit| matches!(e, Edit::PaDisable | Edit::DrDisable | Edit::DrMutual);
+    while (changed(&files) < target || opts.introduced.is_some_and(|n| introduced.len() < n))
+        && misses < EDIT_CYCLE.len()
+    {
         let edit = EDIT_CYCLE[step % EDIT_CYCLE.len()];
         step += 1;
+        // With a fixed count: finding edits while more are wanted, then only the others.
+        if let Some(n) = opts.introduced
+            && (introduces(edit) != (introduced.len() < n) || edit == Edit::DrFix)
+        {
+            misses += 1;
+            continue;
+        }
         let wants = match edit {
             Edit::PaDisable | Edit::DrDisable => Some(Variant::Strict),
             Edit::DrMutual => Some(Variant::Legacy),

@@ -331,13 +331,8 @@ struct Context<'m> {
     vs: routes::VsIndex,
     /// Service positions in the inventory by host (route destinations).
     services_by_host: HashMap<String, usize>,
-    /// Workload indices per namespace and client kind.
-    kinds_by_namespace: HashMap<String, [Vec<usize>; 3]>,
-    /// Workload indices per client kind, and their counts.
-    kind_workloads: [Vec<usize>; 3],
-    kind_totals: [usize; 3],
-    /// How many namespaces hold workloads of each client kind.
-    kind_namespaces: [usize; 3],
+    /// The client workloads by namespace and kind (shared by every posture of the inventory).
+    clients: std::sync::Arc<workload::Clients>,
 }
 
 impl Context<'_> {
@@ -386,9 +381,9 @@ impl Context<'_> {
             for kind in ClientKind::ALL {
                 let k = kind.index();
                 let in_listed: usize =
-                    listed.iter().filter_map(|ns| self.kinds_by_namespace.get(*ns)).map(|v| v[k].len()).sum();
-                if self.kind_totals[k] > in_listed {
-                    let names = self.kind_workloads[k]
+                    listed.iter().filter_map(|ns| self.clients.kinds_by_namespace.get(*ns)).map(|v| v[k].len()).sum();
+                if self.clients.kind_totals[k] > in_listed {
+                    let names = self.clients.kind_workloads[k]
                         .iter()
                         .filter(|w| !listed.contains(self.inv.workloads[**w].namespace.as_str()))
                         .take(MAX_CLIENT_NAMES)
@@ -397,9 +392,9 @@ impl Context<'_> {
                     // The namespaces of this kind the row stands for.
                     let listed_of_kind = listed
                         .iter()
-                        .filter(|ns| self.kinds_by_namespace.get(**ns).is_some_and(|v| !v[k].is_empty()))
+                        .filter(|ns| self.clients.kinds_by_namespace.get(**ns).is_some_and(|v| !v[k].is_empty()))
                         .count();
-                    out.push((kind, names, self.kind_namespaces[k].saturating_sub(listed_of_kind)));
+                    out.push((kind, names, self.clients.kind_namespaces[k].saturating_sub(listed_of_kind)));
                 }
             }
             return out;
@@ -421,7 +416,7 @@ impl Context<'_> {
             }
             return out;
         }
-        match self.kinds_by_namespace.get(namespace) {
+        match self.clients.kinds_by_namespace.get(namespace) {
             Some(by_kind) => {
                 for kind in ClientKind::ALL {
                     let list = &by_kind[kind.index()];
@@ -486,8 +481,22 @@ impl PostureScope {
             || self.hosts.iter().any(|(h, dr_ns)| match h.strip_prefix('*') {
                 Some(suffix) => svc.host.ends_with(suffix),
                 None if !h.contains('.') => svc.name == *h && svc.namespace == *dr_ns,
-                None => svc.host == *h || svc.host.starts_with(&format!("{h}.")),
+                None => svc.host == *h || svc.host.strip_prefix(h.as_str()).is_some_and(|r| r.starts_with('.')),
             })
+    }
+
+    /// The namespaces every Service this scope includes is in, when the hosts say (`None`: a wildcard host can
+    /// reach any namespace). A superset: [`PostureScope::includes`] still decides per Service.
+    fn service_namespaces(&self) -> Option<BTreeSet<&str>> {
+        let mut out: BTreeSet<&str> = self.namespaces.iter().map(String::as_str).collect();
+        for (h, dr_ns) in &self.hosts {
+            if h.starts_with('*') {
+                return None;
+            }
+            // `name` (the DestinationRule's namespace) or `name.namespace[.svc...]`.
+            out.insert(h.split('.').nth(1).unwrap_or(dr_ns.as_str()));
+        }
+        Some(out)
     }
 }
 
@@ -519,20 +528,7 @@ pub fn compute_scoped(mesh: &Mesh, scope: Option<&PostureScope>) -> Posture {
             _ => pas.workload_policy(&w.namespace, &w.labels),
         })
         .collect();
-    let mut kinds_by_namespace: HashMap<String, [Vec<usize>; 3]> = HashMap::new();
-    let mut kind_workloads: [Vec<usize>; 3] = Default::default();
-    for (i, w) in inv.workloads.iter().enumerate() {
-        let k = w.client_kind().index();
-        kinds_by_namespace.entry(w.namespace.clone()).or_default()[k].push(i);
-        kind_workloads[k].push(i);
-    }
-    let kind_totals = [kind_workloads[0].len(), kind_workloads[1].len(), kind_workloads[2].len()];
-    let mut kind_namespaces = [0usize; 3];
-    for v in kinds_by_namespace.values() {
-        for k in 0..3 {
-            kind_namespaces[k] += usize::from(!v[k].is_empty());
-        }
-    }
+    let clients = inv.clients();
     let mut cx = Context {
         mesh,
         refs: vec![OnceCell::new(); mesh.objects.len()],
@@ -542,17 +538,29 @@ pub fn compute_scoped(mesh: &Mesh, scope: Option<&PostureScope>) -> Posture {
         policies,
         vs: routes::VsIndex::build(mesh),
         services_by_host: HashMap::new(),
-        kinds_by_namespace,
-        kind_workloads,
-        kind_totals,
-        kind_namespaces,
+        clients,
     };
     if !cx.vs.is_empty() {
         cx.services_by_host = cx.inv.services.iter().enumerate().map(|(i, s)| (s.host.clone(), i)).collect();
     }
-    let client_namespaces = cx.inv.workload_namespaces();
-    let mut services: Vec<&Service> = cx.inv.services.iter().collect();
-    services.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+    let clients = cx.clients.clone();
+    let client_namespaces = &clients.namespaces;
+    // A scope that names its namespaces reads only their Services (in row order); wildcard hosts read them all.
+    let services: Vec<&Service> = match scope.and_then(|sc| sc.service_namespaces()) {
+        Some(namespaces) => {
+            let mut ids: Vec<usize> = namespaces
+                .iter()
+                .flat_map(|ns| clients.services_by_namespace.get(*ns).into_iter().flatten().copied())
+                .collect();
+            ids.sort_by(|a, b| {
+                let (a, b) = (&cx.inv.services[*a], &cx.inv.services[*b]);
+                (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name))
+            });
+            ids.dedup();
+            ids.into_iter().map(|i| &cx.inv.services[i]).collect()
+        }
+        None => clients.services_sorted.iter().map(|i| &cx.inv.services[*i]).collect(),
+    };
     let mut rows = Vec::new();
     let mut defaults = Vec::new();
     let mut target_ports: Vec<BTreeSet<u32>> = vec![BTreeSet::new(); cx.inv.workloads.len()];
@@ -569,7 +577,7 @@ pub fn compute_scoped(mesh: &Mesh, scope: Option<&PostureScope>) -> Posture {
             }
         }
         let default = cx.drs.lookup(None, &svc.namespace, &svc.host).and_then(|(s, e)| catch_all(s, &e));
-        let classes = client_classes(&cx, svc, default, &client_namespaces);
+        let classes = client_classes(&cx, svc, default, client_namespaces);
         let listed: BTreeSet<&str> =
             classes.iter().filter(|c| c.namespace != OTHER_NAMESPACES).map(|c| c.namespace.as_str()).collect();
         let class_kinds: Vec<Vec<(ClientKind, Vec<String>, usize)>> =
@@ -580,7 +588,7 @@ pub fn compute_scoped(mesh: &Mesh, scope: Option<&PostureScope>) -> Posture {
                     .iter()
                     .zip(&class_kinds)
                     .any(|(c, ks)| c.namespace == OTHER_NAMESPACES && ks.iter().any(|(k, _, _)| *k == kind));
-                let anywhere = kind == ClientKind::Sidecar || cx.kind_totals[kind.index()] > 0;
+                let anywhere = kind == ClientKind::Sidecar || cx.clients.kind_totals[kind.index()] > 0;
                 if !has_star && anywhere {
                     let who = Clients {
                         namespace: OTHER_NAMESPACES,
@@ -634,7 +642,7 @@ pub fn compute_scoped(mesh: &Mesh, scope: Option<&PostureScope>) -> Posture {
             }
         })
         .collect();
-    Posture { rows, client_namespaces: client_namespaces.into_iter().collect(), workloads, defaults }
+    Posture { rows, client_namespaces: client_namespaces.iter().cloned().collect(), workloads, defaults }
 }
 
 /// The entry that applies to client workloads no `workloadSelector` picks. When the most specific host of the

@@ -8,7 +8,7 @@ use super::workload::{annotations_field, label};
 use super::{ClientKind, Endpoint, OTHER_NAMESPACES, Posture, Row};
 use crate::finding::Severity;
 use crate::mesh::{DestinationRule, Mesh, ObjId, PaMode, TlsMode};
-use crate::rules::{
+use crate::plan::{
     DR_PORT_LEVEL, DR_TLS, DR_TLS_MODE, FixEdit, FixPlan, NewObject, PA_MODE, PA_PORT_LEVEL, RuleFinding,
 };
 use std::collections::{BTreeMap, HashSet};

@@ -208,9 +208,60 @@ pub struct Inventory {
     by_label: HashMap<u64, Vec<usize>>,
     /// Workload indices by namespace.
     by_namespace: HashMap<String, Vec<usize>>,
+    /// The client side of posture rows, derived once per inventory ([`Inventory::clients`]).
+    clients: std::sync::OnceLock<std::sync::Arc<Clients>>,
+}
+
+/// What posture rows read of the client workloads, the same for every row and every re-analysis that keeps the
+/// inventory: workloads by namespace and client kind, counts, and the Services in row order.
+#[derive(Debug, Default)]
+pub struct Clients {
+    /// Workload indices per namespace and client kind.
+    pub kinds_by_namespace: HashMap<String, [Vec<usize>; 3]>,
+    /// Workload indices per client kind, and their counts.
+    pub kind_workloads: [Vec<usize>; 3],
+    pub kind_totals: [usize; 3],
+    /// How many namespaces hold workloads of each client kind.
+    pub kind_namespaces: [usize; 3],
+    /// Namespaces that hold workloads.
+    pub namespaces: std::collections::BTreeSet<String>,
+    /// Service indices sorted by (namespace, name): the order of posture rows.
+    pub services_sorted: Vec<usize>,
+    /// Service indices by namespace.
+    pub services_by_namespace: HashMap<String, Vec<usize>>,
 }
 
 impl Inventory {
+    /// The client tables of posture rows (computed once per inventory; shared by every posture computed on it).
+    pub fn clients(&self) -> std::sync::Arc<Clients> {
+        self.clients
+            .get_or_init(|| {
+                let mut c = Clients::default();
+                for (i, w) in self.workloads.iter().enumerate() {
+                    let k = w.client_kind().index();
+                    c.kinds_by_namespace.entry(w.namespace.clone()).or_default()[k].push(i);
+                    c.kind_workloads[k].push(i);
+                }
+                c.kind_totals = [c.kind_workloads[0].len(), c.kind_workloads[1].len(), c.kind_workloads[2].len()];
+                for v in c.kinds_by_namespace.values() {
+                    for (count, list) in c.kind_namespaces.iter_mut().zip(v) {
+                        *count += usize::from(!list.is_empty());
+                    }
+                }
+                c.namespaces = self.workload_namespaces();
+                c.services_sorted = (0..self.services.len()).collect();
+                c.services_sorted.sort_by(|a, b| {
+                    let (a, b) = (&self.services[*a], &self.services[*b]);
+                    (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name))
+                });
+                for (i, s) in self.services.iter().enumerate() {
+                    c.services_by_namespace.entry(s.namespace.clone()).or_default().push(i);
+                }
+                std::sync::Arc::new(c)
+            })
+            .clone()
+    }
+
     /// The same inventory after a splice replaced `old_len` objects at `start` with `new_len` others, none of
     /// them of an inventory kind: object ids past the spliced range move by the difference.
     pub fn shifted(&self, start: usize, old_len: usize, new_len: usize) -> Inventory {

@@ -17,6 +17,7 @@ pub const RULE: Rule = Rule {
            block with DISABLE or without `mode`), or by auto mTLS, which sends plaintext when auto mTLS is off or the \
            service's namespace is DISABLE. Make the client send ISTIO_MUTUAL for that host and port.",
     check,
+    reads: super::Reads::Posture,
 };
 
 fn check(mesh: &Mesh) -> Vec<RuleFinding> {

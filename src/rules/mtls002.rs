@@ -16,6 +16,7 @@ pub const RULE: Rule = Rule {
            about excluded ports. Make the client send plaintext for that host and port, with a DestinationRule placed \
            where Istio's lookup finds it first.",
     check,
+    reads: super::Reads::Posture,
 };
 
 fn check(mesh: &Mesh) -> Vec<RuleFinding> {

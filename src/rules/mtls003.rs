@@ -24,6 +24,7 @@ pub const RULE: Rule = Rule {
            client path that used mTLS send plaintext. The finding sits on the object at the widest scope that explains \
            it (mesh, namespace, workload, port). Confirm the downgrade is intended.",
     check: no_single_snapshot_check,
+    reads: super::Reads::Mesh,
 };
 
 /// MTLS003 needs a base and a head: on one snapshot there is nothing to compare. See [`downgrades`].

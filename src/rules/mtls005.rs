@@ -19,6 +19,7 @@ pub const RULE: Rule = Rule {
            mesh-wide one, and the oldest of those selecting a workload. The others are ignored silently, so their mode \
            has no effect. Merge them into the one Istio applies and delete the rest.",
     check,
+    reads: super::Reads::Namespace,
 };
 
 fn pa_name(p: &PeerAuthentication) -> String {

@@ -14,6 +14,7 @@ pub const RULE: Rule = Rule {
            Istio: selector policies only apply from the workload's own namespace, and root-namespace policies only \
            apply mesh-wide (without selector). Move it to the namespace of the workloads it selects.",
     check,
+    reads: super::Reads::Mesh,
 };
 
 const NAMESPACE: &[&str] = &["metadata", "namespace"];

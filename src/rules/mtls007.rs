@@ -16,6 +16,7 @@ pub const RULE: Rule = Rule {
            Service `port`. A key that equals a Service port mapped to a different target port never matches, so the \
            workload keeps its workload-level mode on that port. Rewrite the key to the target port.",
     check,
+    reads: super::Reads::Namespace,
 };
 
 fn check(mesh: &Mesh) -> Vec<RuleFinding> {

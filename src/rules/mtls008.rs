@@ -13,6 +13,7 @@ pub const RULE: Rule = Rule {
            DISABLE`: clients send plaintext to the host and auto mTLS no longer applies. Write the mode you mean: \
            ISTIO_MUTUAL for mesh mTLS, or DISABLE explicitly.",
     check,
+    reads: super::Reads::Namespace,
 };
 
 fn check(mesh: &Mesh) -> Vec<RuleFinding> {

@@ -18,6 +18,7 @@ pub const RULE: Rule = Rule {
            a DestinationRule says. Write PERMISSIVE, which says what happens, or move the workload out of ambient mode \
            (`istio.io/dataplane-mode: none`) if it must receive plaintext only.",
     check,
+    reads: super::Reads::Namespace,
 };
 
 fn check(mesh: &Mesh) -> Vec<RuleFinding> {

@@ -26,9 +26,16 @@ pub const RULE: Rule = Rule {
            PERMISSIVE with a workload PeerAuthentication, for example `portLevelMtls: {\"<targetPort>\": {mode: \
            PERMISSIVE}}` with a selector for the webhook's pods, or keep the webhook's pods out of the mesh.",
     check,
+    reads: super::Reads::Callers,
 };
 
 /// (the calling object, the field that names the Service, namespace, name, port) of every kube-apiserver call.
+/// The namespaces whose Services callers outside the mesh call: what the rule's findings read besides the callers
+/// and the mesh part ([`super::Reads::Callers`]).
+pub fn called_namespaces(mesh: &Mesh) -> std::collections::HashSet<String> {
+    callers(mesh).into_iter().map(|(_, _, ns, _, _)| ns).collect()
+}
+
 fn callers(mesh: &Mesh) -> Vec<(ObjId, &'static [&'static str], String, String, u32)> {
     let mut out = Vec::new();
     let port_of = |o: &Object, n: usize| o.tree.str_at(n, &["port"]).and_then(|p| p.parse::<u32>().ok()).unwrap_or(443);

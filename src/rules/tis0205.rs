@@ -18,6 +18,7 @@ pub const RULE: Rule = Rule {
            With DISABLE the servers accept only plaintext and every call fails; without a mode the mesh depends on \
            the implicit PERMISSIVE default. Give the mesh-wide PeerAuthentication mode STRICT or PERMISSIVE.",
     check,
+    reads: super::Reads::Mesh,
 };
 
 fn check(mesh: &Mesh) -> Vec<RuleFinding> {

@@ -16,6 +16,7 @@ pub const RULE: Rule = Rule {
            but no namespace-wide or mesh-wide PeerAuthentication in STRICT or PERMISSIVE mode says the servers accept \
            mTLS. Add a namespace-wide PeerAuthentication (or fix the existing one's mode).",
     check,
+    reads: super::Reads::Namespace,
 };
 
 fn check(mesh: &Mesh) -> Vec<RuleFinding> {

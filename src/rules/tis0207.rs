@@ -17,6 +17,7 @@ pub const RULE: Rule = Rule {
            sidecars reject these connections. Make the DestinationRule originate ISTIO_MUTUAL (or remove its `tls` \
            block so auto mTLS decides), or relax the PeerAuthentication to PERMISSIVE.",
     check,
+    reads: super::Reads::Namespace,
 };
 
 fn check(mesh: &Mesh) -> Vec<RuleFinding> {

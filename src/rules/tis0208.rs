@@ -20,6 +20,7 @@ pub const RULE: Rule = Rule {
            `tls` block so auto mTLS decides) or give the namespaces that must accept plaintext a PERMISSIVE \
            namespace-wide PeerAuthentication.",
     check,
+    reads: super::Reads::Namespace,
 };
 
 fn check(mesh: &Mesh) -> Vec<RuleFinding> {

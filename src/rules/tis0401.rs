@@ -19,6 +19,7 @@ pub const RULE: Rule = Rule {
            `tls.mode: ISTIO_MUTUAL` (with DISABLE exceptions for destinations without a sidecar) or turn auto mTLS \
            back on.",
     check,
+    reads: super::Reads::Mesh,
 };
 
 fn check(mesh: &Mesh) -> Vec<RuleFinding> {

@@ -20,6 +20,7 @@ pub const RULE: Rule = Rule {
            no more specific DestinationRule covers are refused. Add a namespace-wide DestinationRule with \
            `tls.mode: ISTIO_MUTUAL` or turn auto mTLS back on.",
     check,
+    reads: super::Reads::Namespace,
 };
 
 fn check(mesh: &Mesh) -> Vec<RuleFinding> {

@@ -19,6 +19,7 @@ pub const RULE: Rule = Rule {
            handshakes the clients start. Disable mTLS in a namespace-wide DestinationRule for the namespace, or \
            make the PeerAuthentication PERMISSIVE.",
     check,
+    reads: super::Reads::Namespace,
 };
 
 fn check(mesh: &Mesh) -> Vec<RuleFinding> {

@@ -19,6 +19,7 @@ pub const RULE: Rule = Rule {
            mesh depends on auto mTLS inferring the servers' mode (warning). Add a mesh-wide DestinationRule with \
            `tls.mode: DISABLE` (or turn the enabling one into it), or make the PeerAuthentication PERMISSIVE.",
     check,
+    reads: super::Reads::Mesh,
 };
 
 fn check(mesh: &Mesh) -> Vec<RuleFinding> {

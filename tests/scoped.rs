@@ -1,0 +1,184 @@
+//! Differential test of the scoped re-analysis fix verification runs (`analysis::scoped`, `Mesh::overlay`): for
+//! every PeerAuthentication and DestinationRule of every fixture tree, edits of the kinds fixes make (every other
+//! mode, the object removed, a new namespace-wide object added after it) are re-analyzed scoped and by rebuilding
+//! the mesh of the whole tree; the findings must be the same.
+
+use mtls_review::analysis::scoped::{Scoped, changed_objects, placed, posture_keys};
+use mtls_review::analysis::{finding_keys, resolve_settings};
+use mtls_review::manifest::{LoadedFile, load_file, yaml::Limits};
+use mtls_review::mesh::{Mesh, kustomize_namespaces};
+use mtls_review::settings::AnalysisOptions;
+use std::collections::HashSet;
+use std::path::Path;
+
+fn yaml_files(dir: &Path, root: &Path, out: &mut Vec<(String, Vec<u8>)>) {
+    let mut entries: Vec<_> = std::fs::read_dir(dir).into_iter().flatten().flatten().map(|e| e.path()).collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            yaml_files(&p, root, out);
+        } else if p.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+            let rel = p.strip_prefix(root).unwrap_or(&p).to_string_lossy().replace('\\', "/");
+            out.push((rel, std::fs::read(&p).unwrap_or_default()));
+        }
+    }
+}
+
+/// Every directory of test trees as one snapshot each, every Kiali scenario file on its own.
+fn trees() -> Vec<(String, Vec<LoadedFile>)> {
+    let base = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut out = Vec::new();
+    // Kiali's scenario files each stand alone.
+    let mut kiali = Vec::new();
+    yaml_files(&base.join("tests/fixtures/kiali"), &base.join("tests/fixtures/kiali"), &mut kiali);
+    for (p, b) in &kiali {
+        out.push((p.clone(), vec![load_file(p, b, &Limits::default())]));
+    }
+    for group in ["fixtures", "tests/fixtures/cases"] {
+        let mut dirs: Vec<_> =
+            std::fs::read_dir(base.join(group)).into_iter().flatten().flatten().map(|e| e.path()).collect();
+        dirs.sort();
+        for d in dirs.into_iter().filter(|d| d.is_dir()) {
+            let mut files = Vec::new();
+            yaml_files(&d, &d, &mut files);
+            let loaded = files.iter().map(|(p, b)| load_file(p, b, &Limits::default())).collect();
+            out.push((d.display().to_string(), loaded));
+        }
+    }
+    out.push(("synthetic".into(), synthetic()));
+    out
+}
+
+/// Namespaces that depend on each other: cross-namespace hosts, a mesh-wide DestinationRule, selector policies,
+/// workloads without sidecars, a legacy namespace.
+fn synthetic() -> Vec<LoadedFile> {
+    let mut files = vec![(
+        "mesh.yaml".to_string(),
+        "apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata: {name: default, namespace: istio-system}\nspec: {mtls: {mode: STRICT}}\n".to_string(),
+    )];
+    for (i, (pa, dr)) in [
+        ("STRICT", "ISTIO_MUTUAL"),
+        ("DISABLE", "DISABLE"),
+        ("PERMISSIVE", "ISTIO_MUTUAL"),
+        ("DISABLE", "ISTIO_MUTUAL"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let ns = format!("n{i}");
+        let other = format!("n{}", (i + 1) % 4);
+        let inject = if i == 1 { "disabled" } else { "enabled" };
+        files.push((
+            format!("{ns}/policy.yaml"),
+            format!(
+                "apiVersion: v1\nkind: Namespace\nmetadata: {{name: {ns}, labels: {{istio-injection: {inject}}}}}\n---\napiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata: {{name: default, namespace: {ns}}}\nspec: {{mtls: {{mode: {pa}}}}}\n---\napiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata: {{name: api, namespace: {ns}}}\nspec:\n  selector: {{matchLabels: {{app: api}}}}\n  mtls: {{mode: {pa}}}\n  portLevelMtls: {{\"8080\": {{mode: DISABLE}}}}\n---\napiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {{name: all, namespace: {ns}}}\nspec: {{host: \"*.{ns}.svc.cluster.local\", trafficPolicy: {{tls: {{mode: {dr}}}}}}}\n---\napiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {{name: to-{other}, namespace: {ns}}}\nspec: {{host: api.{other}.svc.cluster.local, trafficPolicy: {{tls: {{mode: ISTIO_MUTUAL}}}}}}\n"
+            ),
+        ));
+        files.push((
+            format!("{ns}/app.yaml"),
+            format!(
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: api, namespace: {ns}}}\nspec:\n  selector: {{matchLabels: {{app: api}}}}\n  template:\n    metadata: {{labels: {{app: api}}}}\n    spec: {{containers: [{{name: api, image: x, ports: [{{containerPort: 8080}}]}}]}}\n---\napiVersion: v1\nkind: Service\nmetadata: {{name: api, namespace: {ns}}}\nspec: {{selector: {{app: api}}, ports: [{{port: 80, targetPort: 8080}}]}}\n"
+            ),
+        ));
+    }
+    files.push((
+        "n0/mesh-dr.yaml".to_string(),
+        "apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: everything, namespace: n0}\nspec: {host: \"*.local\", trafficPolicy: {tls: {mode: ISTIO_MUTUAL}}}\n".to_string(),
+    ));
+    files.iter().map(|(p, t)| load_file(p, t.as_bytes(), &Limits::default())).collect()
+}
+
+/// Edited texts of a file: each PeerAuthentication / DestinationRule mode set to every other value, each such
+/// object removed, a namespace-wide PeerAuthentication and DestinationRule added after it.
+fn edits(f: &LoadedFile) -> Vec<String> {
+    let Some(src) = &f.source else { return Vec::new() };
+    let lines: Vec<&str> = src.text.split('\n').collect();
+    let mut out = Vec::new();
+    for o in &f.objects {
+        let (field, modes): (&[&str], &[&str]) = match o.kind.as_str() {
+            "PeerAuthentication" => (&["spec", "mtls", "mode"], &["STRICT", "PERMISSIVE", "DISABLE", "UNSET"]),
+            "DestinationRule" => (&["spec", "trafficPolicy", "tls", "mode"], &["ISTIO_MUTUAL", "DISABLE", "SIMPLE"]),
+            _ => continue,
+        };
+        let ns = o.namespace.clone().unwrap_or_else(|| "default".into());
+        if let (Some(current), Some((line, _))) = (o.str_at(field), o.field_lines(field)) {
+            for m in modes.iter().filter(|m| **m != current) {
+                let mut l = lines.clone();
+                let edited = l[line - 1].replacen(current, m, 1);
+                l[line - 1] = &edited;
+                out.push(l.join("\n"));
+            }
+        }
+        if o.list_index.is_none() {
+            let mut l: Vec<&str> = lines.clone();
+            l.drain(o.line - 1..o.end_line.min(l.len()));
+            out.push(l.join("\n"));
+            let added = format!(
+                "---\napiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata:\n  name: added\n  namespace: {ns}\nspec:\n  mtls:\n    mode: DISABLE\n---\napiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata:\n  name: added\n  namespace: {ns}\nspec:\n  host: \"*.{ns}.svc.cluster.local\"\n  trafficPolicy:\n    tls:\n      mode: ISTIO_MUTUAL"
+            );
+            let mut l: Vec<String> = lines.iter().map(|s| s.to_string()).collect();
+            l.insert(o.end_line.min(l.len()), added);
+            out.push(l.join("\n"));
+        }
+    }
+    out
+}
+
+#[test]
+fn scoped_re_analysis_gives_the_findings_of_a_full_re_analysis() {
+    let opts = AnalysisOptions::default();
+    let (mut compared, mut scoped_runs, mut overlays) = (0usize, 0usize, 0usize);
+    for (name, files) in trees() {
+        let mut mesh = Mesh::build(&files, resolve_settings(&files, &opts), HashSet::new());
+        mesh.suggest_mode = opts.suggest_mode();
+        let kustomize = kustomize_namespaces(&files);
+        let scoped = Scoped::new(&mesh, &opts);
+        let mut work = mesh.clone();
+        let mut start = 0;
+        for (idx, f) in files.iter().enumerate() {
+            let settings_file = f.objects.iter().any(|o| o.kind == "ConfigMap" || o.kind == "IstioOperator");
+            for text in if settings_file { Vec::new() } else { edits(f) } {
+                let Some(path) = f.source.as_ref().map(|s| s.path.clone()) else { continue };
+                let new = load_file(&path, text.as_bytes(), &Limits::default());
+                if new.kustomize_namespace != f.kustomize_namespace {
+                    continue;
+                }
+                let mut copy = files.clone();
+                copy[idx] = new.clone();
+                let mut full = finding_keys(&copy, &opts, HashSet::new());
+                full.sort();
+                let is_posture = |k: &(&str, _, _, _)| k.0 == "MTLS001" || k.0 == "MTLS002";
+                compared += 1;
+                if let Some(mut keys) = scoped.keys_with(start, f, &new, &kustomize, &opts) {
+                    scoped_runs += 1;
+                    keys.sort();
+                    let want: Vec<_> = full.iter().filter(|k| !is_posture(k)).cloned().collect();
+                    assert_eq!(keys, want, "{name}: {path} edited:\n{text}");
+                }
+                // The posture rules on the overlaid mesh (unscoped rows): the same as on a rebuild.
+                let placed = placed(&changed_objects(f, &new), start, &new, &kustomize);
+                if let Some(overlay) = work.overlay(start..start + f.objects.len(), placed) {
+                    overlays += 1;
+                    let mut keys = posture_keys(&work, &opts);
+                    work.remove_overlay(overlay);
+                    keys.sort();
+                    let want: Vec<_> = full.iter().filter(|k| is_posture(k)).cloned().collect();
+                    assert_eq!(keys, want, "{name}: {path} edited (overlay):\n{text}");
+                }
+            }
+            start += f.objects.len();
+        }
+        // The overlays were all undone.
+        let mut again = finding_keys(&files, &opts, HashSet::new());
+        again.sort();
+        let mut before = mtls_review::analysis::rule_keys(&work, &opts);
+        before.sort();
+        assert_eq!(before, again, "{name}: mesh restored after the overlays");
+    }
+    // The test covers something: many edits, most of them scoped.
+    assert!(
+        compared > 200 && scoped_runs > compared / 3 && overlays > compared / 2,
+        "{compared} {scoped_runs} {overlays}"
+    );
+    eprintln!("{compared} edits compared, {scoped_runs} scoped, {overlays} overlaid");
+}
