@@ -18,6 +18,8 @@ ENV CARGO_TERM_COLOR=never
 COPY Cargo.toml Cargo.lock ./
 COPY benches ./benches
 COPY src ./src
+# The SARIF report embeds the rule pages (include_str!).
+COPY docs/rules ./docs/rules
 RUN --mount=type=cache,target=/usr/local/cargo/registry cargo build --release --locked --bin mtls-review
 
 FROM debian:bookworm-slim@sha256:4b50eb66f977b4062683ff434ef18ac191da862dbe966961bc11990cf5791a8d AS tools
