@@ -13,6 +13,11 @@
 //! Run as a test (`cargo test --benches`, `--all-targets`: no `--bench` argument, no sizes) it does one smoke run
 //! at 402 documents.
 //!
+//! The generated tree has a `kustomization.yaml` per namespace, which discovery would render with kustomize (about
+//! 2,000 renders at 20,000 documents: a rendering benchmark, which `benches/targets.rs` is). This benchmark measures
+//! reading and analysis, so it reviews the tree as plain files with a config naming one plain target
+//! (`meshes: [{name: default, targets: [{path: ., render: plain}]}]`, passed as `--config`).
+//!
 //! It prints figures and never fails on them: timing is for people, not assertions. It does assert that the
 //! review finds exactly the findings the generator planted, so a fast but wrong review cannot pass unnoticed.
 
@@ -100,7 +105,13 @@ fn ms(d: Duration) -> String {
 }
 
 /// Runs the binary once; returns its wall time and, under GNU time, its peak RSS in KiB.
-fn run_binary(bin: &Path, repo: &Path, g: &generator::Generated, scratch: &Path) -> (Duration, Option<u64>) {
+fn run_binary(
+    bin: &Path,
+    repo: &Path,
+    config: &Path,
+    g: &generator::Generated,
+    scratch: &Path,
+) -> (Duration, Option<u64>) {
     let time = Path::new("/usr/bin/time");
     let rss_file = scratch.join("rss.txt");
     let mut cmd = if time.exists() {
@@ -112,6 +123,8 @@ fn run_binary(bin: &Path, repo: &Path, g: &generator::Generated, scratch: &Path)
     };
     cmd.args(["check", "--format", "json", "--base", &g.base, "--head", &g.head, "--repo"])
         .arg(repo)
+        .arg("--config")
+        .arg(config)
         .stdout(Stdio::null())
         .stderr(Stdio::inherit());
     let start = Instant::now();
@@ -122,6 +135,9 @@ fn run_binary(bin: &Path, repo: &Path, g: &generator::Generated, scratch: &Path)
     let rss = std::fs::read_to_string(&rss_file).ok().and_then(|t| t.trim().lines().last()?.trim().parse().ok());
     (wall, rss)
 }
+
+/// One mesh, one target: the whole tree read as plain manifests.
+const PLAIN_CONFIG: &str = "meshes:\n  - name: default\n    targets:\n      - path: .\n        render: plain\n";
 
 fn bench(documents: usize, runs: Option<usize>) -> Row {
     let scratch = tempfile::tempdir().unwrap();
@@ -156,7 +172,11 @@ fn bench(documents: usize, runs: Option<usize>) -> Row {
         println!("base {} head {} in {}", g.base, g.head, repo.display());
         std::process::exit(0);
     }
+    // Plain files, not kustomize renders (see the module docs).
+    let config = scratch.path().join("plain.yaml");
+    std::fs::write(&config, PLAIN_CONFIG).unwrap();
     let req = CheckRequest {
+        config: Some(config.clone()),
         base: Some(g.base.clone()),
         head: Some(g.head.clone()),
         repo: Some(repo.clone()),
@@ -209,9 +229,9 @@ fn bench(documents: usize, runs: Option<usize>) -> Row {
     let bin = Path::new(env!("CARGO_BIN_EXE_mtls-review"));
     let mut binary = Vec::new();
     let mut peak_rss_kb: Option<u64> = None;
-    run_binary(bin, &repo, &g, scratch.path()); // warm-up (page cache)
+    run_binary(bin, &repo, &config, &g, scratch.path()); // warm-up (page cache)
     for _ in 0..runs {
-        let (wall, rss) = run_binary(bin, &repo, &g, scratch.path());
+        let (wall, rss) = run_binary(bin, &repo, &config, &g, scratch.path());
         binary.push(wall);
         peak_rss_kb = match (peak_rss_kb, rss) {
             (Some(a), Some(b)) => Some(a.max(b)),
