@@ -1,5 +1,7 @@
 //! Loader bytes: any file content; nothing may panic or overflow, every line reported lies in the file.
 #![no_main]
+#[path = "contain.rs"]
+mod contain;
 use libfuzzer_sys::fuzz_target;
 use mtls_review::manifest::{
     load_file,
@@ -7,6 +9,7 @@ use mtls_review::manifest::{
 };
 
 fuzz_target!(|data: &[u8]| {
+    contain::like_the_release_binary();
     let f = load_file("f.yaml", data, &Limits::default());
     if let Some(src) = &f.source {
         let n = LineIndex::new(&src.text).line_count();

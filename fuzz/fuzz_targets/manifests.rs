@@ -5,6 +5,8 @@
 //! missing final line break, JSON); the loader must read exactly those values back, without any error, on the
 //! lines where they were written.
 #![no_main]
+#[path = "contain.rs"]
+mod contain;
 use libfuzzer_sys::fuzz_target;
 use mtls_review::manifest::{load_file, yaml::Limits};
 
@@ -167,6 +169,7 @@ fn json(c: &mut Choices, name: &str, ns: &str, mode: &str, labels: &[(&str, &str
 }
 
 fuzz_target!(|data: &[u8]| {
+    contain::like_the_release_binary();
     let mut c = Choices(data, 0);
     let mode = MODES[c.pick(MODES.len())];
     let name = NAMES[c.pick(NAMES.len())];

@@ -1,12 +1,15 @@
 //! Snapshot analysis: a tree of up to four files cut from the input (at 0xff bytes), loaded and analysed;
 //! nothing may panic, and every finding and error lies inside its file (lines as YAML counts them).
 #![no_main]
+#[path = "contain.rs"]
+mod contain;
 use libfuzzer_sys::fuzz_target;
 use mtls_review::analysis::{analyze, load_files};
 use mtls_review::finding::Side;
 use mtls_review::manifest::yaml::{Limits, LineIndex};
 
 fuzz_target!(|data: &[u8]| {
+    contain::like_the_release_binary();
     let files: Vec<(String, Vec<u8>)> =
         data.split(|b| *b == 0xff).take(4).enumerate().map(|(i, b)| (format!("d{i}/m.yaml"), b.to_vec())).collect();
     let lines: Vec<(String, usize)> =

@@ -1208,6 +1208,19 @@ mod tests {
     }
 
     #[test]
+    fn a_parser_panic_is_one_document_error_and_the_others_survive() {
+        // libyaml-safer 0.3 panics ("TODO: What is expected here?") on a tag directly followed by `,` in a flow
+        // collection (found by the loader fuzz target); go-yaml reads it as a tagged empty scalar. The document is
+        // reported at its line and skipped; the documents around it are read.
+        let s = parse("a: 1\n---\nb: [!, 2]\n---\nc: 3\n");
+        assert_eq!(s.docs.len(), 2, "{:?}", s.errors);
+        assert_eq!(s.errors.len(), 1);
+        // The document's first line (its `---`).
+        assert_eq!(s.errors[0].line, 2, "{:?}", s.errors);
+        assert!(s.errors[0].message.contains("internal error of the YAML parser"), "{:?}", s.errors);
+    }
+
+    #[test]
     fn alias_bomb_is_cheap() {
         let mut t = String::from("a: &a [x, x, x, x, x, x, x, x, x]\n");
         for i in 0..30 {
