@@ -807,20 +807,7 @@ fn comment_body(f: &Finding, fp: &str, p: &Placement, review: &Review, opts: &Co
         s.push_str(help.trim());
         s.push('\n');
     }
-    match (&p.suggestion, &f.fix) {
-        (Some(text), Some(fix)) => {
-            let fence = fence(text);
-            s.push_str(&format!("\n**Fix:** {}\n{fence}suggestion\n", fix.description));
-            if !text.is_empty() {
-                s.push_str(text);
-                s.push('\n');
-            }
-            s.push_str(&fence);
-            s.push('\n');
-        }
-        (_, Some(_)) => s.push_str(&fix_as_diff(f, review)),
-        _ => {}
-    }
+    push_fix(&mut s, p.suggestion.as_deref(), f, review);
     s.push('\n');
     s.push_str(&docs_link(f, opts));
     s.push('\n');
@@ -981,20 +968,7 @@ fn group_comment_body(
         s.push_str(help.trim());
         s.push('\n');
     }
-    match (&p.suggestion, &lead.fix) {
-        (Some(text), Some(fix)) => {
-            let fence = fence(text);
-            s.push_str(&format!("\n**Fix:** {}\n{fence}suggestion\n", fix.description));
-            if !text.is_empty() {
-                s.push_str(text);
-                s.push('\n');
-            }
-            s.push_str(&fence);
-            s.push('\n');
-        }
-        (_, Some(_)) => s.push_str(&fix_as_diff(lead, review)),
-        _ => {}
-    }
+    push_fix(&mut s, p.suggestion.as_deref(), lead, review);
     s.push_str(&alts);
     s.push('\n');
     s.push_str(&group_docs_links(members, opts));
@@ -1034,6 +1008,24 @@ fn body_section(f: &Finding, p: &Placement, review: &Review, opts: &ComposeOptio
     s.push_str(&docs_link(f, opts));
     s.push('\n');
     s
+}
+
+/// The finding's fix: a suggestion block when the comment can carry one (`suggestion`), else the fix as a diff.
+fn push_fix(s: &mut String, suggestion: Option<&str>, f: &Finding, review: &Review) {
+    match (suggestion, &f.fix) {
+        (Some(text), Some(fix)) => {
+            let fence = fence(text);
+            s.push_str(&format!("\n**Fix:** {}\n{fence}suggestion\n", fix.description));
+            if !text.is_empty() {
+                s.push_str(text);
+                s.push('\n');
+            }
+            s.push_str(&fence);
+            s.push('\n');
+        }
+        (_, Some(_)) => s.push_str(&fix_as_diff(f, review)),
+        _ => {}
+    }
 }
 
 #[cfg(test)]
