@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
 
 mod support;
+use support::git;
 
 use mtls_review::github::patch_hunks;
 use mtls_review::github::run_with;
@@ -23,17 +24,6 @@ fn pa(ns: &str) -> String {
 
 fn dr(ns: &str) -> String {
     DR_MUTUAL.replace("NS", ns)
-}
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .current_dir(dir)
-        .args(["-c", "user.email=t@example.com", "-c", "user.name=t", "-c", "commit.gpgsign=false"])
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
 
 fn write(dir: &Path, files: &[(&str, &str)]) {

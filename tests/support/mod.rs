@@ -12,6 +12,7 @@ use mtls_review::settings::MeshSettings;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
@@ -799,4 +800,16 @@ pub fn skipping_client() -> (mtls_review::github::client::ClientOptions, Arc<mtl
         ..fast_client()
     };
     (options, clock)
+}
+
+/// Runs git in `dir` with a fixed identity and no signing; its trimmed stdout (the test fails when git does).
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .current_dir(dir)
+        .args(["-c", "user.email=t@example.com", "-c", "user.name=t", "-c", "commit.gpgsign=false"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
