@@ -386,3 +386,7 @@ mod tests {
         assert_eq!(plan(&fs), vec![vec![0, 1, 2]]);
     }
 }
+
+#[cfg(test)]
+#[path = "group_mutation_tests.rs"]
+mod mutation_tests;
