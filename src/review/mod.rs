@@ -152,3 +152,7 @@ pub struct NamespacePosture {
     pub client_tls: String,
     pub client_decided_by: Option<String>,
 }
+
+#[cfg(test)]
+#[path = "mod_mutation_tests.rs"]
+mod mutation_tests;

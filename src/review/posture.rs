@@ -74,3 +74,7 @@ pub fn compare(base: &Mesh, head: &Mesh) -> PostureChange {
         .collect();
     PostureChange { before, after, changed }
 }
+
+#[cfg(test)]
+#[path = "posture_mutation_tests.rs"]
+mod mutation_tests;
