@@ -69,9 +69,15 @@ pub fn file_change(
 /// (quadratic memory, so only for small texts), else one replacement of the whole text (coarse, never wrong).
 /// Each is then laid out as git lays out ambiguous changes (see [`super::compact`]).
 fn line_ops(old: &str, new: &str) -> Vec<DiffOp> {
+    line_ops_by(old, new, &[Algorithm::Myers, Algorithm::Patience, Algorithm::Lcs])
+}
+
+/// [`line_ops`] with the algorithms tried in order (a parameter so that tests can reach the later ones, which
+/// `line_ops` only tries when the earlier ones' operations do not tile).
+fn line_ops_by(old: &str, new: &str, algorithms: &[Algorithm]) -> Vec<DiffOp> {
     let old_lines = TextDiff::from_lines(old, "").ops().iter().map(|o| o.old_range().end).max().unwrap_or(0);
     let new_lines = TextDiff::from_lines("", new).ops().iter().map(|o| o.new_range().end).max().unwrap_or(0);
-    for algorithm in [Algorithm::Myers, Algorithm::Patience, Algorithm::Lcs] {
+    for &algorithm in algorithms {
         if algorithm == Algorithm::Lcs && old_lines.saturating_mul(new_lines) > LCS_MAX_CELLS {
             break;
         }
@@ -361,3 +367,7 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "diff_mutation_tests.rs"]
+mod mutation_tests;
