@@ -668,3 +668,7 @@ pub fn snapshot_with(files: &[TreeFile], opts: &AnalysisOptions, assemble: &dyn 
     super::group::arrange(&mut review.findings);
     review
 }
+
+#[cfg(test)]
+#[path = "build_mutation_tests.rs"]
+mod mutation_tests;
