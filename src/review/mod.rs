@@ -35,7 +35,8 @@ impl Hunk {
             Side::Base => (self.base_start, self.base_lines),
             Side::Head => (self.head_start, self.head_lines),
         };
-        len > 0 && line >= start && line < start + len
+        // An empty range when the hunk has no lines on that side.
+        (start..start + len).contains(&line)
     }
 }
 
