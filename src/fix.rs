@@ -1717,3 +1717,7 @@ mod tests {
         out
     }
 }
+
+#[cfg(test)]
+#[path = "fix_edit_tests.rs"]
+mod edit_tests;
