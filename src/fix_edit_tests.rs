@@ -44,6 +44,9 @@ fn scalar_tokens_end_where_their_quotes_close() {
     assert_eq!(scalar_token(line, 10, Style::SingleQuoted, "it's"), Some((10, 17)));
     assert_eq!(&line[10..17], "'it''s'");
     assert_eq!(scalar_token("mode: 'a'", 6, Style::SingleQuoted, "a"), Some((6, 9)));
+    // Escapes at the first and at a later position: scanning goes on right after each doubled quote.
+    assert_eq!(scalar_token("mode: '''a' x", 6, Style::SingleQuoted, "'a"), Some((6, 11)));
+    assert_eq!(scalar_token("mode: 'abcd''e' x", 6, Style::SingleQuoted, "abcd'e"), Some((6, 15)));
     assert_eq!(scalar_token("mode: 'open", 6, Style::SingleQuoted, "open"), None);
     // A backslash escapes a double quote.
     let dq = r#"mode: "a\"b" # x"#;
