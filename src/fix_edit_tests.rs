@@ -61,3 +61,34 @@ fn scalar_tokens_end_where_their_quotes_close() {
     assert_eq!(scalar_token("é: 'x'", 3, Style::SingleQuoted, "x"), Some((4, 7)));
     assert_eq!(scalar_token("ab", 5, Style::Plain, "x"), None);
 }
+
+#[test]
+fn an_empty_null_parent_in_a_flow_mapping_becomes_a_flow_mapping_in_place() {
+    let pa = |spec: &str| {
+        format!(
+            "apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata:\n  name: default\n  namespace: shop\nspec: {spec}\n"
+        )
+    };
+    let set = |text: &str| {
+        let f = load_file("x.yaml", text.as_bytes(), &Limits::default());
+        assert!(f.errors.is_empty(), "{:?}", f.errors);
+        super::set_field(f.source.as_ref().unwrap(), &f.objects[0], &["spec", "mtls", "mode"], "STRICT")
+            .map(|e| (e.start, e.end, e.lines))
+    };
+    let one = |line: &str| Some((6, 6, vec![line.to_string()]));
+    // `mtls:` with nothing after it (an empty null), alone, before another entry, and padded.
+    assert_eq!(set(&pa("{mtls: }")), one("spec: {mtls: {mode: STRICT}}"));
+    assert_eq!(set(&pa("{mtls: , selector: {}}")), one("spec: {mtls: {mode: STRICT}, selector: {}}"));
+    assert_eq!(set(&pa("{ mtls:   }")), one("spec: { mtls:   {mode: STRICT}}"));
+    // A written null token is replaced, what follows it stays.
+    assert_eq!(set(&pa("{mtls: ~} # c")), one("spec: {mtls: {mode: STRICT}} # c"));
+    // Each result parses back to the value asked for.
+    for spec in ["{mtls: }", "{mtls: , selector: {}}", "{ mtls:   }", "{mtls: ~} # c"] {
+        let (_, _, lines) = set(&pa(spec)).unwrap();
+        let text = pa(spec).replace(&format!("spec: {spec}"), &lines[0]);
+        let f = load_file("x.yaml", text.as_bytes(), &Limits::default());
+        assert!(f.errors.is_empty(), "{text}: {:?}", f.errors);
+        let o = &f.objects[0];
+        assert_eq!(o.tree.str_at(o.root, &["spec", "mtls", "mode"]), Some("STRICT"), "{text}");
+    }
+}
