@@ -9,7 +9,10 @@ fn numbered(n: usize) -> String {
 }
 
 /// What changed, as (deleted, added) inclusive line ranges, from a list of operations.
-fn changed(ops: &[DiffOp]) -> (Vec<(usize, usize)>, Vec<(usize, usize)>) {
+/// Inclusive line ranges.
+type Ranges = Vec<(usize, usize)>;
+
+fn changed(ops: &[DiffOp]) -> (Ranges, Ranges) {
     let range = |r: std::ops::Range<usize>| (!r.is_empty()).then(|| (r.start + 1, r.end));
     let del = ops.iter().filter(|o| o.tag() != DiffTag::Equal).filter_map(|o| range(o.old_range())).collect();
     let add = ops.iter().filter(|o| o.tag() != DiffTag::Equal).filter_map(|o| range(o.new_range())).collect();
