@@ -130,3 +130,33 @@ fn the_api_version_most_used_for_the_kind_wins_over_the_default() {
     );
     assert_eq!(super::api_version_for(&mesh, "PeerAuthentication", "security.istio.io/v1"), "security.istio.io/v1");
 }
+
+#[test]
+fn a_port_level_setting_is_not_added_to_a_flow_traffic_policy_or_spec() {
+    let head =
+        "apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata:\n  name: cart\n  namespace: shop\n";
+    let set = |text: &str| {
+        let f = load_file("x.yaml", text.as_bytes(), &Limits::default());
+        assert!(f.errors.is_empty(), "{:?}", f.errors);
+        super::set_port_level_tls(f.source.as_ref().unwrap(), &f.objects[0], 80, "DISABLE").map(|e| e.lines)
+    };
+    // Block lines under a flow collection would not parse: no line fix.
+    assert_eq!(set(&format!("{head}spec:\n  host: cart\n  trafficPolicy: {{tls: {{mode: ISTIO_MUTUAL}}}}\n")), None);
+    assert_eq!(set(&format!("{head}spec: {{host: cart}}\n")), None);
+    // A block trafficPolicy takes the new list under its last line.
+    assert_eq!(
+        set(&format!("{head}spec:\n  host: cart\n  trafficPolicy:\n    tls:\n      mode: ISTIO_MUTUAL\n")),
+        Some(
+            [
+                "      mode: ISTIO_MUTUAL",
+                "    portLevelSettings:",
+                "      - port:",
+                "          number: 80",
+                "        tls:",
+                "          mode: DISABLE",
+            ]
+            .map(String::from)
+            .to_vec()
+        )
+    );
+}
