@@ -5,6 +5,7 @@
 
 use mtls_review::analysis::scoped::{Scoped, changed_objects, placed, posture_keys};
 use mtls_review::analysis::{finding_keys, resolve_settings};
+use mtls_review::context::MeshContext;
 use mtls_review::manifest::{LoadedFile, load_file, yaml::Limits};
 use mtls_review::mesh::{Mesh, kustomize_namespaces};
 use mtls_review::settings::AnalysisOptions;
@@ -131,6 +132,7 @@ fn scoped_re_analysis_gives_the_findings_of_a_full_re_analysis() {
     for (name, files) in trees() {
         let mut mesh = Mesh::build(&files, resolve_settings(&files, &opts), HashSet::new());
         mesh.suggest_mode = opts.suggest_mode();
+        let mesh = MeshContext::new(mesh);
         let kustomize = kustomize_namespaces(&files);
         let scoped = Scoped::new(&mesh, &opts);
         let mut work = mesh.clone();
