@@ -439,12 +439,22 @@ impl Mesh {
         let in_file = |id: ObjId| file.contains(&id);
         // The file's typed entries come out (kept ones are put back in the new order).
         let pa_at = self.peer_authentications.iter().position(|p| in_file(p.obj));
-        let pas: Vec<(usize, PeerAuthentication)> =
-            self.peer_authentications.iter().cloned().enumerate().filter(|(_, p)| in_file(p.obj)).collect();
+        let pas: Vec<(usize, PeerAuthentication)> = self
+            .peer_authentications
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| in_file(p.obj))
+            .map(|(i, p)| (i, p.clone()))
+            .collect();
         self.peer_authentications.retain(|p| !in_file(p.obj));
         let dr_at = self.destination_rules.iter().position(|d| in_file(d.obj));
-        let drs: Vec<(usize, DestinationRule)> =
-            self.destination_rules.iter().cloned().enumerate().filter(|(_, d)| in_file(d.obj)).collect();
+        let drs: Vec<(usize, DestinationRule)> = self
+            .destination_rules
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| in_file(d.obj))
+            .map(|(i, d)| (i, d.clone()))
+            .collect();
         self.destination_rules.retain(|d| !in_file(d.obj));
         let (mut new_pas, mut new_drs) = (Vec::new(), Vec::new());
         for p in objects {
@@ -648,11 +658,7 @@ impl Mesh {
     /// Picks the PA Istio keeps among several at the same scope: the oldest (present on the base side before
     /// the change's additions), ties to the smaller name.
     fn oldest<'a>(&self, mut candidates: Vec<&'a PeerAuthentication>) -> Option<&'a PeerAuthentication> {
-        candidates.sort_by(|a, b| {
-            let na = self.newer.contains(&self.object_ref(a.obj));
-            let nb = self.newer.contains(&self.object_ref(b.obj));
-            (na, &a.name).cmp(&(nb, &b.name))
-        });
+        candidates.sort_by(|a, b| (self.is_newer(a.obj), &a.name).cmp(&(self.is_newer(b.obj), &b.name)));
         candidates.first().copied()
     }
 
@@ -753,12 +759,21 @@ impl Mesh {
             .collect()
     }
 
+    /// True when the change adds the object ([`Mesh::newer`]); asked without building its [`ObjectRef`].
+    pub fn is_newer(&self, id: ObjId) -> bool {
+        if self.newer.is_empty() {
+            return false;
+        }
+        let o = &self.objects[id];
+        let parts: &dyn crate::finding::RefParts = &(o.kind.as_str(), self.namespaces[id].as_str(), o.name.as_str());
+        self.newer.contains(parts)
+    }
+
     /// Creation-order key of an object, for the places where Istio keeps the oldest object (PeerAuthentications,
     /// merged DestinationRules): objects the change adds are younger than everything else, then name, then
     /// namespace (a repository has no creation times).
     pub fn age_key(&self, id: ObjId) -> (bool, &str, &str) {
-        let newer = !self.newer.is_empty() && self.newer.contains(&self.object_ref(id));
-        (newer, self.objects[id].name.as_str(), self.namespaces[id].as_str())
+        (self.is_newer(id), self.objects[id].name.as_str(), self.namespaces[id].as_str())
     }
 }
 

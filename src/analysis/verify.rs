@@ -127,10 +127,11 @@ impl<'a> Verifier<'a> {
             };
             #[cfg(debug_assertions)]
             let scoped = scope.is_some();
-            // Extra keys (MTLS003 against the base side) need the whole re-analysed mesh: no scoped run then.
+            // The rules but the posture rules from what the edit can change (with extra keys too: MTLS003 reads
+            // the posture, computed below on the whole overlaid mesh).
             let rules = match &self.scoped {
-                Some(s) if self.extra.is_none() => s.keys_with(starts[idx], old, &new, kustomize, opts),
-                _ => None,
+                Some(s) => s.keys_with(starts[idx], old, &new, kustomize, opts),
+                None => None,
             };
             mesh.set_scope(scope.map(Arc::new));
             let keys = match rules {
@@ -139,14 +140,22 @@ impl<'a> Verifier<'a> {
                 Some(mut keys) => {
                     let start = starts[idx];
                     let placed = crate::reanalysis::scoped::placed(&changes, start, &new, kustomize);
+                    // The posture (of the scope, or whole with extra keys) is computed once for both.
+                    let extra = self.extra.as_ref();
+                    let posture_keys = |mesh: &MeshContext, keys: &mut Vec<FindingKey>| {
+                        keys.extend(crate::reanalysis::scoped::posture_keys(mesh, opts));
+                        if let Some(extra) = extra {
+                            keys.extend(extra(mesh));
+                        }
+                    };
                     match mesh.overlay(start..start + old.objects.len(), placed) {
                         Some(overlay) => {
-                            keys.extend(crate::reanalysis::scoped::posture_keys(mesh, opts));
+                            posture_keys(mesh, &mut keys);
                             mesh.remove_overlay(overlay);
                         }
                         None => {
                             let splice = mesh.splice_file(start, old.objects.len(), &new.objects, kustomize);
-                            keys.extend(crate::reanalysis::scoped::posture_keys(mesh, opts));
+                            posture_keys(mesh, &mut keys);
                             mesh.unsplice_file(splice);
                         }
                     }
