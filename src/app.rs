@@ -4,9 +4,9 @@
 use crate::report;
 use crate::review::Review;
 use crate::review::TreeFile;
+use crate::rules::parse_project_config;
 use crate::settings::{
-    AnalysisOptions, ConfigError, FailOn, MeshLayer, PROJECT_CONFIG_FILE, ProjectConfig, SuggestMode,
-    parse_mesh_config, parse_project_config,
+    AnalysisOptions, ConfigError, FailOn, MeshLayer, PROJECT_CONFIG_FILE, ProjectConfig, SuggestMode, parse_mesh_config,
 };
 use crate::source::{SourceError, dir};
 use crate::target::closure::FileMap;
@@ -92,7 +92,7 @@ pub fn options(req: &CheckRequest, project: ProjectConfig) -> Result<AnalysisOpt
     let ignore: Vec<String> =
         req.ignore.iter().flat_map(|s| s.split(',')).map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
     for code in &ignore {
-        crate::settings::check_rule_code(code).map_err(|m| AppError::Usage(format!("--ignore: {m}")))?;
+        crate::rules::check_rule_code(code).map_err(|m| AppError::Usage(format!("--ignore: {m}")))?;
     }
     Ok(AnalysisOptions { cli, project, suggest_mode: req.suggest_mode, ignore, no_fixes: false, rerender: None })
 }
@@ -416,7 +416,7 @@ pub fn posture(req: &CheckRequest) -> Result<String, AppError> {
     for m in &meshes {
         let mesh_opts = AnalysisOptions { cli: opts.cli.clone().or(&m.layer), ..opts.clone() };
         let settings = crate::analysis::resolve_settings(&m.files, &mesh_opts);
-        let mesh = crate::mesh::Mesh::build(&m.files, settings, Default::default());
+        let mesh = crate::context::MeshContext::new(crate::mesh::Mesh::build(&m.files, settings, Default::default()));
         let posture = mesh.posture();
         let table = match format {
             Format::Markdown => report::posture::render_markdown(&posture.rows),

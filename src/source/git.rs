@@ -245,7 +245,7 @@ pub fn review_revisions(
     if opts.project == Default::default()
         && let Some(text) = &change.base_config
     {
-        opts.project = crate::settings::parse_project_config(PROJECT_CONFIG_FILE, text)?;
+        opts.project = crate::rules::parse_project_config(PROJECT_CONFIG_FILE, text)?;
     }
     let mut review = crate::review::review(&change.input, &opts);
     crate::review::check_head_config(&mut review, change.base_config.as_deref(), change.head_config.as_deref());
