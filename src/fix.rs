@@ -588,24 +588,22 @@ fn set_field_under(src: &SourceText, o: &Object, base: NodeId, field: &[&str], v
         return Some(LineEdit { path, start: node.line, end: node.line, lines: vec![new] });
     }
     // The field is missing: find the deepest existing parent and insert the rest beneath it.
-    let mut k = field.len() - 1;
-    let parent = loop {
-        if k == 0 {
-            break base;
-        }
-        if let Some(n) = t.path(base, &field[..k]) {
-            break t.resolve(n);
-        }
-        k -= 1;
-    };
+    // `k` keys of `field` exist (the whole field does not: handled above); the parent is `base` when none does.
+    let (k, parent) =
+        (1..field.len()).rev().find_map(|k| t.path(base, &field[..k]).map(|n| (k, t.resolve(n)))).unwrap_or((0, base));
     let rest = &field[k..];
-    if t.is_null(parent) && k > 0 {
-        let pp = t.path(base, &field[..k - 1])?;
+    // A null parent (`mtls:`, `mtls: ~`) below an existing key `field[kp]` (never `base` itself, an object or a
+    // list item).
+    if let Some(kp) = k.checked_sub(1)
+        && t.is_null(parent)
+    {
+        let pp = t.path(base, &field[..kp])?;
         if style.json || t.is_flow(pp) {
-            // `"mtls": null` or `{mtls: ~}`: the null token becomes a flow mapping, the rest of the line stays.
+            // `"mtls": null`, `{mtls: ~}` or `{mtls: }` (an empty null stands where its value would): the null token
+            // becomes a flow mapping, the rest of the line stays.
             let pn = t.node(parent);
             let Value::Scalar { text, .. } = &pn.value else { return None };
-            if text.is_empty() || pn.line != pn.end_line {
+            if pn.line != pn.end_line {
                 return None;
             }
             let line = lines.get(pn.line - 1)?;
@@ -614,10 +612,10 @@ fn set_field_under(src: &SourceText, o: &Object, base: NodeId, field: &[&str], v
             return Some(LineEdit { path, start: pn.line, end: pn.line, lines: vec![new] });
         }
         // `mtls:` (or `mtls: ~`) in a block mapping: keep the key line, add the children under it.
-        let keynode = t.node(t.key_node(pp, field[k - 1])?);
+        let keynode = t.node(t.key_node(pp, field[kp])?);
         let line = lines.get(keynode.line - 1)?;
         let kstart = line.char_indices().nth(keynode.col).map(|(i, _)| i)?;
-        let mut out = vec![format!("{}{}:", &line[..kstart], field[k - 1])];
+        let mut out = vec![format!("{}{}:", &line[..kstart], field[kp])];
         out.extend(block_nest(rest, value, keynode.col + style.indent, &style));
         return Some(LineEdit { path, start: keynode.line, end: keynode.line, lines: out });
     }
@@ -1717,3 +1715,7 @@ mod tests {
         out
     }
 }
+
+#[cfg(test)]
+#[path = "fix_edit_tests.rs"]
+mod edit_tests;
