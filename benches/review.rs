@@ -16,8 +16,9 @@
 //! - end to end: the release binary as a subprocess, under `/usr/bin/time` for its peak RSS when that exists;
 //! - in the same run, the reference points: PyYAML's C loader (`yaml.load_all(..., Loader=yaml.CSafeLoader)` over
 //!   every file of the head tree, checked out; skipped with a note when python3 or PyYAML is missing) and
-//!   `git grep -l -e PeerAuthentication -e DestinationRule BASE HEAD` (every blob of both trees read once);
-//! and prints the ratios the performance targets are stated in (PyYAML parse / review, review / git grep, peak RSS,
+//!   `git grep -l -e PeerAuthentication -e DestinationRule BASE HEAD` (every blob of both trees read once).
+//!
+//! It prints the ratios the performance targets are stated in (PyYAML parse / review, review / git grep, peak RSS,
 //! and the 200,000-document review over the 20,000-document one).
 //!
 //! Run as a test (`cargo test --benches`, `--all-targets`: no `--bench` argument, no sizes) it does one smoke run
