@@ -458,7 +458,23 @@ fn main() {
         .map(|r: usize| r.max(1))
         .or(smoke.then_some(1));
 
-    let rows: Vec<Row> = shapes.iter().map(|&s| bench(s, runs)).collect();
+    let mut rows: Vec<Row> = Vec::new();
+    for &s in &shapes {
+        let r = bench(s, runs);
+        // Each shape's figures as soon as they are measured (a long run cut short keeps the shapes it finished).
+        let secs = |v: &[Duration]| median(v).as_secs_f64();
+        println!(
+            "  measured: binary median {} ms, in process {} ms, peak RSS {}, PyYAML parse {} ms, git grep {} ms, load \
+             average {}",
+            ms(median(&r.binary)),
+            ms(median(&r.in_process)),
+            r.peak_rss_kb.map(|k| format!("{:.1} MB", k as f64 / 1024.0)).unwrap_or_else(|| "n/a".into()),
+            if r.pyyaml.is_empty() { "n/a".to_string() } else { ms(median(&r.pyyaml)) },
+            if r.git_grep.is_empty() { "n/a".to_string() } else { format!("{:.1}", secs(&r.git_grep) * 1000.0) },
+            load_average()
+        );
+        rows.push(r);
+    }
 
     println!();
     println!(
