@@ -98,10 +98,13 @@ impl Assemble for Unshared<'_> {
     }
 }
 
+/// The objects of every parsed file, by side and path.
+type Seen = BTreeMap<(Side, String), Vec<Arc<Object>>>;
+
 /// Records, per side, the objects of every parsed file by path.
 struct Spy<'a> {
     inner: &'a Targets,
-    seen: Mutex<BTreeMap<(Side, String), Vec<Arc<Object>>>>,
+    seen: Mutex<Seen>,
 }
 
 impl Assemble for Spy<'_> {
