@@ -3,7 +3,7 @@
 # below; the lib-only test run is set in .cargo/mutants.toml). The change is `git diff BASE HEAD -- src`, BASE being
 # $MTLS_MUTANTS_BASE, else the merge base with origin/main or main, else HEAD~1 (HEAD~1 also when HEAD is on main).
 # At most $MTLS_MUTANTS_MAX mutants (default 15) run: a larger change is sampled, one round-robin shard of its
-# mutants picked by the commit id. Fails when fewer than $MTLS_MUTANTS_MIN_SCORE% (default 90) of the mutants run
+# mutants picked by a hash of the diff. Fails when fewer than $MTLS_MUTANTS_MIN_SCORE% (default 90) of the mutants run
 # are caught (a timeout, a mutant that hangs the tests, counts as caught); the survivors are printed either way.
 # docs/mutation.md explains the figures and the list of equivalent mutants (excluded in .cargo/mutants.toml).
 set -euo pipefail
@@ -17,6 +17,10 @@ core=(-f 'src/manifest/**/*.rs' -f src/mesh.rs -f 'src/rules/**/*.rs' -f 'src/po
   -f src/analysis.rs -f 'src/review/**/*.rs' -f src/target/provenance.rs -f src/target/closure.rs)
 
 base="${MTLS_MUTANTS_BASE:-}"
+if [ -n "$base" ] && ! git cat-file -e "$base^{commit}" 2>/dev/null; then
+  echo "mutants-in-diff: base $base is not in this clone; comparing with the default base instead" >&2
+  base=""
+fi
 if [ -z "$base" ]; then
   for ref in origin/main main; do
     if mb=$(git merge-base HEAD "$ref" 2>/dev/null) && [ "$mb" != "$(git rev-parse HEAD)" ]; then
@@ -46,7 +50,8 @@ fi
 args=("${core[@]}" --in-diff "$out/change.diff" --in-place --timeout 120 --output "$out")
 shards=$(((count + max - 1) / max))
 if [ "$shards" -gt 1 ]; then
-  shard=$((0x$(git rev-parse --short=7 HEAD) % shards))
+  # Picked by the change's content (not the commit id), so commits outside src/ keep the same sample.
+  shard=$((0x$(sha1sum "$out/change.diff" | cut -c1-7) % shards))
   echo "mutants-in-diff: more than $max; running shard $shard/$shards (round-robin)" >&2
   args+=(--shard "$shard/$shards" --sharding round-robin)
 fi

@@ -683,10 +683,10 @@ fn flow_nest(keys: &[&str], value: &str, style: &FileStyle) -> String {
 fn matching_close(line: &str, open: usize) -> Option<usize> {
     let mut depth = 0usize;
     let mut quote: Option<char> = None;
+    // Inside a quote only its closing quote matters (every other character falls to the last arm).
     for (i, c) in line[open..].char_indices() {
         match (quote, c) {
             (Some(q), c) if c == q => quote = None,
-            (Some(_), _) => {}
             (None, '"' | '\'') => quote = Some(c),
             (None, '{' | '[') => depth += 1,
             (None, '}' | ']') => {

@@ -92,3 +92,71 @@ fn an_empty_null_parent_in_a_flow_mapping_becomes_a_flow_mapping_in_place() {
         assert_eq!(o.tree.str_at(o.root, &["spec", "mtls", "mode"]), Some("STRICT"), "{text}");
     }
 }
+
+#[test]
+fn empty_mappings_and_lists_are_written_as_flow_collections_in_block_output() {
+    use super::{FileStyle, Y, emit_map};
+    let style = FileStyle { indent: 2, quote: None, json: false };
+    let entries = vec![
+        ("selector".to_string(), Y::Map(vec![])),
+        ("ports".to_string(), Y::List(vec![])),
+        ("mtls".to_string(), Y::Map(vec![("mode".to_string(), Y::Str("STRICT".into()))])),
+        ("hosts".to_string(), Y::List(vec![Y::Str("a".into()), Y::Num(80)])),
+    ];
+    let mut out = Vec::new();
+    emit_map(&entries, 2, false, &style, &mut out);
+    assert_eq!(
+        out,
+        ["  selector: {}", "  ports: []", "  mtls:", "    mode: STRICT", "  hosts:", "    - a", "    - 80"]
+    );
+    let text = format!("spec:\n{}\n", out.join("\n"));
+    let f = load_file("x.yaml", text.as_bytes(), &Limits::default());
+    assert!(f.errors.is_empty(), "{text}: {:?}", f.errors);
+}
+
+#[test]
+fn the_api_version_most_used_for_the_kind_wins_over_the_default() {
+    let dr = |name: &str, version: &str| {
+        format!(
+            "apiVersion: networking.istio.io/{version}\nkind: DestinationRule\nmetadata:\n  name: {name}\n  namespace: shop\nspec:\n  host: {name}\n"
+        )
+    };
+    let text = [dr("a", "v1beta1"), dr("b", "v1beta1"), dr("c", "v1")].join("---\n");
+    let f = load_file("x.yaml", text.as_bytes(), &Limits::default());
+    let mesh = crate::mesh::Mesh::build(std::slice::from_ref(&f), Default::default(), Default::default());
+    assert_eq!(
+        super::api_version_for(&mesh, "DestinationRule", "networking.istio.io/v1"),
+        "networking.istio.io/v1beta1"
+    );
+    assert_eq!(super::api_version_for(&mesh, "PeerAuthentication", "security.istio.io/v1"), "security.istio.io/v1");
+}
+
+#[test]
+fn a_port_level_setting_is_not_added_to_a_flow_traffic_policy_or_spec() {
+    let head =
+        "apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata:\n  name: cart\n  namespace: shop\n";
+    let set = |text: &str| {
+        let f = load_file("x.yaml", text.as_bytes(), &Limits::default());
+        assert!(f.errors.is_empty(), "{:?}", f.errors);
+        super::set_port_level_tls(f.source.as_ref().unwrap(), &f.objects[0], 80, "DISABLE").map(|e| e.lines)
+    };
+    // Block lines under a flow collection would not parse: no line fix.
+    assert_eq!(set(&format!("{head}spec:\n  host: cart\n  trafficPolicy: {{tls: {{mode: ISTIO_MUTUAL}}}}\n")), None);
+    assert_eq!(set(&format!("{head}spec: {{host: cart}}\n")), None);
+    // A block trafficPolicy takes the new list under its last line.
+    assert_eq!(
+        set(&format!("{head}spec:\n  host: cart\n  trafficPolicy:\n    tls:\n      mode: ISTIO_MUTUAL\n")),
+        Some(
+            [
+                "      mode: ISTIO_MUTUAL",
+                "    portLevelSettings:",
+                "      - port:",
+                "          number: 80",
+                "        tls:",
+                "          mode: DISABLE",
+            ]
+            .map(String::from)
+            .to_vec()
+        )
+    );
+}
