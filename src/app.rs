@@ -290,7 +290,10 @@ pub fn fails(review: &Review, fail_on: FailOn) -> bool {
 
 fn check_diff(req: &CheckRequest) -> Result<Outcome, AppError> {
     let (review, opts) = diff_review(req)?;
-    Ok(finish(req, &opts, review))
+    let clock = std::time::Instant::now();
+    let outcome = finish(req, &opts, review);
+    tracing::debug!(ms = clock.elapsed().as_millis() as u64, bytes = outcome.output.len(), "report rendered");
+    Ok(outcome)
 }
 
 /// Reviews a change (git or directories) as `check --base/--base-dir` does.
@@ -337,7 +340,9 @@ fn diff_review_with(req: &CheckRequest, no_fixes: bool) -> Result<(Review, Analy
         let head = req.head.clone().unwrap_or_else(|| "HEAD".to_string());
         let repo = req.repo.clone().unwrap_or_else(|| PathBuf::from("."));
         let paths: Vec<String> = req.paths.iter().map(|p| dir::relative(Path::new(""), p)).collect();
+        let clock = std::time::Instant::now();
         let change = crate::source::git::read_change(&repo, &base, &head, &paths)?;
+        tracing::debug!(ms = clock.elapsed().as_millis() as u64, "change read from git");
         head_config = change.head_config;
         (change.input, change.base_config)
     };
@@ -379,7 +384,9 @@ fn diff_review_with(req: &CheckRequest, no_fixes: bool) -> Result<(Review, Analy
         crate::target::glue::file_map(&input.base, &input.base_support),
         crate::target::glue::file_map(&input.head, &input.head_support),
     );
+    let clock = std::time::Instant::now();
     let mut review = crate::review::build::review_with(&input, &opts, &targets);
+    tracing::debug!(ms = clock.elapsed().as_millis() as u64, "review built");
     if req.config.is_none() {
         crate::review::check_head_config(&mut review, base_config.as_deref(), head_config.as_deref());
     }
