@@ -4,9 +4,9 @@
 use crate::report;
 use crate::review::Review;
 use crate::review::TreeFile;
+use crate::rules::parse_project_config;
 use crate::settings::{
-    AnalysisOptions, ConfigError, FailOn, MeshLayer, PROJECT_CONFIG_FILE, ProjectConfig, SuggestMode,
-    parse_mesh_config, parse_project_config,
+    AnalysisOptions, ConfigError, FailOn, MeshLayer, PROJECT_CONFIG_FILE, ProjectConfig, SuggestMode, parse_mesh_config,
 };
 use crate::source::{SourceError, dir};
 use crate::target::closure::FileMap;
@@ -92,7 +92,7 @@ pub fn options(req: &CheckRequest, project: ProjectConfig) -> Result<AnalysisOpt
     let ignore: Vec<String> =
         req.ignore.iter().flat_map(|s| s.split(',')).map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
     for code in &ignore {
-        crate::settings::check_rule_code(code).map_err(|m| AppError::Usage(format!("--ignore: {m}")))?;
+        crate::rules::check_rule_code(code).map_err(|m| AppError::Usage(format!("--ignore: {m}")))?;
     }
     Ok(AnalysisOptions { cli, project, suggest_mode: req.suggest_mode, ignore, no_fixes: false, rerender: None })
 }
@@ -290,7 +290,10 @@ pub fn fails(review: &Review, fail_on: FailOn) -> bool {
 
 fn check_diff(req: &CheckRequest) -> Result<Outcome, AppError> {
     let (review, opts) = diff_review(req)?;
-    Ok(finish(req, &opts, review))
+    let clock = std::time::Instant::now();
+    let outcome = finish(req, &opts, review);
+    tracing::debug!(ms = clock.elapsed().as_millis() as u64, bytes = outcome.output.len(), "report rendered");
+    Ok(outcome)
 }
 
 /// Reviews a change (git or directories) as `check --base/--base-dir` does.
@@ -337,7 +340,9 @@ fn diff_review_with(req: &CheckRequest, no_fixes: bool) -> Result<(Review, Analy
         let head = req.head.clone().unwrap_or_else(|| "HEAD".to_string());
         let repo = req.repo.clone().unwrap_or_else(|| PathBuf::from("."));
         let paths: Vec<String> = req.paths.iter().map(|p| dir::relative(Path::new(""), p)).collect();
+        let clock = std::time::Instant::now();
         let change = crate::source::git::read_change(&repo, &base, &head, &paths)?;
+        tracing::debug!(ms = clock.elapsed().as_millis() as u64, "change read from git");
         head_config = change.head_config;
         (change.input, change.base_config)
     };
@@ -379,7 +384,9 @@ fn diff_review_with(req: &CheckRequest, no_fixes: bool) -> Result<(Review, Analy
         crate::target::glue::file_map(&input.base, &input.base_support),
         crate::target::glue::file_map(&input.head, &input.head_support),
     );
+    let clock = std::time::Instant::now();
     let mut review = crate::review::build::review_with(&input, &opts, &targets);
+    tracing::debug!(ms = clock.elapsed().as_millis() as u64, "review built");
     if req.config.is_none() {
         crate::review::check_head_config(&mut review, base_config.as_deref(), head_config.as_deref());
     }
@@ -416,7 +423,7 @@ pub fn posture(req: &CheckRequest) -> Result<String, AppError> {
     for m in &meshes {
         let mesh_opts = AnalysisOptions { cli: opts.cli.clone().or(&m.layer), ..opts.clone() };
         let settings = crate::analysis::resolve_settings(&m.files, &mesh_opts);
-        let mesh = crate::mesh::Mesh::build(&m.files, settings, Default::default());
+        let mesh = crate::context::MeshContext::new(crate::mesh::Mesh::build(&m.files, settings, Default::default()));
         let posture = mesh.posture();
         let table = match format {
             Format::Markdown => report::posture::render_markdown(&posture.rows),

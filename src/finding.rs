@@ -53,6 +53,48 @@ pub struct ObjectRef {
     pub name: String,
 }
 
+/// An object reference's parts as borrowed text (kind, namespace, name): what a `HashSet<ObjectRef>` can be
+/// asked about without building an `ObjectRef` (three strings) per question.
+pub trait RefParts {
+    fn parts(&self) -> (&str, &str, &str);
+}
+
+impl RefParts for ObjectRef {
+    fn parts(&self) -> (&str, &str, &str) {
+        (&self.kind, &self.namespace, &self.name)
+    }
+}
+
+impl RefParts for (&str, &str, &str) {
+    fn parts(&self) -> (&str, &str, &str) {
+        *self
+    }
+}
+
+impl<'a> std::borrow::Borrow<dyn RefParts + 'a> for ObjectRef {
+    fn borrow(&self) -> &(dyn RefParts + 'a) {
+        self
+    }
+}
+
+// Hashed and compared as the derived `Hash`/`Eq` of `ObjectRef` do (its fields in order), as `Borrow` requires.
+impl std::hash::Hash for dyn RefParts + '_ {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        let (kind, namespace, name) = self.parts();
+        kind.hash(state);
+        namespace.hash(state);
+        name.hash(state);
+    }
+}
+
+impl PartialEq for dyn RefParts + '_ {
+    fn eq(&self, other: &Self) -> bool {
+        self.parts() == other.parts()
+    }
+}
+
+impl Eq for dyn RefParts + '_ {}
+
 impl fmt::Display for ObjectRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {}/{}", self.kind, self.namespace, self.name)

@@ -5,6 +5,7 @@
 
 pub mod analysis;
 pub mod app;
+pub mod context;
 pub mod finding;
 pub mod fix;
 pub mod github;

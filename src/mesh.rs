@@ -148,12 +148,6 @@ pub struct Mesh {
     pub schema_errors: Vec<LoadError>,
     /// The mode fixes give to PeerAuthentications they add or edit.
     pub suggest_mode: SuggestMode,
-    /// The posture of this snapshot, computed once on first use (several rules and the review read it).
-    pub posture_cache: std::sync::OnceLock<std::sync::Arc<crate::posture::Posture>>,
-    /// Set while verifying a fix: the posture covers only the services the edited file can reach.
-    pub posture_scope: Option<std::sync::Arc<crate::posture::PostureScope>>,
-    /// Typed Services, workloads and Namespaces, built once (and carried across splices that do not touch them).
-    pub inventory_cache: std::sync::OnceLock<std::sync::Arc<crate::posture::workload::Inventory>>,
     /// Scope lookups by namespace, built by [`Mesh::build`].
     index: NamespaceIndex,
 }
@@ -208,7 +202,6 @@ pub struct Overlay {
     pas: Vec<(usize, PeerAuthentication)>,
     drs: Vec<(usize, DestinationRule)>,
     index: NamespaceIndex,
-    posture: std::sync::OnceLock<std::sync::Arc<crate::posture::Posture>>,
 }
 
 /// What [`Mesh::unsplice_file`] needs to undo a [`Mesh::splice_file`].
@@ -226,10 +219,6 @@ pub struct FileSplice {
     dr_new: usize,
     drs: Vec<DestinationRule>,
     index: NamespaceIndex,
-    /// The posture computed for the mesh before the splice (the spliced mesh computes its own).
-    posture: std::sync::OnceLock<std::sync::Arc<crate::posture::Posture>>,
-    /// The inventory before the splice.
-    inventory: std::sync::OnceLock<std::sync::Arc<crate::posture::workload::Inventory>>,
 }
 
 /// Finds mesh settings declared in the tree: the `istio` / `istio-<rev>` ConfigMap (`data.mesh`) and
@@ -373,15 +362,6 @@ impl Mesh {
         let pa_end = self.peer_authentications.partition_point(|p| p.obj < old_end);
         let dr_at = self.destination_rules.partition_point(|d| d.obj < start);
         let dr_end = self.destination_rules.partition_point(|d| d.obj < old_end);
-        // The inventory (Services, workloads, Namespaces) survives a splice of a file that holds none, shifted.
-        let keeps_inventory = self.objects[start..old_end]
-            .iter()
-            .chain(objects.iter())
-            .all(|o| !crate::posture::workload::is_inventory_kind(&o.kind));
-        let inventory = std::mem::take(&mut self.inventory_cache);
-        if keeps_inventory && let Some(inv) = inventory.get() {
-            let _ = self.inventory_cache.set(std::sync::Arc::new(inv.shifted(start, old_len, new_len)));
-        }
         let old_objects: Vec<Arc<Object>> = self.objects.splice(start..old_end, objects.iter().cloned()).collect();
         let namespaces: Vec<String> = objects
             .iter()
@@ -432,9 +412,6 @@ impl Mesh {
             dr_new,
             drs: old_drs,
             index: std::mem::replace(&mut self.index, index),
-            // The spliced mesh is another snapshot: its posture is computed afresh on first use.
-            posture: std::mem::take(&mut self.posture_cache),
-            inventory,
         }
     }
 
@@ -462,12 +439,22 @@ impl Mesh {
         let in_file = |id: ObjId| file.contains(&id);
         // The file's typed entries come out (kept ones are put back in the new order).
         let pa_at = self.peer_authentications.iter().position(|p| in_file(p.obj));
-        let pas: Vec<(usize, PeerAuthentication)> =
-            self.peer_authentications.iter().cloned().enumerate().filter(|(_, p)| in_file(p.obj)).collect();
+        let pas: Vec<(usize, PeerAuthentication)> = self
+            .peer_authentications
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| in_file(p.obj))
+            .map(|(i, p)| (i, p.clone()))
+            .collect();
         self.peer_authentications.retain(|p| !in_file(p.obj));
         let dr_at = self.destination_rules.iter().position(|d| in_file(d.obj));
-        let drs: Vec<(usize, DestinationRule)> =
-            self.destination_rules.iter().cloned().enumerate().filter(|(_, d)| in_file(d.obj)).collect();
+        let drs: Vec<(usize, DestinationRule)> = self
+            .destination_rules
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| in_file(d.obj))
+            .map(|(i, d)| (i, d.clone()))
+            .collect();
         self.destination_rules.retain(|d| !in_file(d.obj));
         let (mut new_pas, mut new_drs) = (Vec::new(), Vec::new());
         for p in objects {
@@ -516,13 +503,12 @@ impl Mesh {
             pas,
             drs,
             index: std::mem::replace(&mut self.index, index),
-            posture: std::mem::take(&mut self.posture_cache),
         })
     }
 
     /// Undoes [`Mesh::overlay`].
     pub fn remove_overlay(&mut self, overlay: Overlay) {
-        let Overlay { lens, at, typed_news, pas, drs, index, posture } = overlay;
+        let Overlay { lens, at, typed_news, pas, drs, index } = overlay;
         self.objects.truncate(lens.0);
         self.namespaces.truncate(lens.0);
         self.schema_errors.truncate(lens.1);
@@ -535,28 +521,11 @@ impl Mesh {
             self.destination_rules.insert(i, d);
         }
         self.index = index;
-        self.posture_cache = posture;
     }
 
     /// Undoes [`Mesh::splice_file`].
     pub fn unsplice_file(&mut self, splice: FileSplice) {
-        let FileSplice {
-            start,
-            new_len,
-            objects,
-            namespaces,
-            pa_at,
-            pa_new,
-            pas,
-            dr_at,
-            dr_new,
-            drs,
-            index,
-            posture,
-            inventory,
-        } = splice;
-        self.posture_cache = posture;
-        self.inventory_cache = inventory;
+        let FileSplice { start, new_len, objects, namespaces, pa_at, pa_new, pas, dr_at, dr_new, drs, index } = splice;
         let old_len = objects.len();
         let (pa_end, dr_end) = (pa_at + pas.len(), dr_at + drs.len());
         self.objects.splice(start..start + new_len, objects);
@@ -670,20 +639,6 @@ impl Mesh {
         DestinationRule { obj: id, namespace, name, host, tls, port_level, export_to, workload_selector }
     }
 
-    /// The typed Services, workloads and Namespaces of this snapshot (built once).
-    pub fn inventory(&self) -> std::sync::Arc<crate::posture::workload::Inventory> {
-        self.inventory_cache
-            .get_or_init(|| std::sync::Arc::new(crate::posture::workload::Inventory::build(self)))
-            .clone()
-    }
-
-    /// The connectivity posture of this snapshot (computed once).
-    pub fn posture(&self) -> std::sync::Arc<crate::posture::Posture> {
-        self.posture_cache
-            .get_or_init(|| std::sync::Arc::new(crate::posture::compute_scoped(self, self.posture_scope.as_deref())))
-            .clone()
-    }
-
     /// The object reference of an object.
     pub fn object_ref(&self, id: ObjId) -> ObjectRef {
         let o = &self.objects[id];
@@ -703,11 +658,7 @@ impl Mesh {
     /// Picks the PA Istio keeps among several at the same scope: the oldest (present on the base side before
     /// the change's additions), ties to the smaller name.
     fn oldest<'a>(&self, mut candidates: Vec<&'a PeerAuthentication>) -> Option<&'a PeerAuthentication> {
-        candidates.sort_by(|a, b| {
-            let na = self.newer.contains(&self.object_ref(a.obj));
-            let nb = self.newer.contains(&self.object_ref(b.obj));
-            (na, &a.name).cmp(&(nb, &b.name))
-        });
+        candidates.sort_by(|a, b| (self.is_newer(a.obj), &a.name).cmp(&(self.is_newer(b.obj), &b.name)));
         candidates.first().copied()
     }
 
@@ -808,12 +759,21 @@ impl Mesh {
             .collect()
     }
 
+    /// True when the change adds the object ([`Mesh::newer`]); asked without building its [`ObjectRef`].
+    pub fn is_newer(&self, id: ObjId) -> bool {
+        if self.newer.is_empty() {
+            return false;
+        }
+        let o = &self.objects[id];
+        let parts: &dyn crate::finding::RefParts = &(o.kind.as_str(), self.namespaces[id].as_str(), o.name.as_str());
+        self.newer.contains(parts)
+    }
+
     /// Creation-order key of an object, for the places where Istio keeps the oldest object (PeerAuthentications,
     /// merged DestinationRules): objects the change adds are younger than everything else, then name, then
     /// namespace (a repository has no creation times).
     pub fn age_key(&self, id: ObjId) -> (bool, &str, &str) {
-        let newer = !self.newer.is_empty() && self.newer.contains(&self.object_ref(id));
-        (newer, self.objects[id].name.as_str(), self.namespaces[id].as_str())
+        (self.is_newer(id), self.objects[id].name.as_str(), self.namespaces[id].as_str())
     }
 }
 
@@ -862,6 +822,7 @@ mod tests {
 #[cfg(test)]
 mod index_tests {
     use super::*;
+    use crate::context::MeshContext;
 
     #[test]
     fn scope_queries_use_the_index_and_survive_edits_after_build() {
@@ -875,7 +836,7 @@ mod index_tests {
             crate::rules::testing::dr("b", "other", "*.a.svc.cluster.local", None),
         ]
         .concat();
-        let mut mesh = crate::rules::testing::mesh(&text);
+        let mut mesh = crate::rules::testing::mesh(&text).into_mesh();
         let names = |pas: Vec<&PeerAuthentication>| pas.iter().map(|p| p.name.clone()).collect::<Vec<_>>();
         assert_eq!(names(mesh.namespace_wide_pas("a")), ["default"]);
         assert!(mesh.namespace_wide_pas("c").is_empty());
@@ -953,7 +914,8 @@ mod index_tests {
             assert_eq!(shape(&spliced), shape(&rebuilt), "{text}");
             assert_eq!(names(spliced.namespace_wide_pas("b")), names(rebuilt.namespace_wide_pas("b")));
             let opts = crate::settings::AnalysisOptions::default();
-            assert_eq!(crate::analysis::rule_keys(&spliced, &opts), crate::analysis::rule_keys(&rebuilt, &opts));
+            let (cx_spliced, cx_rebuilt) = (MeshContext::new(spliced.clone()), MeshContext::new(rebuilt));
+            assert_eq!(crate::analysis::rule_keys(&cx_spliced, &opts), crate::analysis::rule_keys(&cx_rebuilt, &opts));
             spliced.unsplice_file(undo);
             assert_eq!(shape(&spliced), shape(&original));
             assert_eq!(names(spliced.namespace_wide_pas("b")), ["default"]);

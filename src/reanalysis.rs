@@ -4,6 +4,7 @@
 
 pub mod scoped;
 
+use crate::context::MeshContext;
 use crate::finding::{ObjectRef, Severity};
 use crate::manifest::LoadedFile;
 use crate::mesh::{Mesh, tree_mesh_layer};
@@ -25,11 +26,11 @@ pub fn finding_keys(
 ) -> Vec<(&'static str, ObjectRef, Option<u32>, Severity)> {
     let mut mesh = Mesh::build(files, resolve_settings(files, opts), newer);
     mesh.suggest_mode = opts.suggest_mode();
-    rule_keys(&mesh, opts)
+    rule_keys(&MeshContext::new(mesh), opts)
 }
 
 /// [`finding_keys`] of a mesh already built (its `suggest_mode` set from `opts`).
-pub fn rule_keys(mesh: &Mesh, opts: &AnalysisOptions) -> Vec<(&'static str, ObjectRef, Option<u32>, Severity)> {
+pub fn rule_keys(mesh: &MeshContext, opts: &AnalysisOptions) -> Vec<(&'static str, ObjectRef, Option<u32>, Severity)> {
     rules::run_all(mesh)
         .into_iter()
         .filter(|f| !is_suppressed(mesh, f, opts))

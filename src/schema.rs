@@ -1,7 +1,7 @@
 //! The JSON Schema (draft 2020-12) of the project config file `.mtls-review.yaml`, printed by
 //! `mtls-review config schema` and kept as `docs/mtls-review.schema.json` for editors (yaml-language-server:
 //! `# yaml-language-server: $schema=<that file's raw URL>`). The tests below hold it to what
-//! `settings::parse_project_config` accepts.
+//! `rules::parse_project_config` accepts.
 
 use serde_json::{Value, json};
 
@@ -102,7 +102,7 @@ pub fn config_schema_text() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::settings::parse_project_config;
+    use crate::rules::parse_project_config;
 
     fn properties() -> serde_json::Map<String, Value> {
         config_schema()["properties"].as_object().cloned().unwrap_or_default()

@@ -284,8 +284,10 @@ pub struct ConfigError {
     pub message: String,
 }
 
-/// Parses `.mtls-review.yaml`. Unknown keys and wrong types are errors with the file's line.
-pub fn parse_project_config(path: &str, text: &str) -> Result<ProjectConfig, ConfigError> {
+/// Parses `.mtls-review.yaml`. Unknown keys and wrong types are errors with the file's line; `ignore` entries
+/// must be among `codes` (the rule registry's codes: `rules::parse_project_config` passes them, since the
+/// registry sits above the settings).
+pub fn parse_project_config_with(path: &str, text: &str, codes: &[&str]) -> Result<ProjectConfig, ConfigError> {
     if text.trim().is_empty() {
         return Ok(ProjectConfig::default());
     }
@@ -298,7 +300,7 @@ pub fn parse_project_config(path: &str, text: &str) -> Result<ProjectConfig, Con
             }
         })?;
     for code in &config.ignore {
-        if let Err(message) = check_rule_code(code) {
+        if let Err(message) = check_code(code, codes) {
             // The line of the entry: the first line after `ignore:` that names the code.
             let start = text.lines().position(|l| l.trim_start().starts_with("ignore")).unwrap_or(0);
             let line =
@@ -313,13 +315,12 @@ pub fn parse_project_config(path: &str, text: &str) -> Result<ProjectConfig, Con
     Ok(config)
 }
 
-/// Checks a rule code given to `ignore` (config or `--ignore`): a registered code or `*`. The error names the
-/// nearest code (a different case, or at most two edits away), else lists them all.
-pub fn check_rule_code(code: &str) -> Result<(), String> {
-    if code == "*" || crate::rules::rule(code).is_some() {
+/// Checks a rule code given to `ignore` (config or `--ignore`): one of `codes` (the registered codes) or `*`. The
+/// error names the nearest code (a different case, or at most two edits away), else lists them all.
+pub fn check_code(code: &str, codes: &[&str]) -> Result<(), String> {
+    if code == "*" || codes.contains(&code) {
         return Ok(());
     }
-    let codes: Vec<&str> = crate::rules::RULES.iter().map(|r| r.code).collect();
     let nearest =
         codes.iter().map(|c| (edit_distance(&code.to_ascii_uppercase(), c), *c)).filter(|(d, _)| *d <= 2).min();
     Err(match nearest {
@@ -396,7 +397,15 @@ pub struct AnalysisOptions {
     pub no_fixes: bool,
     /// Renders targets again with an edited source file (fix verification of rendered objects); `None` for
     /// trees read as plain files.
-    pub rerender: Option<std::sync::Arc<dyn crate::target::Rerender>>,
+    pub rerender: Option<std::sync::Arc<dyn Rerender>>,
+}
+
+/// Renders a target again (implemented by `target`) with one source file replaced: what fix verification needs for rendered objects.
+pub trait Rerender: Send + Sync + std::fmt::Debug {
+    /// The rendered file of target `target` with `path` holding `bytes`; `None` when it no longer renders.
+    fn rerender(&self, target: &str, path: &str, bytes: &[u8]) -> Option<crate::manifest::LoadedFile>;
+    /// True when `path` also feeds a target outside `targets` (another mesh, which an edit would change unseen).
+    fn feeds_others(&self, targets: &[&str], path: &str) -> bool;
 }
 
 impl AnalysisOptions {
@@ -412,6 +421,7 @@ impl AnalysisOptions {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rules::parse_project_config;
 
     #[test]
     fn unknown_key_has_line() {

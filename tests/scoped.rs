@@ -5,6 +5,8 @@
 
 use mtls_review::analysis::scoped::{Scoped, changed_objects, placed, posture_keys};
 use mtls_review::analysis::{finding_keys, resolve_settings};
+use mtls_review::context::MeshContext;
+use mtls_review::finding::Side;
 use mtls_review::manifest::{LoadedFile, load_file, yaml::Limits};
 use mtls_review::mesh::{Mesh, kustomize_namespaces};
 use mtls_review::settings::AnalysisOptions;
@@ -124,13 +126,25 @@ fn edits(f: &LoadedFile) -> Vec<String> {
     out
 }
 
+/// MTLS003's findings of `head` against `base`, as keys.
+fn downgrade_keys(base: &MeshContext, head: &MeshContext) -> Vec<(&'static str, String, Option<u32>, Side)> {
+    mtls_review::rules::mtls003::downgrades(&base.posture(), &head.posture(), base, head)
+        .into_iter()
+        .map(|d| {
+            let m = if d.side == Side::Base { base } else { head };
+            (d.finding.code, format!("{:?}", m.object_ref(d.finding.subject)), d.finding.port, d.side)
+        })
+        .collect()
+}
+
 #[test]
 fn scoped_re_analysis_gives_the_findings_of_a_full_re_analysis() {
     let opts = AnalysisOptions::default();
-    let (mut compared, mut scoped_runs, mut overlays) = (0usize, 0usize, 0usize);
+    let (mut compared, mut scoped_runs, mut overlays, mut downgrades) = (0usize, 0usize, 0usize, 0usize);
     for (name, files) in trees() {
         let mut mesh = Mesh::build(&files, resolve_settings(&files, &opts), HashSet::new());
         mesh.suggest_mode = opts.suggest_mode();
+        let mesh = MeshContext::new(mesh);
         let kustomize = kustomize_namespaces(&files);
         let scoped = Scoped::new(&mesh, &opts);
         let mut work = mesh.clone();
@@ -155,15 +169,24 @@ fn scoped_re_analysis_gives_the_findings_of_a_full_re_analysis() {
                     let want: Vec<_> = full.iter().filter(|k| !is_posture(k)).cloned().collect();
                     assert_eq!(keys, want, "{name}: {path} edited:\n{text}");
                 }
-                // The posture rules on the overlaid mesh (unscoped rows): the same as on a rebuild.
+                // The posture rules on the overlaid mesh (unscoped rows): the same as on a rebuild. So are the
+                // downgrades against the unedited snapshot (MTLS003, as group verification computes them).
                 let placed = placed(&changed_objects(f, &new), start, &new, &kustomize);
                 if let Some(overlay) = work.overlay(start..start + f.objects.len(), placed) {
                     overlays += 1;
                     let mut keys = posture_keys(&work, &opts);
+                    let mut down = downgrade_keys(&mesh, &work);
                     work.remove_overlay(overlay);
                     keys.sort();
                     let want: Vec<_> = full.iter().filter(|k| is_posture(k)).cloned().collect();
                     assert_eq!(keys, want, "{name}: {path} edited (overlay):\n{text}");
+                    let mut rebuilt = Mesh::build(&copy, resolve_settings(&copy, &opts), HashSet::new());
+                    rebuilt.suggest_mode = opts.suggest_mode();
+                    let mut want = downgrade_keys(&mesh, &MeshContext::new(rebuilt));
+                    down.sort();
+                    want.sort();
+                    downgrades += usize::from(!want.is_empty());
+                    assert_eq!(down, want, "{name}: {path} edited (overlay, MTLS003):\n{text}");
                 }
             }
             start += f.objects.len();
@@ -177,8 +200,29 @@ fn scoped_re_analysis_gives_the_findings_of_a_full_re_analysis() {
     }
     // The test covers something: many edits, most of them scoped.
     assert!(
-        compared > 200 && scoped_runs > compared / 3 && overlays > compared / 2,
-        "{compared} {scoped_runs} {overlays}"
+        compared > 200 && scoped_runs > compared / 3 && overlays > compared / 2 && downgrades > 20,
+        "{compared} {scoped_runs} {overlays} {downgrades}"
     );
-    eprintln!("{compared} edits compared, {scoped_runs} scoped, {overlays} overlaid");
+    eprintln!("{compared} edits compared, {scoped_runs} scoped, {overlays} overlaid, {downgrades} with downgrades");
+}
+
+#[test]
+fn is_newer_answers_as_the_newer_set_does() {
+    let opts = AnalysisOptions::default();
+    let mut asked = 0usize;
+    for (_, files) in trees() {
+        let mut mesh = Mesh::build(&files, resolve_settings(&files, &opts), HashSet::new());
+        // Every third object is one the change adds, plus a reference no object has.
+        mesh.newer = (0..mesh.objects.len()).step_by(3).map(|id| mesh.object_ref(id)).collect();
+        mesh.newer.insert(mtls_review::finding::ObjectRef {
+            kind: "DestinationRule".into(),
+            namespace: "nowhere".into(),
+            name: "x".into(),
+        });
+        for id in 0..mesh.objects.len() {
+            assert_eq!(mesh.is_newer(id), mesh.newer.contains(&mesh.object_ref(id)), "{:?}", mesh.object_ref(id));
+            asked += 1;
+        }
+    }
+    assert!(asked > 100, "{asked}");
 }

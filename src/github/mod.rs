@@ -13,9 +13,8 @@ pub mod history;
 pub mod workflow;
 
 use crate::review::{Hunk, Review};
-use crate::settings::{
-    AnalysisOptions, FailOn, MeshLayer, PROJECT_CONFIG_FILE, ProjectConfig, parse_mesh_config, parse_project_config,
-};
+use crate::rules::parse_project_config;
+use crate::settings::{AnalysisOptions, FailOn, MeshLayer, PROJECT_CONFIG_FILE, ProjectConfig, parse_mesh_config};
 use crate::source::SourceError;
 use crate::source::git::review_revisions;
 use checks::{Gate, annotations, gate, plan_check_run, plan_status};

@@ -73,6 +73,21 @@ pub struct Object {
     /// For an object a renderer produced (kustomize, helm, a command): where it and its fields come from in the
     /// source tree. `None` for an object read from a source file as it is.
     pub provenance: Option<Arc<provenance::Provenance>>,
+    /// The API server's schema verdict on this document, computed on first use and kept with the object, so an
+    /// object both sides of a review share (an unchanged file, parsed once) and every re-analysis that holds it
+    /// is validated once. Only the document decides it (kind, apiVersion, tree), never the mesh around it.
+    pub schema: std::sync::OnceLock<Arc<[Violation]>>,
+}
+
+/// A rule of Istio's CRD validation that an object breaks (see `crate::validation`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    /// 1-based line of the offending field.
+    pub line: usize,
+    /// The field as the API server names it (`spec.trafficPolicy.tls.mode`).
+    pub field: String,
+    /// The API server's message (the CEL rule's own message for `x-kubernetes-validations`).
+    pub message: String,
 }
 
 impl Object {
@@ -383,6 +398,7 @@ fn make_object(
         line,
         end_line,
         provenance: None,
+        schema: std::sync::OnceLock::new(),
     })
 }
 

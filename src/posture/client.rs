@@ -195,11 +195,11 @@ impl DrIndex {
         let enhanced = mesh.settings.istio_version.at_least(IstioVersion::DR_MERGE_BY_EXPORT_TO);
         let mut idx = DrIndex { root: root.clone(), ..DrIndex::default() };
         let mut order: Vec<usize> = (0..mesh.destination_rules.len()).collect();
-        // Istio sorts rules with a workload selector first, then by age.
-        order.sort_by(|a, b| {
-            let (da, db) = (&mesh.destination_rules[*a], &mesh.destination_rules[*b]);
-            (da.workload_selector.is_none(), mesh.age_key(da.obj))
-                .cmp(&(db.workload_selector.is_none(), mesh.age_key(db.obj)))
+        // Istio sorts rules with a workload selector first, then by age (keys computed once per rule: the age key
+        // looks the object up in `Mesh::newer`; the sort is stable, like `sort_by`).
+        order.sort_by_cached_key(|i| {
+            let d = &mesh.destination_rules[*i];
+            (d.workload_selector.is_none(), mesh.age_key(d.obj))
         });
         for i in order {
             let dr = &mesh.destination_rules[i];

@@ -508,8 +508,13 @@ pub fn compute(mesh: &Mesh) -> Posture {
 /// Computes the posture of a mesh, for the services in `scope` only (all when `None`; a scoped posture has no
 /// workload list).
 pub fn compute_scoped(mesh: &Mesh, scope: Option<&PostureScope>) -> Posture {
+    compute_with(mesh, Arc::new(Inventory::build(mesh)), scope)
+}
+
+/// [`compute_scoped`] with the mesh's inventory already built (the analysis context keeps it across
+/// re-analyses that do not change it).
+pub fn compute_with(mesh: &Mesh, inv: Arc<Inventory>, scope: Option<&PostureScope>) -> Posture {
     tracing::debug!(objects = mesh.objects.len(), scoped = scope.is_some(), "computing posture");
-    let inv = mesh.inventory();
     let drs = DrIndex::build(mesh);
     let pas = server::PaIndex::build(mesh);
     // A scoped posture (fix verification) needs the policies of the scoped services' endpoints only.

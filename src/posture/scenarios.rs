@@ -37,7 +37,7 @@ fn kind_row<'p>(p: &'p Posture, service: &str, client: &str, kind: ClientKind) -
 }
 
 /// (code, subject name, port) of every finding of every registered rule.
-fn findings(m: &Mesh) -> Vec<(String, String, Option<u32>)> {
+fn findings(m: &crate::context::MeshContext) -> Vec<(String, String, Option<u32>)> {
     let mut v: Vec<_> = RULES
         .iter()
         .flat_map(|r| (r.check)(m))
@@ -188,7 +188,8 @@ fn duplicate_namespace_wide_pas_resolve_to_the_oldest() {
     // When the change adds `a-disable`, the base-side `b-strict` is older and wins.
     let file = load_file("t.yaml", y.as_bytes(), &Limits::default());
     let newer = [ObjectRef { kind: "PeerAuthentication".into(), namespace: "shop".into(), name: "a-disable".into() }];
-    let m = Mesh::build(&[file], MeshSettings::default(), newer.into_iter().collect());
+    let m =
+        crate::context::MeshContext::new(Mesh::build(&[file], MeshSettings::default(), newer.into_iter().collect()));
     let p = compute(&m);
     let r = row(&p, "shop/cart:80", "shop");
     assert_eq!((r.server_mode.as_str(), r.verdict), ("STRICT", Verdict::Mtls));

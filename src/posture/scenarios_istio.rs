@@ -5,7 +5,6 @@
 
 use super::fixtures::{deployment, injected, namespace, service, workload_pa};
 use super::{ClientKind, Posture, Row, Verdict, compute};
-use crate::mesh::Mesh;
 use crate::report::posture::render_text;
 use crate::rules::testing::{dr, mesh, pa};
 use crate::rules::{RULES, RuleFinding};
@@ -22,11 +21,11 @@ fn find<'p>(p: &'p Posture, service: &str, client: &str, kind: ClientKind) -> &'
         .unwrap_or_else(|| panic!("no {kind:?} row {service} from {client}:\n{}", render_text(&p.rows)))
 }
 
-fn mtls_findings(m: &Mesh) -> Vec<RuleFinding> {
+fn mtls_findings(m: &crate::context::MeshContext) -> Vec<RuleFinding> {
     RULES.iter().flat_map(|r| (r.check)(m)).filter(|f| f.code.starts_with("MTLS")).collect()
 }
 
-fn codes(m: &Mesh) -> Vec<(String, String)> {
+fn codes(m: &crate::context::MeshContext) -> Vec<(String, String)> {
     let mut v: Vec<_> =
         mtls_findings(m).iter().map(|f| (f.code.to_string(), m.objects[f.subject].name.clone())).collect();
     v.sort();
@@ -514,7 +513,7 @@ fn a_private_virtual_service_routes_only_its_own_namespace() {
 
 // Istio versions: each behaviour that changed between releases, on both sides of the release that changed it.
 
-fn at(version: &str, y: &str) -> Mesh {
+fn at(version: &str, y: &str) -> crate::context::MeshContext {
     let istio_version = crate::settings::IstioVersion::parse(version).unwrap();
     crate::rules::testing::mesh_with(y, crate::settings::MeshSettings { istio_version, ..Default::default() })
 }

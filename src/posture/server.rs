@@ -3,7 +3,7 @@
 //! winning workload PA keyed by target port, root-namespace selector PAs ignored, the oldest PA wins).
 
 use crate::mesh::{Mesh, ObjId, PaMode, PeerAuthentication};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 /// The effective policy of one workload.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,19 +35,17 @@ impl WorkloadPolicy {
 #[derive(Debug, Clone)]
 pub struct PaIndex<'m> {
     workload_pas: HashMap<&'m str, Vec<&'m PeerAuthentication>>,
-    namespace_modes: HashMap<&'m str, (PaMode, Option<ObjId>)>,
-    mesh_mode: (PaMode, Option<ObjId>),
+    /// Namespace-level modes, computed on first use per namespace (a scoped posture asks about a few).
+    namespace_modes: std::cell::RefCell<HashMap<String, (PaMode, Option<ObjId>)>>,
+    mesh: &'m Mesh,
 }
 
 impl<'m> PaIndex<'m> {
     pub fn build(mesh: &'m Mesh) -> PaIndex<'m> {
         let root = mesh.settings.root_namespace.as_str();
         let mut workload_pas: HashMap<&str, Vec<&PeerAuthentication>> = HashMap::new();
-        let mut namespaces: HashSet<&str> = HashSet::new();
         for p in &mesh.peer_authentications {
-            if p.selector.is_none() {
-                namespaces.insert(p.namespace.as_str());
-            } else if p.namespace != root {
+            if p.selector.is_some() && p.namespace != root {
                 // Istio ignores selector PAs of the root namespace.
                 workload_pas.entry(p.namespace.as_str()).or_default().push(p);
             }
@@ -55,13 +53,19 @@ impl<'m> PaIndex<'m> {
         for v in workload_pas.values_mut() {
             v.sort_by(|a, b| mesh.age_key(a.obj).cmp(&mesh.age_key(b.obj)));
         }
-        let namespace_modes = namespaces.into_iter().map(|ns| (ns, namespace_mode(mesh, ns))).collect();
-        PaIndex { workload_pas, namespace_modes, mesh_mode: namespace_mode(mesh, root) }
+        PaIndex { workload_pas, namespace_modes: Default::default(), mesh }
     }
 
     /// The namespace-level mode of a namespace and the PA that decided it (namespace PA, else mesh PA).
     pub fn namespace_mode(&self, namespace: &str) -> (PaMode, Option<ObjId>) {
-        self.namespace_modes.get(namespace).copied().unwrap_or(self.mesh_mode)
+        if let Some(found) = self.namespace_modes.borrow().get(namespace) {
+            return *found;
+        }
+        // A namespace without a namespace-wide PeerAuthentication follows the mesh-wide one, as `namespace_mode`
+        // says for it.
+        let found = namespace_mode(self.mesh, namespace);
+        self.namespace_modes.borrow_mut().insert(namespace.to_string(), found);
+        found
     }
 
     /// The workload PAs that select a workload: same namespace (never the root namespace), non-empty selector

@@ -17,6 +17,7 @@
 //! Anything else (other kinds, the root namespace, mesh-wide hosts) returns `None`: the caller re-analyzes the
 //! whole mesh. Objects of the edited file whose text did not change are not part of the edit.
 
+use crate::context::MeshContext;
 use crate::finding::{ObjectRef, Severity};
 use crate::manifest::{LoadedFile, Object, SourceText};
 use crate::mesh::{Mesh, ObjId, Placed, namespace_for};
@@ -29,7 +30,7 @@ pub type FindingKey = (&'static str, ObjectRef, Option<u32>, Severity);
 
 /// The snapshot's findings and indexes, computed once per snapshot for all its scoped re-analyses.
 pub struct Scoped<'m> {
-    mesh: &'m Mesh,
+    mesh: &'m MeshContext,
     /// Object ids by namespace: namespaced objects by their effective namespace, Namespace objects by their name.
     by_namespace: HashMap<&'m str, Vec<ObjId>>,
     /// Mesh-wide DestinationRules (any namespace).
@@ -47,7 +48,7 @@ fn region<'a>(kind: &str, name: &'a str, namespace: &'a str) -> &'a str {
 
 impl<'m> Scoped<'m> {
     /// For re-analyses of `mesh` (built from the snapshot with the options `opts`).
-    pub fn new(mesh: &'m Mesh, opts: &AnalysisOptions) -> Self {
+    pub fn new(mesh: &'m MeshContext, opts: &AnalysisOptions) -> Self {
         let mut by_namespace: HashMap<&str, Vec<ObjId>> = HashMap::new();
         for (id, o) in mesh.objects.iter().enumerate() {
             by_namespace.entry(region(&o.kind, &o.name, &mesh.namespaces[id])).or_default().push(id);
@@ -123,6 +124,7 @@ impl<'m> Scoped<'m> {
             .chain(ids[split..].iter().map(at));
         let mut sub = Mesh::assemble(mesh.settings.clone(), mesh.newer.clone(), ids.len() + new.objects.len(), objects);
         sub.suggest_mode = opts.suggest_mode();
+        let sub = MeshContext::new(sub);
         out.extend(
             keys_of(&sub, opts, |r| matches!(r, Reads::Namespace | Reads::Mesh), |k| in_touched(k))
                 .into_iter()
@@ -154,7 +156,7 @@ pub fn effective_namespace(o: &Object, kustomize: &BTreeMap<String, String>) -> 
 
 /// The findings (after suppression) of the rules `reads` selects, those `keep` keeps.
 fn keys_of(
-    mesh: &Mesh,
+    mesh: &MeshContext,
     opts: &AnalysisOptions,
     reads: impl Fn(Reads) -> bool,
     keep: impl Fn(&FindingKey) -> bool,
@@ -170,7 +172,7 @@ fn keys_of(
 }
 
 /// The findings of the posture rules ([`Reads::Posture`]) of a mesh, after suppression.
-pub fn posture_keys(mesh: &Mesh, opts: &AnalysisOptions) -> Vec<FindingKey> {
+pub fn posture_keys(mesh: &MeshContext, opts: &AnalysisOptions) -> Vec<FindingKey> {
     keys_of(mesh, opts, |r| r == Reads::Posture, |_| true).into_iter().map(|(k, _)| k).collect()
 }
 

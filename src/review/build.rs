@@ -143,6 +143,7 @@ pub fn review_with(input: &ReviewInput, opts: &AnalysisOptions, assemble: &dyn A
             Err(e) => std::panic::resume_unwind(e),
         }
     });
+    tracing::debug!(ms = clock.elapsed().as_millis() as u64, "meshes of both sides");
     let head_opts = AnalysisOptions { rerender: assemble.rerender(), ..opts.clone() };
     let mut names: Vec<&str> = head_meshes.iter().map(|m| m.name.as_str()).collect();
     names.extend(base_meshes.iter().map(|m| m.name.as_str()).filter(|n| !head_meshes.iter().any(|m| m.name == *n)));
@@ -177,6 +178,7 @@ pub fn review_with(input: &ReviewInput, opts: &AnalysisOptions, assemble: &dyn A
         }
         reviews.push((name.to_string(), r));
     }
+    tracing::debug!(ms = clock.elapsed().as_millis() as u64, "meshes reviewed");
     let mut review = merge_reviews(reviews, several);
     // Parse errors of every file read, whichever mesh (if any) holds it.
     let changed_head: HashSet<&str> = changes.iter().filter_map(|c| c.head_path.as_deref()).collect();
@@ -205,6 +207,7 @@ pub fn review_with(input: &ReviewInput, opts: &AnalysisOptions, assemble: &dyn A
     review.meshes =
         head_meshes.iter().map(|m| MeshSummary { name: m.name.clone(), targets: m.targets.clone() }).collect();
     super::group::arrange(&mut review.findings);
+    tracing::debug!(ms = clock.elapsed().as_millis() as u64, "reviews merged");
     drop(cache);
     let garbage = (parsed, base_parsed, head_parsed, base_meshes, head_meshes);
     if jobs.len() >= DROP_IN_BACKGROUND_FILES {

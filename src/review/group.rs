@@ -8,8 +8,9 @@
 //! alternatives. Only groups of two or more findings get an id.
 
 use crate::analysis::is_suppressed;
+use crate::analysis::verify::{FindingKey, Verifier, error_set, group_fixes};
+use crate::context::MeshContext;
 use crate::finding::{Finding, Fix, Side, Status, stable_hash};
-use crate::fix::{FindingKey, Verifier, error_set, group_fixes};
 use crate::manifest::LoadedFile;
 use crate::mesh::Mesh;
 use crate::rules::{self, FixPlan};
@@ -195,8 +196,8 @@ pub fn fix_groups(
     findings: &mut [Finding],
     status: Status,
     files: &[LoadedFile],
-    mesh: &Mesh,
-    base: Option<(&Mesh, &[LoadedFile])>,
+    mesh: &MeshContext,
+    base: Option<(&MeshContext, &[LoadedFile])>,
     opts: &AnalysisOptions,
 ) {
     let groups: Vec<Vec<usize>> =
@@ -214,7 +215,7 @@ pub fn fix_groups(
             return verifier;
         };
         let before = base.posture();
-        verifier.with_extra(Box::new(move |head: &Mesh| -> Vec<FindingKey> {
+        verifier.with_extra(Box::new(move |head: &MeshContext| -> Vec<FindingKey> {
             let after = head.posture();
             crate::rules::mtls003::downgrades(&before, &after, base, head)
                 .into_iter()

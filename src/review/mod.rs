@@ -96,7 +96,7 @@ pub fn check_head_config(review: &mut Review, base: Option<&str>, head: Option<&
         return;
     };
     let path = crate::settings::PROJECT_CONFIG_FILE;
-    if let Err(e) = crate::settings::parse_project_config(path, head) {
+    if let Err(e) = crate::rules::parse_project_config(path, head) {
         review.errors.push(ReviewError {
             error: LoadError {
                 path: path.to_string(),

@@ -1,7 +1,7 @@
 //! The rule registry: one file per rule, each a pure function of the mesh model.
 
+use crate::context::MeshContext;
 use crate::finding::Severity;
-use crate::mesh::Mesh;
 
 pub mod mtls001;
 pub mod mtls002;
@@ -33,7 +33,7 @@ pub struct Rule {
     pub default_severity: Severity,
     /// One-paragraph help text (SARIF `help`).
     pub help: &'static str,
-    pub check: fn(&Mesh) -> Vec<RuleFinding>,
+    pub check: fn(&MeshContext) -> Vec<RuleFinding>,
     /// What a finding of the rule can depend on: fix verification re-runs a rule only where an edit can change
     /// its findings (`analysis::scoped`).
     pub reads: Reads,
@@ -91,27 +91,48 @@ pub use crate::plan::{
     DR_PORT_LEVEL, DR_TLS, DR_TLS_MODE, FixEdit, FixPlan, NewObject, PA_MODE, PA_PORT_LEVEL, PA_SELECTOR, RuleFinding,
 };
 
+/// The registered rule codes, in report order.
+pub fn codes() -> Vec<&'static str> {
+    RULES.iter().map(|r| r.code).collect()
+}
+
+/// Checks a rule code given to `ignore` (config or `--ignore`): a registered code or `*`
+/// ([`crate::settings::check_code`]).
+pub fn check_rule_code(code: &str) -> Result<(), String> {
+    crate::settings::check_code(code, &codes())
+}
+
+/// Parses `.mtls-review.yaml`, its `ignore` entries checked against the registry
+/// ([`crate::settings::parse_project_config_with`]).
+pub fn parse_project_config(
+    path: &str,
+    text: &str,
+) -> Result<crate::settings::ProjectConfig, crate::settings::ConfigError> {
+    crate::settings::parse_project_config_with(path, text, &codes())
+}
+
 /// Runs every rule.
-pub fn run_all(mesh: &Mesh) -> Vec<RuleFinding> {
+pub fn run_all(mesh: &MeshContext) -> Vec<RuleFinding> {
     RULES.iter().flat_map(|r| (r.check)(mesh)).collect()
 }
 
 #[cfg(test)]
 pub(crate) mod testing {
     //! Builds meshes from YAML text for rule tests.
+    use crate::context::MeshContext;
     use crate::manifest::{load_file, yaml::Limits};
     use crate::mesh::Mesh;
     use crate::settings::MeshSettings;
 
     /// A mesh from one multi-document YAML text with default settings.
-    pub fn mesh(yaml: &str) -> Mesh {
+    pub fn mesh(yaml: &str) -> MeshContext {
         mesh_with(yaml, MeshSettings::default())
     }
 
-    pub fn mesh_with(yaml: &str, settings: MeshSettings) -> Mesh {
+    pub fn mesh_with(yaml: &str, settings: MeshSettings) -> MeshContext {
         let f = load_file("test.yaml", yaml.as_bytes(), &Limits::default());
         assert!(f.errors.is_empty(), "{:?}", f.errors);
-        Mesh::build(&[f], settings, Default::default())
+        MeshContext::new(Mesh::build(&[f], settings, Default::default()))
     }
 
     /// A PeerAuthentication document.
@@ -141,7 +162,10 @@ pub(crate) mod testing {
     }
 
     /// Runs one rule's check on a mesh built from `yaml` (default settings): (code, subject, severity), sorted.
-    pub fn run(check: fn(&Mesh) -> Vec<super::RuleFinding>, yaml: &str) -> Vec<(String, String, String)> {
+    pub fn run(
+        check: fn(&crate::context::MeshContext) -> Vec<super::RuleFinding>,
+        yaml: &str,
+    ) -> Vec<(String, String, String)> {
         let m = mesh(yaml);
         summary(&m, &check(&m))
     }

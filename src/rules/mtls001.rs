@@ -4,8 +4,8 @@
 //! Istio's lookup chooses, or auto mTLS) sends plaintext to an endpoint with a sidecar in STRICT mode.
 
 use super::{Rule, RuleFinding};
+use crate::context::MeshContext;
 use crate::finding::Severity;
-use crate::mesh::Mesh;
 use crate::posture::{Verdict, remedy};
 
 pub const RULE: Rule = Rule {
@@ -20,7 +20,7 @@ pub const RULE: Rule = Rule {
     reads: super::Reads::Posture,
 };
 
-fn check(mesh: &Mesh) -> Vec<RuleFinding> {
+fn check(mesh: &MeshContext) -> Vec<RuleFinding> {
     remedy::path_findings(mesh, &mesh.posture(), RULE.code, |v| {
         matches!(v, Verdict::FailPlaintextToStrict | Verdict::FailTlsToStrict)
     })

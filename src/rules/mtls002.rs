@@ -2,8 +2,8 @@
 //! sidecar, or a port the sidecar does not capture.
 
 use super::{Rule, RuleFinding};
+use crate::context::MeshContext;
 use crate::finding::Severity;
-use crate::mesh::Mesh;
 use crate::posture::{Verdict, remedy};
 
 pub const RULE: Rule = Rule {
@@ -19,7 +19,7 @@ pub const RULE: Rule = Rule {
     reads: super::Reads::Posture,
 };
 
-fn check(mesh: &Mesh) -> Vec<RuleFinding> {
+fn check(mesh: &MeshContext) -> Vec<RuleFinding> {
     remedy::path_findings(mesh, &mesh.posture(), RULE.code, |v| {
         matches!(v, Verdict::FailMtlsToPlaintextOnly | Verdict::FailMtlsToNoSidecar)
     })

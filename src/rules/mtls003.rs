@@ -7,6 +7,7 @@
 //! inherit a lowered namespace mode are covered by the namespace's finding.
 
 use super::{PA_MODE, PA_PORT_LEVEL, Rule, RuleFinding};
+use crate::context::MeshContext;
 use crate::finding::{ObjectRef, Severity, Side};
 use crate::mesh::{Mesh, ObjId, PaMode, TlsMode};
 use crate::posture::client::ClientTls;
@@ -28,7 +29,7 @@ pub const RULE: Rule = Rule {
 };
 
 /// MTLS003 needs a base and a head: on one snapshot there is nothing to compare. See [`downgrades`].
-fn no_single_snapshot_check(_mesh: &Mesh) -> Vec<RuleFinding> {
+fn no_single_snapshot_check(_mesh: &MeshContext) -> Vec<RuleFinding> {
     Vec::new()
 }
 

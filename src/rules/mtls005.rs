@@ -5,8 +5,9 @@
 //! adds, and ties go to the smaller `metadata.name` (the spec's rule, and Istio's tie-break).
 
 use super::{PA_MODE, Rule, RuleFinding};
+use crate::context::MeshContext;
 use crate::finding::Severity;
-use crate::mesh::{Mesh, ObjId, PeerAuthentication};
+use crate::mesh::{ObjId, PeerAuthentication};
 use crate::posture::server::PaIndex;
 use crate::posture::workload::Inventory;
 use std::collections::BTreeMap;
@@ -26,7 +27,7 @@ fn pa_name(p: &PeerAuthentication) -> String {
     format!("{}/{}", p.namespace, p.name)
 }
 
-fn check(mesh: &Mesh) -> Vec<RuleFinding> {
+fn check(mesh: &MeshContext) -> Vec<RuleFinding> {
     let mut out = Vec::new();
     let mut by_ns: BTreeMap<&str, Vec<&PeerAuthentication>> = BTreeMap::new();
     for p in mesh.peer_authentications.iter().filter(|p| mesh.is_namespace_wide_pa(p)) {
@@ -130,7 +131,7 @@ mod tests {
         let y = pa("shop", "a-new", Some("STRICT"), false) + &pa("shop", "z-old", Some("PERMISSIVE"), false);
         let f = load_file("t.yaml", y.as_bytes(), &Limits::default());
         let newer = [ObjectRef { kind: "PeerAuthentication".into(), namespace: "shop".into(), name: "a-new".into() }];
-        let m = Mesh::build(&[f], Default::default(), newer.into_iter().collect());
+        let m = crate::context::MeshContext::new(Mesh::build(&[f], Default::default(), newer.into_iter().collect()));
         assert_eq!(summary(&m, &check(&m)), vec![t("a-new")]);
     }
 

@@ -2,8 +2,8 @@
 //! takes workload-level policies from outside the root namespace, so it applies to nothing.
 
 use super::{FixEdit, FixPlan, PA_SELECTOR, Rule, RuleFinding};
+use crate::context::MeshContext;
 use crate::finding::Severity;
-use crate::mesh::Mesh;
 use std::collections::BTreeSet;
 
 pub const RULE: Rule = Rule {
@@ -19,7 +19,7 @@ pub const RULE: Rule = Rule {
 
 const NAMESPACE: &[&str] = &["metadata", "namespace"];
 
-fn check(mesh: &Mesh) -> Vec<RuleFinding> {
+fn check(mesh: &MeshContext) -> Vec<RuleFinding> {
     let root = &mesh.settings.root_namespace;
     let pas: Vec<_> =
         mesh.peer_authentications.iter().filter(|p| &p.namespace == root && p.selector.is_some()).collect();

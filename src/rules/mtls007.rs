@@ -2,8 +2,8 @@
 //! the port the workload listens on, so the entry never applies (istio/istio#49098).
 
 use super::{FixEdit, FixPlan, PA_PORT_LEVEL, Rule, RuleFinding};
+use crate::context::MeshContext;
 use crate::finding::Severity;
-use crate::mesh::Mesh;
 use crate::posture::server::PaIndex;
 use crate::posture::workload::Inventory;
 use std::collections::BTreeSet;
@@ -19,7 +19,7 @@ pub const RULE: Rule = Rule {
     reads: super::Reads::Namespace,
 };
 
-fn check(mesh: &Mesh) -> Vec<RuleFinding> {
+fn check(mesh: &MeshContext) -> Vec<RuleFinding> {
     let root = &mesh.settings.root_namespace;
     let candidates: Vec<_> = mesh
         .peer_authentications

@@ -2,8 +2,9 @@
 //! turns off mTLS (and auto mTLS) for the host or port.
 
 use super::{DR_PORT_LEVEL, DR_TLS, DR_TLS_MODE, FixEdit, FixPlan, Rule, RuleFinding};
+use crate::context::MeshContext;
 use crate::finding::Severity;
-use crate::mesh::{Mesh, Tls};
+use crate::mesh::Tls;
 
 pub const RULE: Rule = Rule {
     code: "MTLS008",
@@ -16,7 +17,7 @@ pub const RULE: Rule = Rule {
     reads: super::Reads::Namespace,
 };
 
-fn check(mesh: &Mesh) -> Vec<RuleFinding> {
+fn check(mesh: &MeshContext) -> Vec<RuleFinding> {
     let mut out = Vec::new();
     for dr in &mesh.destination_rules {
         let who = format!("DestinationRule {}/{}", dr.namespace, dr.name);

@@ -4,8 +4,9 @@
 //! nothing while it reads as if plaintext were the only thing accepted.
 
 use super::{FixEdit, FixPlan, PA_MODE, PA_PORT_LEVEL, Rule, RuleFinding};
+use crate::context::MeshContext;
 use crate::finding::Severity;
-use crate::mesh::{Mesh, PaMode};
+use crate::mesh::PaMode;
 use crate::posture::workload::{ClientKind, namespace_client_kind};
 
 pub const RULE: Rule = Rule {
@@ -21,7 +22,7 @@ pub const RULE: Rule = Rule {
     reads: super::Reads::Namespace,
 };
 
-fn check(mesh: &Mesh) -> Vec<RuleFinding> {
+fn check(mesh: &MeshContext) -> Vec<RuleFinding> {
     let inv = mesh.inventory();
     let root = &mesh.settings.root_namespace;
     let mut out = Vec::new();

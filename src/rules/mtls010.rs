@@ -9,6 +9,7 @@
 //! the mesh scraping an application port directly is, and is not modelled (its target is not in the manifests).
 
 use super::{PA_MODE, PA_PORT_LEVEL, Rule, RuleFinding};
+use crate::context::MeshContext;
 use crate::finding::Severity;
 use crate::manifest::Object;
 use crate::mesh::{Mesh, ObjId, PaMode};
@@ -71,7 +72,7 @@ fn callers(mesh: &Mesh) -> Vec<(ObjId, &'static [&'static str], String, String, 
 const WEBHOOK_FIELD: &[&str] = &["webhooks"];
 const API_SERVICE_FIELD: &[&str] = &["spec", "service"];
 
-fn check(mesh: &Mesh) -> Vec<RuleFinding> {
+fn check(mesh: &MeshContext) -> Vec<RuleFinding> {
     let calls = callers(mesh);
     if calls.is_empty() {
         return Vec::new();

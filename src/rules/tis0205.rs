@@ -5,8 +5,9 @@
 //! `warning` otherwise (traffic works only through the implicit PERMISSIVE default).
 
 use super::{DR_TLS_MODE, FixEdit, FixPlan, NewObject, PA_MODE, Rule, RuleFinding};
+use crate::context::MeshContext;
 use crate::finding::Severity;
-use crate::mesh::{Mesh, PaMode, TlsMode};
+use crate::mesh::{PaMode, TlsMode};
 
 pub const RULE: Rule = Rule {
     code: "TIS0205",
@@ -21,7 +22,7 @@ pub const RULE: Rule = Rule {
     reads: super::Reads::Mesh,
 };
 
-fn check(mesh: &Mesh) -> Vec<RuleFinding> {
+fn check(mesh: &MeshContext) -> Vec<RuleFinding> {
     let mut out = Vec::new();
     let mesh_pa = mesh.mesh_pa();
     if mesh_pa.is_some_and(|p| p.mode.enables()) {

@@ -5,6 +5,7 @@
 //! `warning` otherwise (traffic works only through the implicit PERMISSIVE default).
 
 use super::{DR_TLS_MODE, FixEdit, FixPlan, NewObject, PA_MODE, Rule, RuleFinding};
+use crate::context::MeshContext;
 use crate::finding::Severity;
 use crate::mesh::{Mesh, PaMode, TlsMode};
 
@@ -19,7 +20,7 @@ pub const RULE: Rule = Rule {
     reads: super::Reads::Namespace,
 };
 
-fn check(mesh: &Mesh) -> Vec<RuleFinding> {
+fn check(mesh: &MeshContext) -> Vec<RuleFinding> {
     let mut out = Vec::new();
     for dr in &mesh.destination_rules {
         if !mesh.is_namespace_wide_dr(dr) || dr.tls.mode() != Some(&TlsMode::IstioMutual) {
@@ -210,7 +211,7 @@ mod tests {
         assert!(f[0].message.contains("DISABLEd there (PeerAuthentication bookinfo/p)"), "{}", f[0].message);
         // No namespace PA: a new one, in the mode the options suggest; a mesh-wide DISABLE PA decides the error.
         let mut m = mesh(&(d + &pa("istio-system", "m", Some("DISABLE"), false)));
-        m.suggest_mode = crate::settings::SuggestMode::Strict;
+        m.set_suggest_mode(crate::settings::SuggestMode::Strict);
         let f = check(&m);
         assert!(f[0].message.contains("(mesh-wide PeerAuthentication istio-system/m)"), "{}", f[0].message);
         assert_eq!(

@@ -4,8 +4,9 @@
 //! Always `error`: every call that uses the DestinationRule is refused by the server's sidecar.
 
 use super::{DR_TLS_MODE, FixEdit, FixPlan, PA_MODE, Rule, RuleFinding};
+use crate::context::MeshContext;
 use crate::finding::Severity;
-use crate::mesh::{Mesh, PaMode, Tls, TlsMode};
+use crate::mesh::{PaMode, Tls, TlsMode};
 
 pub const RULE: Rule = Rule {
     code: "TIS0207",
@@ -20,7 +21,7 @@ pub const RULE: Rule = Rule {
     reads: super::Reads::Namespace,
 };
 
-fn check(mesh: &Mesh) -> Vec<RuleFinding> {
+fn check(mesh: &MeshContext) -> Vec<RuleFinding> {
     let mut out = Vec::new();
     for dr in &mesh.destination_rules {
         if !mesh.is_namespace_wide_dr(dr) || dr.tls.mode() != Some(&TlsMode::Disable) {

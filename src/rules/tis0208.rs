@@ -5,8 +5,9 @@
 //! Always `error`: the servers the DestinationRule covers refuse the plaintext it makes clients send.
 
 use super::{DR_TLS_MODE, Rule, RuleFinding};
+use crate::context::MeshContext;
 use crate::finding::Severity;
-use crate::mesh::{Mesh, PaMode, TlsMode};
+use crate::mesh::{PaMode, TlsMode};
 
 pub const RULE: Rule = Rule {
     code: "TIS0208",
@@ -23,7 +24,7 @@ pub const RULE: Rule = Rule {
     reads: super::Reads::Namespace,
 };
 
-fn check(mesh: &Mesh) -> Vec<RuleFinding> {
+fn check(mesh: &MeshContext) -> Vec<RuleFinding> {
     let mut out = Vec::new();
     let Some(mesh_pa) = mesh.mesh_pa().filter(|p| p.mode == PaMode::Strict) else {
         return out;

@@ -5,8 +5,9 @@
 //! STRICT servers refuse plaintext. Silent while `enableAutoMtls` is true (the default).
 
 use super::{PA_MODE, Rule, RuleFinding};
+use crate::context::MeshContext;
 use crate::finding::Severity;
-use crate::mesh::{Mesh, PaMode, TlsMode};
+use crate::mesh::{PaMode, TlsMode};
 
 pub const RULE: Rule = Rule {
     code: "TIS0401",
@@ -22,7 +23,7 @@ pub const RULE: Rule = Rule {
     reads: super::Reads::Mesh,
 };
 
-fn check(mesh: &Mesh) -> Vec<RuleFinding> {
+fn check(mesh: &MeshContext) -> Vec<RuleFinding> {
     if mesh.settings.auto_mtls {
         return Vec::new();
     }

@@ -6,8 +6,9 @@
 //! STRICT servers refuse plaintext. Silent while `enableAutoMtls` is true (the default).
 
 use super::{DR_TLS_MODE, FixEdit, FixPlan, NewObject, PA_MODE, Rule, RuleFinding};
+use crate::context::MeshContext;
 use crate::finding::Severity;
-use crate::mesh::{Mesh, PaMode, TlsMode};
+use crate::mesh::{PaMode, TlsMode};
 
 pub const RULE: Rule = Rule {
     code: "TIS0501",
@@ -23,7 +24,7 @@ pub const RULE: Rule = Rule {
     reads: super::Reads::Namespace,
 };
 
-fn check(mesh: &Mesh) -> Vec<RuleFinding> {
+fn check(mesh: &MeshContext) -> Vec<RuleFinding> {
     let mut out = Vec::new();
     if mesh.settings.auto_mtls {
         return out;

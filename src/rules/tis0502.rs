@@ -5,8 +5,9 @@
 //! Always `error`: clients send mTLS to servers that accept only plaintext.
 
 use super::{DR_TLS_MODE, FixEdit, FixPlan, NewObject, PA_MODE, Rule, RuleFinding};
+use crate::context::MeshContext;
 use crate::finding::Severity;
-use crate::mesh::{Mesh, PaMode, TlsMode};
+use crate::mesh::{PaMode, TlsMode};
 
 pub const RULE: Rule = Rule {
     code: "TIS0502",
@@ -22,7 +23,7 @@ pub const RULE: Rule = Rule {
     reads: super::Reads::Namespace,
 };
 
-fn check(mesh: &Mesh) -> Vec<RuleFinding> {
+fn check(mesh: &MeshContext) -> Vec<RuleFinding> {
     let mut out = Vec::new();
     let root = &mesh.settings.root_namespace;
     let mut namespaces: Vec<&str> = mesh

@@ -5,8 +5,9 @@
 //! in case b (the mesh relies on auto mTLS inferring the DISABLE mode). Case a decides when both hold.
 
 use super::{DR_TLS_MODE, FixEdit, FixPlan, NewObject, PA_MODE, Rule, RuleFinding};
+use crate::context::MeshContext;
 use crate::finding::Severity;
-use crate::mesh::{Mesh, PaMode, TlsMode};
+use crate::mesh::{PaMode, TlsMode};
 
 pub const RULE: Rule = Rule {
     code: "TIS0503",
@@ -22,7 +23,7 @@ pub const RULE: Rule = Rule {
     reads: super::Reads::Mesh,
 };
 
-fn check(mesh: &Mesh) -> Vec<RuleFinding> {
+fn check(mesh: &MeshContext) -> Vec<RuleFinding> {
     let Some(pa) = mesh.mesh_pa().filter(|p| p.mode == PaMode::Disable) else {
         return Vec::new();
     };

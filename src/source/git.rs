@@ -164,6 +164,7 @@ pub fn read_change(repo_dir: &Path, base: &str, head: &str, paths: &[String]) ->
             });
         }
     }
+    let clock = std::time::Instant::now();
     let mut cache = HashMap::new();
     let mut side = |tree: &git2::Tree| -> Result<(Vec<TreeFile>, Vec<TreeFile>), SourceError> {
         let mut support = Vec::new();
@@ -189,6 +190,13 @@ pub fn read_change(repo_dir: &Path, base: &str, head: &str, paths: &[String]) ->
     };
     let (base_files, base_support) = side(&mb_tree)?;
     let (head_files, head_support) = side(&head_tree)?;
+    tracing::debug!(
+        base = base_files.len(),
+        head = head_files.len(),
+        blobs = cache.len(),
+        ms = clock.elapsed().as_millis() as u64,
+        "git: trees walked, blobs read"
+    );
     if base_files.is_empty() && head_files.is_empty() {
         let under = if paths.is_empty() { String::new() } else { format!(" under {}", paths.join(", ")) };
         return Err(SourceError::NoManifests {
@@ -208,6 +216,7 @@ pub fn read_change(repo_dir: &Path, base: &str, head: &str, paths: &[String]) ->
             Some((old, new))
         })
         .collect();
+    tracing::debug!(ms = clock.elapsed().as_millis() as u64, "git: renames found");
     let base_config = config_at(&repo, base_id)?;
     let head_config = config_at(&repo, head_id)?;
     Ok(GitChange {
@@ -245,7 +254,7 @@ pub fn review_revisions(
     if opts.project == Default::default()
         && let Some(text) = &change.base_config
     {
-        opts.project = crate::settings::parse_project_config(PROJECT_CONFIG_FILE, text)?;
+        opts.project = crate::rules::parse_project_config(PROJECT_CONFIG_FILE, text)?;
     }
     let mut review = crate::review::review(&change.input, &opts);
     crate::review::check_head_config(&mut review, change.base_config.as_deref(), change.head_config.as_deref());

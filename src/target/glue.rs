@@ -49,9 +49,17 @@ impl Targets {
             Side::Head => (&self.head_plan, &self.head),
         };
         cell.get_or_init(|| {
+            let clock = std::time::Instant::now();
             let list: Vec<(&str, &[u8])> =
                 files.iter().filter(|(p, _)| is_manifest_path(p)).map(|(p, b)| (p.as_str(), &b[..])).collect();
-            discover(&list, &self.config)
+            let plan = discover(&list, &self.config);
+            tracing::debug!(
+                ?side,
+                targets = plan.targets.len(),
+                ms = clock.elapsed().as_millis() as u64,
+                "targets discovered"
+            );
+            plan
         })
     }
 }
@@ -59,13 +67,16 @@ impl Targets {
 impl crate::review::build::Assemble for Targets {
     fn meshes(&self, side: Side, parsed: &[LoadedFile]) -> Vec<MeshFiles> {
         let plan = self.plan(side);
+        let clock = std::time::Instant::now();
         let files = match side {
             Side::Base => &self.base,
             Side::Head => &self.head,
         };
         let map: HashMap<String, Arc<LoadedFile>> =
             parsed.iter().filter_map(|f| Some((f.source.as_ref()?.path.clone(), Arc::new(f.clone())))).collect();
-        assemble(plan, files, &map, &self.service)
+        let meshes = assemble(plan, files, &map, &self.service);
+        tracing::debug!(?side, meshes = meshes.len(), ms = clock.elapsed().as_millis() as u64, "meshes assembled");
+        meshes
     }
 
     fn rerender(&self) -> Option<Arc<dyn Rerender>> {

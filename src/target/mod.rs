@@ -155,10 +155,5 @@ pub struct Plan {
     pub patch_files: Vec<String>,
 }
 
-/// Renders a target again with one source file replaced: what fix verification needs for rendered objects.
-pub trait Rerender: Send + Sync + std::fmt::Debug {
-    /// The rendered file of target `target` with `path` holding `bytes`; `None` when it no longer renders.
-    fn rerender(&self, target: &str, path: &str, bytes: &[u8]) -> Option<crate::manifest::LoadedFile>;
-    /// True when `path` also feeds a target outside `targets` (another mesh, which an edit would change unseen).
-    fn feeds_others(&self, targets: &[&str], path: &str) -> bool;
-}
+// The re-rendering fix verification asks for is declared with the analysis options, below the core.
+pub use crate::settings::Rerender;

@@ -34,16 +34,8 @@ pub struct CrdRule {
     pub limit: Option<i64>,
 }
 
-/// A rule an object breaks.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Violation {
-    /// 1-based line of the offending field.
-    pub line: usize,
-    /// The field as the API server names it (`spec.trafficPolicy.tls.mode`).
-    pub field: String,
-    /// The API server's message (the CEL rule's own message for `x-kubernetes-validations`).
-    pub message: String,
-}
+/// A rule an object breaks (kept on the object: [`Object::schema`]).
+pub use crate::manifest::Violation;
 
 const TABLE: &str = include_str!("istio-crds.yaml");
 
@@ -62,11 +54,21 @@ fn covered(kind: &str, api_version: &str) -> bool {
     }
 }
 
-/// The rules an object breaks, in table order (empty for kinds the table does not cover).
+/// The rules an object breaks, in table order (empty for kinds the table does not cover). Computed once per
+/// object ([`Object::schema`]): later calls, from the other side of a review or a re-analysis, read the verdict.
 pub fn validate(o: &Object) -> Vec<Violation> {
     if !covered(&o.kind, &o.api_version) {
         return Vec::new();
     }
+    o.schema.get_or_init(|| compute(o).into()).to_vec()
+}
+
+/// True when the object's verdict has been computed (by [`validate`]).
+pub fn is_validated(o: &Object) -> bool {
+    o.schema.get().is_some()
+}
+
+fn compute(o: &Object) -> Vec<Violation> {
     let t = &o.tree;
     let mut out = Vec::new();
     for r in rules().iter().filter(|r| r.kind == o.kind) {
@@ -529,3 +531,7 @@ mod tests {
         assert!(messages(svc).is_empty());
     }
 }
+
+#[cfg(test)]
+#[path = "memo_tests.rs"]
+mod memo_tests;

@@ -1,5 +1,5 @@
 use super::*;
-use crate::settings::parse_project_config;
+use crate::rules::parse_project_config;
 
 fn plan(files: &[(&str, &str)]) -> Plan {
     plan_with(files, &ProjectConfig::default())

@@ -131,17 +131,21 @@ impl Doc {
 /// Strategic-merge directives: a document that carries one is a patch.
 const DIRECTIVES: &[&str] = &["$patch", "$setElementOrder", "$retainKeys", "$deleteFromPrimitiveList"];
 
-/// Byte needles that make a file worth parsing here (everything else is only listed).
-const NEEDLES: &[&[u8]] = &[
-    b"fluxcd.io",
-    b"argoproj.io",
-    b"$patch",
-    b"$setElementOrder",
-    b"$retainKeys",
-    b"$deleteFromPrimitiveList",
-    b"ConfigMap",
-    b"Secret",
-];
+/// Byte needles that make a file worth parsing here (everything else is only listed): GitOps objects and
+/// strategic-merge patches.
+const NEEDLES: &[&[u8]] =
+    &[b"fluxcd.io", b"argoproj.io", b"$patch", b"$setElementOrder", b"$retainKeys", b"$deleteFromPrimitiveList"];
+
+/// Needles of files that only Flux and Argo CD discovery reads (Flux `postBuild.substituteFrom` ConfigMaps and
+/// Secrets, Argo CD generator files): parsed only when the tree holds a Flux or Argo CD object. In a tree of plain
+/// and kustomize manifests nothing reads them, and they are most of the tree (parsing them here doubled the
+/// parsing of a review).
+const GITOPS_ONLY_NEEDLES: &[&[u8]] = &[b"ConfigMap", b"Secret"];
+
+/// Does `b` contain one of `needles`? One pass over the bytes, comparing only where a needle's first byte is.
+fn has_needle(b: &[u8], needles: &[&[u8]]) -> bool {
+    b.iter().enumerate().any(|(i, c)| needles.iter().any(|n| n.first() == Some(c) && b[i..].starts_with(n)))
+}
 
 fn has_directive(n: &N) -> bool {
     match &n.v {
@@ -245,23 +249,21 @@ impl<'a> Tree<'a> {
             }
         }
         t.dirs.insert(String::new());
+        let mut deferred: Vec<(&'a str, &'a [u8])> = Vec::new();
         for (p, b) in files {
             let kust = is_kustomization(p);
-            if !kust && !NEEDLES.iter().any(|n| b.windows(n.len()).any(|w| w == *n)) {
+            if !kust && !has_needle(b, NEEDLES) {
+                if has_needle(b, GITOPS_ONLY_NEEDLES) {
+                    deferred.push((p, b));
+                }
                 continue;
             }
-            let Ok(text) = std::str::from_utf8(b.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(b)) else { continue };
-            let stream = parse_stream(text, &Limits::default());
-            let docs: Vec<Doc> = stream
-                .docs
-                .iter()
-                .filter_map(|d| d.root.map(|r| Doc { n: to_n(d, r, 0), line: d.node(r).line }))
-                .filter(|d| matches!(d.n.v, V::M(_)))
-                .collect();
-            if !kust && !docs.is_empty() && stream.errors.is_empty() && docs.iter().all(|d| has_directive(&d.n)) {
-                t.patch_only.insert(p.to_string());
+            t.read_docs(p, b, kust);
+        }
+        if t.docs.values().flatten().any(|d| d.is_flux() || d.is_argo()) {
+            for (p, b) in deferred {
+                t.read_docs(p, b, false);
             }
-            t.docs.insert(p, docs);
         }
         let kfiles: Vec<&str> = files.iter().map(|(p, _)| *p).filter(|p| is_kustomization(p)).collect();
         for f in kfiles {
@@ -273,6 +275,22 @@ impl<'a> Tree<'a> {
             t.kusts.insert(dir, k);
         }
         t
+    }
+
+    /// Parses one file's documents into `docs` (and `patch_only` when every document is a patch).
+    fn read_docs(&mut self, p: &'a str, b: &'a [u8], kust: bool) {
+        let Ok(text) = std::str::from_utf8(b.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(b)) else { return };
+        let stream = parse_stream(text, &Limits::default());
+        let docs: Vec<Doc> = stream
+            .docs
+            .iter()
+            .filter_map(|d| d.root.map(|r| Doc { n: to_n(d, r, 0), line: d.node(r).line }))
+            .filter(|d| matches!(d.n.v, V::M(_)))
+            .collect();
+        if !kust && !docs.is_empty() && stream.errors.is_empty() && docs.iter().all(|d| has_directive(&d.n)) {
+            self.patch_only.insert(p.to_string());
+        }
+        self.docs.insert(p, docs);
     }
 
     /// The kustomization file of a directory, in kustomize's order of names.
@@ -393,3 +411,7 @@ impl<'a> Tree<'a> {
         self.dirs.contains(dir)
     }
 }
+
+#[cfg(test)]
+#[path = "tree_tests.rs"]
+mod tree_tests;

@@ -1,10 +1,13 @@
-//! One snapshot analyzed: loaded files -> mesh -> rules -> findings with verified fixes. Pure: no I/O.
+//! One snapshot analyzed: loaded files -> mesh -> rules -> findings with verified fixes ([`verify`]). Pure: no I/O.
+
+pub mod verify;
 
 // Re-analyses (finding keys, settings, suppression, scoped runs) live in `crate::reanalysis`, which `fix` calls
 // without depending on this module.
 pub(crate) use crate::reanalysis::is_suppressed;
 pub use crate::reanalysis::{finding_keys, resolve_settings, rule_keys, scoped};
 
+use crate::context::MeshContext;
 use crate::finding::{Finding, LoadError, Location, ObjectRef, Related, Side, Status};
 use crate::manifest::{LoadedFile, SourceText, load_file, yaml::Limits};
 use crate::mesh::{Mesh, ObjId};
@@ -21,7 +24,8 @@ pub struct Analysis {
     pub settings: MeshSettings,
     /// Source texts by path, for rendering source lines.
     pub sources: BTreeMap<String, Arc<SourceText>>,
-    pub mesh: Mesh,
+    /// The analyzed snapshot with its derived state (posture, inventory).
+    pub mesh: MeshContext,
 }
 
 /// Loads files (path relative to the scanned root, bytes) in parallel, skipping Helm chart templates.
@@ -93,6 +97,7 @@ pub fn analyze(files: &[LoadedFile], opts: &AnalysisOptions, side: Side, newer: 
 pub fn analyze_mesh(files: &[LoadedFile], mut mesh: Mesh, opts: &AnalysisOptions, side: Side) -> Analysis {
     let settings = mesh.settings.clone();
     mesh.suggest_mode = opts.suggest_mode();
+    let mesh = MeshContext::new(mesh);
     let raw: Vec<RuleFinding> = rules::run_all(&mesh).into_iter().filter(|f| !is_suppressed(&mesh, f, opts)).collect();
     let mut findings: Vec<Finding> = raw.iter().map(|rf| concretize(&mesh, rf, side)).collect();
     sort_findings(&mut findings);
@@ -120,7 +125,7 @@ pub fn attach_fixes(
         return;
     }
     let raw = rules::run_all(&analysis.mesh);
-    let errors_before = crate::fix::error_set(&analysis.mesh, &raw);
+    let errors_before = verify::error_set(&analysis.mesh, &raw);
     let jobs: Vec<(usize, &RuleFinding)> = analysis
         .findings
         .iter()
@@ -138,10 +143,10 @@ pub fn attach_fixes(
     let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(8);
     let chunks: Vec<&[(usize, &RuleFinding)]> = jobs.chunks(jobs.len().div_ceil(threads).max(1)).collect();
     let results = parallel_map_min(&chunks, 2, |chunk| {
-        let mut verifier = crate::fix::Verifier::new(files, &analysis.mesh, opts, &errors_before);
+        let mut verifier = verify::Verifier::new(files, &analysis.mesh, opts, &errors_before);
         chunk
             .iter()
-            .map(|(i, rf)| crate::fix::best_fix(files, &analysis.mesh, rf, &analysis.findings[*i], opts, &mut verifier))
+            .map(|(i, rf)| verify::best_fix(files, &analysis.mesh, rf, &analysis.findings[*i], opts, &mut verifier))
             .collect::<Vec<_>>()
     });
     for ((i, _), (fix, help)) in jobs.iter().zip(results.into_iter().flatten()) {
