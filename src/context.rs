@@ -145,3 +145,7 @@ impl MeshContext {
         self.posture = posture;
     }
 }
+
+#[cfg(test)]
+#[path = "context_tests.rs"]
+mod tests;

@@ -363,3 +363,7 @@ fn check_fix(
             .collect(),
     )
 }
+
+#[cfg(test)]
+#[path = "verify_edit_tests.rs"]
+mod edit_tests;
