@@ -3,7 +3,7 @@
 # below; the lib-only test run is set in .cargo/mutants.toml). The change is `git diff BASE HEAD -- src`, BASE being
 # $MTLS_MUTANTS_BASE, else the merge base with origin/main or main, else HEAD~1 (HEAD~1 also when HEAD is on main).
 # At most $MTLS_MUTANTS_MAX mutants (default 15) run: a larger change is sampled, one round-robin shard of its
-# mutants picked by a hash of the diff. Fails when fewer than $MTLS_MUTANTS_MIN_SCORE% (default 90) of the mutants run
+# mutants picked by a hash of their list. Fails when fewer than $MTLS_MUTANTS_MIN_SCORE% (default 90) of the mutants run
 # are caught (a timeout, a mutant that hangs the tests, counts as caught); the survivors are printed either way.
 # docs/mutation.md explains the figures and the list of equivalent mutants (excluded in .cargo/mutants.toml).
 set -euo pipefail
@@ -13,8 +13,9 @@ max="${MTLS_MUTANTS_MAX:-15}"
 min_score="${MTLS_MUTANTS_MIN_SCORE:-90}"
 out="${CARGO_TARGET_DIR:-target}/mutants-in-diff"
 # The core: everything between parsing and the review (no I/O, tested in memory by the lib tests).
-core=(-f 'src/manifest/**/*.rs' -f src/mesh.rs -f 'src/rules/**/*.rs' -f 'src/posture/**/*.rs' -f src/fix.rs
-  -f src/analysis.rs -f 'src/review/**/*.rs' -f src/target/provenance.rs -f src/target/closure.rs)
+core=(-f 'src/manifest/**/*.rs' -f src/mesh.rs -f src/context.rs -f 'src/rules/**/*.rs' -f 'src/posture/**/*.rs'
+  -f src/fix.rs -f 'src/analysis/**/*.rs' -f src/plan.rs -f src/reanalysis.rs
+  -f 'src/reanalysis/**/*.rs' -f 'src/review/**/*.rs' -f src/target/provenance.rs -f src/target/closure.rs)
 
 base="${MTLS_MUTANTS_BASE:-}"
 if [ -n "$base" ] && ! git cat-file -e "$base^{commit}" 2>/dev/null; then
@@ -42,7 +43,8 @@ git diff "$base" HEAD -- src >"$out/change.diff"
 if [ "$(cargo mutants --version 2>/dev/null)" != "cargo-mutants $version" ]; then
   cargo install cargo-mutants --locked --version "$version"
 fi
-count=$(cargo mutants --list "${core[@]}" --in-diff "$out/change.diff" 2>/dev/null | wc -l)
+cargo mutants --list "${core[@]}" --in-diff "$out/change.diff" 2>/dev/null >"$out/mutants.list"
+count=$(wc -l <"$out/mutants.list")
 echo "mutants-in-diff: $count mutants in the core lines changed since $(git rev-parse --short "$base")" >&2
 if [ "$count" -eq 0 ]; then
   exit 0
@@ -50,8 +52,9 @@ fi
 args=("${core[@]}" --in-diff "$out/change.diff" --in-place --timeout 120 --output "$out")
 shards=$(((count + max - 1) / max))
 if [ "$shards" -gt 1 ]; then
-  # Picked by the change's content (not the commit id), so commits outside src/ keep the same sample.
-  shard=$((0x$(sha1sum "$out/change.diff" | cut -c1-7) % shards))
+  # Picked by the list of the change's mutants (not the commit id or the whole diff), so commits that add tests in
+  # their own files or touch nothing outside src/ keep the same sample.
+  shard=$((0x$(sha1sum "$out/mutants.list" | cut -c1-7) % shards))
   echo "mutants-in-diff: more than $max; running shard $shard/$shards (round-robin)" >&2
   args+=(--shard "$shard/$shards" --sharding round-robin)
 fi
