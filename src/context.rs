@@ -8,7 +8,7 @@
 
 use crate::mesh::{FileSplice, Mesh, ObjId, Overlay, Placed};
 use crate::posture::workload::{Inventory, is_inventory_kind};
-use crate::posture::{Posture, PostureScope};
+use crate::posture::{DrIndex, DrUndo, Posture, PostureScope};
 use crate::settings::SuggestMode;
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
@@ -21,6 +21,8 @@ pub struct MeshContext {
     posture: OnceLock<Arc<Posture>>,
     /// Typed Services, workloads and Namespaces, built once (and carried across splices that do not touch them).
     inventory: OnceLock<Arc<Inventory>>,
+    /// The DestinationRule index, built once; an overlay rebuilds the tables of the namespaces it touches.
+    drs: OnceLock<Arc<DrIndex>>,
     /// Set while verifying a fix: the posture covers only the services the edited file can reach.
     scope: Option<Arc<PostureScope>>,
 }
@@ -45,6 +47,7 @@ pub struct ContextSplice {
     splice: FileSplice,
     posture: OnceLock<Arc<Posture>>,
     inventory: OnceLock<Arc<Inventory>>,
+    drs: OnceLock<Arc<DrIndex>>,
 }
 
 /// What [`MeshContext::remove_overlay`] needs to undo a [`MeshContext::overlay`].
@@ -52,6 +55,8 @@ pub struct ContextSplice {
 pub struct ContextOverlay {
     overlay: Overlay,
     posture: OnceLock<Arc<Posture>>,
+    /// The index's undo record, when it was built before the overlay.
+    drs: Option<DrUndo>,
 }
 
 impl MeshContext {
@@ -80,11 +85,23 @@ impl MeshContext {
         self.inventory.get_or_init(|| Arc::new(Inventory::build(&self.mesh))).clone()
     }
 
+    /// The DestinationRule index of this snapshot (built once).
+    pub fn dr_index(&self) -> Arc<DrIndex> {
+        self.drs.get_or_init(|| Arc::new(DrIndex::build(&self.mesh))).clone()
+    }
+
     /// The connectivity posture of this snapshot (computed once), of the services in the verification scope
     /// when one is set.
     pub fn posture(&self) -> Arc<Posture> {
         self.posture
-            .get_or_init(|| Arc::new(crate::posture::compute_with(&self.mesh, self.inventory(), self.scope.as_deref())))
+            .get_or_init(|| {
+                Arc::new(crate::posture::compute_indexed(
+                    &self.mesh,
+                    self.inventory(),
+                    self.dr_index(),
+                    self.scope.as_deref(),
+                ))
+            })
             .clone()
     }
 
@@ -119,29 +136,47 @@ impl MeshContext {
             let _ = self.inventory.set(Arc::new(inv.shifted(start, old_len, new_len)));
         }
         let splice = self.mesh.splice_file(start, old_len, objects, kustomize);
-        // The spliced mesh is another snapshot: its posture is computed afresh on first use.
-        ContextSplice { splice, posture: std::mem::take(&mut self.posture), inventory }
+        // The spliced mesh is another snapshot: its posture and index are computed afresh on first use.
+        ContextSplice {
+            splice,
+            posture: std::mem::take(&mut self.posture),
+            inventory,
+            drs: std::mem::take(&mut self.drs),
+        }
     }
 
     /// Undoes [`MeshContext::splice_file`].
     pub fn unsplice_file(&mut self, splice: ContextSplice) {
-        let ContextSplice { splice, posture, inventory } = splice;
+        let ContextSplice { splice, posture, inventory, drs } = splice;
         self.mesh.unsplice_file(splice);
         self.posture = posture;
         self.inventory = inventory;
+        self.drs = drs;
     }
 
-    /// [`Mesh::overlay`] (object ids do not move, so the inventory is kept; the posture is computed afresh);
+    /// [`Mesh::overlay`] (object ids do not move, so the inventory is kept; the DestinationRule index rebuilds
+    /// the namespaces whose rules the overlay changes; the posture is computed afresh);
     /// [`MeshContext::remove_overlay`] undoes it.
     pub fn overlay(&mut self, file: std::ops::Range<ObjId>, objects: Vec<Placed>) -> Option<ContextOverlay> {
         let overlay = self.mesh.overlay(file, objects)?;
-        Some(ContextOverlay { overlay, posture: std::mem::take(&mut self.posture) })
+        let drs = self.drs.get_mut().map(|index| {
+            let namespaces = overlay.dr_namespaces(&self.mesh);
+            let undo = Arc::make_mut(index).rebuild(&self.mesh, namespaces.iter().map(String::as_str));
+            // Debug builds (tests) check the rebuilt tables against an index of the whole overlaid mesh.
+            debug_assert_eq!(**index, DrIndex::build(&self.mesh), "DestinationRule index rebuilt by namespace");
+            undo
+        });
+        Some(ContextOverlay { overlay, posture: std::mem::take(&mut self.posture), drs })
     }
 
     /// Undoes [`MeshContext::overlay`].
     pub fn remove_overlay(&mut self, overlay: ContextOverlay) {
-        let ContextOverlay { overlay, posture } = overlay;
+        let ContextOverlay { overlay, posture, drs } = overlay;
         self.mesh.remove_overlay(overlay);
+        if let (Some(undo), Some(index)) = (drs, self.drs.get_mut()) {
+            Arc::make_mut(index).restore(undo);
+            debug_assert_eq!(**index, DrIndex::build(&self.mesh), "DestinationRule index restored");
+        }
         self.posture = posture;
     }
 }

@@ -4,7 +4,7 @@
 use crate::finding::{ErrorKind, LoadError, ObjectRef};
 use crate::manifest::{LoadedFile, Object};
 use crate::settings::{MeshLayer, MeshSettings, SuggestMode, mesh_layer_from_node};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 /// Index of an object in [`Mesh::objects`].
@@ -202,6 +202,14 @@ pub struct Overlay {
     pas: Vec<(usize, PeerAuthentication)>,
     drs: Vec<(usize, DestinationRule)>,
     index: NamespaceIndex,
+}
+
+impl Overlay {
+    /// The namespaces whose DestinationRules the overlay (applied to `mesh`) takes out or puts in.
+    pub fn dr_namespaces(&self, mesh: &Mesh) -> BTreeSet<String> {
+        let put = mesh.destination_rules[self.at.1..self.at.1 + self.typed_news.1].iter();
+        self.drs.iter().map(|(_, d)| d).chain(put).map(|d| d.namespace.clone()).collect()
+    }
 }
 
 /// What [`Mesh::unsplice_file`] needs to undo a [`Mesh::splice_file`].
@@ -729,6 +737,16 @@ impl Mesh {
         host == "*.local"
             || host == "*"
             || host.strip_prefix("*.").is_some_and(|rest| rest == cd || rest.strip_prefix("svc.") == Some(cd))
+    }
+
+    /// Positions in `destination_rules` of the rules of a namespace, in order.
+    pub fn destination_rules_in(&self, namespace: &str) -> Vec<usize> {
+        match self.index() {
+            Some(index) => index.destination_rules.get(namespace).cloned().unwrap_or_default(),
+            None => (0..self.destination_rules.len())
+                .filter(|i| self.destination_rules[*i].namespace == namespace)
+                .collect(),
+        }
     }
 
     /// Namespace-wide DRs of a namespace.

@@ -8,9 +8,10 @@
 //! wildcard beats shorter) and stopping at the first table that answers. Rules never inherit from each other;
 //! same-host rules of one table merge, the oldest `trafficPolicy` winning whole.
 
-use crate::mesh::{Mesh, ObjId, Tls, TlsMode};
+use crate::mesh::{DestinationRule, Mesh, ObjId, Tls, TlsMode};
 use crate::settings::IstioVersion;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 /// Where the lookup found the DestinationRule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -26,10 +27,10 @@ pub enum LookupStep {
 /// Same-host DestinationRules of one table merged into one, as Istio's `mergeDestinationRule` does.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
-    /// Indices into `Mesh::destination_rules`, oldest first.
-    pub drs: Vec<usize>,
+    /// The merged rules (object ids), oldest first.
+    pub drs: Vec<ObjId>,
     /// The rule whose `trafficPolicy` applies: the oldest that has one.
-    pub policy: Option<usize>,
+    pub policy: Option<PolicyRule>,
     /// `exportTo` of the entry: that of its first rule (from Istio 1.24 rules with other sets stay apart; before,
     /// every entry of the host shares one set, see [`Table::add`]).
     pub export_to: Vec<String>,
@@ -37,7 +38,24 @@ pub struct Entry {
     pub selector: Option<Vec<(String, String)>>,
 }
 
-#[derive(Debug, Clone, Default)]
+/// The rule of an [`Entry`] whose `trafficPolicy` applies, with its typed `tls` settings (the entry is read without
+/// the mesh's list of rules, whose positions change when fix verification edits the mesh).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyRule {
+    pub obj: ObjId,
+    /// `spec.trafficPolicy.tls`.
+    pub tls: Tls,
+    /// `spec.trafficPolicy.portLevelSettings`: (port number, tls).
+    pub port_level: Vec<(u32, Tls)>,
+}
+
+impl PolicyRule {
+    fn of(dr: &DestinationRule) -> Self {
+        PolicyRule { obj: dr.obj, tls: dr.tls.clone(), port_level: dr.port_level.clone() }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 struct Table {
     specific: HashMap<String, Vec<Entry>>,
     wildcard: Vec<(String, Vec<Entry>)>,
@@ -49,7 +67,7 @@ impl Table {
     fn add(
         &mut self,
         host: &str,
-        dr: usize,
+        dr: &DestinationRule,
         has_policy: bool,
         export_to: &[String],
         selector: Option<Vec<(String, String)>>,
@@ -94,15 +112,15 @@ impl Table {
             }
             // Istio merges a rule into every compatible entry of the host (subsets, a missing trafficPolicy,
             // a missing exportTo); an entry keeps its own trafficPolicy when it has one.
-            existing.drs.push(dr);
+            existing.drs.push(dr.obj);
             if existing.policy.is_none() && has_policy {
-                existing.policy = Some(dr);
+                existing.policy = Some(PolicyRule::of(dr));
             }
         }
         if append {
             list.push(Entry {
-                drs: vec![dr],
-                policy: has_policy.then_some(dr),
+                drs: vec![dr.obj],
+                policy: has_policy.then(|| PolicyRule::of(dr)),
                 export_to: export_to.to_vec(),
                 selector,
             });
@@ -129,13 +147,18 @@ impl Table {
 /// Every entry carries that shared set.
 fn add_before_1_24(
     list: &mut Vec<Entry>,
-    dr: usize,
+    dr: &DestinationRule,
     has_policy: bool,
     export_to: &[String],
     selector: Option<Vec<(String, String)>>,
 ) {
     if list.is_empty() {
-        list.push(Entry { drs: vec![dr], policy: has_policy.then_some(dr), export_to: export_to.to_vec(), selector });
+        list.push(Entry {
+            drs: vec![dr.obj],
+            policy: has_policy.then(|| PolicyRule::of(dr)),
+            export_to: export_to.to_vec(),
+            selector,
+        });
         return;
     }
     let mut append = true;
@@ -149,33 +172,59 @@ fn add_before_1_24(
         if (existing.selector.is_none() && selector.is_none()) || (selector.is_some() && matching) {
             append = false;
         }
-        existing.drs.push(dr);
+        existing.drs.push(dr.obj);
         if existing.policy.is_none() && has_policy {
-            existing.policy = Some(dr);
+            existing.policy = Some(PolicyRule::of(dr));
         }
         if host_export.is_empty() && !export_to.is_empty() {
             host_export = export_to.to_vec();
         }
     }
     if append {
-        list.push(Entry { drs: vec![dr], policy: has_policy.then_some(dr), export_to: Vec::new(), selector });
+        list.push(Entry {
+            drs: vec![dr.obj],
+            policy: has_policy.then(|| PolicyRule::of(dr)),
+            export_to: Vec::new(),
+            selector,
+        });
     }
     for e in list.iter_mut() {
         e.export_to.clone_from(&host_export);
     }
 }
 
-/// The DestinationRule index of a mesh.
-#[derive(Debug, Clone, Default)]
+/// The DestinationRule index of a mesh. Istio's tables are per namespace and a namespace's tables depend on its
+/// own rules only (and the mesh settings), so the index keeps them per namespace: fix verification, which edits
+/// the rules of a few namespaces, rebuilds those ([`DrIndex::rebuild`]) and shares the rest.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DrIndex {
-    local: HashMap<String, Table>,
-    exported: HashMap<String, Table>,
-    root_local: Table,
+    tables: HashMap<String, Arc<NamespaceTables>>,
     root: String,
     /// For each host as written in a namespace's local table (exact or wildcard), the namespaces that hold it.
     local_hosts: HashMap<String, BTreeSet<String>>,
-    /// Namespaces named explicitly in some `exportTo`.
+    /// Namespaces named explicitly in some `exportTo`, with the number of namespaces whose rules name them.
+    export_named: BTreeMap<String, usize>,
+}
+
+/// The tables of one namespace's rules.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct NamespaceTables {
+    /// Rules visible to their own namespace (`namespaceLocal`).
+    local: Table,
+    /// Rules exported beyond it (`exportedByNamespace`).
+    exported: Table,
+    /// The root namespace only: its private rules.
+    root_local: Table,
+    /// The hosts of `local`.
+    local_hosts: BTreeSet<String>,
+    /// Namespaces these rules name in an `exportTo`.
     export_named: BTreeSet<String>,
+}
+
+/// What [`DrIndex::restore`] needs to undo a [`DrIndex::rebuild`]: the tables the rebuild replaced.
+#[derive(Debug, Default)]
+pub struct DrUndo {
+    replaced: Vec<(String, Option<Arc<NamespaceTables>>)>,
 }
 
 /// A DestinationRule's host resolved as Istio's `ResolveShortnameToFQDN` does: a name without dots is
@@ -191,66 +240,92 @@ pub fn resolve_host(host: &str, namespace: &str, cluster_domain: &str) -> String
 impl DrIndex {
     /// Indexes every DestinationRule of the mesh.
     pub fn build(mesh: &Mesh) -> DrIndex {
-        let root = mesh.settings.root_namespace.clone();
-        let enhanced = mesh.settings.istio_version.at_least(IstioVersion::DR_MERGE_BY_EXPORT_TO);
-        let mut idx = DrIndex { root: root.clone(), ..DrIndex::default() };
-        let mut order: Vec<usize> = (0..mesh.destination_rules.len()).collect();
-        // Istio sorts rules with a workload selector first, then by age (keys computed once per rule: the age key
-        // looks the object up in `Mesh::newer`; the sort is stable, like `sort_by`).
-        order.sort_by_cached_key(|i| {
-            let d = &mesh.destination_rules[*i];
-            (d.workload_selector.is_none(), mesh.age_key(d.obj))
-        });
-        for i in order {
-            let dr = &mesh.destination_rules[i];
-            if dr.host.is_empty() {
-                continue;
-            }
-            let ns = dr.namespace.as_str();
-            let host = resolve_host(&dr.host, ns, &mesh.settings.cluster_domain);
-            let o = &mesh.objects[dr.obj];
-            let has_policy = o.tree.path(o.root, &["spec", "trafficPolicy"]).is_some_and(|n| !o.tree.is_null(n));
-            let selector = dr.workload_selector.clone().map(|mut s| {
-                s.sort();
-                s
-            });
-            // Rules with a workload selector are private to their namespace.
-            let export: Vec<String> = if selector.is_some() {
-                vec![".".to_string()]
-            } else {
-                let mut e = dr.export_to.clone();
-                e.sort();
-                e.dedup();
-                e
-            };
-            idx.export_named.extend(export.iter().filter(|e| !matches!(e.as_str(), "." | "*" | "~")).cloned());
-            let has = |v: &str| export.iter().any(|e| e == v);
-            if export.is_empty() || has("*") || has(".") || has(ns) {
-                idx.local_hosts.entry(host.clone()).or_default().insert(ns.to_string());
-                idx.local.entry(ns.to_string()).or_default().add(
-                    &host,
-                    i,
-                    has_policy,
-                    &export,
-                    selector.clone(),
-                    enhanced,
-                );
-            }
-            let private_only = export.len() == 1 && (has(".") || has(ns));
-            if !private_only {
-                idx.exported.entry(ns.to_string()).or_default().add(&host, i, has_policy, &export, selector, enhanced);
-            } else if ns == root {
-                idx.root_local.add(&host, i, has_policy, &export, selector, enhanced);
-            }
+        let mut idx = DrIndex { root: mesh.settings.root_namespace.clone(), ..DrIndex::default() };
+        let mut by_namespace: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for (i, dr) in mesh.destination_rules.iter().enumerate() {
+            by_namespace.entry(dr.namespace.as_str()).or_default().push(i);
+        }
+        for (ns, rules) in by_namespace {
+            let tables = NamespaceTables::build(mesh, ns, rules);
+            idx.insert(ns, Arc::new(tables));
         }
         idx
+    }
+
+    /// Rebuilds the tables of `namespaces` from the mesh's rules there (after an edit of those rules only; the
+    /// mesh settings unchanged). [`DrIndex::restore`] undoes it.
+    pub fn rebuild<'a>(&mut self, mesh: &Mesh, namespaces: impl IntoIterator<Item = &'a str>) -> DrUndo {
+        let mut undo = DrUndo::default();
+        let namespaces: BTreeSet<&str> = namespaces.into_iter().collect();
+        for ns in namespaces {
+            let old = self.remove(ns);
+            let rules = mesh.destination_rules_in(ns);
+            if !rules.is_empty() {
+                self.insert(ns, Arc::new(NamespaceTables::build(mesh, ns, rules)));
+            }
+            undo.replaced.push((ns.to_string(), old));
+        }
+        undo
+    }
+
+    /// Undoes [`DrIndex::rebuild`].
+    pub fn restore(&mut self, undo: DrUndo) {
+        for (ns, old) in undo.replaced.into_iter().rev() {
+            self.remove(&ns);
+            if let Some(old) = old {
+                self.insert(&ns, old);
+            }
+        }
+    }
+
+    fn insert(&mut self, ns: &str, tables: Arc<NamespaceTables>) {
+        for host in &tables.local_hosts {
+            self.local_hosts.entry(host.clone()).or_default().insert(ns.to_string());
+        }
+        for named in &tables.export_named {
+            *self.export_named.entry(named.clone()).or_default() += 1;
+        }
+        self.tables.insert(ns.to_string(), tables);
+    }
+
+    fn remove(&mut self, ns: &str) -> Option<Arc<NamespaceTables>> {
+        let old = self.tables.remove(ns)?;
+        for host in &old.local_hosts {
+            if let Some(set) = self.local_hosts.get_mut(host) {
+                set.remove(ns);
+                if set.is_empty() {
+                    self.local_hosts.remove(host);
+                }
+            }
+        }
+        for named in &old.export_named {
+            if let Some(n) = self.export_named.get_mut(named) {
+                *n -= 1;
+                if *n == 0 {
+                    self.export_named.remove(named);
+                }
+            }
+        }
+        Some(old)
+    }
+
+    fn local(&self, ns: &str) -> Option<&Table> {
+        self.tables.get(ns).map(|t| &t.local)
+    }
+
+    fn exported(&self, ns: &str) -> Option<&Table> {
+        self.tables.get(ns).map(|t| &t.exported)
+    }
+
+    fn root_local(&self) -> Option<&Table> {
+        self.tables.get(&self.root).map(|t| &t.root_local)
     }
 
     /// The namespaces whose lookup for `host` may differ from that of a namespace without rules: those whose own
     /// table has a host matching it, those named in an `exportTo`, and the root namespace. Found through the
     /// host's own suffixes, so the cost does not grow with the number of namespaces.
     pub fn special_for(&self, host: &str) -> BTreeSet<&str> {
-        let mut out: BTreeSet<&str> = self.export_named.iter().map(String::as_str).collect();
+        let mut out: BTreeSet<&str> = self.export_named.keys().map(String::as_str).collect();
         out.insert(self.root.as_str());
         let keys = std::iter::once(host.to_string())
             .chain(std::iter::once("*".to_string()))
@@ -272,8 +347,8 @@ impl DrIndex {
         host: &str,
     ) -> Option<(LookupStep, Vec<&Entry>)> {
         let table = match client {
-            Some(c) if c == self.root => Some(&self.root_local),
-            Some(c) => self.local.get(c),
+            Some(c) if c == self.root => self.root_local(),
+            Some(c) => self.local(c),
             None => None,
         };
         if let Some(found) = table.and_then(|t| t.most_specific(host)) {
@@ -281,7 +356,7 @@ impl DrIndex {
         }
         let client_ns = client.unwrap_or("");
         let exported = |ns: &str| -> Option<Vec<&Entry>> {
-            let found = self.exported.get(ns)?.most_specific(host)?;
+            let found = self.exported(ns)?.most_specific(host)?;
             let visible: Vec<&Entry> = found
                 .iter()
                 .filter(|e| {
@@ -295,6 +370,57 @@ impl DrIndex {
             return Some((LookupStep::ServiceNamespace, v));
         }
         exported(&self.root).map(|v| (LookupStep::RootNamespace, v))
+    }
+}
+
+impl NamespaceTables {
+    /// The tables of namespace `ns`, whose rules are `rules` (positions in `Mesh::destination_rules`, in mesh order).
+    fn build(mesh: &Mesh, ns: &str, mut rules: Vec<usize>) -> NamespaceTables {
+        let root = mesh.settings.root_namespace.as_str();
+        let enhanced = mesh.settings.istio_version.at_least(IstioVersion::DR_MERGE_BY_EXPORT_TO);
+        let mut t = NamespaceTables::default();
+        // Istio sorts rules with a workload selector first, then by age (keys computed once per rule: the age key
+        // looks the object up in `Mesh::newer`; the sort is stable, like `sort_by`).
+        rules.sort_by_cached_key(|i| {
+            let d = &mesh.destination_rules[*i];
+            (d.workload_selector.is_none(), mesh.age_key(d.obj))
+        });
+        for i in rules {
+            let dr = &mesh.destination_rules[i];
+            if dr.host.is_empty() {
+                continue;
+            }
+            debug_assert_eq!(dr.namespace, ns);
+            let host = resolve_host(&dr.host, ns, &mesh.settings.cluster_domain);
+            let o = &mesh.objects[dr.obj];
+            let has_policy = o.tree.path(o.root, &["spec", "trafficPolicy"]).is_some_and(|n| !o.tree.is_null(n));
+            let selector = dr.workload_selector.clone().map(|mut s| {
+                s.sort();
+                s
+            });
+            // Rules with a workload selector are private to their namespace.
+            let export: Vec<String> = if selector.is_some() {
+                vec![".".to_string()]
+            } else {
+                let mut e = dr.export_to.clone();
+                e.sort();
+                e.dedup();
+                e
+            };
+            t.export_named.extend(export.iter().filter(|e| !matches!(e.as_str(), "." | "*" | "~")).cloned());
+            let has = |v: &str| export.iter().any(|e| e == v);
+            if export.is_empty() || has("*") || has(".") || has(ns) {
+                t.local_hosts.insert(host.clone());
+                t.local.add(&host, dr, has_policy, &export, selector.clone(), enhanced);
+            }
+            let private_only = export.len() == 1 && (has(".") || has(ns));
+            if !private_only {
+                t.exported.add(&host, dr, has_policy, &export, selector, enhanced);
+            } else if ns == root {
+                t.root_local.add(&host, dr, has_policy, &export, selector, enhanced);
+            }
+        }
+        t
     }
 }
 
@@ -333,14 +459,12 @@ pub fn client_policy(mesh: &Mesh, found: Option<(LookupStep, &Entry)>, port: u32
     let Some((step, entry)) = found else {
         return ClientPolicy::default();
     };
+    let policy = entry.policy.as_ref().map(|p| p.obj);
     let mut drs: Vec<ObjId> = Vec::with_capacity(entry.drs.len());
-    if let Some(p) = entry.policy {
-        drs.push(mesh.destination_rules[p].obj);
-    }
-    drs.extend(entry.drs.iter().filter(|d| Some(**d) != entry.policy).map(|d| mesh.destination_rules[*d].obj));
+    drs.extend(policy);
+    drs.extend(entry.drs.iter().filter(|d| Some(**d) != policy).copied());
     let mut out = ClientPolicy { step: Some(step), drs, ..ClientPolicy::default() };
-    let Some(p) = entry.policy else { return out };
-    let dr = &mesh.destination_rules[p];
+    let Some(dr) = &entry.policy else { return out };
     out.policy_dr = Some(dr.obj);
     let o = &mesh.objects[dr.obj];
     let t = &o.tree;
@@ -376,10 +500,9 @@ mod tests {
     fn names(m: &Mesh, found: Option<(LookupStep, Vec<&Entry>)>) -> (Option<LookupStep>, Vec<String>) {
         match found {
             None => (None, vec![]),
-            Some((s, entries)) => (
-                Some(s),
-                entries.iter().flat_map(|e| e.drs.iter().map(|d| m.destination_rules[*d].name.clone())).collect(),
-            ),
+            Some((s, entries)) => {
+                (Some(s), entries.iter().flat_map(|e| e.drs.iter().map(|d| m.objects[*d].name.clone())).collect())
+            }
         }
     }
 
@@ -507,8 +630,7 @@ pub fn subset_policy(
 ) -> Option<(ClientPolicy, Subset)> {
     let (_, entry) = found?;
     let base = client_policy(mesh, found, port);
-    for d in &entry.drs {
-        let obj = mesh.destination_rules[*d].obj;
+    for &obj in &entry.drs {
         let o = &mesh.objects[obj];
         let t = &o.tree;
         let Some(subsets) = t.path(o.root, &["spec", "subsets"]) else { continue };

@@ -19,7 +19,8 @@ pub use workload::{ClientKind, Sidecar};
 
 use crate::finding::ObjectRef;
 use crate::mesh::{Mesh, ObjId, PaMode};
-use client::{ClientPolicy, ClientTls, DrIndex, Entry, LookupStep};
+use client::{ClientPolicy, ClientTls, Entry, LookupStep};
+pub use client::{DrIndex, DrUndo};
 use serde::{Serialize, Serializer};
 use server::WorkloadPolicy;
 use std::cell::OnceCell;
@@ -325,7 +326,7 @@ struct Context<'m> {
     /// Shared references, made on first use.
     refs: Vec<OnceCell<SharedRef>>,
     inv: std::sync::Arc<Inventory>,
-    drs: DrIndex,
+    drs: Arc<DrIndex>,
     pas: server::PaIndex<'m>,
     policies: Vec<WorkloadPolicy>,
     vs: routes::VsIndex,
@@ -514,8 +515,13 @@ pub fn compute_scoped(mesh: &Mesh, scope: Option<&PostureScope>) -> Posture {
 /// [`compute_scoped`] with the mesh's inventory already built (the analysis context keeps it across
 /// re-analyses that do not change it).
 pub fn compute_with(mesh: &Mesh, inv: Arc<Inventory>, scope: Option<&PostureScope>) -> Posture {
+    compute_indexed(mesh, inv, Arc::new(DrIndex::build(mesh)), scope)
+}
+
+/// [`compute_with`] with the mesh's DestinationRule index already built (the analysis context keeps it, and
+/// rebuilds only the namespaces an edit touches).
+pub fn compute_indexed(mesh: &Mesh, inv: Arc<Inventory>, drs: Arc<DrIndex>, scope: Option<&PostureScope>) -> Posture {
     tracing::debug!(objects = mesh.objects.len(), scoped = scope.is_some(), "computing posture");
-    let drs = DrIndex::build(mesh);
     let pas = server::PaIndex::build(mesh);
     // A scoped posture (fix verification) needs the policies of the scoped services' endpoints only.
     let policies = inv
