@@ -69,57 +69,112 @@ pub fn is_validated(o: &Object) -> bool {
 }
 
 fn compute(o: &Object) -> Vec<Violation> {
+    let Some(tree) = path_trees().get(o.kind.as_str()) else { return Vec::new() };
     let t = &o.tree;
-    let mut out = Vec::new();
-    for r in rules().iter().filter(|r| r.kind == o.kind) {
-        for (node, field, line) in nodes_at(t, o.root, &r.path) {
-            for (at, message) in check(t, node, r, &field) {
-                out.push(Violation { line, field: at.unwrap_or_else(|| field.clone()), message });
-            }
-        }
-    }
-    out
+    let mut found: Vec<(usize, Violation)> = Vec::new();
+    let mut field = String::new();
+    walk(t, o.root, &mut field, t.node(o.root).line, tree, &mut found);
+    // Table order (a rule's nodes in document order, as the walk reaches them).
+    found.sort_by_key(|(rule, _)| *rule);
+    found.into_iter().map(|(_, v)| v).collect()
 }
 
-/// The nodes a table path reaches, with their field names as the API server writes them and the line to report
-/// (the key's line for a field, the item's or value's line for list items and map values).
-fn nodes_at(t: &YamlDoc, root: NodeId, path: &str) -> Vec<(NodeId, String, usize)> {
-    let mut at: Vec<(NodeId, String, usize)> = vec![(root, String::new(), t.node(root).line)];
+/// One step of a table path: a field, every item of a list (`[]`), every value of a map (`{}`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Step {
+    Field(String),
+    Items,
+    Values,
+}
+
+/// The rules of one kind as a tree of their paths' steps, each rule (its position in the table) at its path's
+/// end: one walk of an object reaches each field once, however many rules read under it (a DestinationRule has
+/// 189, most under `spec.trafficPolicy` and `spec.subsets[]`).
+#[derive(Debug, Default)]
+struct PathTree {
+    rules: Vec<usize>,
+    children: Vec<(Step, PathTree)>,
+}
+
+fn steps(path: &str) -> Vec<Step> {
+    let mut out = Vec::new();
     for seg in path.split('.') {
         let (name, suffix) = match seg.find(['[', '{']) {
             Some(i) => (&seg[..i], &seg[i..]),
             None => (seg, ""),
         };
-        let mut next = Vec::new();
-        for (n, f, _) in at {
-            let Some(c) = t.get(n, name).filter(|c| !t.is_null(*c)) else { continue };
-            let line = t.key_node(n, name).map(|k| t.node(k).line).unwrap_or(t.node(c).line);
-            let f = if f.is_empty() { name.to_string() } else { format!("{f}.{name}") };
-            next.push((t.resolve(c), f, line));
-        }
+        out.push(Step::Field(name.to_string()));
         for s in suffix.as_bytes().chunks(2) {
-            let mut expanded = Vec::new();
-            for (n, f, _) in next {
-                match s {
-                    b"[]" => {
-                        for (i, item) in t.items(n).iter().enumerate() {
-                            let item = t.resolve(*item);
-                            expanded.push((item, format!("{f}[{i}]"), t.node(item).line));
-                        }
+            out.push(if s == b"[]" { Step::Items } else { Step::Values });
+        }
+    }
+    out
+}
+
+/// The path trees by kind, built once from the table.
+fn path_trees() -> &'static std::collections::HashMap<String, PathTree> {
+    static TREES: OnceLock<std::collections::HashMap<String, PathTree>> = OnceLock::new();
+    TREES.get_or_init(|| {
+        let mut trees: std::collections::HashMap<String, PathTree> = std::collections::HashMap::new();
+        for (i, r) in rules().iter().enumerate() {
+            let mut at = trees.entry(r.kind.clone()).or_default();
+            for step in steps(&r.path) {
+                let pos = match at.children.iter().position(|(s, _)| *s == step) {
+                    Some(pos) => pos,
+                    None => {
+                        at.children.push((step, PathTree::default()));
+                        at.children.len() - 1
                     }
-                    _ => {
-                        for (k, v) in t.entries(n) {
-                            let key = t.key_text(*k).unwrap_or("");
-                            expanded.push((t.resolve(*v), format!("{f}[{key}]"), t.node(*k).line));
-                        }
-                    }
+                };
+                at = &mut at.children[pos].1;
+            }
+            at.rules.push(i);
+        }
+        trees
+    })
+}
+
+/// Checks the rules of `tree` on node `n` (its field name as the API server writes it in `field`, its line to
+/// report in `line`), then walks on into the children the tree names. A field that is missing or null ends the
+/// walk there; the line of a field is its key's, of a list item the item's, of a map value its key's.
+fn walk(t: &YamlDoc, n: NodeId, field: &mut String, line: usize, tree: &PathTree, out: &mut Vec<(usize, Violation)>) {
+    for &i in &tree.rules {
+        for (at, message) in check(t, n, &rules()[i], field) {
+            out.push((i, Violation { line, field: at.unwrap_or_else(|| field.clone()), message }));
+        }
+    }
+    let len = field.len();
+    for (step, sub) in &tree.children {
+        match step {
+            Step::Field(name) => {
+                let Some(c) = t.get(n, name).filter(|c| !t.is_null(*c)) else { continue };
+                let line = t.key_node(n, name).map(|k| t.node(k).line).unwrap_or(t.node(c).line);
+                if !field.is_empty() {
+                    field.push('.');
+                }
+                field.push_str(name);
+                walk(t, t.resolve(c), field, line, sub, out);
+            }
+            Step::Items => {
+                for (i, item) in t.items(n).iter().enumerate() {
+                    let item = t.resolve(*item);
+                    field.push_str(&format!("[{i}]"));
+                    walk(t, item, field, t.node(item).line, sub, out);
+                    field.truncate(len);
                 }
             }
-            next = expanded;
+            Step::Values => {
+                for (k, v) in t.entries(n) {
+                    field.push('[');
+                    field.push_str(t.key_text(*k).unwrap_or(""));
+                    field.push(']');
+                    walk(t, t.resolve(*v), field, t.node(*k).line, sub, out);
+                    field.truncate(len);
+                }
+            }
         }
-        at = next;
+        field.truncate(len);
     }
-    at
 }
 
 fn is_seq(t: &YamlDoc, n: NodeId) -> bool {

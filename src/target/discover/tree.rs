@@ -142,9 +142,21 @@ const NEEDLES: &[&[u8]] =
 /// parsing of a review).
 const GITOPS_ONLY_NEEDLES: &[&[u8]] = &[b"ConfigMap", b"Secret"];
 
-/// Does `b` contain one of `needles`? One pass over the bytes, comparing only where a needle's first byte is.
+/// Does `b` contain one of `needles`? Needles that share their first byte with another are found with one
+/// `memchr` pass over that byte (the `$` directives), each other needle with its own `memmem` search (both
+/// vectorized: this runs over every file of both trees).
 fn has_needle(b: &[u8], needles: &[&[u8]]) -> bool {
-    b.iter().enumerate().any(|(i, c)| needles.iter().any(|n| n.first() == Some(c) && b[i..].starts_with(n)))
+    let first = |n: &&[u8]| n.first().copied();
+    needles.iter().enumerate().any(|(i, n)| {
+        let Some(c) = first(n) else { return false };
+        let shared: Vec<&[u8]> = needles.iter().filter(|m| first(m) == Some(c)).copied().collect();
+        if shared.len() == 1 {
+            return memchr::memmem::find(b, n).is_some();
+        }
+        // The group is searched once, at its first needle.
+        needles.iter().position(|m| first(m) == Some(c)) == Some(i)
+            && memchr::memchr_iter(c, b).any(|at| shared.iter().any(|m| b[at..].starts_with(m)))
+    })
 }
 
 fn has_directive(n: &N) -> bool {
