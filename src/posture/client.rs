@@ -669,3 +669,7 @@ pub fn subset_policy(
     }
     None
 }
+
+#[cfg(test)]
+#[path = "client_index_tests.rs"]
+mod index_tests;

@@ -590,3 +590,7 @@ mod tests {
 #[cfg(test)]
 #[path = "memo_tests.rs"]
 mod memo_tests;
+
+#[cfg(test)]
+#[path = "walk_tests.rs"]
+mod walk_tests;
