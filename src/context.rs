@@ -173,9 +173,13 @@ impl MeshContext {
     pub fn remove_overlay(&mut self, overlay: ContextOverlay) {
         let ContextOverlay { overlay, posture, drs } = overlay;
         self.mesh.remove_overlay(overlay);
-        if let (Some(undo), Some(index)) = (drs, self.drs.get_mut()) {
-            Arc::make_mut(index).restore(undo);
-            debug_assert_eq!(**index, DrIndex::build(&self.mesh), "DestinationRule index restored");
+        match (drs, self.drs.get_mut()) {
+            (Some(undo), Some(index)) => {
+                Arc::make_mut(index).restore(undo);
+                debug_assert_eq!(**index, DrIndex::build(&self.mesh), "DestinationRule index restored");
+            }
+            // An index first built during the overlay is the overlaid mesh's: dropped.
+            _ => self.drs = OnceLock::new(),
         }
         self.posture = posture;
     }
@@ -184,3 +188,7 @@ impl MeshContext {
 #[cfg(test)]
 #[path = "context_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "context_overlay_tests.rs"]
+mod overlay_tests;

@@ -156,11 +156,38 @@ pub struct Mesh {
 /// queries scanned every PeerAuthentication or DestinationRule per call, which made rules and posture quadratic
 /// in the number of namespaces. Used only while both vectors have the lengths it was built for; a mesh edited
 /// after [`Mesh::build`] falls back to scanning.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 struct NamespaceIndex {
     namespace_wide_pas: HashMap<String, Vec<usize>>,
     destination_rules: HashMap<String, Vec<usize>>,
     lens: (usize, usize),
+}
+
+/// Moves the positions of one list's index past an edit of the list: the entries at `removed` (positions before
+/// the edit, ascending) left it, then `added` entries were inserted at `at` (a position after the removal), each
+/// indexed under its namespace when it has one. Integers only: no namespace is copied but a new one's.
+fn edit_positions<'a>(
+    map: &mut HashMap<String, Vec<usize>>,
+    removed: &[usize],
+    at: usize,
+    added: impl ExactSizeIterator<Item = Option<&'a str>>,
+) {
+    let count = added.len();
+    map.retain(|_, positions| {
+        positions.retain(|p| removed.binary_search(p).is_err());
+        for p in positions.iter_mut() {
+            let moved = *p - removed.partition_point(|r| r < p);
+            *p = if moved >= at { moved + count } else { moved };
+        }
+        !positions.is_empty()
+    });
+    for (j, ns) in added.enumerate() {
+        let Some(ns) = ns else { continue };
+        let positions = map.entry(ns.to_string()).or_default();
+        let pos = at + j;
+        let i = positions.partition_point(|p| *p < pos);
+        positions.insert(i, pos);
+    }
 }
 
 impl NamespaceIndex {
@@ -444,6 +471,7 @@ impl Mesh {
             return None;
         }
         let lens = (self.objects.len(), self.schema_errors.len());
+        let lens_before = (self.peer_authentications.len(), self.destination_rules.len());
         let in_file = |id: ObjId| file.contains(&id);
         // The file's typed entries come out (kept ones are put back in the new order).
         let pa_at = self.peer_authentications.iter().position(|p| in_file(p.obj));
@@ -501,9 +529,23 @@ impl Mesh {
         let pa_at = pa_at.unwrap_or_else(|| self.peer_authentications.partition_point(|p| p.obj < file.start));
         let dr_at = dr_at.unwrap_or_else(|| self.destination_rules.partition_point(|d| d.obj < file.start));
         let typed_news = (new_pas.len(), new_drs.len());
+        // The namespace index moves its positions past the edit (a rebuild cost as much as the rest of a
+        // re-analysis: every namespace name copied, per fix candidate).
+        let mut index = self.index.clone();
+        let valid = index.lens == lens_before;
+        let removed: Vec<usize> = pas.iter().map(|(i, _)| *i).collect();
+        let added = new_pas.iter().map(|p| p.selector.is_none().then_some(p.namespace.as_str()));
+        edit_positions(&mut index.namespace_wide_pas, &removed, pa_at, added);
+        let removed: Vec<usize> = drs.iter().map(|(i, _)| *i).collect();
+        let added = new_drs.iter().map(|d| Some(d.namespace.as_str()));
+        edit_positions(&mut index.destination_rules, &removed, dr_at, added);
         self.peer_authentications.splice(pa_at..pa_at, new_pas);
         self.destination_rules.splice(dr_at..dr_at, new_drs);
-        let index = NamespaceIndex::of(&self.peer_authentications, &self.destination_rules);
+        index.lens = (self.peer_authentications.len(), self.destination_rules.len());
+        if !valid {
+            index = NamespaceIndex::of(&self.peer_authentications, &self.destination_rules);
+        }
+        debug_assert_eq!(index, NamespaceIndex::of(&self.peer_authentications, &self.destination_rules));
         Some(Overlay {
             lens,
             at: (pa_at, dr_at),
