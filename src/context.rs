@@ -184,3 +184,7 @@ impl MeshContext {
 #[cfg(test)]
 #[path = "context_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "context_mutation_tests.rs"]
+mod mutation_tests;
