@@ -192,3 +192,7 @@ mod tests;
 #[cfg(test)]
 #[path = "context_overlay_tests.rs"]
 mod overlay_tests;
+
+#[cfg(test)]
+#[path = "context_mutation_tests.rs"]
+mod mutation_tests;

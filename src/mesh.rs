@@ -995,3 +995,7 @@ fn source_location(o: &Object, keys: &[&str], line: usize) -> (String, usize) {
         None => (o.path.to_string(), line),
     }
 }
+
+#[cfg(test)]
+#[path = "mesh_mutation_tests.rs"]
+mod mutation_tests;

@@ -252,3 +252,7 @@ pub fn object_span(mesh: &Mesh, id: ObjId) -> (String, usize, usize) {
         None => (o.path.to_string(), o.line, o.end_line),
     }
 }
+
+#[cfg(test)]
+#[path = "mutation_tests.rs"]
+mod mutation_tests;

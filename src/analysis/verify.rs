@@ -367,3 +367,7 @@ fn check_fix(
 #[cfg(test)]
 #[path = "verify_edit_tests.rs"]
 mod edit_tests;
+
+#[cfg(test)]
+#[path = "verify_mutation_tests.rs"]
+mod mutation_tests;

@@ -534,3 +534,7 @@ mod tests {
         assert_eq!(f.errors[0].kind, ErrorKind::Limit);
     }
 }
+
+#[cfg(test)]
+#[path = "mutation_tests.rs"]
+mod mutation_tests;

@@ -1125,3 +1125,7 @@ mod scope_tests {
         assert!(scoped.rows.iter().all(|r| r.service.name == "api"));
     }
 }
+
+#[cfg(test)]
+#[path = "mutation_tests.rs"]
+mod mutation_tests;

@@ -180,3 +180,7 @@ pub(crate) mod testing {
         v
     }
 }
+
+#[cfg(test)]
+#[path = "mutation_tests.rs"]
+mod mutation_tests;
