@@ -43,16 +43,15 @@ fn a_splice_of_a_file_of_services_sees_the_edited_services() {
     // The file edited: its Service renamed and a second one added.
     let edited = load(
         "a/web.yaml",
-        &(service("a", "api", &[(80, "80")]) + &service("a", "web2", &[(80, "80")]) + &deployment("a", "web", &[80], &[])),
+        &(service("a", "api", &[(80, "80")])
+            + &service("a", "web2", &[(80, "80")])
+            + &deployment("a", "web", &[80], &[])),
     );
     let kustomize = kustomize_namespaces(&files);
     let start = files[0].objects.len();
     let undo = cx.splice_file(start, files[1].objects.len(), &edited.objects, &kustomize);
-    let rebuilt = MeshContext::new(Mesh::build(
-        &[files[0].clone(), edited.clone()],
-        MeshSettings::default(),
-        Default::default(),
-    ));
+    let rebuilt =
+        MeshContext::new(Mesh::build(&[files[0].clone(), edited.clone()], MeshSettings::default(), Default::default()));
     assert_eq!(service_names(&cx), ["api", "web2"]);
     assert_eq!(service_names(&cx), service_names(&rebuilt));
     assert_eq!(row_services(&cx), row_services(&rebuilt));
@@ -67,20 +66,18 @@ fn a_splice_of_a_file_of_services_sees_the_edited_services() {
 fn a_splice_of_a_file_of_policies_keeps_the_services() {
     let files = vec![
         load("a/pa.yaml", &pa("a", "default", Some("STRICT"), false)),
-        load("a/web.yaml", &(injected("a") + &service("a", "web", &[(80, "80")]) + &deployment("a", "web", &[80], &[]))),
+        load(
+            "a/web.yaml",
+            &(injected("a") + &service("a", "web", &[(80, "80")]) + &deployment("a", "web", &[80], &[])),
+        ),
     ];
     let mut cx = MeshContext::new(Mesh::build(&files, MeshSettings::default(), Default::default()));
     assert_eq!(service_names(&cx), ["web"]);
-    let edited = load(
-        "a/pa.yaml",
-        &(pa("a", "default", Some("PERMISSIVE"), false) + &pa("a", "other", Some("STRICT"), true)),
-    );
+    let edited =
+        load("a/pa.yaml", &(pa("a", "default", Some("PERMISSIVE"), false) + &pa("a", "other", Some("STRICT"), true)));
     let undo = cx.splice_file(0, 1, &edited.objects, &kustomize_namespaces(&files));
-    let rebuilt = MeshContext::new(Mesh::build(
-        &[edited.clone(), files[1].clone()],
-        MeshSettings::default(),
-        Default::default(),
-    ));
+    let rebuilt =
+        MeshContext::new(Mesh::build(&[edited.clone(), files[1].clone()], MeshSettings::default(), Default::default()));
     assert_eq!(service_names(&cx), ["web"]);
     assert_eq!(row_services(&cx), row_services(&rebuilt));
     let svc = &cx.inventory().services[0];

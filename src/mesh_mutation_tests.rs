@@ -72,10 +72,7 @@ fn without_kustomizations_there_is_no_kustomize_namespace() {
     let files = vec![load("a/pa.yaml", &pa_text("a", None)), load("b/pa.yaml", &pa_text("b", None))];
     assert!(kustomize_namespaces(&files).is_empty());
     let m = Mesh::build(&files, MeshSettings::default(), Default::default());
-    assert_eq!(
-        pa_namespaces(&m),
-        [("a".to_string(), "default".to_string()), ("b".to_string(), "default".to_string())]
-    );
+    assert_eq!(pa_namespaces(&m), [("a".to_string(), "default".to_string()), ("b".to_string(), "default".to_string())]);
 }
 
 /// Everything of the mesh's typed views, as comparable text.
@@ -89,7 +86,8 @@ fn typed(m: &Mesh) -> String {
 /// be overlaid (the inventory would keep it): the overlay refuses it and changes nothing.
 #[test]
 fn an_overlay_that_removes_a_service_is_refused() {
-    let svc = "---\napiVersion: v1\nkind: Service\nmetadata:\n  name: s\n  namespace: a\nspec:\n  ports:\n  - port: 80\n";
+    let svc =
+        "---\napiVersion: v1\nkind: Service\nmetadata:\n  name: s\n  namespace: a\nspec:\n  ports:\n  - port: 80\n";
     let files = vec![load("a/one.yaml", &(svc.to_string() + &pa_text("p", Some("a"))))];
     let mut m = Mesh::build(&files, MeshSettings::default(), Default::default());
     let before = typed(&m);
@@ -117,11 +115,8 @@ fn an_overlay_puts_a_new_rule_of_a_file_without_rules_in_file_order() {
     let mut m = Mesh::build(&files, MeshSettings::default(), Default::default());
     let before = typed(&m);
     let edited = load("a/2.yaml", &(pa_text("p", Some("a")) + &dr_text("second", "a", "x.a.svc.cluster.local")));
-    let rebuilt = Mesh::build(
-        &[files[0].clone(), edited.clone(), files[2].clone()],
-        MeshSettings::default(),
-        Default::default(),
-    );
+    let rebuilt =
+        Mesh::build(&[files[0].clone(), edited.clone(), files[2].clone()], MeshSettings::default(), Default::default());
     let overlay = m
         .overlay(1..2, vec![Placed::Kept(1), Placed::New(edited.objects[1].clone(), "a".to_string())])
         .unwrap_or_else(|| panic!("a PeerAuthentication kept and a DestinationRule added: overlaid"));

@@ -67,7 +67,8 @@ fn an_edit_that_removes_the_mesh_config_is_re_analysed_with_the_new_settings() {
 /// those of the new namespace, as a rebuild gives them.
 #[test]
 fn an_edit_of_a_kustomization_namespace_moves_its_objects() {
-    let kustomization = |ns: &str| format!("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: {ns}\n");
+    let kustomization =
+        |ns: &str| format!("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: {ns}\n");
     let strict_pa = "apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata:\n  name: strict\nspec:\n  \
                      mtls:\n    mode: STRICT\n";
     let app = injected("shop")

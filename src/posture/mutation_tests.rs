@@ -59,10 +59,19 @@ fn a_scoped_posture_gives_the_whole_postures_rows_of_its_services() {
         ("short host", PostureScope { hosts: vec![("cart".into(), "shop".into())], ..PostureScope::default() }),
         (
             "full host",
-            PostureScope { hosts: vec![("cart.shop.svc.cluster.local".into(), "web".into())], ..PostureScope::default() },
+            PostureScope {
+                hosts: vec![("cart.shop.svc.cluster.local".into(), "web".into())],
+                ..PostureScope::default()
+            },
         ),
-        ("wildcard", PostureScope { hosts: vec![("*.shop.svc.cluster.local".into(), "web".into())], ..PostureScope::default() }),
-        ("namespace", PostureScope { namespaces: ["shop".to_string()].into_iter().collect(), ..PostureScope::default() }),
+        (
+            "wildcard",
+            PostureScope { hosts: vec![("*.shop.svc.cluster.local".into(), "web".into())], ..PostureScope::default() },
+        ),
+        (
+            "namespace",
+            PostureScope { namespaces: ["shop".to_string()].into_iter().collect(), ..PostureScope::default() },
+        ),
     ];
     for (what, scope) in &scopes {
         let scoped = compute_scoped(&m, Some(scope));
@@ -84,9 +93,8 @@ fn a_scoped_posture_gives_the_whole_postures_rows_of_its_services() {
 /// namespace whose calls behave as that row says is no change.
 #[test]
 fn a_new_client_namespace_that_behaves_as_the_default_is_no_change() {
-    let base = namespace("shop", &[])
-        + &service("shop", "cart", &[(80, "8080")])
-        + &deployment("shop", "cart", &[8080], &[]);
+    let base =
+        namespace("shop", &[]) + &service("shop", "cart", &[(80, "8080")]) + &deployment("shop", "cart", &[8080], &[]);
     let head = base.clone() + &injected("web") + &deployment("web", "frontend", &[8080], &[]);
     let (b, h) = (compute(&mesh(&base)), compute(&mesh(&head)));
     assert!(b.rows.iter().all(|r| r.client_kind != ClientKind::Sidecar), "{}", render_text(&b.rows));
