@@ -80,3 +80,22 @@ fn removing_a_namespace_drops_only_what_it_alone_held() {
     assert!(special.contains("shop") && special.contains("a"), "{special:?}");
     assert_eq!(index, DrIndex::build(&without));
 }
+
+#[test]
+fn a_private_rule_of_the_root_namespace_answers_its_own_clients_only() {
+    let y = rule("istio-system", "root-private", "reviews.shop.svc.cluster.local", &["."], "DISABLE")
+        + &rule("a", "a-private", "reviews.shop.svc.cluster.local", &["."], "SIMPLE");
+    let m = mesh(&y);
+    let index = DrIndex::build(&m);
+    let host = "reviews.shop.svc.cluster.local";
+    let names = |client: Option<&str>| -> Option<(LookupStep, Vec<String>)> {
+        index.lookup(client, "shop", host).map(|(step, entries)| {
+            (step, entries.iter().flat_map(|e| e.drs.iter().map(|d| m.objects[*d].name.clone())).collect())
+        })
+    };
+    assert_eq!(names(Some("istio-system")), Some((LookupStep::ClientNamespace, vec!["root-private".to_string()])));
+    assert_eq!(names(Some("a")), Some((LookupStep::ClientNamespace, vec!["a-private".to_string()])));
+    // Private rules are nobody else's: another namespace's clients find none.
+    assert_eq!(names(Some("b")), None);
+    assert_eq!(names(None), None);
+}
