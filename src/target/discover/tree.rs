@@ -149,13 +149,13 @@ fn has_needle(b: &[u8], needles: &[&[u8]]) -> bool {
     let first = |n: &&[u8]| n.first().copied();
     needles.iter().enumerate().any(|(i, n)| {
         let Some(c) = first(n) else { return false };
-        let shared: Vec<&[u8]> = needles.iter().filter(|m| first(m) == Some(c)).copied().collect();
-        if shared.len() == 1 {
+        let shared = || needles.iter().filter(move |m| first(m) == Some(c));
+        if shared().count() == 1 {
             return memchr::memmem::find(b, n).is_some();
         }
         // The group is searched once, at its first needle.
         needles.iter().position(|m| first(m) == Some(c)) == Some(i)
-            && memchr::memchr_iter(c, b).any(|at| shared.iter().any(|m| b[at..].starts_with(m)))
+            && memchr::memchr_iter(c, b).any(|at| shared().any(|m| b[at..].starts_with(m)))
     })
 }
 
