@@ -921,7 +921,8 @@ fn build_row(
                 ambient,
                 subset: None,
                 conditional: false,
-                other_host: !std::ptr::eq(path.service, svc),
+                // Not routed: every path is the service's own.
+                other_host: false,
                 sends: Sends::Plaintext,
                 verdict: Verdict::Plaintext,
                 workload_id: None,
@@ -1129,3 +1130,7 @@ mod scope_tests {
 #[cfg(test)]
 #[path = "mutation_tests.rs"]
 mod mutation_tests;
+
+#[cfg(test)]
+#[path = "posture_mutation2_tests.rs"]
+mod posture_mutation2_tests;

@@ -506,3 +506,7 @@ fn upper_first(s: &str) -> String {
         None => String::new(),
     }
 }
+
+#[cfg(test)]
+#[path = "remedy_mutation2_tests.rs"]
+mod remedy_mutation2_tests;

@@ -282,10 +282,6 @@ impl VsIndex {
 
     /// The VirtualService whose `http` routes serve `host` for a client namespace: an exact host first, then the
     /// most specific wildcard; among equals the first in the sidecar's order.
-    pub fn select(&self, client: Option<&str>, host: &str) -> Option<ObjId> {
-        self.select_index(client, host).map(|i| self.list[i].obj)
-    }
-
     fn select_index(&self, client: Option<&str>, host: &str) -> Option<usize> {
         let specificity = |vs: &Vs| -> usize {
             vs.hosts
@@ -305,11 +301,10 @@ impl VsIndex {
             .map(|(_, (_, i))| *i)
     }
 
-    /// The VirtualServices a client namespace's view of `host` depends on, for comparing namespaces.
+    /// The VirtualServices a client namespace's view of `host` depends on, for comparing namespaces: the sidecar's
+    /// ordered list (the one `select_index` picks from it is a function of that list).
     pub fn view(&self, client: Option<&str>, host: &str) -> Vec<ObjId> {
-        let mut out: Vec<ObjId> = self.select(client, host).into_iter().collect();
-        out.extend(self.ordered(client, host).into_iter().map(|(_, i)| self.list[i].obj));
-        out
+        self.ordered(client, host).into_iter().map(|(_, i)| self.list[i].obj).collect()
     }
 
     /// Whether a match applies to a sidecar client in `client` on `port`: `Some(conditional)`, or `None` when it
@@ -492,3 +487,7 @@ mod tests {
         assert_eq!(p(Some("web"), None), Protocol::Auto);
     }
 }
+
+#[cfg(test)]
+#[path = "routes_mutation2_tests.rs"]
+mod routes_mutation2_tests;

@@ -678,3 +678,7 @@ mod tests {
         assert!(!c.captures(80));
     }
 }
+
+#[cfg(test)]
+#[path = "workload_mutation2_tests.rs"]
+mod workload_mutation2_tests;

@@ -411,3 +411,7 @@ mod tests {
         assert!(run(&app(), &app()).is_empty());
     }
 }
+
+#[cfg(test)]
+#[path = "mtls003_mutation2_tests.rs"]
+mod mtls003_mutation2_tests;

@@ -169,3 +169,7 @@ mod tests {
         assert!(f[0].fixes.is_empty());
     }
 }
+
+#[cfg(test)]
+#[path = "mtls007_mutation2_tests.rs"]
+mod mtls007_mutation2_tests;
