@@ -675,3 +675,7 @@ pub fn snapshot_with(files: &[TreeFile], opts: &AnalysisOptions, assemble: &dyn 
 #[cfg(test)]
 #[path = "build_mutation_tests.rs"]
 mod mutation_tests;
+
+#[cfg(test)]
+#[path = "build_mutation2_tests.rs"]
+mod mutation2_tests;

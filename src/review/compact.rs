@@ -405,3 +405,7 @@ mod tests {
         assert_eq!(indent(&" ".repeat(300)), MAX_INDENT);
     }
 }
+
+#[cfg(test)]
+#[path = "compact_mutation2_tests.rs"]
+mod mutation2_tests;

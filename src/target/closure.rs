@@ -269,3 +269,7 @@ mod tests {
         assert!(c.files.contains("app/values.yaml"));
     }
 }
+
+#[cfg(test)]
+#[path = "closure_mutation2_tests.rs"]
+mod mutation2_tests;

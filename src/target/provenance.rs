@@ -399,3 +399,7 @@ mod tests {
         assert!(json_ops("kind: X\n", 0).is_none());
     }
 }
+
+#[cfg(test)]
+#[path = "provenance_mutation2_tests.rs"]
+mod mutation2_tests;
