@@ -999,3 +999,7 @@ fn source_location(o: &Object, keys: &[&str], line: usize) -> (String, usize) {
 #[cfg(test)]
 #[path = "mesh_mutation_tests.rs"]
 mod mutation_tests;
+
+#[cfg(test)]
+#[path = "mesh_mutation2_tests.rs"]
+mod mesh_mutation2_tests;

@@ -256,3 +256,7 @@ pub fn object_span(mesh: &Mesh, id: ObjId) -> (String, usize, usize) {
 #[cfg(test)]
 #[path = "mutation_tests.rs"]
 mod mutation_tests;
+
+#[cfg(test)]
+#[path = "analysis_mutation2_tests.rs"]
+mod analysis_mutation2_tests;

@@ -371,3 +371,7 @@ mod edit_tests;
 #[cfg(test)]
 #[path = "verify_mutation_tests.rs"]
 mod mutation_tests;
+
+#[cfg(test)]
+#[path = "verify_mutation2_tests.rs"]
+mod verify_mutation2_tests;

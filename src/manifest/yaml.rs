@@ -1497,3 +1497,7 @@ mod tests {
         assert_eq!(parse_stream("a: 1234567890\n", &small).errors.len(), 1);
     }
 }
+
+#[cfg(test)]
+#[path = "yaml_mutation2_tests.rs"]
+mod yaml_mutation2_tests;

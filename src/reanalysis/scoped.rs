@@ -240,3 +240,7 @@ pub fn changed_objects(old: &LoadedFile, new: &LoadedFile) -> Changes {
     removed.sort_unstable();
     Changes { removed, added, same }
 }
+
+#[cfg(test)]
+#[path = "scoped_mutation2_tests.rs"]
+mod scoped_mutation2_tests;
