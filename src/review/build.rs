@@ -632,6 +632,7 @@ pub fn snapshot_with(files: &[TreeFile], opts: &AnalysisOptions, assemble: &dyn 
     let parsed: Vec<LoadedFile> = parallel_map(&sel, |f| load_file(&f.path, &f.bytes, &limits));
     let meshes = assemble.meshes(Side::Head, &parsed);
     let head_opts = AnalysisOptions { rerender: assemble.rerender(), ..opts.clone() };
+    let several = meshes.len() > 1;
     let mut reviews = Vec::new();
     for m in &meshes {
         let mesh_opts = AnalysisOptions { cli: head_opts.cli.clone().or(&m.layer), ..head_opts.clone() };
@@ -656,9 +657,7 @@ pub fn snapshot_with(files: &[TreeFile], opts: &AnalysisOptions, assemble: &dyn 
         }
         reviews.push((m.name.clone(), r));
     }
-    // No mesh labels: `several` labels posture rows and connectivity, and a snapshot's per-mesh reviews have
-    // neither (a finding lists its meshes itself).
-    let mut review = merge_reviews(reviews, false);
+    let mut review = merge_reviews(reviews, several);
     review.diff = false;
     for f in &parsed {
         review.errors.extend(f.errors.iter().map(|e| ReviewError { error: e.clone(), introduced: false }));
