@@ -235,4 +235,13 @@ fn findings_of_one_changed_line_share_a_group_and_its_verified_fix() {
         lead.help.as_deref().and_then(|h| h.lines().next()),
         Some("This fix also resolves TIS0206 and MTLS003 on the same lines (verified together by re-analysis).")
     );
+    // The other verified candidates follow, each with what it resolves (never the chosen one again).
+    let rest: Vec<&str> = lead.help.as_deref().unwrap_or_default().lines().skip(1).collect();
+    assert_eq!(
+        rest,
+        vec![
+            "alternatively: set DestinationRule shop/shop-mtls to tls mode DISABLE, matching PeerAuthentication shop/default (resolves TIS0502 and TIS0206)",
+            "alternatively: set PeerAuthentication shop/default to mTLS mode PERMISSIVE (resolves TIS0502 and TIS0206)"
+        ]
+    );
 }
