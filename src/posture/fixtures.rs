@@ -62,3 +62,14 @@ pub fn workload_pa(ns: &str, name: &str, app: &str, mode: &str, port_level: &[(&
     }
     s
 }
+
+/// A Deployment `reviews-<version>` in `shop` with pod labels `app: reviews`, `version: <version>` and container
+/// port 9080 named `port_name`.
+pub fn reviews_version(version: &str, port_name: &str) -> String {
+    format!(
+        "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: reviews-{version}, namespace: shop}}\nspec:\n  \
+         selector: {{matchLabels: {{app: reviews, version: {version}}}}}\n  template:\n    metadata:\n      \
+         labels: {{app: reviews, version: {version}}}\n    spec:\n      containers:\n      - name: reviews\n        \
+         image: example/reviews\n        ports:\n        - {{name: {port_name}, containerPort: 9080}}\n"
+    )
+}

@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 use super::super::client::ClientTls;
-use super::super::fixtures::{deployment, injected, namespace, service};
+use super::super::fixtures::{deployment, injected, namespace, reviews_version, service};
 use super::super::{ClientKind, Verdict, compute};
 use super::{client_field, explain, path_findings, targeted};
 use crate::mesh::TlsMode;
@@ -23,23 +23,13 @@ fn client_field_names_the_deciding_field() {
     assert_eq!(client_field(&ClientTls::Auto), DR_TLS_MODE);
 }
 
-/// A Deployment `reviews-<version>` with pod labels `app: reviews`, `version: <version>` and container port 9080.
-fn reviews_version(version: &str) -> String {
-    format!(
-        "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: reviews-{version}, namespace: shop}}\nspec:\n  \
-         selector: {{matchLabels: {{app: reviews, version: {version}}}}}\n  template:\n    metadata:\n      \
-         labels: {{app: reviews, version: {version}}}\n    spec:\n      containers:\n      - name: reviews\n        \
-         image: example/reviews\n        ports:\n        - {{name: http, containerPort: 9080}}\n"
-    )
-}
-
 /// A VirtualService route to a subset without its own `trafficPolicy`: the rule's top level decides, and the
 /// explanation names the subset and the rule's mode.
 #[test]
 fn a_routed_path_through_a_subset_names_the_rule_that_sets_its_mode() {
     let y = injected("shop")
         + &service("shop", "reviews", &[(9080, "9080")]).replace("name: tcp-9080", "name: http-9080")
-        + &reviews_version("v1")
+        + &reviews_version("v1", "http")
         + &pa("shop", "strict", Some("STRICT"), false)
         + "---\napiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: reviews, namespace: shop}\n\
            spec:\n  host: reviews\n  trafficPolicy: {tls: {mode: DISABLE}}\n  subsets:\n  - name: v1\n    \

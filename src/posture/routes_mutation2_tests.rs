@@ -2,19 +2,9 @@
 //! `VsIndex::destinations`' TLS routes survived).
 #![allow(clippy::unwrap_used)]
 
-use super::super::fixtures::{injected, service};
+use super::super::fixtures::{injected, reviews_version, service};
 use super::super::{ClientKind, Verdict, compute};
 use crate::rules::testing::{mesh, pa};
-
-/// A Deployment `reviews-<version>` with pod labels `app: reviews`, `version: <version>` and container port 9080.
-fn reviews_version(version: &str) -> String {
-    format!(
-        "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: reviews-{version}, namespace: shop}}\nspec:\n  \
-         selector: {{matchLabels: {{app: reviews, version: {version}}}}}\n  template:\n    metadata:\n      \
-         labels: {{app: reviews, version: {version}}}\n    spec:\n      containers:\n      - name: reviews\n        \
-         image: example/reviews\n        ports:\n        - {{name: tls, containerPort: 9080}}\n"
-    )
-}
 
 /// A TLS route by the host's own SNI whose `sourceLabels` every client workload of the namespace carries is the
 /// path of every connection (not a conditional one).
@@ -22,8 +12,8 @@ fn reviews_version(version: &str) -> String {
 fn a_tls_route_whose_source_labels_every_client_carries_is_the_default_path() {
     let y = injected("shop")
         + &service("shop", "reviews", &[(9080, "9080")]).replace("name: tcp-9080", "name: tls-9080")
-        + &reviews_version("v1")
-        + &reviews_version("v2")
+        + &reviews_version("v1", "tls")
+        + &reviews_version("v2", "tls")
         + &pa("shop", "strict", Some("STRICT"), false)
         + "---\napiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: reviews, namespace: shop}\n\
            spec:\n  host: reviews\n  trafficPolicy: {tls: {mode: ISTIO_MUTUAL}}\n  subsets:\n  - name: v1\n    \

@@ -360,7 +360,8 @@ mod tests {
     use super::*;
     use similar::{Algorithm, TextDiff};
 
-    fn changed(old: &str, new: &str) -> (Vec<usize>, Vec<usize>) {
+    /// Changed lines (1-based) of the base and of the head side, after sliding.
+    pub(super) fn changed(old: &str, new: &str) -> (Vec<usize>, Vec<usize>) {
         let d = TextDiff::configure().algorithm(Algorithm::Myers).diff_lines(old, new);
         let ops = git_compact(d.old_slices(), d.new_slices(), d.ops()).unwrap();
         let mut del = Vec::new();

@@ -2,22 +2,8 @@
 //! of `src/review/compact.rs`. Each case's changed lines are those of `git diff --no-index` (git 2.47, indent
 //! heuristic on) for the same two texts; each pins one part of the heuristic's score or of the group walk.
 
+use super::tests::changed;
 use super::*;
-use similar::{Algorithm, TextDiff};
-
-/// Changed lines (1-based) of the base and of the head side, after sliding.
-fn changed(old: &str, new: &str) -> (Vec<usize>, Vec<usize>) {
-    let d = TextDiff::configure().algorithm(Algorithm::Myers).diff_lines(old, new);
-    let ops = git_compact(d.old_slices(), d.new_slices(), d.ops()).expect("ops tile both texts");
-    let (mut del, mut add) = (Vec::new(), Vec::new());
-    for op in ops {
-        if op.tag() != similar::DiffTag::Equal {
-            del.extend(op.old_range().map(|i| i + 1));
-            add.extend(op.new_range().map(|i| i + 1));
-        }
-    }
-    (del, add)
-}
 
 #[test]
 fn empty_texts_give_no_operations() {
