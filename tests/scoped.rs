@@ -9,9 +9,11 @@ use mtls_review::context::MeshContext;
 use mtls_review::finding::Side;
 use mtls_review::manifest::{LoadedFile, load_file, yaml::Limits};
 use mtls_review::mesh::{Mesh, kustomize_namespaces};
+use mtls_review::posture::PostureScope;
 use mtls_review::settings::AnalysisOptions;
 use std::collections::HashSet;
 use std::path::Path;
+use std::sync::Arc;
 
 fn yaml_files(dir: &Path, root: &Path, out: &mut Vec<(String, Vec<u8>)>) {
     let mut entries: Vec<_> = std::fs::read_dir(dir).into_iter().flatten().flatten().map(|e| e.path()).collect();
@@ -83,6 +85,11 @@ fn synthetic() -> Vec<LoadedFile> {
             ),
         ));
     }
+    // n0's api is routed to a subset of n1's (its rows read n1's rules and endpoints), and n2's to n3's.
+    files.push((
+        "routes.yaml".to_string(),
+        "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: api, namespace: n0}\nspec:\n  hosts: [api.n0.svc.cluster.local]\n  http:\n  - route:\n    - destination: {host: api.n1.svc.cluster.local, subset: v1}\n---\napiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: api-subsets, namespace: n1}\nspec:\n  host: api.n1.svc.cluster.local\n  trafficPolicy: {tls: {mode: ISTIO_MUTUAL}}\n  subsets:\n  - name: v1\n    labels: {app: api}\n---\napiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: api, namespace: n2}\nspec:\n  hosts: [api]\n  tcp:\n  - route:\n    - destination: {host: api.n3.svc.cluster.local}\n".to_string(),
+    ));
     files.push((
         "n0/mesh-dr.yaml".to_string(),
         "apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: everything, namespace: n0}\nspec: {host: \"*.local\", trafficPolicy: {tls: {mode: ISTIO_MUTUAL}}}\n".to_string(),
@@ -141,6 +148,7 @@ fn downgrade_keys(base: &MeshContext, head: &MeshContext) -> Vec<(&'static str, 
 fn scoped_re_analysis_gives_the_findings_of_a_full_re_analysis() {
     let opts = AnalysisOptions::default();
     let (mut compared, mut scoped_runs, mut overlays, mut downgrades) = (0usize, 0usize, 0usize, 0usize);
+    let mut merged = 0usize;
     for (name, files) in trees() {
         let mut mesh = Mesh::build(&files, resolve_settings(&files, &opts), HashSet::new());
         mesh.suggest_mode = opts.suggest_mode();
@@ -171,15 +179,37 @@ fn scoped_re_analysis_gives_the_findings_of_a_full_re_analysis() {
                 }
                 // The posture rules on the overlaid mesh (unscoped rows): the same as on a rebuild. So are the
                 // downgrades against the unedited snapshot (MTLS003, as group verification computes them).
-                let placed = placed(&changed_objects(f, &new), start, &new, &kustomize);
+                let changes = changed_objects(f, &new);
+                let scope = PostureScope::of(
+                    &mesh,
+                    changes
+                        .removed
+                        .iter()
+                        .map(|&i| &*f.objects[i])
+                        .chain(changes.added.iter().map(|&i| &*new.objects[i])),
+                )
+                .map(Arc::new);
+                let placed = placed(&changes, start, &new, &kustomize);
                 if let Some(overlay) = work.overlay(start..start + f.objects.len(), placed) {
                     overlays += 1;
                     let mut keys = posture_keys(&work, &opts);
                     let mut down = downgrade_keys(&mesh, &work);
+                    // The scope's rows laid over the unedited snapshot's posture: the same whole posture findings.
+                    let (mut merged_keys, mut merged_down) = (keys.clone(), down.clone());
+                    if scope.is_some() {
+                        merged += 1;
+                        work.set_scope_within(scope, Some(mesh.posture()));
+                        merged_keys = posture_keys(&work, &opts);
+                        merged_down = downgrade_keys(&mesh, &work);
+                        work.set_scope(None);
+                    }
                     work.remove_overlay(overlay);
+                    merged_keys.sort();
+                    merged_down.sort();
                     keys.sort();
                     let want: Vec<_> = full.iter().filter(|k| is_posture(k)).cloned().collect();
                     assert_eq!(keys, want, "{name}: {path} edited (overlay):\n{text}");
+                    assert_eq!(merged_keys, want, "{name}: {path} edited (overlay, merged scope):\n{text}");
                     let mut rebuilt = Mesh::build(&copy, resolve_settings(&copy, &opts), HashSet::new());
                     rebuilt.suggest_mode = opts.suggest_mode();
                     let mut want = downgrade_keys(&mesh, &MeshContext::new(rebuilt));
@@ -187,6 +217,7 @@ fn scoped_re_analysis_gives_the_findings_of_a_full_re_analysis() {
                     want.sort();
                     downgrades += usize::from(!want.is_empty());
                     assert_eq!(down, want, "{name}: {path} edited (overlay, MTLS003):\n{text}");
+                    assert_eq!(merged_down, want, "{name}: {path} edited (overlay, merged scope, MTLS003):\n{text}");
                 }
             }
             start += f.objects.len();
@@ -200,10 +231,16 @@ fn scoped_re_analysis_gives_the_findings_of_a_full_re_analysis() {
     }
     // The test covers something: many edits, most of them scoped.
     assert!(
-        compared > 200 && scoped_runs > compared / 3 && overlays > compared / 2 && downgrades > 20,
-        "{compared} {scoped_runs} {overlays} {downgrades}"
+        compared > 200
+            && scoped_runs > compared / 3
+            && overlays > compared / 2
+            && downgrades > 20
+            && merged > overlays / 2,
+        "{compared} {scoped_runs} {overlays} {downgrades} {merged}"
     );
-    eprintln!("{compared} edits compared, {scoped_runs} scoped, {overlays} overlaid, {downgrades} with downgrades");
+    eprintln!(
+        "{compared} edits compared, {scoped_runs} scoped, {overlays} overlaid ({merged} merged), {downgrades} with downgrades"
+    );
 }
 
 #[test]

@@ -40,6 +40,9 @@ pub struct Verifier<'a> {
     /// Finding keys of rules that need more than the one snapshot (MTLS003 compares with the base side), computed
     /// on every re-analysed mesh; see [`Verifier::with_extra`].
     extra: Option<ExtraKeys<'a>>,
+    /// The snapshot (its whole posture, computed once, is what a re-analysis that needs every posture finding
+    /// starts from).
+    snapshot: &'a MeshContext,
 }
 
 /// Computes further finding keys of a re-analysed head mesh (MTLS003's downgrades against the base side).
@@ -68,11 +71,12 @@ impl<'a> Verifier<'a> {
             (copy, starts, crate::mesh::kustomize_namespaces(files))
         });
         let scoped = splice.is_some().then(|| crate::reanalysis::scoped::Scoped::new(mesh, opts));
-        Verifier { files, errors_before, newer: mesh.newer.clone(), splice, scoped, extra: None }
+        Verifier { files, errors_before, newer: mesh.newer.clone(), splice, scoped, extra: None, snapshot: mesh }
     }
 
     /// Adds the keys `extra` computes on each re-analysed mesh to what a re-analysis reports (group verification
-    /// of MTLS003, whose findings compare the head with the base side). Posture is then never scoped.
+    /// of MTLS003, whose findings compare the head with the base side). Every re-analysis then gives every
+    /// posture finding (see [`Verifier::keys_with`]).
     pub fn with_extra(mut self, extra: ExtraKeys<'a>) -> Self {
         self.extra = Some(extra);
         self
@@ -91,10 +95,12 @@ impl<'a> Verifier<'a> {
         keys
     }
 
-    /// The rule findings (as [`finding_keys`] gives them) of the snapshot with file `idx` replaced by `new`.
     /// The finding keys of the snapshot with file `idx` replaced by `new`. With `scoped`, the posture rules look only
     /// at the services the file's PeerAuthentications and DestinationRules can reach: enough to see every new
-    /// posture error (rows of other services cannot change), not to list every posture finding.
+    /// posture error (rows of other services cannot change), not to list every posture finding. Without it (the
+    /// finding to clear is a posture finding, or extra keys compare postures) every posture finding is listed: when
+    /// the edit changes only such policies, from the rows of the services it reaches laid over the snapshot's
+    /// whole posture ([`crate::posture::merge_scoped`]), else from the whole posture of the edited snapshot.
     pub(crate) fn keys_with(
         &mut self,
         idx: usize,
@@ -102,7 +108,7 @@ impl<'a> Verifier<'a> {
         opts: &AnalysisOptions,
         scoped: bool,
     ) -> Vec<FindingKey> {
-        let scoped = scoped && self.extra.is_none();
+        let subset = scoped && self.extra.is_none();
         let old = &self.files[idx];
         let settings_source =
             |f: &LoadedFile| f.objects.iter().any(|o| o.kind == "ConfigMap" || o.kind == "IstioOperator");
@@ -113,34 +119,31 @@ impl<'a> Verifier<'a> {
         {
             // The objects the edit changes (not the whole file) decide what the re-analysis must look at.
             let changes = crate::reanalysis::scoped::changed_objects(old, &new);
-            let scope = if scoped {
-                crate::posture::PostureScope::of(
-                    mesh,
-                    changes
-                        .removed
-                        .iter()
-                        .map(|&i| &*old.objects[i])
-                        .chain(changes.added.iter().map(|&i| &*new.objects[i])),
-                )
-            } else {
-                None
-            };
+            let scope = crate::posture::PostureScope::of(
+                mesh,
+                changes
+                    .removed
+                    .iter()
+                    .map(|&i| &*old.objects[i])
+                    .chain(changes.added.iter().map(|&i| &*new.objects[i])),
+            )
+            .map(Arc::new);
+            // Whether the posture findings are a subset (debug check below).
             #[cfg(debug_assertions)]
-            let scoped = scope.is_some();
+            let partial = subset && scope.is_some();
             // The rules but the posture rules from what the edit can change (with extra keys too: MTLS003 reads
             // the posture, computed below on the whole overlaid mesh).
             let rules = match &self.scoped {
                 Some(s) => s.keys_with(starts[idx], old, &new, kustomize, opts),
                 None => None,
             };
-            mesh.set_scope(scope.map(Arc::new));
             let keys = match rules {
                 // The posture rules on the mesh with the changed PeerAuthentications and DestinationRules laid over
                 // it (object ids stay, so the inventory is kept), the other rules from the scoped run.
                 Some(mut keys) => {
                     let start = starts[idx];
                     let placed = crate::reanalysis::scoped::placed(&changes, start, &new, kustomize);
-                    // The posture (of the scope, or whole with extra keys) is computed once for both.
+                    // The posture (of the scope, or whole) is computed once for both.
                     let extra = self.extra.as_ref();
                     let posture_keys = |mesh: &MeshContext, keys: &mut Vec<FindingKey>| {
                         keys.extend(crate::reanalysis::scoped::posture_keys(mesh, opts));
@@ -150,12 +153,18 @@ impl<'a> Verifier<'a> {
                     };
                     match mesh.overlay(start..start + old.objects.len(), placed) {
                         Some(overlay) => {
+                            // Ids did not move: the snapshot's whole posture can take the scope's rows.
+                            let full = (!subset && scope.is_some()).then(|| self.snapshot.posture());
+                            mesh.set_scope_within(scope, full);
                             posture_keys(mesh, &mut keys);
+                            mesh.set_scope(None);
                             mesh.remove_overlay(overlay);
                         }
                         None => {
                             let splice = mesh.splice_file(start, old.objects.len(), &new.objects, kustomize);
+                            mesh.set_scope(scope.filter(|_| subset));
                             posture_keys(mesh, &mut keys);
+                            mesh.set_scope(None);
                             mesh.unsplice_file(splice);
                         }
                     }
@@ -163,22 +172,23 @@ impl<'a> Verifier<'a> {
                 }
                 None => {
                     let splice = mesh.splice_file(starts[idx], old.objects.len(), &new.objects, kustomize);
+                    mesh.set_scope(scope.filter(|_| subset));
                     let mut keys = rule_keys(mesh, opts);
                     if let Some(extra) = &self.extra {
                         keys.extend(extra(mesh));
                     }
+                    mesh.set_scope(None);
                     mesh.unsplice_file(splice);
                     keys
                 }
             };
-            mesh.set_scope(None);
             // Debug builds (tests) check every spliced re-analysis against a rebuild.
             #[cfg(debug_assertions)]
             {
                 let mut copy = self.files.to_vec();
                 copy[idx] = new;
                 let (mut rebuilt, mut spliced) = (self.rebuilt_keys(&copy, opts), keys.clone());
-                if scoped {
+                if partial {
                     // A scoped posture lists a subset of the posture findings; everything else must agree.
                     let posture = |k: &FindingKey| k.0 == "MTLS001" || k.0 == "MTLS002";
                     debug_assert!(spliced.iter().filter(|k| posture(k)).all(|k| rebuilt.contains(k)));

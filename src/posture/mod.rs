@@ -24,7 +24,7 @@ pub use client::{DrIndex, DrUndo};
 use serde::{Serialize, Serializer};
 use server::WorkloadPolicy;
 use std::cell::OnceCell;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 use verdict::{AutoFacts, AutoReason};
 use workload::{Inventory, Service, ServicePort};
@@ -449,6 +449,9 @@ pub struct PostureScope {
 impl PostureScope {
     /// The scope of a change to these objects, or `None` when it can reach every service (root namespace
     /// PeerAuthentications, mesh-wide DestinationRules, anything else than a PA or DR).
+    ///
+    /// A VirtualService that routes a service's traffic to another host makes that service's rows read the other
+    /// host's DestinationRules and endpoints: the services it serves are in scope when a destination is.
     pub fn of<'a>(mesh: &Mesh, objects: impl Iterator<Item = &'a crate::manifest::Object>) -> Option<PostureScope> {
         let mut scope = PostureScope::default();
         let root = &mesh.settings.root_namespace;
@@ -465,7 +468,23 @@ impl PostureScope {
                 _ => return None,
             }
         }
+        if mesh.objects.iter().any(|o| o.kind == "VirtualService") {
+            let routed = routes::VsIndex::build(mesh).routed_to(|host| scope.includes_host(host));
+            scope.hosts.extend(routed);
+        }
         Some(scope)
+    }
+
+    /// Whether the rows of a path (`row`) are in this scope.
+    pub fn includes_row(&self, row: &Row) -> bool {
+        self.includes_parts(&row.service.namespace, &row.service.name, &row.host)
+    }
+
+    /// Whether a Service with this fully qualified host (`name.namespace.svc...`) is in this scope.
+    fn includes_host(&self, host: &str) -> bool {
+        let mut labels = host.split('.');
+        let (name, namespace) = (labels.next().unwrap_or(""), labels.next().unwrap_or(""));
+        self.includes_parts(namespace, name, host)
     }
 
     /// Whether a workload in `namespace` can be an endpoint of a scoped service (Services select pods of their
@@ -478,11 +497,15 @@ impl PostureScope {
     }
 
     fn includes(&self, svc: &Service) -> bool {
-        self.namespaces.contains(&svc.namespace)
+        self.includes_parts(&svc.namespace, &svc.name, &svc.host)
+    }
+
+    fn includes_parts(&self, namespace: &str, name: &str, host: &str) -> bool {
+        self.namespaces.contains(namespace)
             || self.hosts.iter().any(|(h, dr_ns)| match h.strip_prefix('*') {
-                Some(suffix) => svc.host.ends_with(suffix),
-                None if !h.contains('.') => svc.name == *h && svc.namespace == *dr_ns,
-                None => svc.host == *h || svc.host.strip_prefix(h.as_str()).is_some_and(|r| r.starts_with('.')),
+                Some(suffix) => host.ends_with(suffix),
+                None if !h.contains('.') => name == h && namespace == dr_ns,
+                None => host == h || host.strip_prefix(h.as_str()).is_some_and(|r| r.starts_with('.')),
             })
     }
 
@@ -501,13 +524,55 @@ impl PostureScope {
     }
 }
 
+/// The posture of an edited snapshot from the unedited snapshot's posture `full` and the edited snapshot's posture
+/// of `scope` (`scoped`, computed with [`compute_indexed`] under that scope): the rows (and default rows) of the
+/// services in the scope come from `scoped`, the others from `full`, in `full`'s order; so do the workloads of the
+/// scope's namespaces. Valid when the edit changes PeerAuthentications and DestinationRules only and object ids
+/// did not move ([`crate::mesh::Mesh::overlay`]): rows of other services read nothing the edit changed.
+pub fn merge_scoped(full: &Posture, scoped: &Posture, scope: &PostureScope) -> Posture {
+    fn merge(full: &[Row], scoped: &[Row], scope: &PostureScope) -> Vec<Row> {
+        // The scoped rows of each service, placed where the service's rows were.
+        let mut by_service: BTreeMap<(&str, &str), Vec<&Row>> = BTreeMap::new();
+        for r in scoped {
+            by_service.entry((r.service.namespace.as_str(), r.service.name.as_str())).or_default().push(r);
+        }
+        let mut out = Vec::with_capacity(full.len());
+        for r in full {
+            if !scope.includes_row(r) {
+                out.push(r.clone());
+            } else if let Some(rows) = by_service.remove(&(r.service.namespace.as_str(), r.service.name.as_str())) {
+                out.extend(rows.into_iter().cloned());
+            }
+        }
+        out.extend(by_service.into_values().flatten().cloned());
+        out
+    }
+    let mut scoped_workloads: HashMap<&ObjectRef, &WorkloadPosture> =
+        scoped.workloads.iter().map(|w| (&w.workload, w)).collect();
+    let mut workloads: Vec<WorkloadPosture> = full
+        .workloads
+        .iter()
+        .map(|w| match scope.namespaces.contains(&w.workload.namespace) {
+            true => scoped_workloads.remove(&w.workload).unwrap_or(w).clone(),
+            false => w.clone(),
+        })
+        .collect();
+    workloads.extend(scoped_workloads.into_values().cloned());
+    Posture {
+        rows: merge(&full.rows, &scoped.rows, scope),
+        client_namespaces: full.client_namespaces.clone(),
+        workloads,
+        defaults: merge(&full.defaults, &scoped.defaults, scope),
+    }
+}
+
 /// Computes the posture of a mesh.
 pub fn compute(mesh: &Mesh) -> Posture {
     compute_scoped(mesh, None)
 }
 
-/// Computes the posture of a mesh, for the services in `scope` only (all when `None`; a scoped posture has no
-/// workload list).
+/// Computes the posture of a mesh, for the services in `scope` only (all when `None`; a scoped posture lists the
+/// workloads of the scope's namespaces only).
 pub fn compute_scoped(mesh: &Mesh, scope: Option<&PostureScope>) -> Posture {
     compute_with(mesh, Arc::new(Inventory::build(mesh)), scope)
 }
@@ -631,11 +696,15 @@ pub fn compute_indexed(mesh: &Mesh, inv: Arc<Inventory>, drs: Arc<DrIndex>, scop
             }
         }
     }
-    let workloads = if scope.is_some() { &[][..] } else { &cx.inv.workloads[..] };
-    let workloads = workloads
+    // A scoped posture lists the workloads of the scope's namespaces only (their policies may change; Services
+    // select pods of their own namespace, all of whose Services the scope includes, so their ports are complete).
+    let workloads = cx
+        .inv
+        .workloads
         .iter()
         .zip(&cx.policies)
         .zip(target_ports)
+        .filter(|((w, _), _)| scope.is_none_or(|sc| sc.namespaces.contains(&w.namespace)))
         .map(|((w, pol), mut ports)| {
             ports.extend(w.container_ports.iter().map(|(_, p)| *p));
             ports.extend(pol.port_level.iter().map(|(p, _)| *p));

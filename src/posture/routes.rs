@@ -160,6 +160,25 @@ fn http_request_condition(t: &YamlDoc, m: usize) -> bool {
 }
 
 impl VsIndex {
+    /// The hosts (with the VirtualService's namespace) of the VirtualServices that route to another host for which
+    /// `reaches` is true: paths to those hosts read the other host's DestinationRules and endpoints.
+    pub fn routed_to(&self, reaches: impl Fn(&str) -> bool) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        for v in &self.list {
+            let elsewhere = v
+                .http
+                .iter()
+                .chain(&v.tcp)
+                .chain(&v.tls)
+                .flat_map(|r| &r.dests)
+                .any(|(h, _, _)| !v.hosts.contains(h) && reaches(h));
+            if elsewhere {
+                out.extend(v.hosts.iter().map(|h| (h.clone(), v.namespace.clone())));
+            }
+        }
+        out
+    }
+
     pub fn build(mesh: &Mesh) -> VsIndex {
         let cd = &mesh.settings.cluster_domain;
         let mut list = Vec::new();
