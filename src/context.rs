@@ -112,6 +112,12 @@ impl MeshContext {
             .clone()
     }
 
+    /// The verification scope when [`MeshContext::posture`] is the whole posture laid over an unedited one
+    /// ([`MeshContext::set_scope_within`]): analyses that compare postures can then recompute the scope's part only.
+    pub fn merged_scope(&self) -> Option<&PostureScope> {
+        self.merge_into.as_ref().and(self.scope.as_deref())
+    }
+
     /// Sets (or clears) the verification scope. A posture computed under another scope is dropped.
     pub fn set_scope(&mut self, scope: Option<Arc<PostureScope>>) {
         self.set_scope_within(scope, None);

@@ -10,8 +10,9 @@ use mtls_review::finding::Side;
 use mtls_review::manifest::{LoadedFile, load_file, yaml::Limits};
 use mtls_review::mesh::{Mesh, kustomize_namespaces};
 use mtls_review::posture::PostureScope;
+use mtls_review::rules::mtls003::{self, Downgrade, Unit, downgrades_within};
 use mtls_review::settings::AnalysisOptions;
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -133,6 +134,46 @@ fn edits(f: &LoadedFile) -> Vec<String> {
     out
 }
 
+/// The tree with every PeerAuthentication STRICT and every DestinationRule ISTIO_MUTUAL: a base side against which
+/// the tree itself has downgrades in many places.
+fn strengthened(files: &[LoadedFile]) -> Vec<LoadedFile> {
+    files
+        .iter()
+        .map(|f| {
+            let Some(src) = &f.source else { return f.clone() };
+            let mut lines: Vec<String> = src.text.split('\n').map(str::to_string).collect();
+            for o in &f.objects {
+                let (field, strong): (&[&str], &str) = match o.kind.as_str() {
+                    "PeerAuthentication" => (&["spec", "mtls", "mode"], "STRICT"),
+                    "DestinationRule" => (&["spec", "trafficPolicy", "tls", "mode"], "ISTIO_MUTUAL"),
+                    _ => continue,
+                };
+                if let (Some(current), Some((line, _))) = (o.str_at(field), o.field_lines(field)) {
+                    lines[line - 1] = lines[line - 1].replacen(current, strong, 1);
+                }
+            }
+            load_file(&src.path, lines.join("\n").as_bytes(), &Limits::default())
+        })
+        .collect()
+}
+
+type DowngradeKey = (&'static str, String, Option<u32>, Side);
+
+/// The keys of downgrades found between `base` and `head`.
+fn keys_of_downgrades<'a>(
+    found: impl IntoIterator<Item = &'a Downgrade>,
+    base: &MeshContext,
+    head: &MeshContext,
+) -> BTreeSet<DowngradeKey> {
+    found
+        .into_iter()
+        .map(|d| {
+            let m = if d.side == Side::Base { base } else { head };
+            (d.finding.code, format!("{:?}", m.object_ref(d.finding.subject)), d.finding.port, d.side)
+        })
+        .collect()
+}
+
 /// MTLS003's findings of `head` against `base`, as keys.
 fn downgrade_keys(base: &MeshContext, head: &MeshContext) -> Vec<(&'static str, String, Option<u32>, Side)> {
     mtls_review::rules::mtls003::downgrades(&base.posture(), &head.posture(), base, head)
@@ -148,7 +189,7 @@ fn downgrade_keys(base: &MeshContext, head: &MeshContext) -> Vec<(&'static str, 
 fn scoped_re_analysis_gives_the_findings_of_a_full_re_analysis() {
     let opts = AnalysisOptions::default();
     let (mut compared, mut scoped_runs, mut overlays, mut downgrades) = (0usize, 0usize, 0usize, 0usize);
-    let mut merged = 0usize;
+    let (mut merged, mut kept_outside) = (0usize, 0usize);
     for (name, files) in trees() {
         let mut mesh = Mesh::build(&files, resolve_settings(&files, &opts), HashSet::new());
         mesh.suggest_mode = opts.suggest_mode();
@@ -157,6 +198,16 @@ fn scoped_re_analysis_gives_the_findings_of_a_full_re_analysis() {
         let scoped = Scoped::new(&mesh, &opts);
         let mut work = mesh.clone();
         let mut start = 0;
+        // The tree's downgrades against a stronger base, with their units: a merged re-analysis keeps those of the
+        // units outside its scope and recomputes the others.
+        let strong_files = strengthened(&files);
+        let strong =
+            MeshContext::new(Mesh::build(&strong_files, resolve_settings(&strong_files, &opts), HashSet::new()));
+        let known: Vec<(DowngradeKey, BTreeSet<Unit>)> =
+            downgrades_within(&strong.posture(), &mesh.posture(), &strong, &mesh, None)
+                .into_iter()
+                .map(|(d, units)| (keys_of_downgrades([&d], &strong, &mesh).into_iter().next().unwrap(), units))
+                .collect();
         for (idx, f) in files.iter().enumerate() {
             let settings_file = f.objects.iter().any(|o| o.kind == "ConfigMap" || o.kind == "IstioOperator");
             for text in if settings_file { Vec::new() } else { edits(f) } {
@@ -196,11 +247,22 @@ fn scoped_re_analysis_gives_the_findings_of_a_full_re_analysis() {
                     let mut down = downgrade_keys(&mesh, &work);
                     // The scope's rows laid over the unedited snapshot's posture: the same whole posture findings.
                     let (mut merged_keys, mut merged_down) = (keys.clone(), down.clone());
-                    if scope.is_some() {
+                    let mut merged_strong = None;
+                    if let Some(sc) = scope.clone() {
                         merged += 1;
                         work.set_scope_within(scope, Some(mesh.posture()));
                         merged_keys = posture_keys(&work, &opts);
                         merged_down = downgrade_keys(&mesh, &work);
+                        // Against the stronger base: the snapshot's downgrades outside the scope, the scope's anew.
+                        let mut got: BTreeSet<DowngradeKey> = known
+                            .iter()
+                            .filter(|(_, u)| u.iter().any(|u| u.outside(&sc)))
+                            .map(|(k, _)| k.clone())
+                            .collect();
+                        kept_outside += usize::from(!got.is_empty());
+                        let within = downgrades_within(&strong.posture(), &work.posture(), &strong, &work, Some(&sc));
+                        got.extend(keys_of_downgrades(within.iter().map(|(d, _)| d), &strong, &work));
+                        merged_strong = Some(got);
                         work.set_scope(None);
                     }
                     work.remove_overlay(overlay);
@@ -212,7 +274,16 @@ fn scoped_re_analysis_gives_the_findings_of_a_full_re_analysis() {
                     assert_eq!(merged_keys, want, "{name}: {path} edited (overlay, merged scope):\n{text}");
                     let mut rebuilt = Mesh::build(&copy, resolve_settings(&copy, &opts), HashSet::new());
                     rebuilt.suggest_mode = opts.suggest_mode();
-                    let mut want = downgrade_keys(&mesh, &MeshContext::new(rebuilt));
+                    let rebuilt = MeshContext::new(rebuilt);
+                    if let Some(got) = merged_strong {
+                        let found = mtls003::downgrades(&strong.posture(), &rebuilt.posture(), &strong, &rebuilt);
+                        let want = keys_of_downgrades(&found, &strong, &rebuilt);
+                        assert_eq!(
+                            got, want,
+                            "{name}: {path} edited (merged scope, MTLS003 against a stronger base):\n{text}"
+                        );
+                    }
+                    let mut want = downgrade_keys(&mesh, &rebuilt);
                     down.sort();
                     want.sort();
                     downgrades += usize::from(!want.is_empty());
@@ -235,11 +306,12 @@ fn scoped_re_analysis_gives_the_findings_of_a_full_re_analysis() {
             && scoped_runs > compared / 3
             && overlays > compared / 2
             && downgrades > 20
-            && merged > overlays / 2,
-        "{compared} {scoped_runs} {overlays} {downgrades} {merged}"
+            && merged > overlays / 2
+            && kept_outside >= 50,
+        "{compared} {scoped_runs} {overlays} {downgrades} {merged} {kept_outside}"
     );
     eprintln!(
-        "{compared} edits compared, {scoped_runs} scoped, {overlays} overlaid ({merged} merged), {downgrades} with downgrades"
+        "{compared} edits compared, {scoped_runs} scoped, {overlays} overlaid ({merged} merged, {kept_outside} keeping downgrades outside the scope), {downgrades} with downgrades"
     );
 }
 

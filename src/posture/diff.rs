@@ -24,7 +24,7 @@ fn state(r: Option<&Row>) -> Option<(&str, &str, super::Verdict)> {
 /// namespace listed on one side only is compared with the row it falls under on the other side, so a namespace
 /// that merely moves in or out of the `*` row is no change.
 pub fn diff(before: &Posture, after: &Posture) -> Vec<RowChange> {
-    let keys: BTreeSet<KeyRef> = before.rows.iter().chain(&after.rows).map(Row::key_ref).collect();
+    let keys: BTreeSet<KeyRef> = before.rows.iter().chain(&after.rows).map(|r| r.key_ref()).collect();
     let (bi, ai) = (before.index(), after.index());
     let mut out = Vec::new();
     for key in keys {

@@ -250,14 +250,15 @@ pub struct WorkloadPosture {
 /// The posture of a mesh snapshot.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Posture {
-    pub rows: Vec<Row>,
+    /// Shared, so that a fix candidate's posture ([`merge_scoped`]) reuses the rows its edit cannot change.
+    pub rows: Vec<Arc<Row>>,
     /// Namespaces that hold workloads: the client namespaces considered.
     pub client_namespaces: Vec<String>,
     pub workloads: Vec<WorkloadPosture>,
     /// The row an unlisted client namespace gets, for the service ports that have no `*` row (there it is the
     /// `*` row); used by [`diff`] when a namespace is listed on one side only.
     #[serde(skip)]
-    defaults: Vec<Row>,
+    defaults: Vec<Arc<Row>>,
 }
 
 /// Row lookups by key for one [`Posture`].
@@ -272,18 +273,22 @@ pub struct PostureIndex<'a> {
 impl Posture {
     /// Indexes the rows by key, for [`Posture::resolve_in`].
     pub fn index(&self) -> PostureIndex<'_> {
+        self.index_where(|_| true)
+    }
+
+    /// Indexes the rows `keep` keeps (rows and default rows of whole services: a lookup falls back to the `*` row
+    /// or the default row of the same service port).
+    pub fn index_where(&self, keep: impl Fn(&Row) -> bool) -> PostureIndex<'_> {
         fn short(r: &Row) -> (&str, &str, u32, ClientKind) {
             (r.service.namespace.as_str(), r.service.name.as_str(), r.port, r.client_kind)
         }
-        let stars = self
-            .rows
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| r.client_namespace == OTHER_NAMESPACES)
-            .map(|(i, r)| (short(r), (true, i)));
+        let rows: Vec<(usize, &Row)> = self.rows.iter().map(|r| &**r).enumerate().filter(|(_, r)| keep(r)).collect();
+        let stars =
+            rows.iter().filter(|(_, r)| r.client_namespace == OTHER_NAMESPACES).map(|&(i, r)| (short(r), (true, i)));
+        let defaults = self.defaults.iter().map(|r| &**r).enumerate().filter(|(_, r)| keep(r));
         PostureIndex {
-            rows: self.rows.iter().enumerate().map(|(i, r)| (r.key_ref(), i)).collect(),
-            defaults: self.defaults.iter().enumerate().map(|(i, r)| (short(r), (false, i))).chain(stars).collect(),
+            defaults: defaults.map(|(i, r)| (short(r), (false, i))).chain(stars).collect(),
+            rows: rows.iter().map(|&(i, r)| (r.key_ref(), i)).collect(),
         }
     }
 
@@ -299,7 +304,7 @@ impl Posture {
         index
             .defaults
             .get(&(key.0, key.1, key.2, key.5))
-            .map(|(in_rows, i)| if *in_rows { &self.rows[*i] } else { &self.defaults[*i] })
+            .map(|(in_rows, i)| if *in_rows { &*self.rows[*i] } else { &*self.defaults[*i] })
     }
 
     /// [`Posture::resolve_in`] for one key, as an owned row carrying the key's client columns.
@@ -500,7 +505,8 @@ impl PostureScope {
         self.includes_parts(&svc.namespace, &svc.name, &svc.host)
     }
 
-    fn includes_parts(&self, namespace: &str, name: &str, host: &str) -> bool {
+    /// Whether the Service `namespace`/`name` with fully qualified `host` is in this scope.
+    pub fn includes_parts(&self, namespace: &str, name: &str, host: &str) -> bool {
         self.namespaces.contains(namespace)
             || self.hosts.iter().any(|(h, dr_ns)| match h.strip_prefix('*') {
                 Some(suffix) => host.ends_with(suffix),
@@ -530,9 +536,9 @@ impl PostureScope {
 /// scope's namespaces. Valid when the edit changes PeerAuthentications and DestinationRules only and object ids
 /// did not move ([`crate::mesh::Mesh::overlay`]): rows of other services read nothing the edit changed.
 pub fn merge_scoped(full: &Posture, scoped: &Posture, scope: &PostureScope) -> Posture {
-    fn merge(full: &[Row], scoped: &[Row], scope: &PostureScope) -> Vec<Row> {
+    fn merge(full: &[Arc<Row>], scoped: &[Arc<Row>], scope: &PostureScope) -> Vec<Arc<Row>> {
         // The scoped rows of each service, placed where the service's rows were.
-        let mut by_service: BTreeMap<(&str, &str), Vec<&Row>> = BTreeMap::new();
+        let mut by_service: BTreeMap<(&str, &str), Vec<&Arc<Row>>> = BTreeMap::new();
         for r in scoped {
             by_service.entry((r.service.namespace.as_str(), r.service.name.as_str())).or_default().push(r);
         }
@@ -675,7 +681,7 @@ pub fn compute_indexed(mesh: &Mesh, inv: Arc<Inventory>, drs: Arc<DrIndex>, scop
                         others: 0,
                     };
                     if let Some(d) = build_row(&cx, svc, p, &eps, who, default) {
-                        defaults.push(d);
+                        defaults.push(Arc::new(d));
                     }
                 }
             }
@@ -690,7 +696,7 @@ pub fn compute_indexed(mesh: &Mesh, inv: Arc<Inventory>, drs: Arc<DrIndex>, scop
                         others: if c.namespace == OTHER_NAMESPACES { *others } else { c.others },
                     };
                     if let Some(r) = build_row(&cx, svc, p, &eps, who, c.found) {
-                        rows.push(r);
+                        rows.push(Arc::new(r));
                     }
                 }
             }

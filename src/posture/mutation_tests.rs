@@ -76,7 +76,7 @@ fn a_scoped_posture_gives_the_whole_postures_rows_of_its_services() {
     for (what, scope) in &scopes {
         let scoped = compute_scoped(&m, Some(scope));
         let of_cart = |p: &Posture| {
-            let rows: Vec<Row> = p.rows.iter().filter(|r| r.service.name == "cart").cloned().collect();
+            let rows: Vec<std::sync::Arc<Row>> = p.rows.iter().filter(|r| r.service.name == "cart").cloned().collect();
             render_text(&rows)
         };
         assert!(scoped.rows.iter().all(|r| r.service.name == "cart"), "{what}:\n{}", render_text(&scoped.rows));

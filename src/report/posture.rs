@@ -102,13 +102,13 @@ fn markdown_table(rows: Vec<Cells>, empty: &str) -> String {
 }
 
 /// The posture table as aligned text.
-pub fn render_text(rows: &[Row]) -> String {
-    text_table(rows.iter().map(row_cells).collect(), "no client paths found")
+pub fn render_text(rows: &[std::sync::Arc<Row>]) -> String {
+    text_table(rows.iter().map(|r| row_cells(r)).collect(), "no client paths found")
 }
 
 /// The posture table as a Markdown table.
-pub fn render_markdown(rows: &[Row]) -> String {
-    markdown_table(rows.iter().map(row_cells).collect(), "no client paths found")
+pub fn render_markdown(rows: &[std::sync::Arc<Row>]) -> String {
+    markdown_table(rows.iter().map(|r| row_cells(r)).collect(), "no client paths found")
 }
 
 /// The posture diff as aligned text: changed cells read `before -> after`.

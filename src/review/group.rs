@@ -13,9 +13,10 @@ use crate::context::MeshContext;
 use crate::finding::{Finding, Fix, Side, Status, stable_hash};
 use crate::manifest::LoadedFile;
 use crate::mesh::Mesh;
+use crate::rules::mtls003::{Downgrade, Unit, downgrades_within};
 use crate::rules::{self, FixPlan};
 use crate::settings::AnalysisOptions;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The line spans a finding groups on: an introduced finding's anchors (its location when it has none), an
 /// existing finding's location; resolved findings are never grouped.
@@ -209,22 +210,44 @@ pub fn fix_groups(
     let errors_before = error_set(mesh, &raw);
     // A verifier that also sees MTLS003 (it compares with the base side) for the groups that hold one; the others
     // use a plain one, whose posture re-analysis can stay scoped.
+    // The snapshot's own downgrades with the units they come from, computed once: a candidate whose edit has a
+    // posture scope keeps those of the units outside it and recomputes the rest.
+    let snapshot_downgrades: std::sync::OnceLock<Vec<(FindingKey, BTreeSet<Unit>)>> = std::sync::OnceLock::new();
     let make_verifier = |downgrades: bool| {
         let verifier = Verifier::new(files, mesh, opts, &errors_before);
         let Some((base, _)) = base.filter(|_| downgrades) else {
             return verifier;
         };
         let before = base.posture();
+        let snapshot_downgrades = &snapshot_downgrades;
         verifier.with_extra(Box::new(move |head: &MeshContext| -> Vec<FindingKey> {
+            let key = |d: &Downgrade, head: &MeshContext| {
+                let m = if d.side == Side::Base { base } else { head };
+                (!is_suppressed(m, &d.finding, opts))
+                    .then(|| (d.finding.code, m.object_ref(d.finding.subject), d.finding.port, d.finding.severity))
+            };
             let after = head.posture();
-            crate::rules::mtls003::downgrades(&before, &after, base, head)
-                .into_iter()
-                .filter_map(|d| {
-                    let m = if d.side == Side::Base { base } else { head };
-                    (!is_suppressed(m, &d.finding, opts))
-                        .then(|| (d.finding.code, m.object_ref(d.finding.subject), d.finding.port, d.finding.severity))
-                })
-                .collect()
+            let Some(scope) = head.merged_scope() else {
+                return downgrades_within(&before, &after, base, head, None)
+                    .iter()
+                    .filter_map(|(d, _)| key(d, head))
+                    .collect();
+            };
+            let known = snapshot_downgrades.get_or_init(|| {
+                downgrades_within(&before, &mesh.posture(), base, mesh, None)
+                    .into_iter()
+                    .filter_map(|(d, units)| Some((key(&d, mesh)?, units)))
+                    .collect()
+            });
+            let mut keys: BTreeSet<FindingKey> = known
+                .iter()
+                .filter(|(_, units)| units.iter().any(|u| u.outside(scope)))
+                .map(|(k, _)| k.clone())
+                .collect();
+            keys.extend(
+                downgrades_within(&before, &after, base, head, Some(scope)).iter().filter_map(|(d, _)| key(d, head)),
+            );
+            keys.into_iter().collect()
         }))
     };
     // Groups are verified in parallel (independent, order kept), verifiers (copies of the mesh) per chunk.

@@ -14,7 +14,7 @@ use crate::posture::client::ClientTls;
 use crate::posture::server::{namespace_mode, rank};
 use crate::posture::verdict::AutoReason;
 use crate::posture::workload::{INJECT_KEY, Sidecar, annotations_field, label, labels_field};
-use crate::posture::{Posture, Row, Sends, Verdict, WorkloadPosture, remedy};
+use crate::posture::{Posture, PostureScope, Row, Sends, Verdict, WorkloadPosture, remedy};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 pub const RULE: Rule = Rule {
@@ -61,10 +61,39 @@ fn find(mesh: &Mesh, r: &ObjectRef) -> Option<ObjId> {
     })
 }
 
+/// What a downgrade was found from: the mesh and namespace modes, one workload's posture, one client path's rows.
+/// A fix verification that changes only some services' rows and some namespaces' workloads recomputes the
+/// downgrades of those ([`downgrades_within`]) and keeps the snapshot's others ([`Unit::outside`]).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Unit {
+    /// Mesh-wide and namespace-wide modes (always recomputed).
+    Modes,
+    /// The workload posture of a workload in this namespace.
+    Workload(String),
+    /// The client paths to the service (namespace, name, host).
+    Path(String, String, String),
+}
+
+impl Unit {
+    /// Whether an edit whose posture scope is `scope` leaves this unit's downgrades as they were.
+    pub fn outside(&self, scope: &PostureScope) -> bool {
+        match self {
+            Unit::Modes => false,
+            Unit::Workload(ns) => !scope.namespaces.contains(ns),
+            Unit::Path(ns, name, host) => !scope.includes_parts(ns, name, host),
+        }
+    }
+}
+
+/// A downgrade with the units it was found from, by (side, subject, port).
+type Found = BTreeMap<(Side, ObjId, Option<u32>), (Downgrade, BTreeSet<Unit>)>;
+
 struct Collector<'a> {
     base: &'a Mesh,
     head: &'a Mesh,
-    out: BTreeMap<(Side, ObjId, Option<u32>), Downgrade>,
+    out: Found,
+    /// The unit the findings being added come from.
+    unit: Unit,
 }
 
 impl Collector<'_> {
@@ -87,8 +116,9 @@ impl Collector<'_> {
                 .collect(),
         };
         let key = (side, subject, port);
-        if let Some(d) = self.out.get_mut(&key) {
+        if let Some((d, units)) = self.out.get_mut(&key) {
             d.finding.message.push_str(&format!(" Also: {message}."));
+            units.insert(self.unit.clone());
             return;
         }
         let finding = RuleFinding {
@@ -101,7 +131,7 @@ impl Collector<'_> {
             related,
             fixes: Vec::new(),
         };
-        self.out.insert(key, Downgrade { side, finding });
+        self.out.insert(key, (Downgrade { side, finding }, BTreeSet::from([self.unit.clone()])));
     }
 
     /// The head object of a base object reference when it still exists, else the base object.
@@ -116,7 +146,21 @@ impl Collector<'_> {
 /// The downgrades a change makes, from the postures and meshes of both sides. The findings carry no fixes: a
 /// downgrade may be intended.
 pub fn downgrades(before: &Posture, after: &Posture, base_mesh: &Mesh, head_mesh: &Mesh) -> Vec<Downgrade> {
-    let mut c = Collector { base: base_mesh, head: head_mesh, out: BTreeMap::new() };
+    downgrades_within(before, after, base_mesh, head_mesh, None).into_iter().map(|(d, _)| d).collect()
+}
+
+/// [`downgrades`], each with the units it was found from; with `scope`, only those of the mesh and namespace modes,
+/// of the workloads of the scope's namespaces and of the client paths to the scope's services (`after` may then be
+/// a posture of that scope only). With the snapshot's downgrades of the units [`Unit::outside`] the scope, these
+/// are the downgrades of an edit with that posture scope.
+pub fn downgrades_within(
+    before: &Posture,
+    after: &Posture,
+    base_mesh: &Mesh,
+    head_mesh: &Mesh,
+    scope: Option<&PostureScope>,
+) -> Vec<(Downgrade, BTreeSet<Unit>)> {
+    let mut c = Collector { base: base_mesh, head: head_mesh, out: BTreeMap::new(), unit: Unit::Modes };
     let root = head_mesh.settings.root_namespace.clone();
 
     // Mesh level.
@@ -167,16 +211,19 @@ pub fn downgrades(before: &Posture, after: &Posture, base_mesh: &Mesh, head_mesh
     }
 
     // Workload and port level.
-    let before_w: HashMap<&ObjectRef, &WorkloadPosture> = before.workloads.iter().map(|w| (&w.workload, w)).collect();
-    for wa in &after.workloads {
+    let in_scope = |ns: &str| scope.is_none_or(|sc| sc.namespaces.contains(ns));
+    let before_w: HashMap<&ObjectRef, &WorkloadPosture> =
+        before.workloads.iter().filter(|w| in_scope(&w.workload.namespace)).map(|w| (&w.workload, w)).collect();
+    for wa in after.workloads.iter().filter(|w| in_scope(&w.workload.namespace)) {
         let Some(wb) = before_w.get(&wa.workload) else {
             continue;
         };
+        c.unit = Unit::Workload(wa.workload.namespace.clone());
         workload_downgrade(&mut c, wb, wa, &ns_lowered);
     }
 
     // Client paths that used mTLS and now send plaintext.
-    client_downgrades(&mut c, before, after, &ns_lowered);
+    client_downgrades(&mut c, before, after, &ns_lowered, scope);
 
     c.out.into_values().collect()
 }
@@ -279,13 +326,22 @@ fn all_mtls(r: &Row) -> bool {
     r.endpoints.iter().all(|e| e.verdict == Verdict::Mtls)
 }
 
-fn client_downgrades(c: &mut Collector, before: &Posture, after: &Posture, ns_lowered: &dyn Fn(&str) -> bool) {
-    let keys: BTreeSet<_> = before.rows.iter().chain(&after.rows).map(Row::key_ref).collect();
-    let (bi, ai) = (before.index(), after.index());
+fn client_downgrades(
+    c: &mut Collector,
+    before: &Posture,
+    after: &Posture,
+    ns_lowered: &dyn Fn(&str) -> bool,
+    scope: Option<&PostureScope>,
+) {
+    let in_scope = |r: &Row| scope.is_none_or(|sc| sc.includes_row(r));
+    let keys: BTreeSet<_> =
+        before.rows.iter().chain(&after.rows).filter(|r| in_scope(r)).map(|r| r.key_ref()).collect();
+    let (bi, ai) = (before.index_where(in_scope), after.index_where(in_scope));
     for key in keys {
         let (Some(b), Some(a)) = (before.resolve_in(&bi, key), after.resolve_in(&ai, key)) else {
             continue;
         };
+        c.unit = Unit::Path(key.0.to_string(), key.1.to_string(), a.host.clone());
         if !all_mtls(b) || !a.endpoints.iter().any(|e| e.sends == Sends::Plaintext) {
             continue;
         }
