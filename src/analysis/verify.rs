@@ -385,3 +385,7 @@ mod mutation_tests;
 #[cfg(test)]
 #[path = "verify_mutation2_tests.rs"]
 mod verify_mutation2_tests;
+
+#[cfg(test)]
+#[path = "verify_merged_tests.rs"]
+mod verify_merged_tests;
