@@ -278,14 +278,14 @@ impl Posture {
 
     /// Indexes the rows `keep` keeps (rows and default rows of whole services: a lookup falls back to the `*` row
     /// or the default row of the same service port).
-    pub fn index_where(&self, keep: impl Fn(&Row) -> bool) -> PostureIndex<'_> {
+    pub fn index_where(&self, mut keep: impl FnMut(&Row) -> bool) -> PostureIndex<'_> {
         fn short(r: &Row) -> (&str, &str, u32, ClientKind) {
             (r.service.namespace.as_str(), r.service.name.as_str(), r.port, r.client_kind)
         }
         let rows: Vec<(usize, &Row)> = self.rows.iter().map(|r| &**r).enumerate().filter(|(_, r)| keep(r)).collect();
         let stars =
             rows.iter().filter(|(_, r)| r.client_namespace == OTHER_NAMESPACES).map(|&(i, r)| (short(r), (true, i)));
-        let defaults = self.defaults.iter().map(|r| &**r).enumerate().filter(|(_, r)| keep(r));
+        let defaults = self.defaults.iter().map(|r| &**r).enumerate().filter(move |(_, r)| keep(r));
         PostureIndex {
             defaults: defaults.map(|(i, r)| (short(r), (false, i))).chain(stars).collect(),
             rows: rows.iter().map(|&(i, r)| (r.key_ref(), i)).collect(),
@@ -485,6 +485,20 @@ impl PostureScope {
         self.includes_parts(&row.service.namespace, &row.service.name, &row.host)
     }
 
+    /// [`PostureScope::includes_row`] for rows taken in posture order: the rows of a service are adjacent and share
+    /// its reference, so the scope is asked once per service.
+    pub fn row_test(&self) -> impl FnMut(&Row) -> bool + '_ {
+        let mut last: Option<(SharedRef, bool)> = None;
+        move |row| match &last {
+            Some((service, included)) if Arc::ptr_eq(service, &row.service) => *included,
+            _ => {
+                let included = self.includes_row(row);
+                last = Some((row.service.clone(), included));
+                included
+            }
+        }
+    }
+
     /// Whether a Service with this fully qualified host (`name.namespace.svc...`) is in this scope.
     fn includes_host(&self, host: &str) -> bool {
         let mut labels = host.split('.');
@@ -543,8 +557,9 @@ pub fn merge_scoped(full: &Posture, scoped: &Posture, scope: &PostureScope) -> P
             by_service.entry((r.service.namespace.as_str(), r.service.name.as_str())).or_default().push(r);
         }
         let mut out = Vec::with_capacity(full.len());
+        let mut included = scope.row_test();
         for r in full {
-            if !scope.includes_row(r) {
+            if !included(r) {
                 out.push(r.clone());
             } else if let Some(rows) = by_service.remove(&(r.service.namespace.as_str(), r.service.name.as_str())) {
                 out.extend(rows.into_iter().cloned());

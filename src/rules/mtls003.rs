@@ -333,10 +333,15 @@ fn client_downgrades(
     ns_lowered: &dyn Fn(&str) -> bool,
     scope: Option<&PostureScope>,
 ) {
-    let in_scope = |r: &Row| scope.is_none_or(|sc| sc.includes_row(r));
+    // Rows in posture order: the scope is asked once per service of each posture.
+    let in_scope = || {
+        let mut test = scope.map(PostureScope::row_test);
+        move |r: &Row| test.as_mut().is_none_or(|t| t(r))
+    };
+    let (mut b, mut a) = (in_scope(), in_scope());
     let keys: BTreeSet<_> =
-        before.rows.iter().chain(&after.rows).filter(|r| in_scope(r)).map(|r| r.key_ref()).collect();
-    let (bi, ai) = (before.index_where(in_scope), after.index_where(in_scope));
+        before.rows.iter().filter(|r| b(r)).chain(after.rows.iter().filter(|r| a(r))).map(|r| r.key_ref()).collect();
+    let (bi, ai) = (before.index_where(in_scope()), after.index_where(in_scope()));
     for key in keys {
         let (Some(b), Some(a)) = (before.resolve_in(&bi, key), after.resolve_in(&ai, key)) else {
             continue;
