@@ -31,7 +31,7 @@ fn service_namespaces(cx: &MeshContext) -> Vec<String> {
 }
 
 fn scope_of(ns: &str) -> Arc<PostureScope> {
-    Arc::new(PostureScope { namespaces: [ns.to_string()].into_iter().collect(), hosts: Vec::new() })
+    Arc::new(PostureScope { namespaces: [ns.to_string()].into_iter().collect(), ..PostureScope::default() })
 }
 
 #[test]

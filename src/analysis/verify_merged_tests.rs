@@ -41,11 +41,12 @@ fn app(ns: &str) -> String {
     s
 }
 
-/// `a`'s api is routed to a subset of `b`'s api, whose rule gives the subset its own TLS.
+/// `a`'s api is routed to a subset of `b`'s api, whose rule gives the subset its own TLS (TCP routes: the ports are
+/// `tcp-*`, where HTTP routes do not apply).
 fn routes(subset_mode: &str) -> String {
     format!(
         "---\napiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {{name: api, namespace: a}}\nspec:\n  \
-         hosts: [api.a.svc.cluster.local]\n  http:\n  - route:\n    - destination: {{host: api.b.svc.cluster.local, subset: v1}}\n\
+         hosts: [api.a.svc.cluster.local]\n  tcp:\n  - route:\n    - destination: {{host: api.b.svc.cluster.local, subset: v1}}\n\
          ---\napiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {{name: api-subsets, namespace: b}}\n\
          spec:\n  host: api.b.svc.cluster.local\n  subsets:\n  - name: v1\n    labels: {{app: api}}\n    trafficPolicy:\n      \
          tls: {{mode: {subset_mode}}}\n"

@@ -449,6 +449,8 @@ pub struct PostureScope {
     pub namespaces: std::collections::HashSet<String>,
     /// (host, DestinationRule namespace) of changed DestinationRules.
     pub hosts: Vec<(String, String)>,
+    /// Further namespaces whose workloads can be endpoints of a scoped service's paths (VirtualServices route there).
+    pub endpoint_namespaces: std::collections::HashSet<String>,
 }
 
 impl PostureScope {
@@ -473,10 +475,11 @@ impl PostureScope {
                 _ => return None,
             }
         }
-        if mesh.objects.iter().any(|o| o.kind == "VirtualService") {
-            let routed = routes::VsIndex::build(mesh).routed_to(|host| scope.includes_host(host));
-            scope.hosts.extend(routed);
-        }
+        let vs = routes::VsIndex::build(mesh);
+        let routed = vs.routed_to(|host| scope.includes_host(host));
+        scope.hosts.extend(routed);
+        let reached = vs.routed_from(|host| scope.includes_host(host));
+        scope.endpoint_namespaces.extend(reached);
         Some(scope)
     }
 
@@ -507,9 +510,10 @@ impl PostureScope {
     }
 
     /// Whether a workload in `namespace` can be an endpoint of a scoped service (Services select pods of their
-    /// own namespace only).
+    /// own namespace only; VirtualServices route to the namespaces in `endpoint_namespaces`).
     fn may_select(&self, namespace: &str) -> bool {
         self.namespaces.contains(namespace)
+            || self.endpoint_namespaces.contains(namespace)
             || self.hosts.iter().any(|(h, dr_ns)| {
                 h.starts_with('*') || !h.contains('.') && dr_ns == namespace || h.split('.').nth(1) == Some(namespace)
             })

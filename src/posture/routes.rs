@@ -179,6 +179,20 @@ impl VsIndex {
         out
     }
 
+    /// The namespaces of the other hosts that VirtualServices serving a host for which `serves` is true (or a
+    /// wildcard host) route to: paths to the served hosts reach those namespaces' endpoints.
+    pub fn routed_from(&self, serves: impl Fn(&str) -> bool) -> Vec<String> {
+        let mut out = Vec::new();
+        for v in self.list.iter().filter(|v| v.hosts.iter().any(|h| h.starts_with('*') || serves(h))) {
+            for (h, _, _) in v.http.iter().chain(&v.tcp).chain(&v.tls).flat_map(|r| &r.dests) {
+                if !v.hosts.contains(h) {
+                    out.push(h.split('.').nth(1).unwrap_or_default().to_string());
+                }
+            }
+        }
+        out
+    }
+
     pub fn build(mesh: &Mesh) -> VsIndex {
         let cd = &mesh.settings.cluster_domain;
         let mut list = Vec::new();
