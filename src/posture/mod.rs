@@ -1228,3 +1228,7 @@ mod mutation_tests;
 #[cfg(test)]
 #[path = "posture_mutation2_tests.rs"]
 mod posture_mutation2_tests;
+
+#[cfg(test)]
+#[path = "scope_mutation3_tests.rs"]
+mod scope_mutation3_tests;
