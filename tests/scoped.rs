@@ -3,13 +3,12 @@
 //! mode, the object removed, a new namespace-wide object added after it) are re-analyzed scoped and by rebuilding
 //! the mesh of the whole tree; the findings must be the same.
 
-use mtls_review::analysis::scoped::{Scoped, changed_objects, placed, posture_keys};
+use mtls_review::analysis::scoped::{Scoped, changed_objects, placed, posture_keys, posture_scope};
 use mtls_review::analysis::{finding_keys, resolve_settings};
 use mtls_review::context::MeshContext;
 use mtls_review::finding::Side;
 use mtls_review::manifest::{LoadedFile, load_file, yaml::Limits};
 use mtls_review::mesh::{Mesh, kustomize_namespaces};
-use mtls_review::posture::PostureScope;
 use mtls_review::rules::mtls003::{self, Downgrade, Unit, downgrades_within};
 use mtls_review::settings::AnalysisOptions;
 use std::collections::{BTreeSet, HashSet};
@@ -167,22 +166,14 @@ fn keys_of_downgrades<'a>(
 ) -> BTreeSet<DowngradeKey> {
     found
         .into_iter()
-        .map(|d| {
-            let m = if d.side == Side::Base { base } else { head };
-            (d.finding.code, format!("{:?}", m.object_ref(d.finding.subject)), d.finding.port, d.side)
-        })
+        .map(|d| (d.finding.code, format!("{:?}", d.subject_ref(base, head)), d.finding.port, d.side))
         .collect()
 }
 
 /// MTLS003's findings of `head` against `base`, as keys.
 fn downgrade_keys(base: &MeshContext, head: &MeshContext) -> Vec<(&'static str, String, Option<u32>, Side)> {
-    mtls_review::rules::mtls003::downgrades(&base.posture(), &head.posture(), base, head)
-        .into_iter()
-        .map(|d| {
-            let m = if d.side == Side::Base { base } else { head };
-            (d.finding.code, format!("{:?}", m.object_ref(d.finding.subject)), d.finding.port, d.side)
-        })
-        .collect()
+    let found = mtls003::downgrades(&base.posture(), &head.posture(), base, head);
+    keys_of_downgrades(&found, base, head).into_iter().collect()
 }
 
 #[test]
@@ -231,15 +222,7 @@ fn scoped_re_analysis_gives_the_findings_of_a_full_re_analysis() {
                 // The posture rules on the overlaid mesh (unscoped rows): the same as on a rebuild. So are the
                 // downgrades against the unedited snapshot (MTLS003, as group verification computes them).
                 let changes = changed_objects(f, &new);
-                let scope = PostureScope::of(
-                    &mesh,
-                    changes
-                        .removed
-                        .iter()
-                        .map(|&i| &*f.objects[i])
-                        .chain(changes.added.iter().map(|&i| &*new.objects[i])),
-                )
-                .map(Arc::new);
+                let scope = posture_scope(&mesh, f, &new, &changes).map(Arc::new);
                 let placed = placed(&changes, start, &new, &kustomize);
                 if let Some(overlay) = work.overlay(start..start + f.objects.len(), placed) {
                     overlays += 1;

@@ -119,15 +119,7 @@ impl<'a> Verifier<'a> {
         {
             // The objects the edit changes (not the whole file) decide what the re-analysis must look at.
             let changes = crate::reanalysis::scoped::changed_objects(old, &new);
-            let scope = crate::posture::PostureScope::of(
-                mesh,
-                changes
-                    .removed
-                    .iter()
-                    .map(|&i| &*old.objects[i])
-                    .chain(changes.added.iter().map(|&i| &*new.objects[i])),
-            )
-            .map(Arc::new);
+            let scope = crate::reanalysis::scoped::posture_scope(mesh, old, &new, &changes).map(Arc::new);
             // Whether the posture findings are a subset (debug check below).
             #[cfg(debug_assertions)]
             let partial = subset && scope.is_some();

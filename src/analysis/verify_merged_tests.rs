@@ -9,9 +9,8 @@ use crate::context::MeshContext;
 use crate::finding::Side;
 use crate::manifest::{LoadedFile, load_file, yaml::Limits};
 use crate::mesh::Mesh;
-use crate::posture::PostureScope;
 use crate::posture::fixtures::{deployment, injected, service, workload_pa};
-use crate::reanalysis::scoped::{changed_objects, placed};
+use crate::reanalysis::scoped::{changed_objects, placed, posture_scope};
 use crate::reanalysis::{finding_keys, resolve_settings};
 use crate::rules::mtls003::{Downgrade, Unit, downgrades, downgrades_within};
 use crate::rules::testing::{dr, pa};
@@ -103,10 +102,7 @@ type Key = (&'static str, String, Option<u32>, Side);
 fn keys<'a>(found: impl IntoIterator<Item = &'a Downgrade>, base: &MeshContext, head: &MeshContext) -> BTreeSet<Key> {
     found
         .into_iter()
-        .map(|d| {
-            let m = if d.side == Side::Base { base } else { head };
-            (d.finding.code, format!("{:?}", m.object_ref(d.finding.subject)), d.finding.port, d.side)
-        })
+        .map(|d| (d.finding.code, format!("{:?}", d.subject_ref(base, head)), d.finding.port, d.side))
         .collect()
 }
 
@@ -160,11 +156,7 @@ fn merged_downgrades_are_those_of_a_rebuild() {
     for (idx, new) in edits() {
         let old = &files[idx];
         let changes = changed_objects(old, &new);
-        let scope = PostureScope::of(
-            &cx,
-            changes.removed.iter().map(|&i| &*old.objects[i]).chain(changes.added.iter().map(|&i| &*new.objects[i])),
-        )
-        .map(Arc::new);
+        let scope = posture_scope(&cx, old, &new, &changes).map(Arc::new);
         let Some(scope) = scope else { panic!("{idx}: an edit of non-root policies has a scope") };
         let overlay = work
             .overlay(starts[idx]..starts[idx] + old.objects.len(), placed(&changes, starts[idx], &new, &kustomize))

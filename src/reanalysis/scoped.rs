@@ -134,6 +134,18 @@ impl<'m> Scoped<'m> {
     }
 }
 
+/// The posture scope of an edit of `old` into `new` whose changed objects are `changes`
+/// ([`crate::posture::PostureScope::of`] of the removed and added objects).
+pub fn posture_scope(
+    mesh: &Mesh,
+    old: &LoadedFile,
+    new: &LoadedFile,
+    changes: &Changes,
+) -> Option<crate::posture::PostureScope> {
+    let removed = changes.removed.iter().map(|&i| &*old.objects[i]);
+    crate::posture::PostureScope::of(mesh, removed.chain(changes.added.iter().map(|&i| &*new.objects[i])))
+}
+
 /// The objects of the edited file `new` for [`Mesh::overlay`], the file laid out from object `start` on.
 pub fn placed(changes: &Changes, start: usize, new: &LoadedFile, kustomize: &BTreeMap<String, String>) -> Vec<Placed> {
     new.objects

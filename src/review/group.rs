@@ -224,7 +224,7 @@ pub fn fix_groups(
             let key = |d: &Downgrade, head: &MeshContext| {
                 let m = if d.side == Side::Base { base } else { head };
                 (!is_suppressed(m, &d.finding, opts))
-                    .then(|| (d.finding.code, m.object_ref(d.finding.subject), d.finding.port, d.finding.severity))
+                    .then(|| (d.finding.code, d.subject_ref(base, head), d.finding.port, d.finding.severity))
             };
             let after = head.posture();
             let Some(scope) = head.merged_scope() else {

@@ -41,6 +41,14 @@ pub struct Downgrade {
     pub finding: RuleFinding,
 }
 
+impl Downgrade {
+    /// The finding's subject, from the mesh of its side (`base` or `head`).
+    pub fn subject_ref(&self, base: &Mesh, head: &Mesh) -> ObjectRef {
+        let m = if self.side == Side::Base { base } else { head };
+        m.object_ref(self.finding.subject)
+    }
+}
+
 /// Server level of a posture: no sidecar (or an uncaptured port) is below DISABLE.
 fn level(sidecar: Sidecar, captured: bool, mode: PaMode) -> u8 {
     if sidecar == Sidecar::No || !captured { 0 } else { rank(mode) }
