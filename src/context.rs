@@ -25,9 +25,6 @@ pub struct MeshContext {
     drs: OnceLock<Arc<DrIndex>>,
     /// Set while verifying a fix: the posture covers only the services the edited file can reach.
     scope: Option<Arc<PostureScope>>,
-    /// With `scope`, the unedited snapshot's whole posture: [`MeshContext::posture`] is then the whole posture of
-    /// the edited snapshot, the scope's rows computed and the others taken from it ([`crate::posture::merge_scoped`]).
-    merge_into: Option<Arc<Posture>>,
 }
 
 impl std::ops::Deref for MeshContext {
@@ -98,40 +95,32 @@ impl MeshContext {
     pub fn posture(&self) -> Arc<Posture> {
         self.posture
             .get_or_init(|| {
-                let posture = crate::posture::compute_indexed(
+                Arc::new(crate::posture::compute_indexed(
                     &self.mesh,
                     self.inventory(),
                     self.dr_index(),
                     self.scope.as_deref(),
-                );
-                Arc::new(match (&self.scope, &self.merge_into) {
-                    (Some(scope), Some(full)) => crate::posture::merge_scoped(full, &posture, scope),
-                    _ => posture,
-                })
+                ))
             })
             .clone()
     }
 
-    /// The verification scope when [`MeshContext::posture`] is the whole posture laid over an unedited one
-    /// ([`MeshContext::set_scope_within`]): analyses that compare postures can then recompute the scope's part only.
-    pub fn merged_scope(&self) -> Option<&PostureScope> {
-        self.merge_into.as_ref().and(self.scope.as_deref())
+    /// The verification scope, when one is set: [`MeshContext::posture`] then has the scope's rows only.
+    pub fn scope(&self) -> Option<&PostureScope> {
+        self.scope.as_deref()
     }
 
     /// Sets (or clears) the verification scope. A posture computed under another scope is dropped.
     pub fn set_scope(&mut self, scope: Option<Arc<PostureScope>>) {
-        self.set_scope_within(scope, None);
-    }
-
-    /// Sets the verification scope of an overlaid snapshot (ids unmoved) whose unedited whole posture is `full`:
-    /// [`MeshContext::posture`] is then the whole posture, with only the scope's rows computed. With `full`
-    /// `None`, as [`MeshContext::set_scope`].
-    pub fn set_scope_within(&mut self, scope: Option<Arc<PostureScope>>, full: Option<Arc<Posture>>) {
-        if !same_arc(&self.scope, &scope) || !same_arc(&self.merge_into, &full) {
+        let same = match (&self.scope, &scope) {
+            (None, None) => true,
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        };
+        if !same {
             self.posture = OnceLock::new();
         }
         self.scope = scope;
-        self.merge_into = full;
     }
 
     /// [`Mesh::splice_file`], keeping the inventory when the file holds none of its kinds (shifted) and computing
@@ -198,15 +187,6 @@ impl MeshContext {
             _ => self.drs = OnceLock::new(),
         }
         self.posture = posture;
-    }
-}
-
-/// Whether two optional shared values are both absent or the same allocation.
-fn same_arc<T>(a: &Option<Arc<T>>, b: &Option<Arc<T>>) -> bool {
-    match (a, b) {
-        (None, None) => true,
-        (Some(a), Some(b)) => Arc::ptr_eq(a, b),
-        _ => false,
     }
 }
 

@@ -55,35 +55,3 @@ fn a_new_scope_drops_the_posture_and_the_same_scope_keeps_it() {
     cx.set_scope(None);
     assert!(Arc::ptr_eq(&full, &cx.posture()));
 }
-
-/// A scope laid over a whole posture (`set_scope_within`): the posture lists every service, the scope's rows
-/// computed and the others taken from the given posture; it is kept while scope and posture stay the same and
-/// computed afresh when either changes. `merged_scope` names the scope only in that mode.
-#[test]
-fn a_scope_within_a_whole_posture_lists_every_service_and_caches_by_both() {
-    let mut cx = two_namespaces();
-    let whole = cx.posture();
-    let a = scope_of("a");
-    cx.set_scope_within(Some(a.clone()), Some(whole.clone()));
-    assert_eq!(service_namespaces(&cx), ["a", "b"]);
-    assert!(cx.merged_scope().is_some_and(|s| s.namespaces.contains("a")));
-    let merged = cx.posture();
-    // The `b` rows are the whole posture's own (shared), the `a` rows computed again.
-    let shared = |p: &crate::posture::Posture, ns: &str| {
-        p.rows.iter().filter(|r| r.service.namespace == ns).all(|r| whole.rows.iter().any(|w| Arc::ptr_eq(w, r)))
-    };
-    assert!(shared(&merged, "b") && !shared(&merged, "a"));
-    cx.set_scope_within(Some(a.clone()), Some(whole.clone()));
-    assert!(Arc::ptr_eq(&merged, &cx.posture()), "same scope, same whole posture: kept");
-    // Another whole posture (equal contents): computed afresh.
-    cx.set_scope_within(Some(a.clone()), Some(Arc::new((*whole).clone())));
-    let other = cx.posture();
-    assert!(!Arc::ptr_eq(&merged, &other));
-    // The same scope without a whole posture: the scope's rows only, and no merged scope.
-    cx.set_scope(Some(a));
-    assert_eq!(service_namespaces(&cx), ["a"]);
-    assert!(cx.merged_scope().is_none());
-    cx.set_scope(None);
-    assert!(cx.merged_scope().is_none());
-    assert_eq!(service_namespaces(&cx), ["a", "b"]);
-}

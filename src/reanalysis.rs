@@ -40,10 +40,15 @@ pub fn rule_keys(mesh: &MeshContext, opts: &AnalysisOptions) -> Vec<(&'static st
 
 /// True when a finding is ignored by the options or by its object's ignore annotation.
 pub fn is_suppressed(mesh: &Mesh, f: &RuleFinding, opts: &AnalysisOptions) -> bool {
-    if opts.is_ignored(f.code) {
+    is_suppressed_at(mesh, f.code, f.subject, opts)
+}
+
+/// [`is_suppressed`] for a finding of rule `code` on object `subject`.
+pub fn is_suppressed_at(mesh: &Mesh, code: &str, subject: crate::mesh::ObjId, opts: &AnalysisOptions) -> bool {
+    if opts.is_ignored(code) {
         return true;
     }
-    mesh.objects[f.subject]
+    mesh.objects[subject]
         .annotation(IGNORE_ANNOTATION)
-        .is_some_and(|v| v.split(',').map(str::trim).any(|c| c == "*" || c.eq_ignore_ascii_case(f.code)))
+        .is_some_and(|v| v.split(',').map(str::trim).any(|c| c == "*" || c.eq_ignore_ascii_case(code)))
 }

@@ -3,7 +3,9 @@
 //! mode, the object removed, a new namespace-wide object added after it) are re-analyzed scoped and by rebuilding
 //! the mesh of the whole tree; the findings must be the same.
 
-use mtls_review::analysis::scoped::{Scoped, changed_objects, placed, posture_keys, posture_scope};
+use mtls_review::analysis::scoped::{
+    Scoped, changed_objects, placed, posture_keys, posture_keys_by_row, posture_keys_within, posture_scope,
+};
 use mtls_review::analysis::{finding_keys, resolve_settings};
 use mtls_review::context::MeshContext;
 use mtls_review::finding::Side;
@@ -191,6 +193,7 @@ fn scoped_re_analysis_gives_the_findings_of_a_full_re_analysis() {
         let mut start = 0;
         // The tree's downgrades against a stronger base, with their units: a merged re-analysis keeps those of the
         // units outside its scope and recomputes the others.
+        let known_posture = posture_keys_by_row(&mesh, &opts);
         let strong_files = strengthened(&files);
         let strong =
             MeshContext::new(Mesh::build(&strong_files, resolve_settings(&strong_files, &opts), HashSet::new()));
@@ -228,14 +231,18 @@ fn scoped_re_analysis_gives_the_findings_of_a_full_re_analysis() {
                     overlays += 1;
                     let mut keys = posture_keys(&work, &opts);
                     let mut down = downgrade_keys(&mesh, &work);
-                    // The scope's rows laid over the unedited snapshot's posture: the same whole posture findings.
+                    // Every posture finding from the scope's rows and the snapshot's outside it: the same.
                     let (mut merged_keys, mut merged_down) = (keys.clone(), down.clone());
                     let mut merged_strong = None;
                     if let Some(sc) = scope.clone() {
                         merged += 1;
-                        work.set_scope_within(scope, Some(mesh.posture()));
-                        merged_keys = posture_keys(&work, &opts);
-                        merged_down = downgrade_keys(&mesh, &work);
+                        // Under the scope: the snapshot's posture findings from rows outside it, the scope's rows'
+                        // anew; the downgrades against the unedited snapshot are the scope's alone.
+                        work.set_scope(scope);
+                        merged_keys = posture_keys_within(&work, &opts, &known_posture, &sc);
+                        let within = downgrades_within(&mesh.posture(), &work.posture(), &mesh, &work, Some(&sc));
+                        merged_down =
+                            keys_of_downgrades(within.iter().map(|(d, _)| d), &mesh, &work).into_iter().collect();
                         // Against the stronger base: the snapshot's downgrades outside the scope, the scope's anew.
                         let mut got: BTreeSet<DowngradeKey> = known
                             .iter()

@@ -40,9 +40,10 @@ pub struct Verifier<'a> {
     /// Finding keys of rules that need more than the one snapshot (MTLS003 compares with the base side), computed
     /// on every re-analysed mesh; see [`Verifier::with_extra`].
     extra: Option<ExtraKeys<'a>>,
-    /// The snapshot (its whole posture, computed once, is what a re-analysis that needs every posture finding
-    /// starts from).
+    /// The snapshot, and its posture findings with the rows they come from (computed on first need: a
+    /// re-analysis that lists every posture finding keeps those of rows its edit cannot reach).
     snapshot: &'a MeshContext,
+    posture_known: Option<Vec<crate::reanalysis::scoped::KeyRows>>,
 }
 
 /// Computes further finding keys of a re-analysed head mesh (MTLS003's downgrades against the base side).
@@ -71,7 +72,16 @@ impl<'a> Verifier<'a> {
             (copy, starts, crate::mesh::kustomize_namespaces(files))
         });
         let scoped = splice.is_some().then(|| crate::reanalysis::scoped::Scoped::new(mesh, opts));
-        Verifier { files, errors_before, newer: mesh.newer.clone(), splice, scoped, extra: None, snapshot: mesh }
+        Verifier {
+            files,
+            errors_before,
+            newer: mesh.newer.clone(),
+            splice,
+            scoped,
+            extra: None,
+            snapshot: mesh,
+            posture_known: None,
+        }
     }
 
     /// Adds the keys `extra` computes on each re-analysed mesh to what a re-analysis reports (group verification
@@ -99,8 +109,9 @@ impl<'a> Verifier<'a> {
     /// at the services the file's PeerAuthentications and DestinationRules can reach: enough to see every new
     /// posture error (rows of other services cannot change), not to list every posture finding. Without it (the
     /// finding to clear is a posture finding, or extra keys compare postures) every posture finding is listed: when
-    /// the edit changes only such policies, from the rows of the services it reaches laid over the snapshot's
-    /// whole posture ([`crate::posture::merge_scoped`]), else from the whole posture of the edited snapshot.
+    /// the edit changes only such policies, the snapshot's findings from rows outside the scope with those of the
+    /// scope's rows recomputed ([`crate::reanalysis::scoped::posture_keys_within`]; extra keys then see the scoped
+    /// posture, [`MeshContext::scope`]), else from the whole posture of the edited snapshot.
     pub(crate) fn keys_with(
         &mut self,
         idx: usize,
@@ -109,6 +120,9 @@ impl<'a> Verifier<'a> {
         scoped: bool,
     ) -> Vec<FindingKey> {
         let subset = scoped && self.extra.is_none();
+        if !subset && self.posture_known.is_none() {
+            self.posture_known = Some(crate::reanalysis::scoped::posture_keys_by_row(self.snapshot, opts));
+        }
         let old = &self.files[idx];
         let settings_source =
             |f: &LoadedFile| f.objects.iter().any(|o| o.kind == "ConfigMap" || o.kind == "IstioOperator");
@@ -145,10 +159,24 @@ impl<'a> Verifier<'a> {
                     };
                     match mesh.overlay(start..start + old.objects.len(), placed) {
                         Some(overlay) => {
-                            // Ids did not move: the snapshot's whole posture can take the scope's rows.
-                            let full = (!subset && scope.is_some()).then(|| self.snapshot.posture());
-                            mesh.set_scope_within(scope, full);
-                            posture_keys(mesh, &mut keys);
+                            // Ids did not move: every posture finding from the snapshot's outside the scope and
+                            // the scope's rows.
+                            let known = self.posture_known.as_deref().filter(|_| !subset);
+                            match (known, scope) {
+                                (Some(known), Some(scope)) => {
+                                    mesh.set_scope(Some(scope.clone()));
+                                    let within =
+                                        crate::reanalysis::scoped::posture_keys_within(mesh, opts, known, &scope);
+                                    keys.extend(within);
+                                    if let Some(extra) = extra {
+                                        keys.extend(extra(mesh));
+                                    }
+                                }
+                                (_, scope) => {
+                                    mesh.set_scope(scope.filter(|_| subset));
+                                    posture_keys(mesh, &mut keys);
+                                }
+                            }
                             mesh.set_scope(None);
                             mesh.remove_overlay(overlay);
                         }

@@ -1,7 +1,7 @@
-//! Differential tests of fix verification's merged posture (issue 10): a candidate that edits only
-//! PeerAuthentications and DestinationRules gets its posture findings from the rows of the services its edit can
-//! reach laid over the snapshot's whole posture, and its downgrades (MTLS003) from the snapshot's outside that
-//! scope plus the scope's recomputed. Both must equal a rebuild of the edited tree, including for a service whose
+//! Differential tests of fix verification under a posture scope when every posture finding is wanted (issue 10):
+//! a candidate that edits only PeerAuthentications and DestinationRules gets its posture findings from the
+//! snapshot's rows outside the scope of its edit plus the scope's rows recomputed, and its downgrades (MTLS003)
+//! likewise. Both must equal a rebuild of the edited tree, including for a service whose
 //! traffic a VirtualService routes to another namespace's host.
 
 use super::{Verifier, error_set};
@@ -107,7 +107,7 @@ fn keys<'a>(found: impl IntoIterator<Item = &'a Downgrade>, base: &MeshContext, 
 }
 
 /// Every posture finding of every edit through the verifier (posture findings wanted: not a subset) is a
-/// rebuild's; the edits are scoped (the merged path), and some change posture findings outside their namespace
+/// rebuild's; the edits are scoped, and some change posture findings outside their namespace
 /// through the route.
 #[test]
 fn merged_posture_findings_are_those_of_a_rebuild() {
@@ -136,7 +136,7 @@ fn merged_posture_findings_are_those_of_a_rebuild() {
 }
 
 /// The downgrades of each edit against a base where every policy is STRICT / ISTIO_MUTUAL: the snapshot's of the
-/// units outside the edit's scope and the scope's recomputed on the merged posture are a rebuild's.
+/// units outside the edit's scope and the scope's recomputed on the scoped posture are a rebuild's.
 #[test]
 fn merged_downgrades_are_those_of_a_rebuild() {
     let opts = AnalysisOptions::default();
@@ -161,7 +161,7 @@ fn merged_downgrades_are_those_of_a_rebuild() {
         let overlay = work
             .overlay(starts[idx]..starts[idx] + old.objects.len(), placed(&changes, starts[idx], &new, &kustomize))
             .unwrap_or_else(|| panic!("{idx}: policies only, overlaid"));
-        work.set_scope_within(Some(scope.clone()), Some(cx.posture()));
+        work.set_scope(Some(scope.clone()));
         let mut got: BTreeSet<Key> =
             known.iter().filter(|(_, u)| u.iter().any(|u| u.outside(&scope))).map(|(k, _)| k.clone()).collect();
         kept += usize::from(!got.is_empty());

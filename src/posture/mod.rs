@@ -24,7 +24,7 @@ pub use client::{DrIndex, DrUndo};
 use serde::{Serialize, Serializer};
 use server::WorkloadPolicy;
 use std::cell::OnceCell;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use verdict::{AutoFacts, AutoReason};
 use workload::{Inventory, Service, ServicePort};
@@ -250,7 +250,8 @@ pub struct WorkloadPosture {
 /// The posture of a mesh snapshot.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Posture {
-    /// Shared, so that a fix candidate's posture ([`merge_scoped`]) reuses the rows its edit cannot change.
+    /// Shared: fix verification keeps the snapshot's failing rows with the findings they give
+    /// ([`crate::reanalysis::scoped::posture_keys_by_row`]).
     pub rows: Vec<Arc<Row>>,
     /// Namespaces that hold workloads: the client namespaces considered.
     pub client_namespaces: Vec<String>,
@@ -545,49 +546,6 @@ impl PostureScope {
             out.insert(h.split('.').nth(1).unwrap_or(dr_ns.as_str()));
         }
         Some(out)
-    }
-}
-
-/// The posture of an edited snapshot from the unedited snapshot's posture `full` and the edited snapshot's posture
-/// of `scope` (`scoped`, computed with [`compute_indexed`] under that scope): the rows (and default rows) of the
-/// services in the scope come from `scoped`, the others from `full`, in `full`'s order; so do the workloads of the
-/// scope's namespaces. Valid when the edit changes PeerAuthentications and DestinationRules only and object ids
-/// did not move ([`crate::mesh::Mesh::overlay`]): rows of other services read nothing the edit changed.
-pub fn merge_scoped(full: &Posture, scoped: &Posture, scope: &PostureScope) -> Posture {
-    fn merge(full: &[Arc<Row>], scoped: &[Arc<Row>], scope: &PostureScope) -> Vec<Arc<Row>> {
-        // The scoped rows of each service, placed where the service's rows were.
-        let mut by_service: BTreeMap<(&str, &str), Vec<&Arc<Row>>> = BTreeMap::new();
-        for r in scoped {
-            by_service.entry((r.service.namespace.as_str(), r.service.name.as_str())).or_default().push(r);
-        }
-        let mut out = Vec::with_capacity(full.len());
-        let mut included = scope.row_test();
-        for r in full {
-            if !included(r) {
-                out.push(r.clone());
-            } else if let Some(rows) = by_service.remove(&(r.service.namespace.as_str(), r.service.name.as_str())) {
-                out.extend(rows.into_iter().cloned());
-            }
-        }
-        out.extend(by_service.into_values().flatten().cloned());
-        out
-    }
-    let mut scoped_workloads: HashMap<&ObjectRef, &WorkloadPosture> =
-        scoped.workloads.iter().map(|w| (&w.workload, w)).collect();
-    let mut workloads: Vec<WorkloadPosture> = full
-        .workloads
-        .iter()
-        .map(|w| match scope.namespaces.contains(&w.workload.namespace) {
-            true => scoped_workloads.remove(&w.workload).unwrap_or(w).clone(),
-            false => w.clone(),
-        })
-        .collect();
-    workloads.extend(scoped_workloads.into_values().cloned());
-    Posture {
-        rows: merge(&full.rows, &scoped.rows, scope),
-        client_namespaces: full.client_namespaces.clone(),
-        workloads,
-        defaults: merge(&full.defaults, &scoped.defaults, scope),
     }
 }
 

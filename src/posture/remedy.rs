@@ -12,6 +12,7 @@ use crate::plan::{
     DR_PORT_LEVEL, DR_TLS, DR_TLS_MODE, FixEdit, FixPlan, NewObject, PA_MODE, PA_PORT_LEVEL, RuleFinding,
 };
 use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
 
 /// Why one endpoint of a row fails, and what to point at.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,6 +125,26 @@ pub fn subject(mesh: &Mesh, row: &Row, ep: &Endpoint) -> Option<(ObjId, &'static
             (w, annotations_field(&mesh.objects[w].kind))
         }
     })
+}
+
+/// The (subject, port) of each finding [`path_findings`] gives for `rows` and `pick`, with the row it comes from,
+/// once per row and endpoint that gives it: a finding exists when one failing endpoint names its subject
+/// ([`explain`] explains every endpoint [`subject`] names), so the findings of rows from two postures are the union
+/// of each one's.
+pub fn path_subjects<'r>(
+    mesh: &Mesh,
+    rows: impl IntoIterator<Item = &'r Arc<Row>>,
+    pick: impl Fn(Verdict) -> bool,
+) -> Vec<((ObjId, u32), &'r Arc<Row>)> {
+    let mut out = Vec::new();
+    for row in rows {
+        for ep in row.failing().filter(|e| pick(e.verdict)) {
+            if let Some((subject, _)) = subject(mesh, row, ep) {
+                out.push(((subject, row.port), row));
+            }
+        }
+    }
+    out
 }
 
 /// The subsets of a DestinationRule.

@@ -21,9 +21,12 @@ use crate::context::MeshContext;
 use crate::finding::{ObjectRef, Severity};
 use crate::manifest::{LoadedFile, Object, SourceText};
 use crate::mesh::{Mesh, ObjId, Placed, namespace_for};
+use crate::posture::{PostureScope, Row, Verdict, remedy};
+use crate::reanalysis::is_suppressed_at;
 use crate::rules::{RULES, Reads, RuleFinding};
 use crate::settings::AnalysisOptions;
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 /// A rule finding as fix verification compares it: (code, object, port, severity).
 pub type FindingKey = (&'static str, ObjectRef, Option<u32>, Severity);
@@ -186,6 +189,56 @@ fn keys_of(
 /// The findings of the posture rules ([`Reads::Posture`]) of a mesh, after suppression.
 pub fn posture_keys(mesh: &MeshContext, opts: &AnalysisOptions) -> Vec<FindingKey> {
     keys_of(mesh, opts, |r| r == Reads::Posture, |_| true).into_iter().map(|(k, _)| k).collect()
+}
+
+/// A rule and the verdicts of the paths it reports.
+pub type PathRule = (&'static crate::rules::Rule, fn(Verdict) -> bool);
+
+/// The posture rules ([`Reads::Posture`]) with the verdicts of the paths each reports.
+pub const POSTURE_RULES: [PathRule; 2] = [
+    (&crate::rules::mtls001::RULE, crate::rules::mtls001::fails),
+    (&crate::rules::mtls002::RULE, crate::rules::mtls002::fails),
+];
+
+/// A posture finding of a snapshot with the rows it is found from.
+pub type KeyRows = (FindingKey, Vec<Arc<Row>>);
+
+/// The posture rules' findings (after suppression) of `mesh`'s posture, each with the rows it is found from.
+pub fn posture_keys_by_row(mesh: &MeshContext, opts: &AnalysisOptions) -> Vec<KeyRows> {
+    let posture = mesh.posture();
+    let mut out: BTreeMap<FindingKey, Vec<Arc<Row>>> = BTreeMap::new();
+    for (rule, pick) in POSTURE_RULES.iter().filter(|(r, _)| !opts.is_ignored(r.code)) {
+        for ((subject, port), row) in remedy::path_subjects(mesh, &posture.rows, pick) {
+            if !is_suppressed_at(mesh, rule.code, subject, opts) {
+                let key = (rule.code, mesh.object_ref(subject), Some(port), Severity::Error);
+                out.entry(key).or_default().push(row.clone());
+            }
+        }
+    }
+    out.into_iter().collect()
+}
+
+/// The posture rules' findings of a snapshot edited within `scope`: `mesh` is the edited snapshot with that scope
+/// set (its posture has the scope's rows only) and `known` the unedited snapshot's [`posture_keys_by_row`]. A
+/// finding is the union of what its rows give: the snapshot's from rows outside the scope (they cannot change),
+/// and the scope's rows' anew.
+pub fn posture_keys_within(
+    mesh: &MeshContext,
+    opts: &AnalysisOptions,
+    known: &[KeyRows],
+    scope: &PostureScope,
+) -> Vec<FindingKey> {
+    let mut out: std::collections::BTreeSet<FindingKey> =
+        known.iter().filter(|(_, rows)| rows.iter().any(|r| !scope.includes_row(r))).map(|(k, _)| k.clone()).collect();
+    let posture = mesh.posture();
+    for (rule, pick) in POSTURE_RULES.iter().filter(|(r, _)| !opts.is_ignored(r.code)) {
+        for ((subject, port), _) in remedy::path_subjects(mesh, &posture.rows, pick) {
+            if !is_suppressed_at(mesh, rule.code, subject, opts) {
+                out.insert((rule.code, mesh.object_ref(subject), Some(port), Severity::Error));
+            }
+        }
+    }
+    out.into_iter().collect()
 }
 
 /// The lines of an object in its file's text.

@@ -73,3 +73,15 @@ fn placed_objects_keep_their_mesh_ids() {
         .collect();
     assert_eq!(ids, ["3", "4"]);
 }
+
+/// The posture rules a scoped re-analysis recomputes by their rows are exactly the registry's `Reads::Posture`
+/// rules: a new posture rule missing from `POSTURE_RULES` would lose its findings in fix verification.
+#[test]
+fn the_posture_rules_by_row_are_the_registrys_posture_rules() {
+    let mut registry: Vec<&str> =
+        crate::rules::RULES.iter().filter(|r| r.reads == crate::rules::Reads::Posture).map(|r| r.code).collect();
+    let mut by_row: Vec<&str> = super::POSTURE_RULES.iter().map(|(r, _)| r.code).collect();
+    registry.sort();
+    by_row.sort();
+    assert_eq!(by_row, registry);
+}

@@ -227,7 +227,9 @@ pub fn fix_groups(
                     .then(|| (d.finding.code, d.subject_ref(base, head), d.finding.port, d.finding.severity))
             };
             let after = head.posture();
-            let Some(scope) = head.merged_scope() else {
+            // Under a verification scope the posture has the scope's rows only (a fix verification that lists
+            // every finding): the scope's downgrades anew, the snapshot's for the rest.
+            let Some(scope) = head.scope() else {
                 return downgrades_within(&before, &after, base, head, None)
                     .iter()
                     .filter_map(|(d, _)| key(d, head))

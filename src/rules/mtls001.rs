@@ -21,9 +21,12 @@ pub const RULE: Rule = Rule {
 };
 
 fn check(mesh: &MeshContext) -> Vec<RuleFinding> {
-    remedy::path_findings(mesh, &mesh.posture(), RULE.code, |v| {
-        matches!(v, Verdict::FailPlaintextToStrict | Verdict::FailTlsToStrict)
-    })
+    remedy::path_findings(mesh, &mesh.posture(), RULE.code, fails)
+}
+
+/// The verdicts of the paths this rule reports.
+pub fn fails(v: Verdict) -> bool {
+    matches!(v, Verdict::FailPlaintextToStrict | Verdict::FailTlsToStrict)
 }
 
 #[cfg(test)]

@@ -20,9 +20,12 @@ pub const RULE: Rule = Rule {
 };
 
 fn check(mesh: &MeshContext) -> Vec<RuleFinding> {
-    remedy::path_findings(mesh, &mesh.posture(), RULE.code, |v| {
-        matches!(v, Verdict::FailMtlsToPlaintextOnly | Verdict::FailMtlsToNoSidecar)
-    })
+    remedy::path_findings(mesh, &mesh.posture(), RULE.code, fails)
+}
+
+/// The verdicts of the paths this rule reports.
+pub fn fails(v: Verdict) -> bool {
+    matches!(v, Verdict::FailMtlsToPlaintextOnly | Verdict::FailMtlsToNoSidecar)
 }
 
 #[cfg(test)]
