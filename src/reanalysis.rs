@@ -52,3 +52,7 @@ pub fn is_suppressed_at(mesh: &Mesh, code: &str, subject: crate::mesh::ObjId, op
         .annotation(IGNORE_ANNOTATION)
         .is_some_and(|v| v.split(',').map(str::trim).any(|c| c == "*" || c.eq_ignore_ascii_case(code)))
 }
+
+#[cfg(test)]
+#[path = "reanalysis_suppression_tests.rs"]
+mod suppression_tests;

@@ -120,9 +120,6 @@ impl<'a> Verifier<'a> {
         scoped: bool,
     ) -> Vec<FindingKey> {
         let subset = scoped && self.extra.is_none();
-        if !subset && self.posture_known.is_none() {
-            self.posture_known = Some(crate::reanalysis::scoped::posture_keys_by_row(self.snapshot, opts));
-        }
         let old = &self.files[idx];
         let settings_source =
             |f: &LoadedFile| f.objects.iter().any(|o| o.kind == "ConfigMap" || o.kind == "IstioOperator");
@@ -161,9 +158,12 @@ impl<'a> Verifier<'a> {
                         Some(overlay) => {
                             // Ids did not move: every posture finding from the snapshot's outside the scope and
                             // the scope's rows.
-                            let known = self.posture_known.as_deref().filter(|_| !subset);
-                            match (known, scope) {
-                                (Some(known), Some(scope)) => {
+                            match (subset, scope) {
+                                (false, Some(scope)) => {
+                                    let snapshot = self.snapshot;
+                                    let known = self.posture_known.get_or_insert_with(|| {
+                                        crate::reanalysis::scoped::posture_keys_by_row(snapshot, opts)
+                                    });
                                     mesh.set_scope(Some(scope.clone()));
                                     let within =
                                         crate::reanalysis::scoped::posture_keys_within(mesh, opts, known, &scope);
