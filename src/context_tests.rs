@@ -55,3 +55,14 @@ fn a_new_scope_drops_the_posture_and_the_same_scope_keeps_it() {
     cx.set_scope(None);
     assert!(Arc::ptr_eq(&full, &cx.posture()));
 }
+
+/// `scope` names the verification scope set (analyses that compare postures read only the scope's part then).
+#[test]
+fn the_scope_set_is_the_scope_read() {
+    let mut cx = two_namespaces();
+    assert!(cx.scope().is_none());
+    cx.set_scope(Some(scope_of("a")));
+    assert_eq!(cx.scope().map(|s| s.namespaces.iter().cloned().collect::<Vec<_>>()), Some(vec!["a".to_string()]));
+    cx.set_scope(None);
+    assert!(cx.scope().is_none());
+}

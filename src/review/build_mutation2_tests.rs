@@ -245,3 +245,40 @@ fn findings_of_one_changed_line_share_a_group_and_its_verified_fix() {
         ]
     );
 }
+
+/// A group with an MTLS003 member is verified under the edit's posture scope: the downgrades of the other
+/// namespace (a workload PeerAuthentication in `web` lowered in another file, outside the scope) are the
+/// snapshot's and must still be seen (debug builds compare every verification with a rebuild), and the group's fix
+/// still resolves every member.
+#[test]
+fn a_group_with_a_downgrade_is_verified_with_the_downgrades_outside_its_scope() {
+    use crate::posture::fixtures::{deployment, injected, service, workload_pa};
+    let shop = format!("{}---\n{}", pa("STRICT"), DR.replace("MODE", "ISTIO_MUTUAL"));
+    let web = |mode: &str| {
+        injected("web")
+            + &service("web", "api", &[(80, "8080")])
+            + &deployment("web", "api", &[8080], &[])
+            + &workload_pa("web", "api", "api", mode, &[])
+    };
+    let r = review(
+        &input(
+            vec![file("shop.yaml", &shop), file("web.yaml", &web("STRICT"))],
+            vec![file("shop.yaml", &shop.replace("STRICT", "DISABLE")), file("web.yaml", &web("PERMISSIVE"))],
+        ),
+        &AnalysisOptions::default(),
+    );
+    let introduced: Vec<(&str, &str)> = r
+        .findings
+        .iter()
+        .filter(|f| f.status == Status::Introduced)
+        .map(|f| (f.code, f.object.namespace.as_str()))
+        .collect();
+    assert!(introduced.contains(&("MTLS003", "web")) && introduced.contains(&("MTLS003", "shop")), "{introduced:?}");
+    let lead = r.findings.iter().find(|f| f.code == "TIS0502").expect("the shop group's lead");
+    assert_eq!(lead.fix.as_ref().map(|f| f.replacement.as_str()), Some("    mode: STRICT"));
+    assert!(
+        lead.help.as_deref().is_some_and(|h| h.starts_with("This fix also resolves TIS0206 and MTLS003")),
+        "{:?}",
+        lead.help
+    );
+}
