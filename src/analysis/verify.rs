@@ -134,8 +134,8 @@ impl<'a> Verifier<'a> {
             // Whether the posture findings are a subset (debug check below).
             #[cfg(debug_assertions)]
             let partial = subset && scope.is_some();
-            // The rules but the posture rules from what the edit can change (with extra keys too: MTLS003 reads
-            // the posture, computed below on the whole overlaid mesh).
+            // The rules but the posture rules from what the edit can change (the posture rules and the extra keys,
+            // MTLS003's downgrades, from the overlaid mesh below).
             let rules = match &self.scoped {
                 Some(s) => s.keys_with(starts[idx], old, &new, kustomize, opts),
                 None => None,
