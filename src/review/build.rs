@@ -157,9 +157,10 @@ pub fn review_with(input: &ReviewInput, opts: &AnalysisOptions, assemble: &dyn A
         let mesh_opts = AnalysisOptions { cli: head_opts.cli.clone().or(&h.layer), ..head_opts.clone() };
         let mut r = review_one(input, &b.files, &h.files, &changes, &mesh_opts, unchanged);
         r.settings = r.settings.clone();
+        let targets = TargetIndex::new(h, b);
         for f in &mut r.findings {
             f.meshes = vec![name.to_string()];
-            f.targets = targets_of(&f.object, h, b);
+            f.targets = targets.of(&f.object);
         }
         // Render failures and conflicts; a failure the base side does not have is introduced.
         for e in &h.errors {
@@ -217,23 +218,43 @@ pub fn review_with(input: &ReviewInput, opts: &AnalysisOptions, assemble: &dyn A
     review
 }
 
-/// The targets of a mesh that hold an object (rendered files know their target).
-fn targets_of(object: &ObjectRef, head: &MeshFiles, base: &MeshFiles) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for m in [head, base] {
-        for f in &m.files {
-            if f.objects.iter().any(|o| o.kind == object.kind && o.name == object.name) {
-                let t = f.target.clone().unwrap_or_else(|| "plain".to_string());
-                if !out.contains(&t) {
-                    out.push(t);
+/// The targets of a mesh that hold an object (rendered files know their target): the head side's files, else the
+/// base side's; each target once, in file order. Indexed by (kind, name) once per mesh, so listing the targets of
+/// every finding costs a lookup each (a scan of the mesh's files per finding made it quadratic).
+struct TargetIndex<'m> {
+    head: HashMap<(&'m str, &'m str), Vec<&'m str>>,
+    base: HashMap<(&'m str, &'m str), Vec<&'m str>>,
+}
+
+impl<'m> TargetIndex<'m> {
+    fn new(head: &'m MeshFiles, base: &'m MeshFiles) -> Self {
+        let index = |m: &'m MeshFiles| {
+            let mut out: HashMap<(&'m str, &'m str), Vec<&'m str>> = HashMap::new();
+            for f in &m.files {
+                let t = f.target.as_deref().unwrap_or("plain");
+                for o in &f.objects {
+                    let targets = out.entry((o.kind.as_str(), o.name.as_str())).or_default();
+                    if !targets.contains(&t) {
+                        targets.push(t);
+                    }
                 }
             }
-        }
-        if !out.is_empty() {
-            break;
-        }
+            out
+        };
+        TargetIndex { head: index(head), base: index(base) }
     }
-    out
+
+    fn of(&self, object: &ObjectRef) -> Vec<String> {
+        let key = (object.kind.as_str(), object.name.as_str());
+        let found = self.head.get(&key).or_else(|| self.base.get(&key));
+        found.map(|t| t.iter().map(|t| t.to_string()).collect()).unwrap_or_default()
+    }
+}
+
+/// The targets of a mesh that hold an object (see [`TargetIndex`]), for one object.
+#[cfg(test)]
+fn targets_of(object: &ObjectRef, head: &MeshFiles, base: &MeshFiles) -> Vec<String> {
+    TargetIndex::new(head, base).of(object)
 }
 
 /// One review from the reviews of each mesh: a finding that several meshes share from the same source line is
@@ -645,9 +666,10 @@ pub fn snapshot_with(files: &[TreeFile], opts: &AnalysisOptions, assemble: &dyn 
             head_sources: a.sources,
             ..Review::default()
         };
+        let targets = TargetIndex::new(m, m);
         for f in &mut r.findings {
             f.meshes = vec![m.name.clone()];
-            f.targets = targets_of(&f.object, m, m);
+            f.targets = targets.of(&f.object);
         }
         r.errors.extend(m.errors.iter().map(|e| ReviewError { error: e.clone(), introduced: false }));
         for f in &m.files {

@@ -90,6 +90,13 @@ fn a_finding_lists_the_head_targets_of_its_object_else_the_base_ones() {
     let mut plain = head.clone();
     plain.files[0].target = None;
     assert_eq!(targets_of(&object, &plain, &base), vec!["plain".to_string()]);
+    // Several files hold it: each target once, in file order; another object's files are not counted.
+    let mut several = mesh_of("a.yaml", &pa("STRICT"), "t2");
+    let other = mesh_of("o.yaml", &pa("STRICT").replace("name: default", "name: other"), "t0");
+    several.files.extend(other.files);
+    several.files.extend(mesh_of("b.yaml", &pa("STRICT"), "t1").files);
+    several.files.extend(mesh_of("c.yaml", &pa("STRICT"), "t2").files);
+    assert_eq!(targets_of(&object, &several, &base), vec!["t2".to_string(), "t1".to_string()]);
 }
 
 fn finding(line: usize, mesh: &str, target: &str) -> Finding {
