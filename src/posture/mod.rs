@@ -260,6 +260,43 @@ pub struct Posture {
     /// `*` row); used by [`diff`] when a namespace is listed on one side only.
     #[serde(skip)]
     defaults: Vec<Arc<Row>>,
+    /// Rows and default rows by the namespaces a scope can name them by, built on first use: fix verification
+    /// asks one snapshot posture for the rows of many small scopes ([`Posture::rows_in`]).
+    #[serde(skip)]
+    by_namespace: std::sync::OnceLock<Arc<RowsByNamespace>>,
+    /// Workloads by reference, built on first use ([`Posture::workload`]).
+    #[serde(skip)]
+    workload_ids: std::sync::OnceLock<Arc<HashMap<ObjectRef, usize>>>,
+}
+
+/// Row positions of a [`Posture`] (rows, default rows) under the namespace of their Service and under the second
+/// label of their host (`name.namespace.svc...`): every row a [`PostureScope`] without wildcard hosts includes is
+/// under one of the namespaces it names ([`PostureScope::service_namespaces`]).
+#[derive(Debug, Default)]
+struct RowsByNamespace {
+    rows: HashMap<String, Vec<usize>>,
+    defaults: HashMap<String, Vec<usize>>,
+    /// No row's Service has a dot in its name or namespace ([`PostureScope::service_namespaces`]).
+    plain_hosts: bool,
+}
+
+impl RowsByNamespace {
+    fn of(rows: &[Arc<Row>], defaults: &[Arc<Row>]) -> Self {
+        let index = |list: &[Arc<Row>]| {
+            let mut out: HashMap<String, Vec<usize>> = HashMap::new();
+            for (i, r) in list.iter().enumerate() {
+                let ns = r.service.namespace.as_str();
+                out.entry(ns.to_string()).or_default().push(i);
+                if let Some(label) = r.host.split('.').nth(1).filter(|l| *l != ns) {
+                    out.entry(label.to_string()).or_default().push(i);
+                }
+            }
+            out
+        };
+        let plain = |r: &Arc<Row>| !r.service.name.contains('.') && !r.service.namespace.contains('.');
+        let plain_hosts = rows.iter().chain(defaults).all(plain);
+        RowsByNamespace { rows: index(rows), defaults: index(defaults), plain_hosts }
+    }
 }
 
 /// Row lookups by key for one [`Posture`].
@@ -280,17 +317,80 @@ impl Posture {
     /// Indexes the rows `keep` keeps (rows and default rows of whole services: a lookup falls back to the `*` row
     /// or the default row of the same service port).
     pub fn index_where(&self, mut keep: impl FnMut(&Row) -> bool) -> PostureIndex<'_> {
+        let rows: Vec<usize> = (0..self.rows.len()).filter(|i| keep(&self.rows[*i])).collect();
+        let defaults: Vec<usize> = (0..self.defaults.len()).filter(|i| keep(&self.defaults[*i])).collect();
+        self.index_of(&rows, &defaults)
+    }
+
+    /// [`Posture::index_where`] for the rows a scope includes (all rows without one), found through the rows by
+    /// namespace when the scope names its namespaces ([`Posture::rows_in`]).
+    pub fn index_in(&self, scope: Option<&PostureScope>) -> PostureIndex<'_> {
+        match scope {
+            None => self.index(),
+            Some(sc) => {
+                let (rows, defaults) = self.rows_in(sc);
+                self.index_of(&rows, &defaults)
+            }
+        }
+    }
+
+    /// [`Posture::index_in`] with every row tested against the scope (for a posture asked once, such as a
+    /// scoped one: building the rows by namespace would cost more than the test).
+    pub fn index_in_tested(&self, scope: Option<&PostureScope>) -> PostureIndex<'_> {
+        let mut test = scope.map(PostureScope::row_test);
+        self.index_where(|r| test.as_mut().is_none_or(|t| t(r)))
+    }
+
+    /// The index of these rows and default rows (positions, ascending).
+    fn index_of(&self, rows: &[usize], defaults: &[usize]) -> PostureIndex<'_> {
         fn short(r: &Row) -> (&str, &str, u32, ClientKind) {
             (r.service.namespace.as_str(), r.service.name.as_str(), r.port, r.client_kind)
         }
-        let rows: Vec<(usize, &Row)> = self.rows.iter().map(|r| &**r).enumerate().filter(|(_, r)| keep(r)).collect();
-        let stars =
-            rows.iter().filter(|(_, r)| r.client_namespace == OTHER_NAMESPACES).map(|&(i, r)| (short(r), (true, i)));
-        let defaults = self.defaults.iter().map(|r| &**r).enumerate().filter(move |(_, r)| keep(r));
+        let stars = rows
+            .iter()
+            .map(|&i| (i, &*self.rows[i]))
+            .filter(|(_, r)| r.client_namespace == OTHER_NAMESPACES)
+            .map(|(i, r)| (short(r), (true, i)));
+        let defaults = defaults.iter().map(|&i| (short(&self.defaults[i]), (false, i)));
         PostureIndex {
-            defaults: defaults.map(|(i, r)| (short(r), (false, i))).chain(stars).collect(),
-            rows: rows.iter().map(|&(i, r)| (r.key_ref(), i)).collect(),
+            defaults: defaults.chain(stars).collect(),
+            rows: rows.iter().map(|&i| (self.rows[i].key_ref(), i)).collect(),
         }
+    }
+
+    /// The positions (ascending) of the rows and default rows that `scope` includes: looked up by the namespaces
+    /// the scope names, else (a wildcard host) every row tested.
+    pub fn rows_in(&self, scope: &PostureScope) -> (Vec<usize>, Vec<usize>) {
+        let index = self.by_namespace.get_or_init(|| Arc::new(RowsByNamespace::of(&self.rows, &self.defaults)));
+        let Some(namespaces) = scope.service_namespaces(index.plain_hosts) else {
+            let mut test = scope.row_test();
+            let rows = (0..self.rows.len()).filter(|i| test(&self.rows[*i])).collect();
+            let defaults = (0..self.defaults.len()).filter(|i| scope.includes_row(&self.defaults[*i])).collect();
+            return (rows, defaults);
+        };
+        let pick = |map: &HashMap<String, Vec<usize>>, list: &[Arc<Row>]| {
+            let mut out: Vec<usize> = namespaces
+                .iter()
+                .flat_map(|ns| map.get(*ns).into_iter().flatten().copied())
+                .filter(|i| scope.includes_row(&list[*i]))
+                .collect();
+            out.sort_unstable();
+            out.dedup();
+            out
+        };
+        (pick(&index.rows, &self.rows), pick(&index.defaults, &self.defaults))
+    }
+
+    /// The workload posture of a workload, by reference (an index built on first use; the last of a reference).
+    pub fn workload(&self, workload: &ObjectRef) -> Option<&WorkloadPosture> {
+        let ids = self.workload_ids.get_or_init(|| {
+            let mut ids = HashMap::with_capacity(self.workloads.len());
+            for (i, w) in self.workloads.iter().enumerate() {
+                ids.insert(w.workload.clone(), i);
+            }
+            Arc::new(ids)
+        });
+        ids.get(workload).map(|i| &self.workloads[*i])
     }
 
     /// The row of a key, or the row the key's client namespace falls under (its namespace row, else the row of
@@ -452,6 +552,9 @@ pub struct PostureScope {
     pub hosts: Vec<(String, String)>,
     /// Further namespaces whose workloads can be endpoints of a scoped service's paths (VirtualServices route there).
     pub endpoint_namespaces: std::collections::HashSet<String>,
+    /// The mesh's cluster domain (Service hosts are `name.namespace.svc.<domain>`): a wildcard host
+    /// `*.<namespace>.svc.<domain>` names one namespace. Empty: wildcard hosts name none.
+    pub cluster_domain: String,
 }
 
 impl PostureScope {
@@ -461,7 +564,8 @@ impl PostureScope {
     /// A VirtualService that routes a service's traffic to another host makes that service's rows read the other
     /// host's DestinationRules and endpoints: the services it serves are in scope when a destination is.
     pub fn of<'a>(mesh: &Mesh, objects: impl Iterator<Item = &'a crate::manifest::Object>) -> Option<PostureScope> {
-        let mut scope = PostureScope::default();
+        let mut scope =
+            PostureScope { cluster_domain: mesh.settings.cluster_domain.clone(), ..PostureScope::default() };
         let root = &mesh.settings.root_namespace;
         for o in objects {
             let ns = o.namespace.clone().unwrap_or_default();
@@ -510,6 +614,14 @@ impl PostureScope {
         self.includes_parts(namespace, name, host)
     }
 
+    /// The namespaces [`PostureScope::may_select`] accepts, or `None` when a wildcard host can reach any (see
+    /// [`PostureScope::service_namespaces`] for `plain_hosts`).
+    fn selectable_namespaces(&self, plain_hosts: bool) -> Option<BTreeSet<&str>> {
+        let mut out = self.service_namespaces(plain_hosts)?;
+        out.extend(self.endpoint_namespaces.iter().map(String::as_str));
+        Some(out)
+    }
+
     /// Whether a workload in `namespace` can be an endpoint of a scoped service (Services select pods of their
     /// own namespace only; VirtualServices route to the namespaces in `endpoint_namespaces`).
     fn may_select(&self, namespace: &str) -> bool {
@@ -535,17 +647,30 @@ impl PostureScope {
     }
 
     /// The namespaces every Service this scope includes is in, when the hosts say (`None`: a wildcard host can
-    /// reach any namespace). A superset: [`PostureScope::includes`] still decides per Service.
-    fn service_namespaces(&self) -> Option<BTreeSet<&str>> {
+    /// reach any namespace). A superset: [`PostureScope::includes`] still decides per Service. With `plain_hosts`
+    /// (no Service name or namespace holds a dot, [`crate::posture::workload::Clients::plain_hosts`]) a wildcard
+    /// host `*.<namespace>.svc.<cluster domain>` names its namespace: a Service host `name.ns.svc.<domain>` ends
+    /// with `.<namespace>.svc.<domain>` exactly when `ns` is that namespace.
+    fn service_namespaces(&self, plain_hosts: bool) -> Option<BTreeSet<&str>> {
         let mut out: BTreeSet<&str> = self.namespaces.iter().map(String::as_str).collect();
         for (h, dr_ns) in &self.hosts {
             if h.starts_with('*') {
-                return None;
+                out.insert(self.wildcard_namespace(h).filter(|_| plain_hosts)?);
+                continue;
             }
             // `name` (the DestinationRule's namespace) or `name.namespace[.svc...]`.
             out.insert(h.split('.').nth(1).unwrap_or(dr_ns.as_str()));
         }
         Some(out)
+    }
+
+    /// The namespace of a wildcard host `*.<namespace>.svc.<cluster domain>` (a dot-free, non-empty namespace).
+    fn wildcard_namespace<'h>(&self, host: &'h str) -> Option<&'h str> {
+        if self.cluster_domain.is_empty() {
+            return None;
+        }
+        let rest = host.strip_prefix("*.")?.strip_suffix(self.cluster_domain.as_str())?.strip_suffix(".svc.")?;
+        (!rest.is_empty() && !rest.contains('.')).then_some(rest)
     }
 }
 
@@ -571,22 +696,36 @@ pub fn compute_with(mesh: &Mesh, inv: Arc<Inventory>, scope: Option<&PostureScop
 pub fn compute_indexed(mesh: &Mesh, inv: Arc<Inventory>, drs: Arc<DrIndex>, scope: Option<&PostureScope>) -> Posture {
     tracing::debug!(objects = mesh.objects.len(), scoped = scope.is_some(), "computing posture");
     let pas = server::PaIndex::build(mesh);
-    // A scoped posture (fix verification) needs the policies of the scoped services' endpoints only.
-    let policies = inv
-        .workloads
-        .iter()
-        .map(|w| match scope {
-            // Never read: no scoped service selects this workload.
-            Some(sc) if !sc.may_select(&w.namespace) => WorkloadPolicy {
-                mode: PaMode::Permissive,
-                decided_by: None,
-                workload_pa: None,
-                ignored_workload_pas: Vec::new(),
-                port_level: Vec::new(),
-            },
-            _ => pas.workload_policy(&w.namespace, &w.labels),
-        })
-        .collect();
+    // A scoped posture (fix verification) needs the policies of the scoped services' endpoints only; the others
+    // get a placeholder that is never read (no scoped service selects them). With the namespaces known, only
+    // their workloads are visited.
+    let placeholder = || WorkloadPolicy {
+        mode: PaMode::Permissive,
+        decided_by: None,
+        workload_pa: None,
+        ignored_workload_pas: Vec::new(),
+        port_level: Vec::new(),
+    };
+    let plain_hosts = inv.clients().plain_hosts;
+    let policies = match scope.map(|sc| (sc, sc.selectable_namespaces(plain_hosts))) {
+        Some((_, Some(namespaces))) => {
+            let mut policies: Vec<WorkloadPolicy> = (0..inv.workloads.len()).map(|_| placeholder()).collect();
+            for ns in namespaces {
+                for &i in inv.workloads_in(ns) {
+                    policies[i] = pas.workload_policy(ns, &inv.workloads[i].labels);
+                }
+            }
+            policies
+        }
+        _ => inv
+            .workloads
+            .iter()
+            .map(|w| match scope {
+                Some(sc) if !sc.may_select(&w.namespace) => placeholder(),
+                _ => pas.workload_policy(&w.namespace, &w.labels),
+            })
+            .collect(),
+    };
     let clients = inv.clients();
     let mut cx = Context {
         mesh,
@@ -605,7 +744,7 @@ pub fn compute_indexed(mesh: &Mesh, inv: Arc<Inventory>, drs: Arc<DrIndex>, scop
     let clients = cx.clients.clone();
     let client_namespaces = &clients.namespaces;
     // A scope that names its namespaces reads only their Services (in row order); wildcard hosts read them all.
-    let services: Vec<&Service> = match scope.and_then(|sc| sc.service_namespaces()) {
+    let services: Vec<&Service> = match scope.and_then(|sc| sc.service_namespaces(plain_hosts)) {
         Some(namespaces) => {
             let mut ids: Vec<usize> = namespaces
                 .iter()
@@ -622,7 +761,7 @@ pub fn compute_indexed(mesh: &Mesh, inv: Arc<Inventory>, drs: Arc<DrIndex>, scop
     };
     let mut rows = Vec::new();
     let mut defaults = Vec::new();
-    let mut target_ports: Vec<BTreeSet<u32>> = vec![BTreeSet::new(); cx.inv.workloads.len()];
+    let mut target_ports: HashMap<usize, BTreeSet<u32>> = HashMap::new();
     for svc in services {
         if scope.is_some_and(|sc| !sc.includes(svc)) {
             continue;
@@ -631,7 +770,7 @@ pub fn compute_indexed(mesh: &Mesh, inv: Arc<Inventory>, drs: Arc<DrIndex>, scop
         for p in &svc.ports {
             for &w in &eps {
                 if let Some(t) = p.target_on(&cx.inv.workloads[w]) {
-                    target_ports[w].insert(t);
+                    target_ports.entry(w).or_default().insert(t);
                 }
             }
         }
@@ -681,14 +820,18 @@ pub fn compute_indexed(mesh: &Mesh, inv: Arc<Inventory>, drs: Arc<DrIndex>, scop
     }
     // A scoped posture lists the workloads of the scope's namespaces only (their policies may change; Services
     // select pods of their own namespace, all of whose Services the scope includes, so their ports are complete).
-    let workloads = cx
-        .inv
-        .workloads
-        .iter()
-        .zip(&cx.policies)
-        .zip(target_ports)
-        .filter(|((w, _), _)| scope.is_none_or(|sc| sc.namespaces.contains(&w.namespace)))
-        .map(|((w, pol), mut ports)| {
+    let listed: Vec<usize> = match scope {
+        None => (0..cx.inv.workloads.len()).collect(),
+        Some(sc) => {
+            let mut ids: Vec<usize> = sc.namespaces.iter().flat_map(|ns| cx.inv.workloads_in(ns)).copied().collect();
+            ids.sort_unstable();
+            ids
+        }
+    };
+    let workloads = listed
+        .into_iter()
+        .map(|i| (&cx.inv.workloads[i], &cx.policies[i], target_ports.remove(&i).unwrap_or_default()))
+        .map(|(w, pol, mut ports)| {
             ports.extend(w.container_ports.iter().map(|(_, p)| *p));
             ports.extend(pol.port_level.iter().map(|(p, _)| *p));
             WorkloadPosture {
@@ -705,7 +848,13 @@ pub fn compute_indexed(mesh: &Mesh, inv: Arc<Inventory>, drs: Arc<DrIndex>, scop
             }
         })
         .collect();
-    Posture { rows, client_namespaces: client_namespaces.iter().cloned().collect(), workloads, defaults }
+    Posture {
+        rows,
+        client_namespaces: client_namespaces.iter().cloned().collect(),
+        workloads,
+        defaults,
+        ..Posture::default()
+    }
 }
 
 /// The entry that applies to client workloads no `workloadSelector` picks. When the most specific host of the

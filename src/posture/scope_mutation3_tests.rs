@@ -50,3 +50,78 @@ fn the_scope_follows_routes_to_the_hosts_it_reaches_and_no_further() {
     assert!(a.endpoint_namespaces.contains("b"), "{a:?}");
     assert!(!a.endpoint_namespaces.contains("c"), "{a:?}");
 }
+
+/// The namespaces a scope's rows and Services are looked up under: a wildcard host names one namespace only when
+/// it is `*.<namespace>.svc.<cluster domain>` and Service hosts say their namespace (no dotted names).
+#[test]
+fn a_namespace_wildcard_host_names_its_namespace_and_a_wider_one_names_none() {
+    let with = |hosts: &[(&str, &str)]| PostureScope {
+        hosts: hosts.iter().map(|(h, n)| (h.to_string(), n.to_string())).collect(),
+        namespaces: ["own".to_string()].into_iter().collect(),
+        endpoint_namespaces: ["routed".to_string()].into_iter().collect(),
+        cluster_domain: "cluster.local".into(),
+    };
+    fn names(s: Option<std::collections::BTreeSet<&str>>) -> Option<Vec<String>> {
+        s.map(|s| s.into_iter().map(str::to_string).collect())
+    }
+    let v = |l: &[&str]| Some(l.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+    let scope = with(&[("*.pay.svc.cluster.local", "web"), ("cart", "shop"), ("api.b.svc.cluster.local", "web")]);
+    assert_eq!(names(scope.service_namespaces(true)), v(&["b", "own", "pay", "shop"]));
+    assert_eq!(names(scope.selectable_namespaces(true)), v(&["b", "own", "pay", "routed", "shop"]));
+    // A dotted Service name somewhere: the wildcard's namespace is not certain.
+    assert_eq!(names(scope.service_namespaces(false)), None);
+    assert_eq!(names(scope.selectable_namespaces(false)), None);
+    for wide in ["*.svc.cluster.local", "*.cluster.local", "*", "*.a.b.svc.cluster.local", "*.pay.svc.other.domain"] {
+        assert_eq!(names(with(&[(wide, "web")]).service_namespaces(true)), None, "{wide}");
+    }
+    // Without a cluster domain (a scope not made by `PostureScope::of`) no wildcard names a namespace.
+    let scope = PostureScope { cluster_domain: String::new(), ..with(&[("*.pay.svc.cluster.local", "web")]) };
+    assert_eq!(names(scope.service_namespaces(true)), None);
+    assert_eq!(scope.wildcard_namespace("*.pay.svc.cluster.local"), None);
+    assert_eq!(with(&[]).wildcard_namespace("*.pay.svc.cluster.local"), Some("pay"));
+    assert_eq!(with(&[]).wildcard_namespace("*..svc.cluster.local"), None);
+    assert_eq!(with(&[]).wildcard_namespace("pay.svc.cluster.local"), None);
+}
+
+/// `Posture::rows_in` (rows looked up by namespace) gives exactly the rows and default rows that testing every row
+/// gives, for scopes of each kind, and its index resolves the same keys.
+#[test]
+fn rows_looked_up_by_namespace_are_the_rows_every_row_tested_gives() {
+    let mut yaml = String::new();
+    for ns in ["pay", "shop", "web"] {
+        for app in ["api", "db"] {
+            yaml.push_str(&format!(
+                "---\napiVersion: v1\nkind: Service\nmetadata: {{name: {app}, namespace: {ns}}}\nspec:\n  selector: {{app: {app}}}\n  ports: [{{port: 80}}]\n\
+                 ---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: {app}, namespace: {ns}}}\nspec:\n  template:\n    metadata:\n      labels: {{app: {app}}}\n      annotations: {{sidecar.istio.io/inject: \"true\"}}\n    spec:\n      containers: [{{name: c, ports: [{{containerPort: 80}}]}}]\n"
+            ));
+        }
+    }
+    yaml.push_str(&dr("web", "to-api", "api.shop.svc.cluster.local", Some("DISABLE")));
+    let cx = mesh(&yaml);
+    let posture = cx.posture();
+    assert!(posture.rows.len() >= 6, "{}", posture.rows.len());
+    let scopes = [
+        PostureScope { hosts: vec![("*.pay.svc.cluster.local".into(), "web".into())], ..PostureScope::default() },
+        PostureScope {
+            hosts: vec![("*.pay.svc.cluster.local".into(), "web".into())],
+            cluster_domain: "cluster.local".into(),
+            ..PostureScope::default()
+        },
+        PostureScope { hosts: vec![("api".into(), "shop".into())], ..PostureScope::default() },
+        PostureScope { hosts: vec![("db.web.svc.cluster.local".into(), "pay".into())], ..PostureScope::default() },
+        PostureScope { namespaces: ["web".to_string()].into_iter().collect(), ..PostureScope::default() },
+        PostureScope { hosts: vec![("*".into(), "web".into())], ..PostureScope::default() },
+    ];
+    for scope in &scopes {
+        let tested: Vec<usize> = (0..posture.rows.len()).filter(|i| scope.includes_row(&posture.rows[*i])).collect();
+        let (rows, _) = posture.rows_in(scope);
+        assert_eq!(rows, tested, "{scope:?}");
+        assert!(!rows.is_empty(), "{scope:?}");
+        let (fast, slow) = (posture.index_in(Some(scope)), posture.index_in_tested(Some(scope)));
+        for r in &posture.rows {
+            let key = r.key_ref();
+            let name = |x: Option<&super::Row>| x.map(|r| (r.service.name.clone(), r.port, r.client_namespace.clone()));
+            assert_eq!(name(posture.resolve_in(&fast, key)), name(posture.resolve_in(&slow, key)), "{scope:?}");
+        }
+    }
+}

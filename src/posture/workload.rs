@@ -229,6 +229,9 @@ pub struct Clients {
     pub services_sorted: Vec<usize>,
     /// Service indices by namespace.
     pub services_by_namespace: HashMap<String, Vec<usize>>,
+    /// Every Service's name and namespace are dot-free DNS labels, so its host `name.namespace.svc.<domain>`
+    /// says its namespace ([`crate::posture::PostureScope`] may then find a wildcard host's namespace).
+    pub plain_hosts: bool,
 }
 
 impl Inventory {
@@ -257,6 +260,7 @@ impl Inventory {
                 for (i, s) in self.services.iter().enumerate() {
                     c.services_by_namespace.entry(s.namespace.clone()).or_default().push(i);
                 }
+                c.plain_hosts = self.services.iter().all(|s| !s.name.contains('.') && !s.namespace.contains('.'));
                 std::sync::Arc::new(c)
             })
             .clone()

@@ -15,7 +15,7 @@ use crate::posture::server::{namespace_mode, rank};
 use crate::posture::verdict::AutoReason;
 use crate::posture::workload::{INJECT_KEY, Sidecar, annotations_field, label, labels_field};
 use crate::posture::{Posture, PostureScope, Row, Sends, Verdict, WorkloadPosture, remedy};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 pub const RULE: Rule = Rule {
     code: "MTLS003",
@@ -74,8 +74,10 @@ fn find(mesh: &Mesh, r: &ObjectRef) -> Option<ObjId> {
 /// downgrades of those ([`downgrades_within`]) and keeps the snapshot's others ([`Unit::outside`]).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Unit {
-    /// Mesh-wide and namespace-wide modes (always recomputed).
-    Modes,
+    /// The mesh-wide mode (always recomputed).
+    MeshMode,
+    /// The namespace-wide mode of this namespace.
+    NamespaceMode(String),
     /// The workload posture of a workload in this namespace.
     Workload(String),
     /// The client paths to the service (namespace, name, host).
@@ -86,7 +88,8 @@ impl Unit {
     /// Whether an edit whose posture scope is `scope` leaves this unit's downgrades as they were.
     pub fn outside(&self, scope: &PostureScope) -> bool {
         match self {
-            Unit::Modes => false,
+            Unit::MeshMode => false,
+            Unit::NamespaceMode(ns) => !scope.namespaces.contains(ns),
             Unit::Workload(ns) => !scope.namespaces.contains(ns),
             Unit::Path(ns, name, host) => !scope.includes_parts(ns, name, host),
         }
@@ -168,7 +171,7 @@ pub fn downgrades_within(
     head_mesh: &Mesh,
     scope: Option<&PostureScope>,
 ) -> Vec<(Downgrade, BTreeSet<Unit>)> {
-    let mut c = Collector { base: base_mesh, head: head_mesh, out: BTreeMap::new(), unit: Unit::Modes };
+    let mut c = Collector { base: base_mesh, head: head_mesh, out: BTreeMap::new(), unit: Unit::MeshMode };
     let root = head_mesh.settings.root_namespace.clone();
 
     // Mesh level.
@@ -187,19 +190,29 @@ pub fn downgrades_within(
         }
     }
 
-    // Namespace level: namespaces with a namespace-wide PA on either side.
+    // Namespace level: namespaces with a namespace-wide PA on either side (under a scope, of the scope's
+    // namespaces: only their PeerAuthentications changed, and the mesh-wide mode did not).
     let ns_lowered = |ns: &str| rank(namespace_mode(head_mesh, ns).0) < rank(namespace_mode(base_mesh, ns).0);
-    let namespaces: BTreeSet<String> = base_mesh
-        .peer_authentications
-        .iter()
-        .chain(&head_mesh.peer_authentications)
-        .filter(|p| p.selector.is_none() && p.namespace != root)
-        .map(|p| p.namespace.clone())
-        .collect();
+    let namespaces: BTreeSet<String> = match scope {
+        None => base_mesh
+            .peer_authentications
+            .iter()
+            .chain(&head_mesh.peer_authentications)
+            .filter(|p| p.selector.is_none() && p.namespace != root)
+            .map(|p| p.namespace.clone())
+            .collect(),
+        Some(sc) => sc
+            .namespaces
+            .iter()
+            .filter(|ns| **ns != root && [base_mesh, head_mesh].iter().any(|m| !m.namespace_wide_pas(ns).is_empty()))
+            .cloned()
+            .collect(),
+    };
     for ns in &namespaces {
         if !ns_lowered(ns) {
             continue;
         }
+        c.unit = Unit::NamespaceMode(ns.clone());
         let own_after = head_mesh.namespace_pa(ns).filter(|p| p.mode != PaMode::Unset);
         if mesh_down && own_after.is_none() {
             continue;
@@ -220,10 +233,8 @@ pub fn downgrades_within(
 
     // Workload and port level.
     let in_scope = |ns: &str| scope.is_none_or(|sc| sc.namespaces.contains(ns));
-    let before_w: HashMap<&ObjectRef, &WorkloadPosture> =
-        before.workloads.iter().filter(|w| in_scope(&w.workload.namespace)).map(|w| (&w.workload, w)).collect();
     for wa in after.workloads.iter().filter(|w| in_scope(&w.workload.namespace)) {
-        let Some(wb) = before_w.get(&wa.workload) else {
+        let Some(wb) = before.workload(&wa.workload) else {
             continue;
         };
         c.unit = Unit::Workload(wa.workload.namespace.clone());
@@ -341,15 +352,23 @@ fn client_downgrades(
     ns_lowered: &dyn Fn(&str) -> bool,
     scope: Option<&PostureScope>,
 ) {
-    // Rows in posture order: the scope is asked once per service of each posture.
-    let in_scope = || {
+    // The scope's rows of the snapshot's posture through its rows by namespace (it is asked for many scopes); those
+    // of `after` (a posture of the scope, or a whole one) in posture order, the scope asked once per service.
+    let mut a = {
         let mut test = scope.map(PostureScope::row_test);
         move |r: &Row| test.as_mut().is_none_or(|t| t(r))
     };
-    let (mut b, mut a) = (in_scope(), in_scope());
-    let keys: BTreeSet<_> =
-        before.rows.iter().filter(|r| b(r)).chain(after.rows.iter().filter(|r| a(r))).map(|r| r.key_ref()).collect();
-    let (bi, ai) = (before.index_where(in_scope()), after.index_where(in_scope()));
+    let after_rows: Vec<usize> = (0..after.rows.len()).filter(|i| a(&after.rows[*i])).collect();
+    let before_rows: Vec<usize> = match scope {
+        Some(sc) => before.rows_in(sc).0,
+        None => (0..before.rows.len()).collect(),
+    };
+    let keys: BTreeSet<_> = before_rows
+        .iter()
+        .map(|i| before.rows[*i].key_ref())
+        .chain(after_rows.iter().map(|i| after.rows[*i].key_ref()))
+        .collect();
+    let (bi, ai) = (before.index_in(scope), after.index_in_tested(scope));
     for key in keys {
         let (Some(b), Some(a)) = (before.resolve_in(&bi, key), after.resolve_in(&ai, key)) else {
             continue;
