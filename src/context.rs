@@ -7,6 +7,7 @@
 //! reports read the snapshot through it unchanged. Pure: no I/O.
 
 use crate::mesh::{FileSplice, Mesh, ObjId, Overlay, Placed};
+use crate::posture::routes::VsIndex;
 use crate::posture::workload::{Inventory, is_inventory_kind};
 use crate::posture::{DrIndex, DrUndo, Posture, PostureScope};
 use crate::settings::SuggestMode;
@@ -23,6 +24,9 @@ pub struct MeshContext {
     inventory: OnceLock<Arc<Inventory>>,
     /// The DestinationRule index, built once; an overlay rebuilds the tables of the namespaces it touches.
     drs: OnceLock<Arc<DrIndex>>,
+    /// The VirtualService index, built once (kept across overlays, which change PeerAuthentications and
+    /// DestinationRules only; a splice builds it afresh).
+    vs: OnceLock<Arc<VsIndex>>,
     /// Set while verifying a fix: the posture covers only the services the edited file can reach.
     scope: Option<Arc<PostureScope>>,
 }
@@ -48,6 +52,7 @@ pub struct ContextSplice {
     posture: OnceLock<Arc<Posture>>,
     inventory: OnceLock<Arc<Inventory>>,
     drs: OnceLock<Arc<DrIndex>>,
+    vs: OnceLock<Arc<VsIndex>>,
 }
 
 /// What [`MeshContext::remove_overlay`] needs to undo a [`MeshContext::overlay`].
@@ -90,6 +95,11 @@ impl MeshContext {
         self.drs.get_or_init(|| Arc::new(DrIndex::build(&self.mesh))).clone()
     }
 
+    /// The VirtualService index of this snapshot (built once).
+    pub fn vs_index(&self) -> Arc<VsIndex> {
+        self.vs.get_or_init(|| Arc::new(VsIndex::build(&self.mesh))).clone()
+    }
+
     /// The connectivity posture of this snapshot (computed once), of the services in the verification scope
     /// when one is set.
     pub fn posture(&self) -> Arc<Posture> {
@@ -99,6 +109,7 @@ impl MeshContext {
                     &self.mesh,
                     self.inventory(),
                     self.dr_index(),
+                    self.vs_index(),
                     self.scope.as_deref(),
                 ))
             })
@@ -147,16 +158,18 @@ impl MeshContext {
             posture: std::mem::take(&mut self.posture),
             inventory,
             drs: std::mem::take(&mut self.drs),
+            vs: std::mem::take(&mut self.vs),
         }
     }
 
     /// Undoes [`MeshContext::splice_file`].
     pub fn unsplice_file(&mut self, splice: ContextSplice) {
-        let ContextSplice { splice, posture, inventory, drs } = splice;
+        let ContextSplice { splice, posture, inventory, drs, vs } = splice;
         self.mesh.unsplice_file(splice);
         self.posture = posture;
         self.inventory = inventory;
         self.drs = drs;
+        self.vs = vs;
     }
 
     /// [`Mesh::overlay`] (object ids do not move, so the inventory is kept; the DestinationRule index rebuilds

@@ -435,7 +435,7 @@ struct Context<'m> {
     drs: Arc<DrIndex>,
     pas: server::PaIndex<'m>,
     policies: Vec<WorkloadPolicy>,
-    vs: routes::VsIndex,
+    vs: Arc<routes::VsIndex>,
     /// Service positions in the inventory by host (route destinations).
     services_by_host: HashMap<String, usize>,
     /// The client workloads by namespace and kind (shared by every posture of the inventory).
@@ -564,6 +564,15 @@ impl PostureScope {
     /// A VirtualService that routes a service's traffic to another host makes that service's rows read the other
     /// host's DestinationRules and endpoints: the services it serves are in scope when a destination is.
     pub fn of<'a>(mesh: &Mesh, objects: impl Iterator<Item = &'a crate::manifest::Object>) -> Option<PostureScope> {
+        PostureScope::of_with(&routes::VsIndex::build(mesh), mesh, objects)
+    }
+
+    /// [`PostureScope::of`] with the mesh's VirtualService index already built.
+    pub fn of_with<'a>(
+        vs: &routes::VsIndex,
+        mesh: &Mesh,
+        objects: impl Iterator<Item = &'a crate::manifest::Object>,
+    ) -> Option<PostureScope> {
         let mut scope =
             PostureScope { cluster_domain: mesh.settings.cluster_domain.clone(), ..PostureScope::default() };
         let root = &mesh.settings.root_namespace;
@@ -580,7 +589,6 @@ impl PostureScope {
                 _ => return None,
             }
         }
-        let vs = routes::VsIndex::build(mesh);
         let routed = vs.routed_to(|host| scope.includes_host(host));
         scope.hosts.extend(routed);
         let reached = vs.routed_from(|host| scope.includes_host(host));
@@ -688,12 +696,18 @@ pub fn compute_scoped(mesh: &Mesh, scope: Option<&PostureScope>) -> Posture {
 /// [`compute_scoped`] with the mesh's inventory already built (the analysis context keeps it across
 /// re-analyses that do not change it).
 pub fn compute_with(mesh: &Mesh, inv: Arc<Inventory>, scope: Option<&PostureScope>) -> Posture {
-    compute_indexed(mesh, inv, Arc::new(DrIndex::build(mesh)), scope)
+    compute_indexed(mesh, inv, Arc::new(DrIndex::build(mesh)), Arc::new(routes::VsIndex::build(mesh)), scope)
 }
 
-/// [`compute_with`] with the mesh's DestinationRule index already built (the analysis context keeps it, and
-/// rebuilds only the namespaces an edit touches).
-pub fn compute_indexed(mesh: &Mesh, inv: Arc<Inventory>, drs: Arc<DrIndex>, scope: Option<&PostureScope>) -> Posture {
+/// [`compute_with`] with the mesh's DestinationRule and VirtualService indexes already built (the analysis context
+/// keeps them; an overlay rebuilds only the namespaces whose DestinationRules it touches).
+pub fn compute_indexed(
+    mesh: &Mesh,
+    inv: Arc<Inventory>,
+    drs: Arc<DrIndex>,
+    vs: Arc<routes::VsIndex>,
+    scope: Option<&PostureScope>,
+) -> Posture {
     tracing::debug!(objects = mesh.objects.len(), scoped = scope.is_some(), "computing posture");
     let pas = server::PaIndex::build(mesh);
     // A scoped posture (fix verification) needs the policies of the scoped services' endpoints only; the others
@@ -734,7 +748,7 @@ pub fn compute_indexed(mesh: &Mesh, inv: Arc<Inventory>, drs: Arc<DrIndex>, scop
         drs,
         pas,
         policies,
-        vs: routes::VsIndex::build(mesh),
+        vs,
         services_by_host: HashMap::new(),
         clients,
     };

@@ -140,13 +140,14 @@ impl<'m> Scoped<'m> {
 /// The posture scope of an edit of `old` into `new` whose changed objects are `changes`
 /// ([`crate::posture::PostureScope::of`] of the removed and added objects).
 pub fn posture_scope(
-    mesh: &Mesh,
+    mesh: &MeshContext,
     old: &LoadedFile,
     new: &LoadedFile,
     changes: &Changes,
 ) -> Option<crate::posture::PostureScope> {
     let removed = changes.removed.iter().map(|&i| &*old.objects[i]);
-    crate::posture::PostureScope::of(mesh, removed.chain(changes.added.iter().map(|&i| &*new.objects[i])))
+    let objects = removed.chain(changes.added.iter().map(|&i| &*new.objects[i]));
+    crate::posture::PostureScope::of_with(&mesh.vs_index(), mesh, objects)
 }
 
 /// The objects of the edited file `new` for [`Mesh::overlay`], the file laid out from object `start` on.

@@ -442,7 +442,7 @@ fn review_one(
             },
         })
         .collect();
-    Review {
+    let review = Review {
         diff: true,
         head_sources: std::mem::take(&mut head.sources),
         base_sources: std::mem::take(&mut base.sources),
@@ -452,7 +452,13 @@ fn review_one(
         posture: super::posture::compare(&base.mesh, &head.mesh),
         connectivity,
         ..Review::default()
+    };
+    if head_loaded.len() >= DROP_IN_BACKGROUND_FILES {
+        // Both analyses (meshes, postures, indexes) are freed beside the rest of the review; if the thread cannot
+        // be spawned, they are dropped right here.
+        let _ = std::thread::Builder::new().name("review-drop".into()).spawn(move || drop((base, head)));
     }
+    review
 }
 
 /// Reviews that parsed at least this many files free their trees on a background thread.
