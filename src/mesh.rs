@@ -228,7 +228,9 @@ pub struct Overlay {
     /// Removed typed entries with their positions.
     pas: Vec<(usize, PeerAuthentication)>,
     drs: Vec<(usize, DestinationRule)>,
-    index: NamespaceIndex,
+    /// The namespace index before, when the overlay changed it (`None`: every entry kept its position and what
+    /// the index files it under, the usual edit of one field).
+    index: Option<NamespaceIndex>,
 }
 
 impl Overlay {
@@ -529,6 +531,24 @@ impl Mesh {
         let pa_at = pa_at.unwrap_or_else(|| self.peer_authentications.partition_point(|p| p.obj < file.start));
         let dr_at = dr_at.unwrap_or_else(|| self.destination_rules.partition_point(|d| d.obj < file.start));
         let typed_news = (new_pas.len(), new_drs.len());
+        // An edit that puts each entry back where it was, under the same namespace (and, for PeerAuthentications,
+        // as namespace-wide or not), leaves the index as it is: nothing to copy or move.
+        let in_place = |removed: &[usize], at: usize| removed.iter().enumerate().all(|(k, i)| *i == at + k);
+        let same_pas = pas.len() == new_pas.len()
+            && in_place(&pas.iter().map(|(i, _)| *i).collect::<Vec<_>>(), pa_at)
+            && pas
+                .iter()
+                .zip(&new_pas)
+                .all(|((_, a), b)| a.namespace == b.namespace && a.selector.is_none() == b.selector.is_none());
+        let same_drs = drs.len() == new_drs.len()
+            && in_place(&drs.iter().map(|(i, _)| *i).collect::<Vec<_>>(), dr_at)
+            && drs.iter().zip(&new_drs).all(|((_, a), b)| a.namespace == b.namespace);
+        if same_pas && same_drs && self.index.lens == lens_before {
+            self.peer_authentications.splice(pa_at..pa_at, new_pas);
+            self.destination_rules.splice(dr_at..dr_at, new_drs);
+            debug_assert_eq!(self.index, NamespaceIndex::of(&self.peer_authentications, &self.destination_rules));
+            return Some(Overlay { lens, at: (pa_at, dr_at), typed_news, pas, drs, index: None });
+        }
         // The namespace index moves its positions past the edit (a rebuild cost as much as the rest of a
         // re-analysis: every namespace name copied, per fix candidate).
         let mut index = self.index.clone();
@@ -552,7 +572,7 @@ impl Mesh {
             typed_news,
             pas,
             drs,
-            index: std::mem::replace(&mut self.index, index),
+            index: Some(std::mem::replace(&mut self.index, index)),
         })
     }
 
@@ -570,7 +590,9 @@ impl Mesh {
         for (i, d) in drs {
             self.destination_rules.insert(i, d);
         }
-        self.index = index;
+        if let Some(index) = index {
+            self.index = index;
+        }
     }
 
     /// Undoes [`Mesh::splice_file`].
