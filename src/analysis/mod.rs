@@ -26,6 +26,9 @@ pub struct Analysis {
     pub sources: BTreeMap<String, Arc<SourceText>>,
     /// The analyzed snapshot with its derived state (posture, inventory).
     pub mesh: MeshContext,
+    /// What every rule found on `mesh`, suppressed findings included (fix verification and cause groups read
+    /// their fix plans and the errors already there; computed once).
+    pub rule_findings: Arc<Vec<RuleFinding>>,
 }
 
 /// Loads files (path relative to the scanned root, bytes) in parallel, skipping Helm chart templates.
@@ -98,15 +101,16 @@ pub fn analyze_mesh(files: &[LoadedFile], mut mesh: Mesh, opts: &AnalysisOptions
     let settings = mesh.settings.clone();
     mesh.suggest_mode = opts.suggest_mode();
     let mesh = MeshContext::new(mesh);
-    let raw: Vec<RuleFinding> = rules::run_all(&mesh).into_iter().filter(|f| !is_suppressed(&mesh, f, opts)).collect();
-    let mut findings: Vec<Finding> = raw.iter().map(|rf| concretize(&mesh, rf, side)).collect();
+    let rule_findings = Arc::new(rules::run_all(&mesh));
+    let mut findings: Vec<Finding> =
+        rule_findings.iter().filter(|f| !is_suppressed(&mesh, f, opts)).map(|rf| concretize(&mesh, rf, side)).collect();
     sort_findings(&mut findings);
     let mut errors: Vec<LoadError> = files.iter().flat_map(|f| f.errors.iter().cloned()).collect();
     errors.extend(mesh.schema_errors.iter().cloned());
     errors.sort();
     errors.dedup();
     let sources = files.iter().filter_map(|f| f.source.as_ref().map(|s| (s.path.clone(), s.clone()))).collect();
-    let mut analysis = Analysis { findings, errors, settings, sources, mesh };
+    let mut analysis = Analysis { findings, errors, settings, sources, mesh, rule_findings };
     if !opts.no_fixes {
         attach_fixes(files, &mut analysis, opts, |_| true);
     }
@@ -124,7 +128,7 @@ pub fn attach_fixes(
     if !analysis.findings.iter().any(&wanted) {
         return;
     }
-    let raw = rules::run_all(&analysis.mesh);
+    let raw = analysis.rule_findings.clone();
     let errors_before = verify::error_set(&analysis.mesh, &raw);
     let jobs: Vec<(usize, &RuleFinding)> = analysis
         .findings

@@ -374,7 +374,16 @@ fn review_one(
     // MTLS003 compares the two postures; its findings exist only in a change review, always introduced.
     let before = base.mesh.posture();
     let after = head.mesh.posture();
-    for d in crate::rules::mtls003::downgrades(&before, &after, &base.mesh, &head.mesh) {
+    // The downgrades and the connectivity diff read the same two postures: one on each core.
+    let (downgrades, connectivity) = std::thread::scope(|s| {
+        let diff = s.spawn(|| crate::posture::diff(&before, &after));
+        let downgrades = crate::rules::mtls003::downgrades(&before, &after, &base.mesh, &head.mesh);
+        match diff.join() {
+            Ok(diff) => (downgrades, diff),
+            Err(e) => std::panic::resume_unwind(e),
+        }
+    });
+    for d in downgrades {
         let mesh = if d.side == Side::Base { &base.mesh } else { &head.mesh };
         if crate::analysis::is_suppressed(mesh, &d.finding, opts) {
             continue;
@@ -383,7 +392,6 @@ fn review_one(
         f.status = Status::Introduced;
         head.findings.push(f);
     }
-    let connectivity = crate::posture::diff(&before, &after);
     drop((before, after));
     let introduced: HashSet<_> =
         head.findings.iter().filter(|f| f.status == Status::Introduced).map(Finding::identity).collect();
@@ -415,6 +423,7 @@ fn review_one(
             Status::Introduced,
             head_loaded,
             &head.mesh,
+            &head.rule_findings,
             Some((&base.mesh, base_loaded)),
             opts,
         );
@@ -664,7 +673,15 @@ pub fn snapshot_with(files: &[TreeFile], opts: &AnalysisOptions, assemble: &dyn 
     for m in &meshes {
         let mesh_opts = AnalysisOptions { cli: head_opts.cli.clone().or(&m.layer), ..head_opts.clone() };
         let mut a = crate::analysis::analyze(&m.files, &mesh_opts, Side::Head, HashSet::new());
-        super::group::fix_groups(&mut a.findings, Status::Existing, &m.files, &a.mesh, None, &mesh_opts);
+        super::group::fix_groups(
+            &mut a.findings,
+            Status::Existing,
+            &m.files,
+            &a.mesh,
+            &a.rule_findings,
+            None,
+            &mesh_opts,
+        );
         let mut r = Review {
             findings: a.findings,
             errors: a.errors.into_iter().map(|error| ReviewError { error, introduced: false }).collect(),

@@ -192,12 +192,14 @@ fn plans_of<'r>(mesh: &Mesh, raw: &'r [rules::RuleFinding], f: &Finding) -> Vec<
 /// re-analysed; the first that makes every member go away without a new error goes on the group's worst
 /// finding; when none does, the one that resolves the worst finding and most of the others. The help of the
 /// worst finding says which members its fix resolves. `base` (a change review) lets verification see MTLS003,
-/// which compares the head with the base side.
+/// which compares the head with the base side. `raw` is what every rule found on `mesh`
+/// ([`crate::analysis::Analysis::rule_findings`]).
 pub fn fix_groups(
     findings: &mut [Finding],
     status: Status,
     files: &[LoadedFile],
     mesh: &MeshContext,
+    raw: &[rules::RuleFinding],
     base: Option<(&MeshContext, &[LoadedFile])>,
     opts: &AnalysisOptions,
 ) {
@@ -206,8 +208,7 @@ pub fn fix_groups(
     if groups.is_empty() || opts.no_fixes {
         return;
     }
-    let raw = rules::run_all(mesh);
-    let errors_before = error_set(mesh, &raw);
+    let errors_before = error_set(mesh, raw);
     // A verifier that also sees MTLS003 (it compares with the base side) for the groups that hold one; the others
     // use a plain one, whose posture re-analysis can stay scoped.
     // The snapshot's own downgrades with the units they come from, computed once: a candidate whose edit has a
@@ -265,7 +266,7 @@ pub fn fix_groups(
             .map(|g| {
                 let members: Vec<&Finding> = g.iter().map(|&i| &shared[i]).collect();
                 let fixes: Vec<Fix> = members.iter().filter_map(|f| f.fix.clone()).collect();
-                let plans: Vec<&FixPlan> = members.iter().flat_map(|f| plans_of(mesh, &raw, f)).collect();
+                let plans: Vec<&FixPlan> = members.iter().flat_map(|f| plans_of(mesh, raw, f)).collect();
                 let revert = base.and_then(|(_, base_files)| revert(&members, base_files, files));
                 let downgrades = members.iter().any(|f| f.code == "MTLS003");
                 let slot = if downgrades { &mut with_downgrades } else { &mut plain };
