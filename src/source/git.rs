@@ -120,6 +120,43 @@ fn tree_files(
     Ok(out)
 }
 
+/// Reads these blobs (distinct ids), split over the machine's cores, each thread with its own handle on the
+/// repository (a `Repository` is not shared between threads). Few blobs are read on this thread.
+fn read_blobs(repo: &Repository, ids: &[Oid]) -> Result<HashMap<Oid, Arc<[u8]>>, SourceError> {
+    type Read = Result<Vec<(Oid, Arc<[u8]>)>, SourceError>;
+    let read = |repo: &Repository, ids: &[Oid]| -> Read {
+        ids.iter().map(|id| Ok((*id, Arc::from(repo.find_blob(*id).map_err(git_err)?.content())))).collect()
+    };
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(8);
+    if threads < 2 || ids.len() < PARALLEL_BLOBS {
+        return Ok(read(repo, ids)?.into_iter().collect());
+    }
+    let mut chunks = ids.chunks(ids.len().div_ceil(threads));
+    let first = chunks.next().unwrap_or_default();
+    let path = repo.path().to_path_buf();
+    let results: Vec<Read> = std::thread::scope(|s| {
+        let handles: Vec<_> = chunks
+            .map(|chunk| {
+                let path = &path;
+                s.spawn(move || read(&Repository::open(path).map_err(git_err)?, chunk))
+            })
+            .collect();
+        let mut out = vec![read(repo, first)];
+        for h in handles {
+            out.push(h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+        }
+        out
+    });
+    let mut cache = HashMap::with_capacity(ids.len());
+    for r in results {
+        cache.extend(r?);
+    }
+    Ok(cache)
+}
+
+/// Reviews with at least this many distinct manifest blobs read them on several threads.
+const PARALLEL_BLOBS: usize = 512;
+
 fn read_blob(repo: &Repository, id: Oid, cache: &mut HashMap<Oid, Arc<[u8]>>) -> Result<Arc<[u8]>, SourceError> {
     if let Some(b) = cache.get(&id) {
         return Ok(b.clone());
@@ -165,10 +202,18 @@ pub fn read_change(repo_dir: &Path, base: &str, head: &str, paths: &[String]) ->
         }
     }
     let clock = std::time::Instant::now();
-    let mut cache = HashMap::new();
-    let mut side = |tree: &git2::Tree| -> Result<(Vec<TreeFile>, Vec<TreeFile>), SourceError> {
-        let mut support = Vec::new();
-        let files = tree_files(&repo, tree, paths, Some(&mut support))?
+    // Both trees walked first; the manifests' blobs (each once) are then read on every core.
+    let (mut base_support, mut head_support) = (Vec::new(), Vec::new());
+    let base_list = tree_files(&repo, &mb_tree, paths, Some(&mut base_support))?;
+    let head_list = tree_files(&repo, &head_tree, paths, Some(&mut head_support))?;
+    let mut ids: Vec<Oid> = base_list.iter().chain(&head_list).map(|(_, id)| *id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut cache = read_blobs(&repo, &ids)?;
+    let mut side = |list: Vec<(String, Oid)>,
+                    support: Vec<(String, Oid)>|
+     -> Result<(Vec<TreeFile>, Vec<TreeFile>), SourceError> {
+        let files = list
             .into_iter()
             .map(|(path, id)| Ok(TreeFile { path, id: id.to_string(), bytes: read_blob(&repo, id, &mut cache)? }))
             .collect::<Result<Vec<_>, SourceError>>()?;
@@ -188,8 +233,8 @@ pub fn read_change(repo_dir: &Path, base: &str, head: &str, paths: &[String]) ->
         }
         Ok((files, extra))
     };
-    let (base_files, base_support) = side(&mb_tree)?;
-    let (head_files, head_support) = side(&head_tree)?;
+    let (base_files, base_support) = side(base_list, base_support)?;
+    let (head_files, head_support) = side(head_list, head_support)?;
     tracing::debug!(
         base = base_files.len(),
         head = head_files.len(),
@@ -260,3 +305,7 @@ pub fn review_revisions(
     crate::review::check_head_config(&mut review, change.base_config.as_deref(), change.head_config.as_deref());
     Ok(review)
 }
+
+#[cfg(test)]
+#[path = "git_tests.rs"]
+mod tests;
