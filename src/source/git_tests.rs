@@ -27,10 +27,13 @@ fn manifest(i: usize, mode: &str) -> String {
     )
 }
 
-fn change_of(count: usize) -> (tempfile::TempDir, GitChange, Vec<(String, String)>, Vec<(String, String)>) {
+/// Files as (path, text).
+type Texts = Vec<(String, String)>;
+
+fn change_of(count: usize) -> (tempfile::TempDir, GitChange, Texts, Texts) {
     let dir = tempfile::tempdir().unwrap();
     let repo = Repository::init_bare(dir.path()).unwrap();
-    let base: Vec<(String, String)> = (0..count).map(|i| (format!("ns/{i:04}.yaml"), manifest(i, "STRICT"))).collect();
+    let base: Texts = (0..count).map(|i| (format!("ns/{i:04}.yaml"), manifest(i, "STRICT"))).collect();
     let mut head = base.clone();
     head[count / 2].1 = manifest(count / 2, "DISABLE");
     head.push(("new/extra.yaml".to_string(), manifest(count, "PERMISSIVE")));
@@ -40,7 +43,7 @@ fn change_of(count: usize) -> (tempfile::TempDir, GitChange, Vec<(String, String
     (dir, change, base, head)
 }
 
-fn texts(files: &[TreeFile]) -> Vec<(String, String)> {
+fn texts(files: &[TreeFile]) -> Texts {
     files.iter().map(|f| (f.path.clone(), String::from_utf8(f.bytes.to_vec()).unwrap())).collect()
 }
 
