@@ -269,9 +269,9 @@ pub struct Posture {
     workload_ids: std::sync::OnceLock<Arc<HashMap<ObjectRef, usize>>>,
 }
 
-/// Row positions of a [`Posture`] (rows, default rows) under the namespace of their Service and under the second
-/// label of their host (`name.namespace.svc...`): every row a [`PostureScope`] without wildcard hosts includes is
-/// under one of the namespaces it names ([`PostureScope::service_namespaces`]).
+/// Row positions of a [`Posture`] (rows, default rows) under the namespace of their Service (a row's host is its
+/// Service's, `name.namespace.svc.<domain>`): every row a [`PostureScope`] includes is under one of the namespaces
+/// it names, when it names them ([`PostureScope::service_namespaces`]).
 #[derive(Debug, Default)]
 struct RowsByNamespace {
     rows: HashMap<String, Vec<usize>>,
@@ -285,11 +285,7 @@ impl RowsByNamespace {
         let index = |list: &[Arc<Row>]| {
             let mut out: HashMap<String, Vec<usize>> = HashMap::new();
             for (i, r) in list.iter().enumerate() {
-                let ns = r.service.namespace.as_str();
-                out.entry(ns.to_string()).or_default().push(i);
-                if let Some(label) = r.host.split('.').nth(1).filter(|l| *l != ns) {
-                    out.entry(label.to_string()).or_default().push(i);
-                }
+                out.entry(r.service.namespace.clone()).or_default().push(i);
             }
             out
         };
@@ -1330,6 +1326,9 @@ mod scope_tests {
         let only_dr = crate::rules::testing::mesh(&dr("x", "d", "*.b.svc.cluster.local", Some("DISABLE")));
         let sc = PostureScope::of(&m, only_dr.objects.iter().map(|o| &**o)).unwrap();
         assert_eq!(names(&sc), vec!["api"]);
+        // The mesh's cluster domain goes with the scope: the wildcard names its namespace.
+        assert_eq!(sc.cluster_domain, m.settings.cluster_domain);
+        assert_eq!(sc.service_namespaces(true).map(|n| n.into_iter().collect::<Vec<_>>()), Some(vec!["b"]));
         // A root-namespace PeerAuthentication reaches everything: no scope.
         let root = crate::rules::testing::mesh(&pa("istio-system", "p", Some("STRICT"), false));
         assert!(PostureScope::of(&m, root.objects.iter().map(|o| &**o)).is_none());

@@ -125,3 +125,33 @@ fn rows_looked_up_by_namespace_are_the_rows_every_row_tested_gives() {
         }
     }
 }
+
+/// A Service in a dotted namespace (`x.pay`, which the API server would refuse) has a host that a wildcard for
+/// `pay` matches: with such names the wildcard names no namespace, and the rows and the scoped posture still hold
+/// that Service.
+#[test]
+fn a_dotted_namespace_turns_the_wildcard_lookup_off() {
+    let yaml = |ns: &str| {
+        format!(
+            "---\napiVersion: v1\nkind: Service\nmetadata: {{name: api, namespace: {ns}}}\nspec:\n  selector: {{app: api}}\n  ports: [{{port: 80}}]\n\
+             ---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: api, namespace: {ns}}}\nspec:\n  template:\n    metadata:\n      labels: {{app: api}}\n      annotations: {{sidecar.istio.io/inject: \"true\"}}\n    spec:\n      containers: [{{name: c, ports: [{{containerPort: 80}}]}}]\n"
+        )
+    };
+    let scope = PostureScope {
+        hosts: vec![("*.pay.svc.cluster.local".into(), "pay".into())],
+        cluster_domain: "cluster.local".into(),
+        ..PostureScope::default()
+    };
+    let plain = mesh(&yaml("pay"));
+    assert!(plain.inventory().clients().plain_hosts);
+    let dotted = mesh(&yaml("x.pay"));
+    assert!(!dotted.inventory().clients().plain_hosts);
+    let posture = dotted.posture();
+    assert!(!posture.rows.is_empty());
+    let tested: Vec<usize> = (0..posture.rows.len()).filter(|i| scope.includes_row(&posture.rows[*i])).collect();
+    assert_eq!(tested.len(), posture.rows.len());
+    assert_eq!(posture.rows_in(&scope).0, tested);
+    let scoped = super::compute_scoped(&dotted, Some(&scope));
+    assert_eq!(scoped.rows.len(), posture.rows.len());
+    assert!(scoped.rows.iter().all(|r| r.service.namespace == "x.pay"));
+}
