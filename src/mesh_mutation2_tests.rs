@@ -106,3 +106,44 @@ fn an_overlay_of_a_mesh_with_a_stale_index_indexes_it_afresh() {
     assert_eq!(names(&m, "a"), ["one", "late"]);
     assert_eq!(m.namespace_mode("b"), PaMode::Strict);
 }
+
+/// An overlay that replaces a rule in place keeps the namespace index only while the replacement is filed under
+/// the same namespace (and, for a PeerAuthentication, stays namespace-wide or not): one that gains a selector, or
+/// lands in another namespace, moves the index, and undoing the overlay brings the old answers back.
+#[test]
+fn an_overlay_in_place_keeps_the_index_only_when_nothing_it_files_changed() {
+    let dr = |ns: &str| {
+        format!(
+            "---\napiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata:\n  name: d\n  namespace: {ns}\nspec:\n  host: api\n  trafficPolicy:\n    tls:\n      mode: DISABLE\n"
+        )
+    };
+    let files =
+        vec![load("a/one.yaml", &pa("one", "a", "STRICT")), load("b/two.yaml", &(pa("two", "b", "STRICT") + &dr("b")))];
+    let original = Mesh::build(&files, MeshSettings::default(), Default::default());
+    let names = |m: &Mesh, ns: &str| m.namespace_wide_pas(ns).iter().map(|p| p.name.clone()).collect::<Vec<_>>();
+    let selector = pa("two", "b", "DISABLE").replace("spec:\n", "spec:\n  selector:\n    matchLabels: {app: x}\n");
+    let cases: [(&str, String); 6] = [
+        ("same namespace, mode only", pa("two", "b", "DISABLE") + &dr("b")),
+        ("gains a selector", selector + &dr("b")),
+        ("the PeerAuthentication in another namespace", pa("two", "c", "STRICT") + &dr("b")),
+        ("the DestinationRule in another namespace", pa("two", "b", "STRICT") + &dr("c")),
+        ("both in another namespace", pa("two", "c", "STRICT") + &dr("c")),
+        ("the rule moves", dr("b") + &pa("two", "b", "STRICT")),
+    ];
+    for (what, text) in cases {
+        let mut m = original.clone();
+        let edited = load("b/two.yaml", &text);
+        let placed =
+            edited.objects.iter().map(|o| Placed::New(o.clone(), o.namespace.clone().unwrap_or_default())).collect();
+        let overlay = m.overlay(1..3, placed).unwrap_or_else(|| panic!("{what}: overlaid"));
+        let rebuilt = Mesh::build(&[files[0].clone(), edited.clone()], MeshSettings::default(), Default::default());
+        for n in ["a", "b", "c"] {
+            assert_eq!(names(&m, n), names(&rebuilt, n), "{what}: namespace-wide PAs of {n}");
+            assert_eq!(m.destination_rules_in(n).len(), rebuilt.destination_rules_in(n).len(), "{what}: DRs of {n}");
+        }
+        m.remove_overlay(overlay);
+        assert_eq!(shape(&m), shape(&original), "{what}");
+        assert_eq!(names(&m, "b"), ["two"], "{what}");
+        assert_eq!(m.destination_rules_in("b").len(), 1, "{what}");
+    }
+}
