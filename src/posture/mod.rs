@@ -253,8 +253,6 @@ pub struct Posture {
     /// Shared: fix verification keeps the snapshot's failing rows with the findings they give
     /// ([`crate::reanalysis::scoped::posture_keys_by_row`]).
     pub rows: Vec<Arc<Row>>,
-    /// Namespaces that hold workloads: the client namespaces considered.
-    pub client_namespaces: Vec<String>,
     pub workloads: Vec<WorkloadPosture>,
     /// The row an unlisted client namespace gets, for the service ports that have no `*` row (there it is the
     /// `*` row); used by [`diff`] when a namespace is listed on one side only.
@@ -860,7 +858,6 @@ pub fn compute_indexed(
         .collect();
     Posture {
         rows,
-        client_namespaces: client_namespaces.iter().cloned().collect(),
         workloads,
         defaults,
         ..Posture::default()
