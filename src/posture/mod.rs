@@ -856,12 +856,7 @@ pub fn compute_indexed(
             }
         })
         .collect();
-    Posture {
-        rows,
-        workloads,
-        defaults,
-        ..Posture::default()
-    }
+    Posture { rows, workloads, defaults, ..Posture::default() }
 }
 
 /// The entry that applies to client workloads no `workloadSelector` picks. When the most specific host of the

@@ -151,6 +151,11 @@ fn a_dotted_namespace_turns_the_wildcard_lookup_off() {
     let tested: Vec<usize> = (0..posture.rows.len()).filter(|i| scope.includes_row(&posture.rows[*i])).collect();
     assert_eq!(tested.len(), posture.rows.len());
     assert_eq!(posture.rows_in(&scope).0, tested);
+    // The rows' index says which: plain names let the wildcard name its namespace, a dotted one does not.
+    assert_eq!(posture.by_namespace.get().map(|i| i.plain_hosts), Some(false));
+    let plain_posture = plain.posture();
+    assert_eq!(plain_posture.rows_in(&scope).0.len(), plain_posture.rows.len());
+    assert_eq!(plain_posture.by_namespace.get().map(|i| i.plain_hosts), Some(true));
     let scoped = super::compute_scoped(&dotted, Some(&scope));
     assert_eq!(scoped.rows.len(), posture.rows.len());
     assert!(scoped.rows.iter().all(|r| r.service.namespace == "x.pay"));

@@ -289,3 +289,20 @@ fn a_group_with_a_downgrade_is_verified_with_the_downgrades_outside_its_scope() 
         lead.help
     );
 }
+
+/// A snapshot (no base side): every mesh analysed, every finding existing and listing its mesh and target, the
+/// parse errors of every file read.
+#[test]
+fn a_snapshot_lists_its_findings_as_existing_with_their_mesh() {
+    let files = vec![file("shop/dr.yaml", &DR.replace("MODE", "ISTIO_MUTUAL")), file("broken.yaml", "a: [\n")];
+    let review = snapshot_with(&files, &AnalysisOptions::default(), &OneMesh);
+    assert!(!review.diff);
+    let codes: Vec<(&str, Status, &[String], &[String])> =
+        review.findings.iter().map(|f| (f.code, f.status, f.meshes.as_slice(), f.targets.as_slice())).collect();
+    let mesh = ["default".to_string()];
+    let plain = ["plain".to_string()];
+    assert!(codes.contains(&("TIS0206", Status::Existing, &mesh[..], &plain[..])), "{codes:?}");
+    assert!(codes.iter().all(|c| c.1 == Status::Existing), "{codes:?}");
+    assert!(review.errors.iter().any(|e| e.error.path == "broken.yaml" && !e.introduced), "{:?}", review.errors);
+    assert!(review.head_sources.contains_key("shop/dr.yaml"));
+}

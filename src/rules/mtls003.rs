@@ -201,12 +201,9 @@ pub fn downgrades_within(
             .filter(|p| p.selector.is_none() && p.namespace != root)
             .map(|p| p.namespace.clone())
             .collect(),
-        Some(sc) => sc
-            .namespaces
-            .iter()
-            .filter(|ns| **ns != root && [base_mesh, head_mesh].iter().any(|m| !m.namespace_wide_pas(ns).is_empty()))
-            .cloned()
-            .collect(),
+        // (Never the root namespace, whose PeerAuthentications have no scope; a namespace without a namespace-wide
+        // PA on either side follows the unchanged mesh-wide mode, so it is not lowered.)
+        Some(sc) => sc.namespaces.iter().cloned().collect(),
     };
     for ns in &namespaces {
         if !ns_lowered(ns) {
@@ -497,6 +494,9 @@ mod tests {
         let head = app() + &pa("shop", "ns", Some("STRICT"), false);
         assert!(run(&base, &head).is_empty());
         assert!(run(&app(), &app()).is_empty());
+        // A namespace-wide mode that stays as it was is no downgrade (nor, for its clients, a server-side cause).
+        assert!(run(&head, &head).is_empty());
+        assert!(run(&base, &base).is_empty());
     }
 }
 
