@@ -458,6 +458,13 @@ mod tests {
         let base = app() + &pa("istio-system", "mesh", Some("STRICT"), false);
         let head = app() + &pa("istio-system", "mesh", Some("DISABLE"), false);
         assert_eq!(run(&base, &head), vec![(Side::Head, "PeerAuthentication".into(), "mesh".into(), None)]);
+        // Said once, as the mesh-wide mode: the root namespace is not also a namespace that drops.
+        let (bm, hm) = (build(&base), build(&head));
+        let found = downgrades(&compute(&bm), &compute(&hm), &bm, &hm);
+        assert_eq!(found.len(), 1);
+        let message = &found[0].finding.message;
+        assert!(message.starts_with("the mesh-wide mTLS mode drops from STRICT to DISABLE"), "{message}");
+        assert!(!message.contains("Also") && !message.contains("istio-system"), "{message}");
     }
 
     #[test]
