@@ -69,7 +69,8 @@ fn find(mesh: &Mesh, r: &ObjectRef) -> Option<ObjId> {
     })
 }
 
-/// What a downgrade was found from: the mesh and namespace modes, one workload's posture, one client path's rows.
+/// What a downgrade was found from: the mesh-wide mode, one namespace's mode, one workload's posture, one client
+/// path's rows.
 /// A fix verification that changes only some services' rows and some namespaces' workloads recomputes the
 /// downgrades of those ([`downgrades_within`]) and keeps the snapshot's others ([`Unit::outside`]).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -160,8 +161,8 @@ pub fn downgrades(before: &Posture, after: &Posture, base_mesh: &Mesh, head_mesh
     downgrades_within(before, after, base_mesh, head_mesh, None).into_iter().map(|(d, _)| d).collect()
 }
 
-/// [`downgrades`], each with the units it was found from; with `scope`, only those of the mesh and namespace modes,
-/// of the workloads of the scope's namespaces and of the client paths to the scope's services (`after` may then be
+/// [`downgrades`], each with the units it was found from; with `scope`, only those of the mesh-wide mode, of the
+/// namespace modes and workloads of the scope's namespaces and of the client paths to the scope's services (`after` may then be
 /// a posture of that scope only). With the snapshot's downgrades of the units [`Unit::outside`] the scope, these
 /// are the downgrades of an edit with that posture scope.
 pub fn downgrades_within(
