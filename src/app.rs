@@ -482,7 +482,7 @@ fn snapshot_meshes(
     );
     let limits = crate::manifest::yaml::Limits::configured();
     let parsed: Vec<crate::manifest::LoadedFile> =
-        crate::analysis::parallel_map(&files, |f| crate::manifest::load_file(&f.path, &f.bytes, &limits));
+        crate::analysis::parallel_map(&files, |f| crate::manifest::load_shared(&f.path, &f.bytes, &limits));
     let meshes = t.meshes(crate::finding::Side::Head, &parsed);
     Ok((meshes, t, opts, service))
 }

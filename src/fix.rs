@@ -676,7 +676,7 @@ mod tests {
         for f in a.findings.iter().filter(|f| f.fix.is_some()) {
             let fix = f.fix.clone().unwrap();
             let src = a.sources[&fix.path].clone();
-            let new = apply(&src.text, src.crlf, &fix);
+            let new = apply(src.text(), src.crlf, &fix);
             let mut copy = loaded.clone();
             let i = copy.iter().position(|l| l.source.as_ref().unwrap().path == fix.path).unwrap();
             copy[i] = load_file(&fix.path, new.as_bytes(), &Limits::default());
@@ -1386,7 +1386,7 @@ mod tests {
             let src = &a.sources[&fix.path];
             let mut copy = loaded.clone();
             let i = copy.iter().position(|l| l.source.as_ref().unwrap().path == fix.path).unwrap();
-            copy[i] = load_file(&fix.path, apply(&src.text, src.crlf, &fix).as_bytes(), &Limits::default());
+            copy[i] = load_file(&fix.path, apply(src.text(), src.crlf, &fix).as_bytes(), &Limits::default());
             assert_eq!(copy[i].errors.len(), loaded[i].errors.len());
             let after = analyze(&copy, &opts, Side::Head, Default::default());
             assert!(!after.findings.iter().any(|g| g.identity() == f.identity()));

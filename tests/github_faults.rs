@@ -297,10 +297,7 @@ fn generated_output_review() -> Review {
         added: vec![(1, 5000)],
         deleted: Vec::new(),
     });
-    r.head_sources.insert(
-        "gen/all.yaml".into(),
-        Arc::new(SourceText { path: "gen/all.yaml".into(), text, crlf: false, bom: false }),
-    );
+    r.head_sources.insert("gen/all.yaml".into(), Arc::new(SourceText::new("gen/all.yaml", text, false, false)));
     r
 }
 

@@ -103,7 +103,7 @@ fn synthetic() -> Vec<LoadedFile> {
 /// object removed, a namespace-wide PeerAuthentication and DestinationRule added after it.
 fn edits(f: &LoadedFile) -> Vec<String> {
     let Some(src) = &f.source else { return Vec::new() };
-    let lines: Vec<&str> = src.text.split('\n').collect();
+    let lines: Vec<&str> = src.text().split('\n').collect();
     let mut out = Vec::new();
     for o in &f.objects {
         let (field, modes): (&[&str], &[&str]) = match o.kind.as_str() {
@@ -142,7 +142,7 @@ fn strengthened(files: &[LoadedFile]) -> Vec<LoadedFile> {
         .iter()
         .map(|f| {
             let Some(src) = &f.source else { return f.clone() };
-            let mut lines: Vec<String> = src.text.split('\n').map(str::to_string).collect();
+            let mut lines: Vec<String> = src.text().split('\n').map(str::to_string).collect();
             for o in &f.objects {
                 let (field, strong): (&[&str], &str) = match o.kind.as_str() {
                     "PeerAuthentication" => (&["spec", "mtls", "mode"], "STRICT"),

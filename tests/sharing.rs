@@ -78,7 +78,7 @@ fn reparsed(f: &LoadedFile) -> LoadedFile {
             if s.bom {
                 bytes.extend_from_slice(b"\xEF\xBB\xBF");
             }
-            bytes.extend_from_slice(s.text.as_bytes());
+            bytes.extend_from_slice(s.text().as_bytes());
             load_file(&s.path, &bytes, &Limits::configured())
         }
         None => f.clone(),

@@ -30,7 +30,7 @@ fn loading_keeps_every_file_in_order_and_leaves_chart_templates_out() {
     let objects: Vec<(&str, &str)> =
         loaded.iter().flat_map(|f| &f.objects).map(|o| (o.kind.as_str(), o.name.as_str())).collect();
     assert_eq!(objects, [("PeerAuthentication", "default"), ("DestinationRule", "d")]);
-    assert_eq!(loaded[1].source.as_ref().map(|s| s.text.as_str()), Some(pa_text.as_str()));
+    assert_eq!(loaded[1].source.as_ref().map(|s| s.text()), Some(pa_text.as_str()));
 }
 
 #[test]

@@ -324,9 +324,9 @@ fn check_fix(
     if src.bom {
         bytes.extend_from_slice(b"\xEF\xBB\xBF");
     }
-    bytes.extend_from_slice(apply(&src.text, src.crlf, fix).as_bytes());
+    bytes.extend_from_slice(apply(src.text(), src.crlf, fix).as_bytes());
     let reloaded = load_file(&fix.path, &bytes, &Limits::default());
-    let before = load_file(&fix.path, src.text.as_bytes(), &Limits::default());
+    let before = load_file(&fix.path, src.text().as_bytes(), &Limits::default());
     let fatal = |f: &LoadedFile| f.errors.iter().filter(|e| e.kind.is_fatal()).count();
     if fatal(&reloaded) > fatal(&before) {
         return None;

@@ -1104,7 +1104,7 @@ mod tests {
             diff: true,
             head_sources: BTreeMap::from([(
                 "shop/dr.yaml".to_string(),
-                Arc::new(SourceText { path: "shop/dr.yaml".into(), text: DR.into(), crlf: false, bom: false }),
+                Arc::new(SourceText::new("shop/dr.yaml", DR, false, false)),
             )]),
             base_sources: BTreeMap::new(),
             meshes: Vec::new(),
@@ -1560,7 +1560,7 @@ mod tests {
         }];
         r.head_sources = BTreeMap::from([(
             "gen/out.yaml".to_string(),
-            Arc::new(SourceText { path: "gen/out.yaml".into(), text, crlf: false, bom: false }),
+            Arc::new(SourceText::new("gen/out.yaml", text, false, false)),
         )]);
         r
     }

@@ -35,17 +35,37 @@ pub const RELEVANT_KINDS: &[&str] = &[
 #[derive(Debug, Clone)]
 pub struct SourceText {
     pub path: String,
-    /// Text without a leading BOM.
-    pub text: String,
+    /// The file's bytes (shared with the tree that read them), valid UTF-8 from `start` on: the text without a
+    /// leading BOM.
+    bytes: Arc<[u8]>,
+    start: usize,
     pub crlf: bool,
     pub bom: bool,
 }
 
 impl SourceText {
+    /// A file's text (without its BOM), owned.
+    pub fn new(path: impl Into<String>, text: impl Into<String>, crlf: bool, bom: bool) -> Self {
+        let text: String = text.into();
+        SourceText { path: path.into(), bytes: Arc::from(text.into_bytes()), start: 0, crlf, bom }
+    }
+
+    /// The text of `bytes` from `start` on, sharing them; `None` when that is not UTF-8.
+    fn shared(path: &str, bytes: &Arc<[u8]>, start: usize, crlf: bool, bom: bool) -> Option<Self> {
+        std::str::from_utf8(bytes.get(start..)?).ok()?;
+        Some(SourceText { path: path.to_string(), bytes: bytes.clone(), start, crlf, bom })
+    }
+
+    /// Text without a leading BOM.
+    pub fn text(&self) -> &str {
+        // Checked when made (`new` holds a `String`'s bytes, `shared` validates them).
+        std::str::from_utf8(&self.bytes[self.start..]).unwrap_or_default()
+    }
+
     /// Lines without their line endings, counted as YAML parsers count them (LF, CRLF and a lone CR), so the
     /// line numbers of nodes and findings index into this.
     pub fn lines(&self) -> Vec<&str> {
-        yaml::split_lines(&self.text)
+        yaml::split_lines(self.text())
     }
 }
 
@@ -176,7 +196,16 @@ pub fn may_hold_relevant(bytes: &[u8]) -> bool {
 
 /// Loads one file's bytes. Never panics: a panic inside the parser becomes an error entry.
 pub fn load_file(path: &str, bytes: &[u8], limits: &Limits) -> LoadedFile {
-    match std::panic::catch_unwind(|| load_file_inner(path, bytes, limits)) {
+    load_file_with(path, bytes, None, limits)
+}
+
+/// [`load_file`] of bytes a tree already holds: the file's [`SourceText`] shares them instead of copying the text.
+pub fn load_shared(path: &str, bytes: &Arc<[u8]>, limits: &Limits) -> LoadedFile {
+    load_file_with(path, bytes, Some(bytes), limits)
+}
+
+fn load_file_with(path: &str, bytes: &[u8], shared: Option<&Arc<[u8]>>, limits: &Limits) -> LoadedFile {
+    match std::panic::catch_unwind(|| load_file_inner(path, bytes, shared, limits)) {
         Ok(f) => f,
         Err(_) => LoadedFile {
             errors: vec![LoadError {
@@ -194,7 +223,7 @@ fn err(path: &str, line: usize, message: impl Into<String>, kind: ErrorKind) -> 
     LoadError { path: path.to_string(), line, message: message.into(), kind }
 }
 
-fn load_file_inner(path: &str, bytes: &[u8], limits: &Limits) -> LoadedFile {
+fn load_file_inner(path: &str, bytes: &[u8], shared: Option<&Arc<[u8]>>, limits: &Limits) -> LoadedFile {
     let mut out = LoadedFile::default();
     if bytes.len() > limits.max_file_bytes {
         out.errors.push(err(
@@ -233,8 +262,13 @@ fn load_file_inner(path: &str, bytes: &[u8], limits: &Limits) -> LoadedFile {
         out.errors.push(err(path, 1, "file contains NUL bytes (binary?); skipped", ErrorKind::Encoding));
         return out;
     }
-    let source =
-        Arc::new(SourceText { path: path.to_string(), text: text.to_string(), crlf: text.contains("\r\n"), bom });
+    let crlf = text.contains("\r\n");
+    let start = bytes.len() - body.len();
+    let source = Arc::new(
+        shared
+            .and_then(|b| SourceText::shared(path, b, start, crlf, bom))
+            .unwrap_or_else(|| SourceText::new(path, text, crlf, bom)),
+    );
     let stream = yaml::parse_stream(text, limits);
     // Errors at end of input point one past the last line; keep them on a line that exists.
     let last_line = yaml::LineIndex::new(text).line_count();
@@ -538,3 +572,7 @@ mod tests {
 #[cfg(test)]
 #[path = "mutation_tests.rs"]
 mod mutation_tests;
+
+#[cfg(test)]
+#[path = "shared_tests.rs"]
+mod shared_tests;

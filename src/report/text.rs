@@ -452,7 +452,7 @@ pub(crate) mod tests {
     const PA: &str = "apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata:\n  name: default\n  namespace: shop\nspec:\n  mtls:\n    mode: DISABLE\n";
 
     fn source(path: &str, text: &str) -> SourceText {
-        SourceText { path: path.into(), text: text.into(), crlf: false, bom: false }
+        SourceText::new(path, text, false, false)
     }
 
     fn obj(kind: &str, name: &str) -> ObjectRef {

@@ -5,7 +5,7 @@ use super::diff::{file_change, overlap};
 use super::{FileChange, MeshSummary, Review, ReviewError};
 use crate::analysis::{analyze_mesh, attach_fixes, helm_template_paths, parallel_map, sort_findings};
 use crate::finding::{Anchor, Finding, ObjectRef, Side, Status};
-use crate::manifest::{LoadedFile, is_kustomization, load_file, may_hold_relevant, yaml::Limits};
+use crate::manifest::{LoadedFile, is_kustomization, load_shared, may_hold_relevant, yaml::Limits};
 use crate::mesh::{Mesh, ObjId};
 use crate::settings::AnalysisOptions;
 use crate::target::assemble::MeshFiles;
@@ -102,7 +102,7 @@ pub fn review_with(input: &ReviewInput, opts: &AnalysisOptions, assemble: &dyn A
     let fits = crate::manifest::fit_total(jobs.iter().map(|f| f.bytes.len()), &limits);
     let jobs_fit: Vec<(&TreeFile, bool)> = jobs.iter().copied().zip(fits).collect();
     let parsed: Vec<LoadedFile> = parallel_map(&jobs_fit, |(f, fits)| {
-        if *fits { load_file(&f.path, &f.bytes, &limits) } else { crate::manifest::refused_total(&f.path, &limits) }
+        if *fits { load_shared(&f.path, &f.bytes, &limits) } else { crate::manifest::refused_total(&f.path, &limits) }
     });
     tracing::debug!(files = jobs.len(), ms = clock.elapsed().as_millis() as u64, "parsed");
     let cache: HashMap<(&str, &str), &LoadedFile> =
@@ -665,7 +665,7 @@ pub fn snapshot_with(files: &[TreeFile], opts: &AnalysisOptions, assemble: &dyn 
     let limits = Limits::configured();
     let templates = helm_template_paths(files.iter().map(|f| f.path.as_str()));
     let sel: Vec<&TreeFile> = files.iter().filter(|f| !templates.contains(&f.path)).collect();
-    let parsed: Vec<LoadedFile> = parallel_map(&sel, |f| load_file(&f.path, &f.bytes, &limits));
+    let parsed: Vec<LoadedFile> = parallel_map(&sel, |f| load_shared(&f.path, &f.bytes, &limits));
     let meshes = assemble.meshes(Side::Head, &parsed);
     let head_opts = AnalysisOptions { rerender: assemble.rerender(), ..opts.clone() };
     let several = meshes.len() > 1;

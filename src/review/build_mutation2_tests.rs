@@ -4,6 +4,7 @@
 //! mesh with files of its own (rendered output) give.
 
 use super::*;
+use crate::manifest::load_file;
 use crate::finding::{ErrorKind, Location, Severity};
 use crate::settings::MeshLayer;
 

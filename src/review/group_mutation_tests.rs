@@ -237,13 +237,12 @@ fn revert_needs_head_anchors_in_one_file_on_both_sides() {
 #[test]
 fn text_of_finds_plain_sources_and_rendered_inputs_by_path() {
     let plain = file("a.yaml", "a: 1\n");
-    let input =
-        |path: &str, text: &str| Arc::new(SourceText { path: path.into(), text: text.into(), crlf: false, bom: false });
+    let input = |path: &str, text: &str| Arc::new(SourceText::new(path, text, false, false));
     let rendered =
         LoadedFile { inputs: vec![input("c.yaml", "c: 3\n"), input("b.yaml", "b: 2\n")], ..LoadedFile::default() };
     let files = [plain, rendered];
-    assert_eq!(text_of(&files, "a.yaml").map(|s| s.text.as_str()), Some("a: 1\n"));
-    assert_eq!(text_of(&files, "b.yaml").map(|s| s.text.as_str()), Some("b: 2\n"));
-    assert_eq!(text_of(&files, "c.yaml").map(|s| s.text.as_str()), Some("c: 3\n"));
+    assert_eq!(text_of(&files, "a.yaml").map(|s| s.text()), Some("a: 1\n"));
+    assert_eq!(text_of(&files, "b.yaml").map(|s| s.text()), Some("b: 2\n"));
+    assert_eq!(text_of(&files, "c.yaml").map(|s| s.text()), Some("c: 3\n"));
     assert!(text_of(&files, "d.yaml").is_none());
 }

@@ -430,7 +430,8 @@ fn objects_of(target: &Target, yaml: &str, files: &FileMap, docs: &SourceDocs, c
                 None => (false, &b[..]),
             };
             let text = std::str::from_utf8(body).ok()?.to_string();
-            Some(Arc::new(SourceText { path: p.clone(), crlf: text.contains("\r\n"), text, bom }))
+            let crlf = text.contains("\r\n");
+            Some(Arc::new(SourceText::new(p.clone(), text, crlf, bom)))
         })
         .collect();
     loaded.target = Some(target.name.clone());

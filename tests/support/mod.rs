@@ -766,7 +766,7 @@ pub fn review_of(findings: Vec<Finding>) -> Review {
         diff: true,
         head_sources: BTreeMap::from([(
             "mesh/dr.yaml".to_string(),
-            Arc::new(SourceText { path: "mesh/dr.yaml".into(), text: DR_YAML.into(), crlf: false, bom: false }),
+            Arc::new(SourceText::new("mesh/dr.yaml", DR_YAML, false, false)),
         )]),
         base_sources: BTreeMap::new(),
         meshes: Vec::new(),
