@@ -4,8 +4,8 @@
 //! mesh with files of its own (rendered output) give.
 
 use super::*;
-use crate::manifest::load_file;
 use crate::finding::{ErrorKind, Location, Severity};
+use crate::manifest::load_file;
 use crate::settings::MeshLayer;
 
 fn file(path: &str, text: &str) -> TreeFile {
