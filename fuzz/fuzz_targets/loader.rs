@@ -12,10 +12,10 @@ fuzz_target!(|data: &[u8]| {
     contain::like_the_release_binary();
     let f = load_file("f.yaml", data, &Limits::default());
     if let Some(src) = &f.source {
-        let n = LineIndex::new(&src.text).line_count();
+        let n = LineIndex::new(src.text()).line_count();
         assert!(f.errors.iter().all(|e| e.line >= 1 && e.line <= n));
         assert!(f.objects.iter().all(|o| o.line >= 1 && o.line <= o.end_line && o.end_line <= n));
-        let s = parse_stream(&src.text, &Limits::default());
+        let s = parse_stream(src.text(), &Limits::default());
         for d in &s.docs {
             assert!(d.nodes.iter().all(|x| x.line >= 1 && x.line <= x.end_line && x.end_line <= n));
             let _ = go_value(d, Schema::V2, 100_000);
