@@ -1,8 +1,7 @@
 //! Posture diff: the client paths whose verdict, server mode or client TLS differ between two snapshots.
 
-use super::{KeyRef, Posture, Row, RowKey};
+use super::{Posture, Row, RowKey};
 use serde::Serialize;
-use std::collections::BTreeSet;
 
 /// One changed client path. `before`/`after` is `None` where the path does not exist on that side (a Service
 /// added or removed, or neither side known from the tree).
@@ -24,10 +23,9 @@ fn state(r: Option<&Row>) -> Option<(&str, &str, super::Verdict)> {
 /// namespace listed on one side only is compared with the row it falls under on the other side, so a namespace
 /// that merely moves in or out of the `*` row is no change.
 pub fn diff(before: &Posture, after: &Posture) -> Vec<RowChange> {
-    let keys: BTreeSet<KeyRef> = before.rows.iter().chain(&after.rows).map(|r| r.key_ref()).collect();
     let (bi, ai) = (before.index(), after.index());
     let mut out = Vec::new();
-    for key in keys {
+    for key in super::keys_of_both(before, &bi, after, &ai) {
         let b = before.resolve_in(&bi, key);
         let a = after.resolve_in(&ai, key);
         if state(b) != state(a) {

@@ -352,22 +352,8 @@ fn client_downgrades(
 ) {
     // The scope's rows of the snapshot's posture through its rows by namespace (it is asked for many scopes); those
     // of `after` (a posture of the scope, or a whole one) in posture order, the scope asked once per service.
-    let mut a = {
-        let mut test = scope.map(PostureScope::row_test);
-        move |r: &Row| test.as_mut().is_none_or(|t| t(r))
-    };
-    let after_rows: Vec<usize> = (0..after.rows.len()).filter(|i| a(&after.rows[*i])).collect();
-    let before_rows: Vec<usize> = match scope {
-        Some(sc) => before.rows_in(sc).0,
-        None => (0..before.rows.len()).collect(),
-    };
-    let keys: BTreeSet<_> = before_rows
-        .iter()
-        .map(|i| before.rows[*i].key_ref())
-        .chain(after_rows.iter().map(|i| after.rows[*i].key_ref()))
-        .collect();
     let (bi, ai) = (before.index_in(scope), after.index_in_tested(scope));
-    for key in keys {
+    for key in crate::posture::keys_of_both(before, &bi, after, &ai) {
         let (Some(b), Some(a)) = (before.resolve_in(&bi, key), after.resolve_in(&ai, key)) else {
             continue;
         };
