@@ -532,17 +532,17 @@ impl Mesh {
         let dr_at = dr_at.unwrap_or_else(|| self.destination_rules.partition_point(|d| d.obj < file.start));
         let typed_news = (new_pas.len(), new_drs.len());
         // An edit that puts each entry back where it was, under the same namespace (and, for PeerAuthentications,
-        // as namespace-wide or not), leaves the index as it is: nothing to copy or move.
-        let in_place = |removed: &[usize], at: usize| removed.iter().enumerate().all(|(k, i)| *i == at + k);
+        // as namespace-wide or not), leaves the index as it is: nothing to copy or move. (The file's entries were
+        // contiguous from `pa_at` / `dr_at`: the typed lists are in object order and a file's ids are a range.)
+        debug_assert!(pas.iter().enumerate().all(|(k, (i, _))| *i == pa_at + k));
+        debug_assert!(drs.iter().enumerate().all(|(k, (i, _))| *i == dr_at + k));
         let same_pas = pas.len() == new_pas.len()
-            && in_place(&pas.iter().map(|(i, _)| *i).collect::<Vec<_>>(), pa_at)
             && pas
                 .iter()
                 .zip(&new_pas)
                 .all(|((_, a), b)| a.namespace == b.namespace && a.selector.is_none() == b.selector.is_none());
-        let same_drs = drs.len() == new_drs.len()
-            && in_place(&drs.iter().map(|(i, _)| *i).collect::<Vec<_>>(), dr_at)
-            && drs.iter().zip(&new_drs).all(|((_, a), b)| a.namespace == b.namespace);
+        let same_drs =
+            drs.len() == new_drs.len() && drs.iter().zip(&new_drs).all(|((_, a), b)| a.namespace == b.namespace);
         if same_pas && same_drs && self.index.lens == lens_before {
             self.peer_authentications.splice(pa_at..pa_at, new_pas);
             self.destination_rules.splice(dr_at..dr_at, new_drs);
@@ -720,11 +720,6 @@ impl Mesh {
     /// True when a PA applies to a whole namespace (no selector or empty `matchLabels`).
     pub fn is_namespace_wide_pa(&self, pa: &PeerAuthentication) -> bool {
         pa.selector.is_none()
-    }
-
-    /// True when a PA is mesh-wide: namespace-wide in the root namespace.
-    pub fn is_mesh_wide_pa(&self, pa: &PeerAuthentication) -> bool {
-        pa.selector.is_none() && pa.namespace == self.settings.root_namespace
     }
 
     /// Picks the PA Istio keeps among several at the same scope: the oldest (present on the base side before

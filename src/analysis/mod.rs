@@ -264,3 +264,7 @@ mod mutation_tests;
 #[cfg(test)]
 #[path = "analysis_mutation2_tests.rs"]
 mod analysis_mutation2_tests;
+
+#[cfg(test)]
+#[path = "analysis_mutation3_tests.rs"]
+mod analysis_mutation3_tests;

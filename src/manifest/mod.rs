@@ -576,3 +576,7 @@ mod mutation_tests;
 #[cfg(test)]
 #[path = "shared_tests.rs"]
 mod shared_tests;
+
+#[cfg(test)]
+#[path = "mutation3_tests.rs"]
+mod mutation3_tests;

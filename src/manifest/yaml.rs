@@ -1501,3 +1501,7 @@ mod tests {
 #[cfg(test)]
 #[path = "yaml_mutation2_tests.rs"]
 mod yaml_mutation2_tests;
+
+#[cfg(test)]
+#[path = "yaml_mutation3_tests.rs"]
+mod yaml_mutation3_tests;

@@ -403,3 +403,7 @@ mod tests {
 #[cfg(test)]
 #[path = "provenance_mutation2_tests.rs"]
 mod mutation2_tests;
+
+#[cfg(test)]
+#[path = "provenance_mutation3_tests.rs"]
+mod mutation3_tests;
