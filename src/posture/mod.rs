@@ -152,9 +152,7 @@ pub struct Row {
     pub endpoints: Vec<Endpoint>,
     #[serde(skip)]
     pub service_id: ObjId,
-    #[serde(skip)]
-    pub client: ClientPolicy,
-    /// A VirtualService sends the calls to subsets or other hosts: `client` is the first path's policy only.
+    /// A VirtualService sends the calls to subsets or other hosts: `client()` is the first path's policy only.
     #[serde(skip)]
     pub routed: bool,
     /// The client policy of each path (indexed by [`Endpoint::path`]).
@@ -162,11 +160,20 @@ pub struct Row {
     pub path_clients: Vec<ClientPolicy>,
 }
 
+/// The client policy of a row without paths (none is built; a default for [`Row::client`]).
+static NO_CLIENT_POLICY: std::sync::LazyLock<ClientPolicy> = std::sync::LazyLock::new(ClientPolicy::default);
+
 fn is_zero(n: &usize) -> bool {
     *n == 0
 }
 
 impl Row {
+    /// The client policy of the row's first path (with a VirtualService routing elsewhere, of the first
+    /// destination only; [`Row::path_clients`] has every path's).
+    pub fn client(&self) -> &ClientPolicy {
+        self.path_clients.first().unwrap_or(&NO_CLIENT_POLICY)
+    }
+
     /// The identity of a row across base and head.
     pub fn key(&self) -> RowKey {
         let (namespace, name, port, client, selector, kind) = self.key_ref();
@@ -194,7 +201,7 @@ impl Row {
 
     /// The client policy of the path an endpoint is reached through.
     pub fn client_of(&self, ep: &Endpoint) -> &ClientPolicy {
-        self.path_clients.get(ep.path).unwrap_or(&self.client)
+        self.path_clients.get(ep.path).unwrap_or(self.client())
     }
 
     /// The endpoints whose verdict is a failure.
@@ -1236,7 +1243,6 @@ fn build_row(
     let mut path_clients: Vec<ClientPolicy> = paths.into_iter().map(|p| p.client).collect();
     // Collected in place: the vector keeps the (larger) paths' allocation until shrunk.
     path_clients.shrink_to_fit();
-    let client = path_clients.first().cloned().unwrap_or_default();
     Some(Row {
         service: cx.r(svc.obj),
         host: svc.host.clone(),
@@ -1254,7 +1260,6 @@ fn build_row(
         destination_rules: all_drs.iter().map(|d| cx.r(*d)).collect(),
         endpoints,
         service_id: svc.obj,
-        client,
         routed,
         path_clients,
     })

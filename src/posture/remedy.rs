@@ -200,7 +200,7 @@ pub fn explain(mesh: &Mesh, row: &Row, ep: &Endpoint) -> Option<Cause> {
     }
     let wants = if ep.verdict == Verdict::FailPlaintextToStrict { "ISTIO_MUTUAL" } else { "DISABLE" };
     let port = row.port;
-    let (why, fixes) = match (&row.client.tls, row.client.policy_dr) {
+    let (why, fixes) = match (&row.client().tls, row.client().policy_dr) {
         (ClientTls::Explicit { mode, written, port_level }, Some(d)) => {
             let dn = name(mesh, d);
             let why = match (port_level, written) {
@@ -321,7 +321,7 @@ pub fn targeted(mesh: &Mesh, row: &Row, mode: &str) -> Vec<FixPlan> {
         // Selector rules compete inside one host entry; no placement is well defined.
         return Vec::new();
     }
-    let cp = &row.client;
+    let cp = &row.client();
     let port = row.port;
     let single_port = service_port_count(mesh, row.service_id) == 1;
     let deciding = cp.policy_dr.or_else(|| cp.drs.first().copied());
@@ -500,18 +500,18 @@ type FixKey<'p> =
     (ObjId, u32, &'p super::client::ClientPolicy, Option<&'p str>, bool, Verdict, Option<ObjId>, ClientKind);
 
 fn fix_key<'p>(row: &'p Row, ep: &'p Endpoint) -> FixKey<'p> {
-    let placement = (row.client.step == Some(LookupStep::ClientNamespace)).then_some(row.client_namespace.as_str());
+    let placement = (row.client().step == Some(LookupStep::ClientNamespace)).then_some(row.client_namespace.as_str());
     let wants = if matches!(ep.verdict, Verdict::FailPlaintextToStrict | Verdict::FailTlsToStrict) {
         ep.verdict
     } else {
         Verdict::FailMtlsToNoSidecar
     };
     let auto_subject =
-        if matches!(row.client.tls, ClientTls::Explicit { .. }) { None } else { ep.pa_id.or(ep.workload_id) };
+        if matches!(row.client().tls, ClientTls::Explicit { .. }) { None } else { ep.pa_id.or(ep.workload_id) };
     (
         row.service_id,
         row.port,
-        &row.client,
+        &row.client(),
         placement,
         row.client_selector.is_some(),
         wants,

@@ -362,9 +362,9 @@ fn client_downgrades(
             continue;
         }
         let path = format!("{} -> {}:{}", remedy::clients_of(key.3, key.4), a.host, a.port);
-        let subject = match (&a.client.tls, a.client.policy_dr) {
+        let subject = match (&a.client().tls, a.client().policy_dr) {
             (ClientTls::Explicit { .. } | ClientTls::AutoPortDropsTls { .. }, Some(d)) => {
-                Some((Side::Head, d, remedy::client_field(&a.client.tls)))
+                Some((Side::Head, d, remedy::client_field(&a.client().tls)))
             }
             _ => {
                 let reasons: Vec<AutoReason> =
@@ -374,10 +374,10 @@ fn client_downgrades(
                     .iter()
                     .any(|r| matches!(r, AutoReason::NoSidecar | AutoReason::PortDisable | AutoReason::Passthrough))
                     || (reasons.contains(&AutoReason::NamespaceDisable) && ns_lowered(&a.service.namespace));
-                match (server_side, b.client.policy_dr) {
+                match (server_side, b.client().policy_dr) {
                     (false, Some(d)) => {
                         let (side, id) = c.surviving(d);
-                        Some((side, id, remedy::client_field(&b.client.tls)))
+                        Some((side, id, remedy::client_field(&b.client().tls)))
                     }
                     _ => None,
                 }
@@ -386,7 +386,7 @@ fn client_downgrades(
         let Some((side, id, field)) = subject else {
             continue;
         };
-        let explicit = matches!(&a.client.tls, ClientTls::Explicit { mode: TlsMode::Disable, .. });
+        let explicit = matches!(&a.client().tls, ClientTls::Explicit { mode: TlsMode::Disable, .. });
         let how = if explicit {
             "sends plaintext by DestinationRule"
         } else {
