@@ -98,9 +98,6 @@ pub struct Endpoint {
     /// Index of the row's path (VirtualService destination) this endpoint is reached through.
     #[serde(skip)]
     pub path: usize,
-    /// The CLIENT TLS text of this endpoint.
-    #[serde(skip)]
-    pub client_text: String,
 }
 
 impl Endpoint {
@@ -1140,7 +1137,6 @@ fn build_row(
                 auto: None,
                 tls_mode_istio: w.tls_mode_istio,
                 path: pi,
-                client_text: String::new(),
             });
         }
         if endpoints.len() == start && !routed {
@@ -1174,7 +1170,6 @@ fn build_row(
                 auto: None,
                 tls_mode_istio: !ambient,
                 path: pi,
-                client_text: String::new(),
             });
         }
     }
@@ -1186,6 +1181,8 @@ fn build_row(
     all_drs.shrink_to_fit();
     // Istio's passthrough inference (`BestEffortInferServiceMTLSMode`): one endpoint whose TLS mode is not `istio`
     // disables auto mTLS for the whole service; otherwise the whole (ORIGINAL_DST) cluster gets mTLS.
+    // The CLIENT TLS text of each endpoint (only the row keeps their summary).
+    let mut client_texts: Vec<String> = Vec::with_capacity(endpoints.len());
     for e in &mut endpoints {
         let path = &paths[e.path];
         let client = &path.client;
@@ -1227,11 +1224,11 @@ fn build_row(
             Some(s) => format!("subset {s}: {text}"),
             None => text,
         };
-        e.client_text = if e.conditional { format!("{text} (matching requests)") } else { text };
+        client_texts.push(if e.conditional { format!("{text} (matching requests)") } else { text });
     }
     let verdict = endpoints.iter().map(|e| e.verdict).max().unwrap_or(Verdict::Plaintext);
-    let server_mode = summarize(&endpoints, Endpoint::server_text);
-    let client_tls = summarize(&endpoints, |e| e.client_text.clone());
+    let server_mode = summarize(&endpoints, endpoints.iter().map(Endpoint::server_text).collect());
+    let client_tls = summarize(&endpoints, client_texts);
     // A PeerAuthentication decides nothing where no sidecar or ztunnel enforces it.
     let mut pas: Vec<ObjId> = endpoints
         .iter()
@@ -1304,12 +1301,8 @@ fn tls_name(tls: &ClientTls) -> &str {
     }
 }
 
-/// One text when every endpoint agrees, else `workload: text` for each endpoint.
-fn summarize(endpoints: &[Endpoint], text: impl Fn(&Endpoint) -> String) -> String {
-    if let [one] = endpoints {
-        return text(one);
-    }
-    let texts: Vec<String> = endpoints.iter().map(&text).collect();
+/// One text when every endpoint agrees, else `workload: text` for each endpoint (`texts`: one per endpoint).
+fn summarize(endpoints: &[Endpoint], texts: Vec<String>) -> String {
     if texts.windows(2).all(|w| w[0] == w[1]) {
         return texts.into_iter().next().unwrap_or_default();
     }

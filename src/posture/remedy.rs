@@ -321,7 +321,7 @@ pub fn targeted(mesh: &Mesh, row: &Row, mode: &str) -> Vec<FixPlan> {
         // Selector rules compete inside one host entry; no placement is well defined.
         return Vec::new();
     }
-    let cp = &row.client();
+    let cp = row.client();
     let port = row.port;
     let single_port = service_port_count(mesh, row.service_id) == 1;
     let deciding = cp.policy_dr.or_else(|| cp.drs.first().copied());
@@ -511,7 +511,7 @@ fn fix_key<'p>(row: &'p Row, ep: &'p Endpoint) -> FixKey<'p> {
     (
         row.service_id,
         row.port,
-        &row.client(),
+        row.client(),
         placement,
         row.client_selector.is_some(),
         wants,
