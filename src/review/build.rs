@@ -724,3 +724,7 @@ mod mutation_tests;
 #[cfg(test)]
 #[path = "build_mutation2_tests.rs"]
 mod mutation2_tests;
+
+#[cfg(test)]
+#[path = "build_mutation3_tests.rs"]
+mod mutation3_tests;

@@ -417,3 +417,7 @@ mod tests {
 #[cfg(test)]
 #[path = "group_mutation_tests.rs"]
 mod mutation_tests;
+
+#[cfg(test)]
+#[path = "group_mutation2_tests.rs"]
+mod mutation2_tests;
