@@ -16,7 +16,8 @@ pub fn git_compact(old: &[&str], new: &[&str], ops: &[DiffOp]) -> Option<Vec<Dif
     let (mut o, mut n) = (0, 0);
     for op in ops {
         let (or, nr) = (op.old_range(), op.new_range());
-        if or.start != o || nr.start != n || (op.tag() == similar::DiffTag::Equal && or.len() != nr.len()) {
+        // (An `Equal` op has one length for both sides, so only the starts can be off.)
+        if or.start != o || nr.start != n {
             return None;
         }
         (o, n) = (or.end, nr.end);
