@@ -214,3 +214,7 @@ mod overlay_tests;
 #[cfg(test)]
 #[path = "context_mutation_tests.rs"]
 mod mutation_tests;
+
+#[cfg(test)]
+#[path = "context_mutation4_tests.rs"]
+mod mutation4_tests;

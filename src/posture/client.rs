@@ -673,3 +673,7 @@ pub fn subset_policy(
 #[cfg(test)]
 #[path = "client_index_tests.rs"]
 mod index_tests;
+
+#[cfg(test)]
+#[path = "client_mutation4_tests.rs"]
+mod client_mutation4_tests;

@@ -1381,3 +1381,7 @@ mod posture_mutation2_tests;
 #[cfg(test)]
 #[path = "scope_mutation3_tests.rs"]
 mod scope_mutation3_tests;
+
+#[cfg(test)]
+#[path = "scope_mutation4_tests.rs"]
+mod scope_mutation4_tests;

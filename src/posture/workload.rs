@@ -686,3 +686,7 @@ mod tests {
 #[cfg(test)]
 #[path = "workload_mutation2_tests.rs"]
 mod workload_mutation2_tests;
+
+#[cfg(test)]
+#[path = "workload_mutation4_tests.rs"]
+mod workload_mutation4_tests;

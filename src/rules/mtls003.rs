@@ -497,3 +497,7 @@ mod tests {
 #[cfg(test)]
 #[path = "mtls003_mutation2_tests.rs"]
 mod mtls003_mutation2_tests;
+
+#[cfg(test)]
+#[path = "mtls003_mutation4_tests.rs"]
+mod mtls003_mutation4_tests;

@@ -154,3 +154,7 @@ mod tests {
         assert!(check(&mesh(&y)).is_empty());
     }
 }
+
+#[cfg(test)]
+#[path = "mtls005_mutation4_tests.rs"]
+mod mtls005_mutation4_tests;
