@@ -29,7 +29,7 @@ fn patches_of(files: &FileMap) -> Vec<(String, usize, usize, String)> {
         .collect()
 }
 
-/// A strategic-merge patch file (`patches: - path:`) is located at its document; a JSON 6902 file
+/// A strategic-merge patch file (`patches: - path:` or a `patchesStrategicMerge` entry) is located at its document; a JSON 6902 file
 /// (`patchesJson6902`) at its whole text, with the line of each operation's value.
 #[test]
 fn patch_files_of_an_overlay_are_located() {
@@ -52,6 +52,13 @@ fn patch_files_of_an_overlay_are_located() {
                 format!("json {:?}", [(vec!["spec".to_string(), "mtls".to_string(), "mode".to_string()], 3)])
             ),
         ]
+    );
+    // `patchesStrategicMerge` lists its files as plain strings (one line: a path, not inline patch text).
+    let k = "resources:\n- ../../base\npatchesStrategicMerge:\n- pa.yaml\n";
+    let tree = files(&[("overlays/prod/kustomization.yaml", k), ("overlays/prod/pa.yaml", smp)]);
+    assert_eq!(
+        patches_of(&tree),
+        [("overlays/prod/pa.yaml".to_string(), 1, 7, "smp PeerAuthentication +0".to_string())]
     );
     // Without the kustomization's text there is nothing to locate.
     assert!(patches_of(&files(&[("overlays/prod/pa.yaml", smp)])).is_empty());
