@@ -654,22 +654,13 @@ impl PostureScope {
         self.includes_parts(namespace, name, host)
     }
 
-    /// The namespaces [`PostureScope::may_select`] accepts, or `None` when a wildcard host can reach any (see
-    /// [`PostureScope::service_namespaces`] for `plain_hosts`).
+    /// The namespaces whose workloads can be endpoints of a scoped service (Services select pods of their own
+    /// namespace only; VirtualServices route to the namespaces in `endpoint_namespaces`), or `None` when a wildcard
+    /// host can reach any (see [`PostureScope::service_namespaces`] for `plain_hosts`).
     fn selectable_namespaces(&self, plain_hosts: bool) -> Option<BTreeSet<&str>> {
         let mut out = self.service_namespaces(plain_hosts)?;
         out.extend(self.endpoint_namespaces.iter().map(String::as_str));
         Some(out)
-    }
-
-    /// Whether a workload in `namespace` can be an endpoint of a scoped service (Services select pods of their
-    /// own namespace only; VirtualServices route to the namespaces in `endpoint_namespaces`).
-    fn may_select(&self, namespace: &str) -> bool {
-        self.namespaces.contains(namespace)
-            || self.endpoint_namespaces.contains(namespace)
-            || self.hosts.iter().any(|(h, dr_ns)| {
-                h.starts_with('*') || !h.contains('.') && dr_ns == namespace || h.split('.').nth(1) == Some(namespace)
-            })
     }
 
     fn includes(&self, svc: &Service) -> bool {
@@ -763,14 +754,9 @@ pub fn compute_indexed(
             }
             policies
         }
-        _ => inv
-            .workloads
-            .iter()
-            .map(|w| match scope {
-                Some(sc) if !sc.may_select(&w.namespace) => placeholder(),
-                _ => pas.workload_policy(&w.namespace, &w.labels),
-            })
-            .collect(),
+        // No scope, or one with a wildcard host whose namespace is unknown (it can reach any namespace): every
+        // workload's policy.
+        _ => inv.workloads.iter().map(|w| pas.workload_policy(&w.namespace, &w.labels)).collect(),
     };
     let clients = inv.clients();
     let mut cx = Context {
