@@ -1371,3 +1371,7 @@ mod scope_mutation3_tests;
 #[cfg(test)]
 #[path = "scope_mutation4_tests.rs"]
 mod scope_mutation4_tests;
+
+#[cfg(test)]
+#[path = "posture_mutation5_tests.rs"]
+mod posture_mutation5_tests;

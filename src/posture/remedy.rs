@@ -531,3 +531,7 @@ fn upper_first(s: &str) -> String {
 #[cfg(test)]
 #[path = "remedy_mutation2_tests.rs"]
 mod remedy_mutation2_tests;
+
+#[cfg(test)]
+#[path = "remedy_mutation5_tests.rs"]
+mod remedy_mutation5_tests;

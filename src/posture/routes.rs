@@ -524,3 +524,7 @@ mod tests {
 #[cfg(test)]
 #[path = "routes_mutation2_tests.rs"]
 mod routes_mutation2_tests;
+
+#[cfg(test)]
+#[path = "routes_mutation5_tests.rs"]
+mod routes_mutation5_tests;

@@ -690,3 +690,7 @@ mod workload_mutation2_tests;
 #[cfg(test)]
 #[path = "workload_mutation4_tests.rs"]
 mod workload_mutation4_tests;
+
+#[cfg(test)]
+#[path = "workload_mutation5_tests.rs"]
+mod workload_mutation5_tests;

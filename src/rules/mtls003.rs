@@ -501,3 +501,7 @@ mod mtls003_mutation2_tests;
 #[cfg(test)]
 #[path = "mtls003_mutation4_tests.rs"]
 mod mtls003_mutation4_tests;
+
+#[cfg(test)]
+#[path = "mtls003_mutation5_tests.rs"]
+mod mtls003_mutation5_tests;

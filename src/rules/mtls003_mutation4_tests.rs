@@ -14,7 +14,7 @@ fn build(y: &str) -> Mesh {
 }
 
 /// What a downgrade says: (side, subject kind, subject namespace/name, field, port, message).
-type Said = (Side, String, String, Vec<String>, Option<u32>, String);
+pub(super) type Said = (Side, String, String, Vec<String>, Option<u32>, String);
 
 /// [`Said`] without the message.
 type Placed = (Side, String, String, Vec<String>, Option<u32>);
@@ -23,7 +23,7 @@ fn placed(found: Vec<Said>) -> Vec<Placed> {
     found.into_iter().map(|(s, k, n, f, p, _)| (s, k, n, f, p)).collect()
 }
 
-fn downgrades_of(base: &str, head: &str) -> Vec<Said> {
+pub(super) fn downgrades_of(base: &str, head: &str) -> Vec<Said> {
     let (bm, hm) = (build(base), build(head));
     let mut v: Vec<Said> = downgrades(&compute(&bm), &compute(&hm), &bm, &hm)
         .into_iter()
@@ -43,11 +43,11 @@ fn downgrades_of(base: &str, head: &str) -> Vec<Said> {
     v
 }
 
-fn path(p: &[&str]) -> Vec<String> {
+pub(super) fn path(p: &[&str]) -> Vec<String> {
     p.iter().map(|s| s.to_string()).collect()
 }
 
-fn app() -> String {
+pub(super) fn app() -> String {
     injected("shop") + &service("shop", "cart", &[(80, "8080")]) + &deployment("shop", "cart", &[8080], &[])
 }
 

@@ -97,7 +97,7 @@ fn check(mesh: &MeshContext) -> Vec<RuleFinding> {
             }
             let c = mesh.object_ref(caller);
             let wr = mesh.object_ref(w.obj);
-            let by = pa.map(|p| format!(" by PeerAuthentication {}", mesh.object_ref(p))).unwrap_or_default();
+            let by = pa.map(|p| format!(" by {}", mesh.object_ref(p))).unwrap_or_default();
             let message = format!(
                 "{} {} makes the kube-apiserver call Service {ns}/{name} port {port}, served by {} {}/{} on port {target}, \
                  which is STRICT{by}: the kube-apiserver is outside the mesh (no sidecar, no Istio certificate), so {} \
@@ -200,3 +200,7 @@ mod tests {
         assert!(check(&mesh(&y)).is_empty());
     }
 }
+
+#[cfg(test)]
+#[path = "mtls010_mutation5_tests.rs"]
+mod mtls010_mutation5_tests;
