@@ -48,3 +48,7 @@ pub fn diff(before: &Posture, after: &Posture) -> Vec<RowChange> {
     }
     out
 }
+
+#[cfg(test)]
+#[path = "diff_mutation5_tests.rs"]
+mod diff_mutation5_tests;
