@@ -1020,3 +1020,7 @@ mod mutation_tests;
 #[cfg(test)]
 #[path = "mesh_mutation2_tests.rs"]
 mod mesh_mutation2_tests;
+
+#[cfg(test)]
+#[path = "mesh_mutation3_tests.rs"]
+mod mesh_mutation3_tests;

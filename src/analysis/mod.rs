@@ -268,3 +268,7 @@ mod analysis_mutation2_tests;
 #[cfg(test)]
 #[path = "analysis_mutation3_tests.rs"]
 mod analysis_mutation3_tests;
+
+#[cfg(test)]
+#[path = "analysis_mutation4_tests.rs"]
+mod analysis_mutation4_tests;

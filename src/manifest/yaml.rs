@@ -1505,3 +1505,7 @@ mod yaml_mutation2_tests;
 #[cfg(test)]
 #[path = "yaml_mutation3_tests.rs"]
 mod yaml_mutation3_tests;
+
+#[cfg(test)]
+#[path = "yaml_mutation4_tests.rs"]
+mod yaml_mutation4_tests;

@@ -728,3 +728,7 @@ mod mutation2_tests;
 #[cfg(test)]
 #[path = "build_mutation3_tests.rs"]
 mod mutation3_tests;
+
+#[cfg(test)]
+#[path = "build_mutation4_tests.rs"]
+mod mutation4_tests;

@@ -137,20 +137,19 @@ fn meshes_merge_a_finding_only_from_the_same_line() {
     assert_eq!(got, vec![(10, s(&["a", "b"]), s(&["ta", "tb"])), (12, s(&["c"]), s(&["tc"]))]);
 }
 
-/// Every side's parsed files as one mesh `default` under `layer`, with the content key `key` and, on the base
-/// side, the extra files `base_extra` (a rendered output the trees do not hold).
-struct Custom {
-    key: String,
-    layer: MeshLayer,
-    base_extra: Vec<LoadedFile>,
+/// Every side's parsed files as one mesh `default` under `layer`, with the content key `key` and the extra files
+/// `base_extra` and `head_extra` of each side (a rendered output the trees do not hold).
+pub(super) struct Custom {
+    pub(super) key: String,
+    pub(super) layer: MeshLayer,
+    pub(super) base_extra: Vec<LoadedFile>,
+    pub(super) head_extra: Vec<LoadedFile>,
 }
 
 impl Assemble for Custom {
     fn meshes(&self, side: Side, parsed: &[LoadedFile]) -> Vec<MeshFiles> {
         let mut files = parsed.to_vec();
-        if side == Side::Base {
-            files.extend(self.base_extra.iter().cloned());
-        }
+        files.extend(if side == Side::Base { &self.base_extra } else { &self.head_extra }.iter().cloned());
         vec![MeshFiles {
             name: "default".into(),
             layer: self.layer.clone(),
@@ -165,7 +164,7 @@ impl Assemble for Custom {
 #[test]
 fn an_unchanged_mesh_keeps_its_settings() {
     let layer = MeshLayer { root_namespace: Some("mesh-root".into()), ..MeshLayer::default() };
-    let custom = Custom { key: "same".into(), layer, base_extra: Vec::new() };
+    let custom = Custom { key: "same".into(), layer, base_extra: Vec::new(), head_extra: Vec::new() };
     let side = vec![file("p.yaml", &format!("{}---\n{}", pa("STRICT"), DR.replace("MODE", "DISABLE")))];
     let r = review_with(&input(side.clone(), side), &AnalysisOptions::default(), &custom);
     assert_eq!(r.settings.root_namespace, "mesh-root");
@@ -177,7 +176,8 @@ fn an_unchanged_mesh_keeps_its_settings() {
 #[test]
 fn the_base_sources_hold_the_base_meshes_own_files() {
     let rendered = load_file("rendered/out.yaml", pa("STRICT").as_bytes(), &Limits::default());
-    let custom = Custom { key: String::new(), layer: MeshLayer::default(), base_extra: vec![rendered] };
+    let custom =
+        Custom { key: String::new(), layer: MeshLayer::default(), base_extra: vec![rendered], head_extra: Vec::new() };
     let r = review_with(
         &input(vec![file("p.yaml", &pa("STRICT"))], vec![file("p.yaml", &pa("DISABLE"))]),
         &AnalysisOptions::default(),

@@ -6,11 +6,11 @@
 use super::*;
 use crate::finding::{ErrorKind, LoadError};
 
-fn file(path: &str, text: &str) -> TreeFile {
+pub(super) fn file(path: &str, text: &str) -> TreeFile {
     TreeFile { path: path.into(), id: crate::finding::stable_hash(text), bytes: text.as_bytes().into() }
 }
 
-fn input(base: Vec<TreeFile>, head: Vec<TreeFile>) -> ReviewInput {
+pub(super) fn input(base: Vec<TreeFile>, head: Vec<TreeFile>) -> ReviewInput {
     ReviewInput { base, head, base_label: "base".into(), head_label: "head".into(), ..ReviewInput::default() }
 }
 
@@ -21,11 +21,11 @@ const DR: &str = "apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmet
 /// A DestinationRule for one host of `shop` (not namespace-wide), with a label on line 7.
 const CART_DR: &str = "apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata:\n  name: cart\n  namespace: shop\n  labels:\n    team: TEAM\nspec:\n  host: cart.shop.svc.cluster.local\n  trafficPolicy:\n    loadBalancer:\n      simple: ROUND_ROBIN\n";
 
-fn pa(mode: &str, team: &str) -> String {
+pub(super) fn pa(mode: &str, team: &str) -> String {
     PA.replace("MODE", mode).replace("TEAM", team)
 }
 
-fn dr(mode: &str) -> String {
+pub(super) fn dr(mode: &str) -> String {
     DR.replace("MODE", mode)
 }
 

@@ -411,3 +411,7 @@ mod tests {
 #[cfg(test)]
 #[path = "compact_mutation2_tests.rs"]
 mod mutation2_tests;
+
+#[cfg(test)]
+#[path = "compact_mutation3_tests.rs"]
+mod mutation3_tests;

@@ -407,3 +407,7 @@ mod mutation2_tests;
 #[cfg(test)]
 #[path = "provenance_mutation3_tests.rs"]
 mod mutation3_tests;
+
+#[cfg(test)]
+#[path = "provenance_mutation4_tests.rs"]
+mod mutation4_tests;

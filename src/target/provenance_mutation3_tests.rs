@@ -7,11 +7,11 @@ use crate::target::{RenderKind, Target, TargetOrigin};
 
 const PA: &str = "apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata:\n  name: default\n  namespace: shop\nspec:\n  mtls:\n    mode: STRICT\n";
 
-fn files(entries: &[(&str, &str)]) -> FileMap {
+pub(super) fn files(entries: &[(&str, &str)]) -> FileMap {
     entries.iter().map(|(p, t)| (p.to_string(), Arc::from(t.as_bytes()))).collect()
 }
 
-fn patches_of(files: &FileMap) -> Vec<(String, usize, usize, String)> {
+pub(super) fn patches_of(files: &FileMap) -> Vec<(String, usize, usize, String)> {
     let docs = SourceDocs::new(files, []);
     let target = Target::new("prod", "overlays/prod", RenderKind::Kustomize, TargetOrigin::Config);
     let ctx = RenderContext { target: &target, docs: &docs, wrapper_dir: ".mtls-review-render", wrapper_path: "w" };
