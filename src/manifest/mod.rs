@@ -580,3 +580,7 @@ mod shared_tests;
 #[cfg(test)]
 #[path = "mutation3_tests.rs"]
 mod mutation3_tests;
+
+#[cfg(test)]
+#[path = "mutation5_tests.rs"]
+mod mutation5_tests;

@@ -487,7 +487,6 @@ struct ClientClass<'a> {
     selector: Option<String>,
     selector_labels: Option<Vec<(String, String)>>,
     found: Option<(LookupStep, &'a Entry)>,
-    others: usize,
 }
 
 /// Who sends on one row: the client class and the kind of its workloads.
@@ -841,7 +840,7 @@ pub fn compute_indexed(
                         selector_labels: c.selector_labels.as_deref(),
                         kind: *kind,
                         workloads: names.clone(),
-                        others: if c.namespace == OTHER_NAMESPACES { *others } else { c.others },
+                        others: if c.namespace == OTHER_NAMESPACES { *others } else { 0 },
                     };
                     if let Some(r) = build_row(&cx, svc, p, &eps, who, c.found) {
                         rows.push(Arc::new(r));
@@ -902,7 +901,6 @@ fn client_classes<'a>(
     client_namespaces: &BTreeSet<String>,
 ) -> Vec<ClientClass<'a>> {
     let mut out = Vec::new();
-    let mut listed = 0usize;
     let mut special = cx.drs.special_for(&svc.host);
     special.extend(cx.vs.special_for(&svc.host));
     let default_vs = cx.vs.view(None, &svc.host);
@@ -924,36 +922,24 @@ fn client_classes<'a>(
                         selector: Some(selector_text(sel)),
                         selector_labels: Some(sel.clone()),
                         found: Some((*step, *e)),
-                        others: 0,
                     });
                 }
             }
         }
         if ns == svc.namespace || differs || !selector_classes.is_empty() {
-            if client_namespaces.contains(ns) {
-                listed += 1;
-            }
-            out.push(ClientClass {
-                namespace: ns.to_string(),
-                selector: None,
-                selector_labels: None,
-                found: plain,
-                others: 0,
-            });
+            out.push(ClientClass { namespace: ns.to_string(), selector: None, selector_labels: None, found: plain });
             out.extend(selector_classes);
         }
     }
     out.sort_by(|a, b| (&a.namespace, &a.selector).cmp(&(&b.namespace, &b.selector)));
-    let others = client_namespaces.len().saturating_sub(listed);
-    if others > 0 {
-        out.push(ClientClass {
-            namespace: OTHER_NAMESPACES.to_string(),
-            selector: None,
-            selector_labels: None,
-            found: default,
-            others,
-        });
-    }
+    // The class of every other client namespace: `kinds_of` finds its workloads (none when every namespace that
+    // holds workloads is listed above, and then it has no row).
+    out.push(ClientClass {
+        namespace: OTHER_NAMESPACES.to_string(),
+        selector: None,
+        selector_labels: None,
+        found: default,
+    });
     out
 }
 
