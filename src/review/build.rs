@@ -732,3 +732,7 @@ mod mutation3_tests;
 #[cfg(test)]
 #[path = "build_mutation4_tests.rs"]
 mod mutation4_tests;
+
+#[cfg(test)]
+#[path = "build_mutation5_tests.rs"]
+mod mutation5_tests;
