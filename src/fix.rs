@@ -650,7 +650,7 @@ fn add_object(files: &[LoadedFile], mesh: &Mesh, after: ObjId, object: &NewObjec
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::analysis::analyze;
     use crate::analysis::verify::*;
@@ -1290,7 +1290,7 @@ mod tests {
     /// A renderer for tests: a target's output is its one input as it is (target `u` moves `bookinfo` to
     /// `other`), optionally failing, reporting a render error, or saying the input feeds another mesh.
     #[derive(Debug, Default)]
-    struct Identity {
+    pub(crate) struct Identity {
         feeds_others: bool,
         fails: bool,
         render_error: bool,
@@ -1319,7 +1319,7 @@ mod tests {
         }
     }
 
-    fn rendered(target: &str, path: &str, bytes: &[u8]) -> LoadedFile {
+    pub(crate) fn rendered(target: &str, path: &str, bytes: &[u8]) -> LoadedFile {
         let text = String::from_utf8_lossy(bytes);
         let text = if target == "u" { text.replace("bookinfo", "other") } else { text.to_string() };
         let mut f = load_file(path, text.as_bytes(), &Limits::default());

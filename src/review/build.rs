@@ -316,7 +316,8 @@ fn merge_reviews(reviews: Vec<(String, Review)>, several: bool) -> Review {
 }
 
 /// One mesh's review: both sides analyzed, findings classified and anchored, postures compared. An `unchanged`
-/// mesh (the same inputs on both sides) is analyzed once: everything in it is existing.
+/// mesh (the same inputs on both sides) is analyzed once: everything in it is existing. Its `diff` flag is left
+/// unset: only the merged review's (set by [`merge_reviews`]) is read.
 fn review_one(
     input: &ReviewInput,
     base_loaded: &[LoadedFile],
@@ -331,7 +332,6 @@ fn review_one(
         let quiet = AnalysisOptions { no_fixes: true, ..opts.clone() };
         let head = analyze_mesh(head_loaded, unanalyzed_mesh(head_loaded, &quiet), &quiet, Side::Head);
         return Review {
-            diff: true,
             findings: head.findings,
             errors: head.errors.into_iter().map(|error| ReviewError { error, introduced: false }).collect(),
             settings: head.settings.clone(),
@@ -452,7 +452,6 @@ fn review_one(
         })
         .collect();
     let review = Review {
-        diff: true,
         head_sources: std::mem::take(&mut head.sources),
         base_sources: std::mem::take(&mut base.sources),
         findings,
@@ -732,3 +731,7 @@ mod mutation3_tests;
 #[cfg(test)]
 #[path = "build_mutation4_tests.rs"]
 mod mutation4_tests;
+
+#[cfg(test)]
+#[path = "build_mutation5_tests.rs"]
+mod mutation5_tests;
