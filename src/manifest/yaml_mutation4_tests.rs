@@ -1,5 +1,6 @@
 //! Tests of parse errors and go-yaml's plain scalars (issue 15, sample shard 3/10: `+` -> `*` in `parse_error`'s
-//! context line and the null guard -> `false` in `go_plain` survived).
+//! context line and the null guard -> `false` in `go_plain` survived; in the 1-in-13 sample of 2026-12-03, the
+//! `"true"` arm of `go_plain`).
 
 use super::*;
 
@@ -34,4 +35,21 @@ fn plain_null_forms_are_null_and_other_spellings_strings() {
         go_value(&doc, Schema::V2, 100),
         Ok(serde_json::json!({"str:a": "null", "str:b": "null", "str:c": "null"}))
     );
+}
+
+/// go-yaml's plain booleans: `true`/`True`/`TRUE` (and the `false` forms) in both schemas; other spellings are
+/// strings (v3), and v2 adds YAML 1.1's `yes`/`on` forms.
+#[test]
+fn plain_true_and_false_forms_are_booleans_in_both_schemas() {
+    for schema in [Schema::V2, Schema::V3] {
+        for text in ["true", "True", "TRUE"] {
+            assert_eq!(go_plain(text, schema), "bool:true", "{text:?} {schema:?}");
+        }
+        for text in ["false", "False", "FALSE"] {
+            assert_eq!(go_plain(text, schema), "bool:false", "{text:?} {schema:?}");
+        }
+    }
+    assert_eq!(go_plain("tRUE", Schema::V3), "str:tRUE");
+    assert_eq!(go_plain("On", Schema::V2), "bool:true");
+    assert_eq!(go_plain("On", Schema::V3), "str:On");
 }

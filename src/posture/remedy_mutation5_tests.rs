@@ -1,5 +1,6 @@
 //! Tests of failing-path explanations the lib tests did not pin (issue 15, fifth sample: mutants of `explain`'s
-//! TLS-origination branch, `routed_cause` and `exact_rule` survived).
+//! TLS-origination branch, `routed_cause` and `exact_rule` survived; in the 1-in-13 sample of 2026-12-03,
+//! `routed_cause`'s filter of the subject and `breaks`' TLS-origination arm).
 #![allow(clippy::unwrap_used)]
 
 use super::super::fixtures::{deployment, injected, reviews_version, service};
@@ -45,6 +46,13 @@ fn tls_origination_to_strict_relates_the_other_objects_of_the_path() {
             ("PeerAuthentication shop/strict".to_string(), "PeerAuthentication deciding the server mode"),
         ]
     );
+    // What breaks, as the finding says it.
+    assert_eq!(
+        super::breaks(&m, row, &row.endpoints[0]),
+        "clients in namespace `shop` (Deployment shop/cart) originate TLS to cart.shop.svc.cluster.local:80 \
+         (Deployment shop/cart port 8080), which is STRICT by PeerAuthentication shop/strict: its sidecar requires \
+         Istio mTLS"
+    );
 }
 
 /// A VirtualService route to a subset whose own `trafficPolicy` sets the mode: the explanation says the subset's
@@ -72,6 +80,17 @@ fn a_routed_path_through_a_subset_with_its_own_policy_says_so() {
          shop/reviews sets tls.mode DISABLE"
     );
     assert!(cause.fixes.is_empty());
+    // The subject (the rule whose subset policy decides) is not listed again among the related objects, though the
+    // client lookup chose it.
+    assert_eq!(m.object_ref(cause.subject).to_string(), "DestinationRule shop/reviews");
+    assert_eq!(
+        related_names(&m, &cause.related),
+        [
+            ("Service shop/reviews".to_string(), "Service"),
+            ("Deployment shop/reviews-v1".to_string(), "workload"),
+            ("PeerAuthentication shop/strict".to_string(), "PeerAuthentication deciding the server mode"),
+        ]
+    );
 }
 
 /// A rule with a workload selector is not an exact rule for the host: its mode-less `tls` block (read as DISABLE)
