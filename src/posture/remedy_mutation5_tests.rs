@@ -1,6 +1,6 @@
 //! Tests of failing-path explanations the lib tests did not pin (issue 15, fifth sample: mutants of `explain`'s
 //! TLS-origination branch, `routed_cause` and `exact_rule` survived; in the 1-in-13 sample of 2026-12-03,
-//! `routed_cause`'s filter of the subject and `breaks`' TLS-origination arm).
+//! `routed_cause`'s filter of the subject, `breaks`' TLS-origination arm and `fix_key`'s placement test).
 #![allow(clippy::unwrap_used)]
 
 use super::super::fixtures::{deployment, injected, reviews_version, service};
@@ -122,4 +122,32 @@ fn a_selector_rule_without_mode_gets_no_removal_fix() {
         "DestinationRule shop/web-cart has a `tls` block without `mode`, which Istio reads as DISABLE"
     );
     assert!(cause.fixes.is_empty(), "{:?}", cause.fixes);
+}
+
+/// A mesh-wide rule that sends plaintext to a STRICT service, for the service's own namespace and for every other
+/// one: one finding on the rule, and its fix is offered, since the rule is not placed in any client namespace (both
+/// paths would get the same fix).
+#[test]
+fn a_mesh_wide_rule_failing_for_several_client_namespaces_keeps_its_fix() {
+    let y = injected("shop")
+        + &service("shop", "cart", &[(80, "8080")])
+        + &deployment("shop", "cart", &[8080], &[])
+        + &pa("shop", "strict", Some("STRICT"), false)
+        + &injected("web")
+        + &deployment("web", "frontend", &[8080], &[])
+        + &crate::rules::testing::dr("istio-system", "plain", "*.local", Some("DISABLE"));
+    let m = mesh(&y);
+    let p = compute(&m);
+    let clients: Vec<&str> = p
+        .rows
+        .iter()
+        .filter(|r| r.service.name == "cart" && r.client_kind == ClientKind::Sidecar)
+        .map(|r| r.client_namespace.as_str())
+        .collect();
+    assert_eq!(clients, ["shop", "*"]);
+    let f = super::path_findings(&m, &p, "MTLS001", |v| v == Verdict::FailPlaintextToStrict);
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!(m.object_ref(f[0].subject).to_string(), "DestinationRule istio-system/plain");
+    assert_eq!(f[0].fixes, explain(&m, shop_row(&p, "cart"), &shop_row(&p, "cart").endpoints[0]).unwrap().fixes);
+    assert!(!f[0].fixes.is_empty(), "{f:?}");
 }
